@@ -1,0 +1,67 @@
+/* libreco — common definitions: status codes, errors, version, export macro.
+ *
+ * Every fallible libreco call returns a reco_status and writes its results
+ * through out-parameters, which come last. On failure the thread-local
+ * reco_last_error() holds a human-readable detail. The library never prints,
+ * never exits and never aborts on behalf of the caller. */
+#ifndef RECO_COMMON_H
+#define RECO_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(RECO_BUILDING)
+#define RECO_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define RECO_API __attribute__((visibility("default")))
+#else
+#define RECO_API
+#endif
+
+#define RECO_VERSION_MAJOR 0
+#define RECO_VERSION_MINOR 1
+#define RECO_VERSION_PATCH 0
+#define RECO_VERSION_NUMBER \
+    (RECO_VERSION_MAJOR * 10000 + RECO_VERSION_MINOR * 100 + RECO_VERSION_PATCH)
+
+/* Status codes. The numeric values are part of the ABI and never change. */
+typedef enum reco_status {
+    RECO_OK = 0,
+    RECO_ERR_INVALID_ARGUMENT = 1,  /* a NULL handle, a bad size, a bad option */
+    RECO_ERR_OUT_OF_MEMORY = 2,     /* an allocation failed */
+    RECO_ERR_IO = 3,                /* a file could not be opened, read or written */
+    RECO_ERR_PARSE = 4,             /* a text input is malformed (file:line in detail) */
+    RECO_ERR_FORMAT = 5,            /* a binary file is truncated, corrupt or too new */
+    RECO_ERR_OUT_OF_RANGE = 6,      /* an id, index or value outside what is valid */
+    RECO_ERR_BACKEND_UNAVAILABLE = 7, /* the asked-for backend is not built or has no device */
+    RECO_ERR_BACKEND = 8,           /* the backend failed (device error, kernel failure) */
+    RECO_ERR_STATE = 9,             /* the call is not valid in the object's current state */
+    RECO_ERR_INTERRUPTED = 10       /* the caller's callback asked to stop */
+} reco_status;
+
+/* Returns a short constant English name for a status ("parse error").
+ * Unknown values give "unknown status". The string is static: do not free. */
+RECO_API const char *reco_status_string(reco_status status);
+
+/* Returns the detail of the last failure on the calling thread, for example
+ * "ratings.dat:1234: expected 4 fields separated by '::', got 3".
+ * Meaningful right after a call returned a status other than RECO_OK; the
+ * buffer is thread-local and overwritten by the next failure on this thread. */
+RECO_API const char *reco_last_error(void);
+
+/* Returns the library's version as "MAJOR.MINOR.PATCH" (static string). */
+RECO_API const char *reco_version_string(void);
+
+/* Returns RECO_VERSION_NUMBER of the library actually linked, so a program
+ * can compare it with the header it was compiled against. */
+RECO_API int reco_version_number(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

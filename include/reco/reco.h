@@ -1,0 +1,8 @@
+/* libreco — umbrella header: include this one. */
+#ifndef RECO_RECO_H
+#define RECO_RECO_H
+
+#include "reco/common.h"
+#include "reco/dataset.h"
+
+#endif

@@ -1,0 +1,252 @@
+/* Dataset lifetime, accessors, vocabulary lookups and row selection. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset_impl.h"
+#include "error.h"
+
+reco_status reco_dataset_create(reco_vocab *vocab, int with_ratings, int with_timestamps,
+                                size_t capacity, reco_dataset **out)
+{
+    reco_status status = RECO_OK;
+    reco_dataset *dataset = calloc(1, sizeof *dataset);
+    if (!dataset)
+        return reco_fail_oom();
+    if (vocab) {
+        reco_vocab_retain(vocab);
+        dataset->vocab = vocab;
+    } else if (!(dataset->vocab = reco_vocab_new())) {
+        status = reco_fail_oom();
+        goto fail;
+    }
+    /* a non-NULL column pointer marks the column as present */
+    dataset->ratings = with_ratings ? malloc(sizeof(float)) : NULL;
+    dataset->timestamps = with_timestamps ? malloc(sizeof(int64_t)) : NULL;
+    if ((with_ratings && !dataset->ratings) || (with_timestamps && !dataset->timestamps)) {
+        status = reco_fail_oom();
+        goto fail;
+    }
+    status = reco_dataset_reserve(dataset, capacity ? capacity : 1);
+    if (status != RECO_OK)
+        goto fail;
+    *out = dataset;
+    return RECO_OK;
+fail:
+    reco_dataset_free(dataset);
+    return status;
+}
+
+static int grow_column(void **column, size_t capacity, size_t element_size)
+{
+    void *grown = realloc(*column, capacity * element_size);
+    if (!grown)
+        return 0;
+    *column = grown;
+    return 1;
+}
+
+reco_status reco_dataset_reserve(reco_dataset *dataset, size_t capacity)
+{
+    if (capacity <= dataset->capacity)
+        return RECO_OK;
+    if (capacity > SIZE_MAX / sizeof(int64_t))
+        return reco_fail_oom();
+    int ok = grow_column((void **)&dataset->users, capacity, sizeof(int32_t)) &&
+             grow_column((void **)&dataset->items, capacity, sizeof(int32_t)) &&
+             (!dataset->ratings ||
+              grow_column((void **)&dataset->ratings, capacity, sizeof(float))) &&
+             (!dataset->timestamps ||
+              grow_column((void **)&dataset->timestamps, capacity, sizeof(int64_t)));
+    if (!ok)
+        return reco_fail_oom();
+    dataset->capacity = capacity;
+    return RECO_OK;
+}
+
+void reco_user_rows_free(reco_user_rows *rows)
+{
+    if (!rows)
+        return;
+    free(rows->offsets);
+    free(rows->items);
+    free(rows);
+}
+
+void reco_dataset_free(reco_dataset *dataset)
+{
+    if (!dataset)
+        return;
+    free(dataset->users);
+    free(dataset->items);
+    free(dataset->ratings);
+    free(dataset->timestamps);
+    free(dataset->negative_offsets);
+    free(dataset->negative_items);
+    reco_user_rows_free(dataset->user_rows);
+    reco_vocab_release(dataset->vocab);
+    free(dataset);
+}
+
+size_t reco_dataset_size(const reco_dataset *dataset)
+{
+    return dataset ? dataset->size : 0;
+}
+
+size_t reco_dataset_n_users(const reco_dataset *dataset)
+{
+    return dataset ? dataset->vocab->users.count : 0;
+}
+
+size_t reco_dataset_n_items(const reco_dataset *dataset)
+{
+    return dataset ? dataset->vocab->items.count : 0;
+}
+
+const int32_t *reco_dataset_users(const reco_dataset *dataset)
+{
+    return dataset ? dataset->users : NULL;
+}
+
+const int32_t *reco_dataset_items(const reco_dataset *dataset)
+{
+    return dataset ? dataset->items : NULL;
+}
+
+const float *reco_dataset_ratings(const reco_dataset *dataset)
+{
+    return dataset ? dataset->ratings : NULL;
+}
+
+const int64_t *reco_dataset_timestamps(const reco_dataset *dataset)
+{
+    return dataset ? dataset->timestamps : NULL;
+}
+
+int reco_dataset_shares_vocabulary(const reco_dataset *a, const reco_dataset *b)
+{
+    return a && b && a->vocab == b->vocab;
+}
+
+static reco_status index_to_id(const reco_dataset *dataset, const reco_id_map *map,
+                               const char *what, int32_t index, int64_t *id)
+{
+    if (!dataset || !id)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
+    if (index < 0 || (size_t)index >= map->count)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%s index %d out of range [0, %zu)", what,
+                         (int)index, map->count);
+    *id = map->ids[index];
+    return RECO_OK;
+}
+
+static reco_status id_to_index(const reco_dataset *dataset, const reco_id_map *map,
+                               const char *what, int64_t id, int32_t *index)
+{
+    if (!dataset || !index)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
+    int32_t found = reco_id_map_find(map, id);
+    if (found < 0)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "unknown %s id %lld", what, (long long)id);
+    *index = found;
+    return RECO_OK;
+}
+
+reco_status reco_dataset_user_id(const reco_dataset *dataset, int32_t user_index,
+                                 int64_t *user_id)
+{
+    return index_to_id(dataset, dataset ? &dataset->vocab->users : NULL, "user", user_index,
+                       user_id);
+}
+
+reco_status reco_dataset_item_id(const reco_dataset *dataset, int32_t item_index,
+                                 int64_t *item_id)
+{
+    return index_to_id(dataset, dataset ? &dataset->vocab->items : NULL, "item", item_index,
+                       item_id);
+}
+
+reco_status reco_dataset_user_index(const reco_dataset *dataset, int64_t user_id,
+                                    int32_t *user_index)
+{
+    return id_to_index(dataset, dataset ? &dataset->vocab->users : NULL, "user", user_id,
+                       user_index);
+}
+
+reco_status reco_dataset_item_index(const reco_dataset *dataset, int64_t item_id,
+                                    int32_t *item_index)
+{
+    return id_to_index(dataset, dataset ? &dataset->vocab->items : NULL, "item", item_id,
+                       item_index);
+}
+
+const char *reco_dataset_item_title(const reco_dataset *dataset, int32_t item_index)
+{
+    if (!dataset || item_index < 0 || (size_t)item_index >= dataset->vocab->items.count)
+        return NULL;
+    return reco_vocab_title(dataset->vocab, dataset->vocab->items.ids[item_index]);
+}
+
+reco_status reco_dataset_select(const reco_dataset *source, const uint8_t *part, uint8_t which,
+                                int with_ratings, reco_dataset **out)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < source->size; i++)
+        count += part[i] == which;
+    reco_dataset *selected = NULL;
+    reco_status status = reco_dataset_create(source->vocab, with_ratings && source->ratings,
+                                             source->timestamps != NULL, count, &selected);
+    if (status != RECO_OK)
+        return status;
+    for (size_t i = 0; i < source->size; i++) {
+        if (part[i] != which)
+            continue;
+        reco_dataset_push(selected, source->users[i], source->items[i],
+                          source->ratings ? source->ratings[i] : 0.0f,
+                          source->timestamps ? source->timestamps[i] : 0);
+    }
+    *out = selected;
+    return RECO_OK;
+}
+
+reco_status reco_dataset_from_arrays(const int64_t *users, const int64_t *items,
+                                     const float *ratings, const int64_t *timestamps,
+                                     size_t n, reco_dataset **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if ((n > 0 && (!users || !items)))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL users or items array");
+    reco_dataset *dataset = NULL;
+    reco_status status = reco_dataset_create(NULL, ratings != NULL, timestamps != NULL, n, &dataset);
+    if (status != RECO_OK)
+        return status;
+    for (size_t i = 0; i < n; i++) {
+        int32_t user, item;
+        if (users[i] < 0 || items[i] < 0) {
+            status = reco_fail(RECO_ERR_OUT_OF_RANGE, "row %zu: negative %s id %lld", i,
+                               users[i] < 0 ? "user" : "item",
+                               (long long)(users[i] < 0 ? users[i] : items[i]));
+            goto fail;
+        }
+        if (ratings && !(fabsf(ratings[i]) <= (float)RECO_RATING_LIMIT)) {
+            status = reco_fail(RECO_ERR_OUT_OF_RANGE,
+                               "row %zu: rating %g is not a finite value within +-%g", i,
+                               (double)ratings[i], RECO_RATING_LIMIT);
+            goto fail;
+        }
+        status = reco_id_map_insert(&dataset->vocab->users, users[i], &user);
+        if (status == RECO_OK)
+            status = reco_id_map_insert(&dataset->vocab->items, items[i], &item);
+        if (status != RECO_OK)
+            goto fail;
+        reco_dataset_push(dataset, user, item, ratings ? ratings[i] : 0.0f,
+                          timestamps ? timestamps[i] : 0);
+    }
+    *out = dataset;
+    return RECO_OK;
+fail:
+    reco_dataset_free(dataset);
+    return status;
+}

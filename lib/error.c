@@ -1,0 +1,71 @@
+/* Status names, the thread-local error detail and the version. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "error.h"
+
+static _Thread_local char last_error[1024];
+
+const char *reco_status_string(reco_status status)
+{
+    switch (status) {
+    case RECO_OK: return "ok";
+    case RECO_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case RECO_ERR_OUT_OF_MEMORY: return "out of memory";
+    case RECO_ERR_IO: return "I/O error";
+    case RECO_ERR_PARSE: return "parse error";
+    case RECO_ERR_FORMAT: return "bad file format";
+    case RECO_ERR_OUT_OF_RANGE: return "out of range";
+    case RECO_ERR_BACKEND_UNAVAILABLE: return "backend unavailable";
+    case RECO_ERR_BACKEND: return "backend error";
+    case RECO_ERR_STATE: return "invalid state";
+    case RECO_ERR_INTERRUPTED: return "interrupted";
+    }
+    return "unknown status";
+}
+
+const char *reco_last_error(void)
+{
+    return last_error;
+}
+
+reco_status reco_fail(reco_status status, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(last_error, sizeof last_error, format, args);
+    va_end(args);
+    return status;
+}
+
+reco_status reco_fail_oom(void)
+{
+    return reco_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+}
+
+#define RECO_STR2(x) #x
+#define RECO_STR(x) RECO_STR2(x)
+
+const char *reco_version_string(void)
+{
+    return RECO_STR(RECO_VERSION_MAJOR) "." RECO_STR(RECO_VERSION_MINOR) "." RECO_STR(
+        RECO_VERSION_PATCH);
+}
+
+int reco_version_number(void)
+{
+    return RECO_VERSION_NUMBER;
+}
+
+reco_status reco_fail_line(reco_status status, const char *path, size_t line,
+                           const char *format, ...)
+{
+    int prefix = snprintf(last_error, sizeof last_error, "%s:%zu: ", path, line);
+    if (prefix < 0 || (size_t)prefix >= sizeof last_error)
+        return status;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(last_error + prefix, sizeof last_error - (size_t)prefix, format, args);
+    va_end(args);
+    return status;
+}

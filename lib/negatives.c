@@ -1,0 +1,261 @@
+/* Negatives: NCF test negatives (sampled or read from a .negative file) and
+ * the per-epoch training negative sampler. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset_impl.h"
+#include "error.h"
+#include "rng.h"
+#include "text.h"
+
+/* Rows of training negatives that share one random stream: the draws do not
+ * depend on how the rows are later divided among threads. */
+#define SAMPLER_BLOCK_ROWS 4096
+
+static void replace_test_negatives(reco_dataset *test, size_t *offsets, int32_t *items)
+{
+    free(test->negative_offsets);
+    free(test->negative_items);
+    test->negative_offsets = offsets;
+    test->negative_items = items;
+}
+
+/* Floyd's algorithm: n_negatives distinct ranks of [0, n_free), mapped to the
+ * untaken items. `chosen` is an all-zero bitmap of n_free bits on entry and
+ * on return. */
+static void draw_distinct(const int32_t *taken, size_t n_taken, uint64_t n_free,
+                          size_t n_negatives, reco_rng *rng, uint8_t *chosen, int32_t *out)
+{
+    size_t written = 0;
+    for (uint64_t j = n_free - n_negatives; j < n_free; j++) {
+        uint64_t rank = reco_rng_below(rng, j + 1);
+        if (chosen[rank / 8] & (1u << (rank % 8)))
+            rank = j;
+        chosen[rank / 8] |= (uint8_t)(1u << (rank % 8));
+        out[written++] = (int32_t)rank;
+    }
+    for (size_t i = 0; i < n_negatives; i++) {
+        uint64_t rank = (uint64_t)out[i];
+        chosen[rank / 8] &= (uint8_t)~(1u << (rank % 8));
+        out[i] = reco_nth_untaken(taken, n_taken, rank);
+    }
+}
+
+reco_status reco_dataset_sample_test_negatives(reco_dataset *test,
+                                               const reco_dataset *interactions,
+                                               size_t n_negatives, uint64_t seed)
+{
+    if (!test || !interactions)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    if (test->vocab != interactions->vocab)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "the test set and the interactions do not share a vocabulary");
+    reco_status status = RECO_OK;
+    size_t n_items = test->vocab->items.count;
+    reco_user_rows *rows = NULL;
+    size_t *offsets = malloc((test->size + 1) * sizeof *offsets);
+    int32_t *items = malloc((test->size * n_negatives + 1) * sizeof *items);
+    uint8_t *chosen = calloc(n_items / 8 + 1, 1);
+    if (!offsets || !items || !chosen) {
+        status = reco_fail_oom();
+        goto fail;
+    }
+    status = reco_user_rows_build(interactions, &rows);
+    if (status != RECO_OK)
+        goto fail;
+    reco_rng rng;
+    reco_rng_seed(&rng, seed, 0);
+    for (size_t row = 0; row < test->size; row++) {
+        size_t n_taken;
+        const int32_t *taken = reco_user_rows_of(rows, test->users[row], &n_taken);
+        if (n_items - n_taken < n_negatives) {
+            int64_t user_id = test->vocab->users.ids[test->users[row]];
+            status = reco_fail(RECO_ERR_OUT_OF_RANGE,
+                               "user %lld has %zu items left to sample; %zu negatives asked",
+                               (long long)user_id, n_items - n_taken, n_negatives);
+            goto fail;
+        }
+        offsets[row] = row * n_negatives;
+        draw_distinct(taken, n_taken, n_items - n_taken, n_negatives, &rng, chosen,
+                      items + offsets[row]);
+    }
+    offsets[test->size] = test->size * n_negatives;
+    replace_test_negatives(test, offsets, items);
+    reco_user_rows_free(rows);
+    free(chosen);
+    return RECO_OK;
+fail:
+    reco_user_rows_free(rows);
+    free(offsets);
+    free(items);
+    free(chosen);
+    return status;
+}
+
+/* Parses "(user,item)" at the start of a .negative line; returns the end. */
+static const char *parse_pair(const char *line, const char *end, int64_t *user, int64_t *item)
+{
+    if (line >= end || *line != '(')
+        return NULL;
+    const char *comma = memchr(line, ',', (size_t)(end - line));
+    const char *close = comma ? memchr(comma, ')', (size_t)(end - comma)) : NULL;
+    if (!close || reco_parse_int64(line + 1, comma, user) != 1 ||
+        reco_parse_int64(comma + 1, close, item) != 1)
+        return NULL;
+    return close + 1;
+}
+
+static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_t row,
+                                      const char *line, const char *end, size_t *n_written,
+                                      int32_t **items, size_t *capacity)
+{
+    int64_t user_id, item_id;
+    const char *p = parse_pair(line, end, &user_id, &item_id);
+    if (!p)
+        return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                              "expected '(user,item)' followed by tab-separated item ids");
+    const reco_vocab *vocab = test->vocab;
+    if (user_id != vocab->users.ids[test->users[row]] ||
+        item_id != vocab->items.ids[test->items[row]])
+        return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                              "names (%lld,%lld) but test row %zu is (%lld,%lld)",
+                              (long long)user_id, (long long)item_id, row,
+                              (long long)vocab->users.ids[test->users[row]],
+                              (long long)vocab->items.ids[test->items[row]]);
+    while (p < end) {
+        if (*p != '\t' && *p != ' ')
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                                  "expected a tab before each negative item id");
+        while (p < end && (*p == '\t' || *p == ' '))
+            p++;
+        const char *field_end = p;
+        while (field_end < end && *field_end != '\t' && *field_end != ' ')
+            field_end++;
+        if (field_end == p)
+            break;
+        int64_t negative_id;
+        if (reco_parse_int64(p, field_end, &negative_id) != 1 || negative_id < 0) {
+            char excerpt[48];
+            reco_excerpt(p, field_end, excerpt, sizeof excerpt);
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                                  "expected a non-negative integer item id, got '%s'", excerpt);
+        }
+        p = field_end;
+        if (negative_id == item_id)
+            continue; /* the test item itself: see reco_dataset_read_test_negatives */
+        int32_t negative;
+        reco_status status = reco_id_map_insert(&test->vocab->items, negative_id, &negative);
+        if (status != RECO_OK)
+            return status;
+        if (*n_written == *capacity) {
+            int32_t *grown = realloc(*items, *capacity * 2 * sizeof *grown);
+            if (!grown)
+                return reco_fail_oom();
+            *items = grown;
+            *capacity *= 2;
+        }
+        (*items)[(*n_written)++] = negative;
+    }
+    return RECO_OK;
+}
+
+reco_status reco_dataset_read_test_negatives(reco_dataset *test, const char *path)
+{
+    if (!test || !path)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or path");
+    size_t n_items_before = test->vocab->items.count;
+    size_t capacity = test->size * 100 + 16, n_written = 0, row = 0;
+    size_t *offsets = malloc((test->size + 1) * sizeof *offsets);
+    int32_t *items = malloc(capacity * sizeof *items);
+    reco_text text = {0};
+    reco_status status = RECO_OK;
+    if (!offsets || !items) {
+        status = reco_fail_oom();
+        goto fail;
+    }
+    status = reco_text_load(path, &text);
+    if (status != RECO_OK)
+        goto fail;
+    for (;;) {
+        const char *line;
+        size_t length;
+        status = reco_text_next_line(&text, &line, &length);
+        if (status != RECO_OK)
+            goto fail;
+        if (!line)
+            break;
+        if (row == test->size) {
+            status = reco_fail_line(RECO_ERR_PARSE, path, text.line_number,
+                                    "more lines than the %zu test rows", test->size);
+            goto fail;
+        }
+        offsets[row] = n_written;
+        status = read_negative_line(&text, test, row, line, line + length, &n_written, &items,
+                                    &capacity);
+        if (status != RECO_OK)
+            goto fail;
+        row++;
+    }
+    if (row != test->size) {
+        status = reco_fail(RECO_ERR_PARSE, "%s: %zu lines, expected one per test row (%zu)",
+                           path, row, test->size);
+        goto fail;
+    }
+    offsets[row] = n_written;
+    replace_test_negatives(test, offsets, items);
+    reco_text_free(&text);
+    return RECO_OK;
+fail:
+    reco_id_map_truncate(&test->vocab->items, n_items_before);
+    reco_text_free(&text);
+    free(offsets);
+    free(items);
+    return status;
+}
+
+const int32_t *reco_dataset_test_negatives(const reco_dataset *test, size_t row,
+                                           size_t *n_negatives)
+{
+    if (n_negatives)
+        *n_negatives = 0;
+    if (!test || !test->negative_offsets || row >= test->size)
+        return NULL;
+    if (n_negatives)
+        *n_negatives = test->negative_offsets[row + 1] - test->negative_offsets[row];
+    return test->negative_items + test->negative_offsets[row];
+}
+
+reco_status reco_dataset_sample_negatives(reco_dataset *train, size_t k, uint64_t seed,
+                                          uint64_t epoch, int32_t *negatives)
+{
+    if (!train || (!negatives && train->size * k > 0))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
+    if (!train->user_rows) {
+        reco_status status = reco_user_rows_build(train, &train->user_rows);
+        if (status != RECO_OK)
+            return status;
+    }
+    const reco_user_rows *rows = train->user_rows;
+    size_t n_items = train->vocab->items.count;
+    for (size_t block = 0; block * SAMPLER_BLOCK_ROWS < train->size; block++) {
+        reco_rng rng;
+        reco_rng_seed(&rng, seed, (epoch << 32) ^ block);
+        size_t end = (block + 1) * SAMPLER_BLOCK_ROWS;
+        if (end > train->size)
+            end = train->size;
+        for (size_t row = block * SAMPLER_BLOCK_ROWS; row < end; row++) {
+            size_t n_taken;
+            const int32_t *taken = reco_user_rows_of(rows, train->users[row], &n_taken);
+            if (n_taken >= n_items) {
+                int64_t user_id = train->vocab->users.ids[train->users[row]];
+                return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                                 "user %lld interacted with every item: no negative to draw",
+                                 (long long)user_id);
+            }
+            for (size_t j = 0; j < k; j++)
+                negatives[row * k + j] =
+                    reco_nth_untaken(taken, n_taken, reco_rng_below(&rng, n_items - n_taken));
+        }
+    }
+    return RECO_OK;
+}

@@ -1,0 +1,288 @@
+/* Reading rating and interaction files: MovieLens '::', CSV, TSV, pairs. */
+#include <math.h>
+#include <string.h>
+
+#include "dataset_impl.h"
+#include "error.h"
+#include "text.h"
+
+typedef struct line_layout {
+    reco_format format;
+    char separator[3];   /* "::", ",", "\t" or " " */
+    size_t separator_length;
+    int n_fields;        /* 2 (user item), 3 (+ rating) or 4 (+ timestamp) */
+    int has_header;
+} line_layout;
+
+static const char *const field_names[] = {"user id", "item id", "rating", "timestamp"};
+
+static const char *format_name(reco_format format)
+{
+    switch (format) {
+    case RECO_FORMAT_MOVIELENS: return "MovieLens '::'";
+    case RECO_FORMAT_CSV: return "CSV";
+    case RECO_FORMAT_TSV: return "tab-separated";
+    case RECO_FORMAT_PAIRS: return "two-column";
+    default: return "auto";
+    }
+}
+
+static const char *find_separator(const char *p, const char *end, const line_layout *layout)
+{
+    if (layout->separator_length == 1) {
+        const char *found = memchr(p, layout->separator[0], (size_t)(end - p));
+        return found ? found : end;
+    }
+    for (; p + 1 < end; p++)
+        if (p[0] == ':' && p[1] == ':')
+            return p;
+    return end;
+}
+
+static int count_fields(const char *line, const char *end, const line_layout *layout)
+{
+    int fields = 1;
+    for (const char *p = find_separator(line, end, layout); p < end;
+         p = find_separator(p + layout->separator_length, end, layout))
+        fields++;
+    return fields;
+}
+
+static int starts_numeric(const char *line)
+{
+    return (line[0] >= '0' && line[0] <= '9') || line[0] == '-';
+}
+
+static char pick_separator(const char *line, size_t length)
+{
+    if (memchr(line, '\t', length))
+        return '\t';
+    if (memchr(line, ',', length))
+        return ',';
+    if (memchr(line, ' ', length))
+        return ' ';
+    return '\0';
+}
+
+/* Decides separator, header and field count from the first non-blank line
+ * (and, after a header, the second). */
+static reco_status detect_layout(reco_text *text, reco_format format, line_layout *layout)
+{
+    const char *line;
+    size_t length;
+    reco_status status = reco_text_first_line(text, &line, &length);
+    if (status != RECO_OK)
+        return status;
+    int has_double_colon = 0;
+    for (size_t i = 0; i + 1 < length && !has_double_colon; i++)
+        has_double_colon = line[i] == ':' && line[i + 1] == ':';
+    if (format == RECO_FORMAT_AUTO)
+        format = has_double_colon ? RECO_FORMAT_MOVIELENS : RECO_FORMAT_AUTO;
+    char separator = format == RECO_FORMAT_MOVIELENS ? ':'
+                     : format == RECO_FORMAT_CSV     ? ','
+                     : format == RECO_FORMAT_TSV     ? '\t'
+                                                     : pick_separator(line, length);
+    if (separator == '\0')
+        return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                              "cannot tell the format: expected fields separated by '::', "
+                              "a tab, a comma or a space");
+    *layout = (line_layout){.format = format, .separator = {separator}, .separator_length = 1};
+    if (format == RECO_FORMAT_MOVIELENS) {
+        memcpy(layout->separator, "::", 3);
+        layout->separator_length = 2;
+    }
+    layout->has_header = !starts_numeric(line) &&
+                         (format == RECO_FORMAT_CSV ||
+                          (format == RECO_FORMAT_AUTO && separator == ','));
+    const char *data_line = line;
+    size_t data_length = length;
+    size_t data_line_number = text->line_number;
+    if (layout->has_header) {
+        /* peek at the first data line without consuming it */
+        reco_text peek = *text;
+        status = reco_text_next_line(&peek, &data_line, &data_length);
+        if (status != RECO_OK)
+            return status;
+        if (!data_line)
+            return reco_fail(RECO_ERR_PARSE, "%s: a header line but no data lines", text->path);
+        data_line_number = peek.line_number;
+    } else {
+        text->cursor = line;
+        text->line_number--;
+    }
+    int fields = count_fields(data_line, data_line + data_length, layout);
+    if (layout->format == RECO_FORMAT_AUTO)
+        layout->format = fields == 2 ? RECO_FORMAT_PAIRS
+                         : separator == ',' ? RECO_FORMAT_CSV
+                                            : RECO_FORMAT_TSV;
+    int min_fields = 3, max_fields = 4;
+    if (layout->format == RECO_FORMAT_MOVIELENS)
+        min_fields = 4;
+    if (layout->format == RECO_FORMAT_PAIRS)
+        min_fields = max_fields = 2;
+    if (fields < min_fields || fields > max_fields)
+        return reco_fail_line(RECO_ERR_PARSE, text->path, data_line_number,
+                              "%s format: expected %d%s fields separated by '%s', got %d",
+                              format_name(layout->format), min_fields,
+                              max_fields > min_fields ? " or 4" : "",
+                              separator == '\t' ? "\\t" : layout->separator, fields);
+    layout->n_fields = fields;
+    return RECO_OK;
+}
+
+static reco_status field_error(const reco_text *text, int field, const char *start,
+                               const char *end, const char *expected)
+{
+    char excerpt[48];
+    reco_excerpt(start, end, excerpt, sizeof excerpt);
+    return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                          "field %d (%s): expected %s, got '%s'", field + 1, field_names[field],
+                          expected, excerpt);
+}
+
+static reco_status parse_id(const reco_text *text, int field, const char *start,
+                            const char *end, int64_t *id)
+{
+    int parsed = reco_parse_int64(start, end, id);
+    if (parsed == 1 && *id >= 0)
+        return RECO_OK;
+    if (parsed == -1 || (parsed == 1 && *id < 0)) {
+        char excerpt[48];
+        reco_excerpt(start, end, excerpt, sizeof excerpt);
+        return reco_fail_line(RECO_ERR_OUT_OF_RANGE, text->path, text->line_number,
+                              "field %d (%s): expected an id in [0, 2^63), got '%s'", field + 1,
+                              field_names[field], excerpt);
+    }
+    return field_error(text, field, start, end, "a non-negative integer id");
+}
+
+typedef struct parsed_row {
+    int64_t user_id, item_id, timestamp;
+    double rating;
+} parsed_row;
+
+static reco_status parse_line(const reco_text *text, const line_layout *layout,
+                              const char *line, const char *end, parsed_row *row)
+{
+    const char *field_start = line;
+    for (int field = 0; field < layout->n_fields; field++) {
+        const char *field_end = find_separator(field_start, end, layout);
+        int last = field == layout->n_fields - 1;
+        if ((field_end == end) != last)
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                                  "expected %d fields separated by '%s', got %d",
+                                  layout->n_fields,
+                                  layout->separator[0] == '\t' ? "\\t" : layout->separator,
+                                  count_fields(line, end, layout));
+        reco_status status = RECO_OK;
+        switch (field) {
+        case 0: status = parse_id(text, field, field_start, field_end, &row->user_id); break;
+        case 1: status = parse_id(text, field, field_start, field_end, &row->item_id); break;
+        case 2:
+            if (!reco_parse_number(field_start, field_end, &row->rating))
+                return field_error(text, field, field_start, field_end, "a number");
+            if (!(fabs(row->rating) <= RECO_RATING_LIMIT)) {
+                char excerpt[48];
+                reco_excerpt(field_start, field_end, excerpt, sizeof excerpt);
+                return reco_fail_line(RECO_ERR_OUT_OF_RANGE, text->path, text->line_number,
+                                      "field 3 (rating): expected a finite rating within "
+                                      "+-%g, got '%s'", RECO_RATING_LIMIT, excerpt);
+            }
+            break;
+        case 3:
+            if (reco_parse_int64(field_start, field_end, &row->timestamp) != 1)
+                return field_error(text, field, field_start, field_end,
+                                   "an integer timestamp");
+            break;
+        }
+        if (status != RECO_OK)
+            return status;
+        field_start = field_end + layout->separator_length;
+    }
+    return RECO_OK;
+}
+
+static reco_status parse_rows(reco_text *text, const line_layout *layout, reco_dataset *dataset)
+{
+    reco_vocab *vocab = dataset->vocab;
+    for (;;) {
+        const char *line;
+        size_t length;
+        reco_status status = reco_text_next_line(text, &line, &length);
+        if (status != RECO_OK)
+            return status;
+        if (!line)
+            return RECO_OK;
+        parsed_row row = {0};
+        status = parse_line(text, layout, line, line + length, &row);
+        if (status != RECO_OK)
+            return status;
+        int32_t user, item;
+        status = reco_id_map_insert(&vocab->users, row.user_id, &user);
+        if (status == RECO_OK)
+            status = reco_id_map_insert(&vocab->items, row.item_id, &item);
+        if (status == RECO_OK && dataset->size == dataset->capacity)
+            status = reco_dataset_reserve(dataset, dataset->capacity * 2);
+        if (status != RECO_OK)
+            return status;
+        reco_dataset_push(dataset, user, item, (float)row.rating, row.timestamp);
+    }
+}
+
+static reco_status read_ratings(const char *path, reco_format format, reco_vocab *vocab,
+                                reco_dataset **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (!path)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path");
+    if (format < RECO_FORMAT_AUTO || format > RECO_FORMAT_PAIRS)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown format %d", (int)format);
+    reco_text text;
+    reco_dataset *dataset = NULL;
+    reco_status status = reco_text_load(path, &text);
+    if (status != RECO_OK)
+        return status;
+    line_layout layout;
+    status = detect_layout(&text, format, &layout);
+    if (status != RECO_OK)
+        goto fail;
+    /* MovieLens lines average 20-25 bytes: this estimate rarely regrows */
+    status = reco_dataset_create(vocab, layout.n_fields >= 3, layout.n_fields == 4,
+                                 text.size / 16 + 16, &dataset);
+    if (status != RECO_OK)
+        goto fail;
+    size_t n_users_before = dataset->vocab->users.count;
+    size_t n_items_before = dataset->vocab->items.count;
+    status = parse_rows(&text, &layout, dataset);
+    if (status != RECO_OK) {
+        /* a shared vocabulary must not keep ids of a file that failed */
+        reco_id_map_truncate(&dataset->vocab->users, n_users_before);
+        reco_id_map_truncate(&dataset->vocab->items, n_items_before);
+        goto fail;
+    }
+    reco_text_free(&text);
+    *out = dataset;
+    return RECO_OK;
+fail:
+    reco_dataset_free(dataset);
+    reco_text_free(&text);
+    return status;
+}
+
+reco_status reco_dataset_read(const char *path, reco_format format, reco_dataset **out)
+{
+    return read_ratings(path, format, NULL, out);
+}
+
+reco_status reco_dataset_read_shared(const char *path, reco_format format,
+                                     const reco_dataset *vocabulary_of, reco_dataset **out)
+{
+    if (!vocabulary_of) {
+        if (out)
+            *out = NULL;
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset to share a vocabulary with");
+    }
+    return read_ratings(path, format, vocabulary_of->vocab, out);
+}

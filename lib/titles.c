@@ -1,0 +1,182 @@
+/* Item titles: movies.dat (::, Latin-1), u.item (|, Latin-1), movies.csv
+ * (RFC 4180, UTF-8). The whole file is parsed before any title is stored, so
+ * a malformed file leaves the vocabulary as it was. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset_impl.h"
+#include "error.h"
+#include "text.h"
+
+typedef enum title_format { TITLES_DAT, TITLES_UITEM, TITLES_CSV } title_format;
+
+typedef struct parsed_titles {
+    int64_t *ids;
+    size_t *offsets; /* into text, count + 1 */
+    char *text;      /* UTF-8, concatenated */
+    size_t count, capacity, text_size, text_capacity;
+} parsed_titles;
+
+static void parsed_titles_free(parsed_titles *titles)
+{
+    free(titles->ids);
+    free(titles->offsets);
+    free(titles->text);
+}
+
+static reco_status reserve_text(parsed_titles *titles, size_t more)
+{
+    if (titles->text_size + more <= titles->text_capacity)
+        return RECO_OK;
+    size_t capacity = (titles->text_size + more) * 2;
+    char *grown = realloc(titles->text, capacity);
+    if (!grown)
+        return reco_fail_oom();
+    titles->text = grown;
+    titles->text_capacity = capacity;
+    return RECO_OK;
+}
+
+static reco_status add_title(parsed_titles *titles, int64_t id)
+{
+    if (titles->count + 1 >= titles->capacity) {
+        size_t capacity = titles->capacity ? titles->capacity * 2 : 1024;
+        int64_t *ids = realloc(titles->ids, capacity * sizeof *ids);
+        if (ids)
+            titles->ids = ids;
+        size_t *offsets = realloc(titles->offsets, (capacity + 1) * sizeof *offsets);
+        if (offsets)
+            titles->offsets = offsets;
+        if (!ids || !offsets)
+            return reco_fail_oom();
+        titles->capacity = capacity;
+    }
+    titles->ids[titles->count] = id;
+    titles->offsets[titles->count] = titles->text_size;
+    titles->count++;
+    return RECO_OK;
+}
+
+static void append_latin1(parsed_titles *titles, const char *start, const char *end)
+{
+    for (const char *p = start; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x80) {
+            titles->text[titles->text_size++] = (char)c;
+        } else {
+            titles->text[titles->text_size++] = (char)(0xc0 | (c >> 6));
+            titles->text[titles->text_size++] = (char)(0x80 | (c & 0x3f));
+        }
+    }
+}
+
+/* Appends a CSV field starting at p (quoted or not); returns the field end
+ * (at the comma or line end), or NULL on an unterminated quote. */
+static const char *append_csv_field(parsed_titles *titles, const char *p, const char *end)
+{
+    if (p < end && *p == '"') {
+        for (p++; p < end; p++) {
+            if (*p == '"') {
+                if (p + 1 < end && p[1] == '"') {
+                    titles->text[titles->text_size++] = '"';
+                    p++;
+                    continue;
+                }
+                return p + 1;
+            }
+            titles->text[titles->text_size++] = *p;
+        }
+        return NULL;
+    }
+    const char *comma = memchr(p, ',', (size_t)(end - p));
+    const char *field_end = comma ? comma : end;
+    memcpy(titles->text + titles->text_size, p, (size_t)(field_end - p));
+    titles->text_size += (size_t)(field_end - p);
+    return field_end;
+}
+
+static reco_status parse_title_line(const reco_text *text, title_format format,
+                                    const char *line, const char *end, parsed_titles *titles)
+{
+    const char *separator = format == TITLES_DAT ? "::" : format == TITLES_UITEM ? "|" : ",";
+    size_t separator_length = strlen(separator);
+    const char *id_end = line;
+    while (id_end < end && strncmp(id_end, separator, separator_length) != 0)
+        id_end++;
+    int64_t id;
+    if (id_end == end || reco_parse_int64(line, id_end, &id) != 1 || id < 0)
+        return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                              "expected an item id then '%s' and a title", separator);
+    reco_status status = add_title(titles, id);
+    if (status == RECO_OK)
+        status = reserve_text(titles, 2 * (size_t)(end - line) + 1);
+    if (status != RECO_OK)
+        return status;
+    const char *title = id_end + separator_length;
+    if (format == TITLES_CSV) {
+        if (!append_csv_field(titles, title, end))
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                                  "unterminated quoted title");
+        return RECO_OK;
+    }
+    const char *title_end = title;
+    while (title_end < end && strncmp(title_end, separator, separator_length) != 0)
+        title_end++;
+    append_latin1(titles, title, title_end);
+    return RECO_OK;
+}
+
+static title_format detect_title_format(const char *line, size_t length)
+{
+    for (size_t i = 0; i + 1 < length; i++)
+        if (line[i] == ':' && line[i + 1] == ':')
+            return TITLES_DAT;
+    return memchr(line, '|', length) ? TITLES_UITEM : TITLES_CSV;
+}
+
+static reco_status parse_titles(reco_text *text, parsed_titles *titles)
+{
+    const char *line;
+    size_t length;
+    reco_status status = reco_text_first_line(text, &line, &length);
+    if (status != RECO_OK)
+        return status;
+    title_format format = detect_title_format(line, length);
+    if (format == TITLES_CSV && !(line[0] >= '0' && line[0] <= '9')) {
+        status = reco_text_next_line(text, &line, &length); /* skip the header */
+        if (status != RECO_OK)
+            return status;
+    }
+    for (; line; status = reco_text_next_line(text, &line, &length)) {
+        if (status != RECO_OK)
+            return status;
+        status = parse_title_line(text, format, line, line + length, titles);
+        if (status != RECO_OK)
+            return status;
+    }
+    if (status != RECO_OK)
+        return status;
+    if (titles->count == 0)
+        return reco_fail(RECO_ERR_PARSE, "%s: a header line but no titles", text->path);
+    titles->offsets[titles->count] = titles->text_size;
+    return RECO_OK;
+}
+
+reco_status reco_dataset_read_titles(reco_dataset *dataset, const char *path)
+{
+    if (!dataset || !path)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or path");
+    reco_text text;
+    parsed_titles titles = {0};
+    reco_status status = reco_text_load(path, &text);
+    if (status != RECO_OK)
+        return status;
+    status = parse_titles(&text, &titles);
+    for (size_t i = 0; status == RECO_OK && i < titles.count; i++)
+        status = reco_vocab_set_title(dataset->vocab, titles.ids[i],
+                                      titles.text + titles.offsets[i],
+                                      titles.offsets[i + 1] - titles.offsets[i]);
+    parsed_titles_free(&titles);
+    reco_text_free(&text);
+    return status;
+}

@@ -1,0 +1,75 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define MAX_TEMP_FILES 64
+
+static char temp_dir[64];
+static char temp_files[MAX_TEMP_FILES][256];
+static int n_temp_files;
+
+const char *fixture(const char *name)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", RECO_FIXTURES, name);
+    return path;
+}
+
+const char *temp_path(const char *name)
+{
+    if (!temp_dir[0]) {
+        strcpy(temp_dir, "/tmp/reco-test-XXXXXX");
+        if (!mkdtemp(temp_dir))
+            abort();
+    }
+    if (n_temp_files == MAX_TEMP_FILES)
+        abort();
+    char *path = temp_files[n_temp_files++];
+    snprintf(path, sizeof temp_files[0], "%s/%s", temp_dir, name);
+    return path;
+}
+
+const char *write_temp_file(const char *name, const void *content, size_t size)
+{
+    const char *path = temp_path(name);
+    FILE *file = fopen(path, "wb");
+    if (!file || fwrite(content, 1, size, file) != size || fclose(file) != 0)
+        abort();
+    return path;
+}
+
+const char *write_temp_text(const char *name, const char *content)
+{
+    return write_temp_file(name, content, strlen(content));
+}
+
+void remove_temp_files(void)
+{
+    for (int i = 0; i < n_temp_files; i++)
+        unlink(temp_files[i]);
+    n_temp_files = 0;
+    if (temp_dir[0])
+        rmdir(temp_dir);
+    temp_dir[0] = '\0';
+}
+
+int run_suite(Suite *suite)
+{
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+TCase *test_case(Suite *suite, const char *name)
+{
+    TCase *tcase = tcase_create(name);
+    tcase_add_checked_fixture(tcase, NULL, remove_temp_files);
+    tcase_set_timeout(tcase, 60);
+    suite_add_tcase(suite, tcase);
+    return tcase;
+}
