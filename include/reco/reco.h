@@ -2,7 +2,10 @@
 #ifndef RECO_RECO_H
 #define RECO_RECO_H
 
+#include "reco/backend.h"
 #include "reco/common.h"
 #include "reco/dataset.h"
+#include "reco/model.h"
+#include "reco/trainer.h"
 
 #endif

@@ -1,0 +1,115 @@
+/* CPU backend: context, buffers and the ops table. Buffers are 64-byte
+ * aligned host memory. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu_internal.h"
+
+static size_t all_cores(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 ? (size_t)cores : 1;
+}
+
+static reco_status cpu_create(void **out)
+{
+    cpu_context *context = calloc(1, sizeof *context);
+    if (!context)
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    context->pool = cpu_pool_create(all_cores());
+    if (!context->pool) {
+        free(context);
+        return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
+    }
+    *out = context;
+    return RECO_OK;
+}
+
+static void cpu_destroy(void *opaque)
+{
+    cpu_context *context = opaque;
+    cpu_pool_destroy(context->pool);
+    free(context);
+}
+
+static reco_status cpu_set_threads(void *opaque, size_t n_threads)
+{
+    cpu_context *context = opaque;
+    size_t wanted = n_threads ? n_threads : all_cores();
+    if (wanted == cpu_pool_threads(context->pool))
+        return RECO_OK;
+    cpu_pool *pool = cpu_pool_create(wanted);
+    if (!pool)
+        return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
+    cpu_pool_destroy(context->pool);
+    context->pool = pool;
+    return RECO_OK;
+}
+
+static reco_status cpu_synchronize(void *context)
+{
+    (void)context;
+    return RECO_OK;
+}
+
+static reco_status cpu_buffer_alloc(void *context, size_t bytes, void **buffer)
+{
+    (void)context;
+    *buffer = aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
+    if (!*buffer)
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "cpu backend: out of memory");
+    return RECO_OK;
+}
+
+static void cpu_buffer_free(void *context, void *buffer)
+{
+    (void)context;
+    free(buffer);
+}
+
+static reco_status cpu_buffer_upload(void *context, void *buffer, size_t offset,
+                                     const void *host, size_t bytes)
+{
+    (void)context;
+    memcpy((char *)buffer + offset, host, bytes);
+    return RECO_OK;
+}
+
+static reco_status cpu_buffer_download(void *context, const void *buffer, size_t offset,
+                                       void *host, size_t bytes)
+{
+    (void)context;
+    memcpy(host, (const char *)buffer + offset, bytes);
+    return RECO_OK;
+}
+
+static reco_status cpu_buffer_zero(void *context, void *buffer, size_t bytes)
+{
+    (void)context;
+    memset(buffer, 0, bytes);
+    return RECO_OK;
+}
+
+const reco_backend_ops reco_backend_cpu_ops = {
+    .struct_size = sizeof(reco_backend_ops),
+    .abi_version = RECO_BACKEND_ABI_VERSION,
+    .name = "cpu",
+    .create = cpu_create,
+    .destroy = cpu_destroy,
+    .set_threads = cpu_set_threads,
+    .synchronize = cpu_synchronize,
+    .buffer_alloc = cpu_buffer_alloc,
+    .buffer_free = cpu_buffer_free,
+    .buffer_upload = cpu_buffer_upload,
+    .buffer_download = cpu_buffer_download,
+    .buffer_zero = cpu_buffer_zero,
+    .workspace_create = cpu_workspace_create,
+    .workspace_destroy = cpu_workspace_destroy,
+    .forward = cpu_forward,
+    .forward_backward = cpu_forward_backward,
+    .gradient_download = cpu_gradient_download,
+    .optimizer_create = cpu_optimizer_create,
+    .optimizer_destroy = cpu_optimizer_destroy,
+    .optimizer_step = cpu_optimizer_step,
+};

@@ -1,0 +1,542 @@
+/* CPU backend: the network's forward and backward passes. Each batch is cut
+ * into a fixed number of contiguous slices (one per thread at workspace
+ * creation); each slice runs gather, GMF, the tower (BLIS sgemm), the head,
+ * the loss and the whole backward pass on its own rows. The slices' dense
+ * gradients are then summed in slice order and their embedding-row gradients
+ * scattered in row order, so a given slice count always gives the same bits. */
+#include <blis.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_internal.h"
+
+static int has_table(const reco_net_desc *net, int table)
+{
+    return net->table_dim[table] > 0;
+}
+
+static int is_user_table(int table)
+{
+    return table == RECO_TABLE_USER_GMF || table == RECO_TABLE_USER_MLP ||
+           table == RECO_TABLE_USER_BIAS;
+}
+
+static size_t widest_layer(const reco_net_desc *net)
+{
+    size_t widest = 1;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        if (net->layer_in[l] > widest)
+            widest = net->layer_in[l];
+        if (net->layer_out[l] > widest)
+            widest = net->layer_out[l];
+    }
+    return widest;
+}
+
+static float *floats(size_t count)
+{
+    return aligned_alloc(64, ((count ? count : 1) * sizeof(float) + 63) / 64 * 64);
+}
+
+static void slice_free(cpu_slice *slice)
+{
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        free(slice->gathered[t]);
+        free(slice->dgathered[t]);
+    }
+    for (size_t l = 0; l <= RECO_MAX_LAYERS; l++) {
+        free(slice->act[l]);
+        free(slice->mask[l]);
+    }
+    free(slice->gmf);
+    free(slice->logit);
+    free(slice->dlogit);
+    free(slice->delta[0]);
+    free(slice->delta[1]);
+    free(slice->dense_grad);
+    free(slice->users);
+    free(slice->items);
+    free(slice->targets);
+}
+
+static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacity)
+{
+    slice->capacity = capacity;
+    int ok = 1;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!has_table(net, t) || t == RECO_TABLE_USER_MLP || t == RECO_TABLE_ITEM_MLP)
+            continue;
+        ok &= (slice->gathered[t] = floats(capacity * net->table_dim[t])) != NULL;
+        ok &= (slice->dgathered[t] = floats(capacity * net->table_dim[t])) != NULL;
+    }
+    ok &= (slice->gmf = floats(capacity * net->table_dim[RECO_TABLE_USER_GMF])) != NULL;
+    if (net->n_layers > 0) {
+        ok &= (slice->act[0] = floats(capacity * net->layer_in[0])) != NULL;
+        ok &= (slice->dgathered[RECO_TABLE_USER_MLP] = floats(capacity * net->layer_in[0])) != NULL;
+    }
+    for (size_t l = 0; l < net->n_layers; l++) {
+        ok &= (slice->act[l + 1] = floats(capacity * net->layer_out[l])) != NULL;
+        if (net->dropout > 0.0f)
+            ok &= (slice->mask[l + 1] = floats(capacity * net->layer_out[l])) != NULL;
+    }
+    size_t widest = widest_layer(net);
+    ok &= (slice->delta[0] = floats(capacity * widest)) != NULL;
+    ok &= (slice->delta[1] = floats(capacity * widest)) != NULL;
+    ok &= (slice->logit = floats(capacity)) != NULL;
+    ok &= (slice->dlogit = floats(capacity)) != NULL;
+    ok &= (slice->targets = floats(capacity)) != NULL;
+    ok &= (slice->dense_grad = floats(net->n_dense)) != NULL;
+    ok &= (slice->users = malloc(capacity * sizeof(int32_t))) != NULL;
+    ok &= (slice->items = malloc(capacity * sizeof(int32_t))) != NULL;
+    return ok;
+}
+
+void cpu_workspace_destroy(void *context, void *opaque)
+{
+    (void)context;
+    cpu_workspace *workspace = opaque;
+    if (!workspace)
+        return;
+    for (size_t s = 0; s < workspace->n_slices; s++)
+        slice_free(&workspace->slices[s]);
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        free(workspace->tables[t].slot_of_row);
+        free(workspace->tables[t].rows);
+        free(workspace->tables[t].grads);
+    }
+    free(workspace->slices);
+    free(workspace->dense_grad);
+    free(workspace);
+}
+
+reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
+                                 void **out)
+{
+    cpu_context *cpu = context;
+    cpu_workspace *workspace = calloc(1, sizeof *workspace);
+    if (!workspace)
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t samples = 2 * (max_rows ? max_rows : 1); /* BPR scores two items per row */
+    workspace->max_rows = max_rows;
+    workspace->n_slices = cpu_pool_threads(cpu->pool);
+    if (workspace->n_slices > samples / 2)
+        workspace->n_slices = samples / 2;
+    workspace->slices = calloc(workspace->n_slices, sizeof *workspace->slices);
+    int ok = workspace->slices && (workspace->dense_grad = floats(net->n_dense)) != NULL;
+    size_t capacity = (samples + workspace->n_slices - 1) / workspace->n_slices + 1;
+    for (size_t s = 0; ok && s < workspace->n_slices; s++)
+        ok = slice_init(&workspace->slices[s], net, capacity);
+    for (int t = 0; ok && t < RECO_N_TABLES; t++) {
+        if (!has_table(net, t))
+            continue;
+        cpu_table_grad *grad = &workspace->tables[t];
+        ok = (grad->slot_of_row = malloc(net->table_rows[t] * sizeof(int32_t))) &&
+             (grad->rows = malloc(samples * sizeof(int32_t))) &&
+             (grad->grads = floats(samples * net->table_dim[t]));
+        if (ok)
+            memset(grad->slot_of_row, 0xff, net->table_rows[t] * sizeof(int32_t));
+    }
+    if (!ok) {
+        cpu_workspace_destroy(context, workspace);
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a workspace");
+    }
+    *out = workspace;
+    return RECO_OK;
+}
+
+/* C (m x n) = op(A) op(B) + beta C, row-major, on one thread: the backend's
+ * own threads already split the batch, and BLIS threads would oversubscribe. */
+static void gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
+                 size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
+{
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    float one = 1.0f;
+    bli_sgemm_ex(transpose_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 transpose_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
+                 &one, (float *)a, (inc_t)lda, 1, (float *)b, (inc_t)ldb, 1, &beta, c,
+                 (inc_t)ldc, 1, NULL, &rntm);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* Dropout is a pure function of (seed, sample, layer, unit): the same mask
+ * whatever the slicing. */
+static float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
+                           float probability)
+{
+    uint64_t h = mix64(seed ^ mix64(sample * 0x9e3779b97f4a7c15ull + layer * 0x632be59bd9b4e019ull +
+                                    unit));
+    float u = (float)(h >> 40) * 0x1.0p-24f;
+    return u < probability ? 0.0f : 1.0f / (1.0f - probability);
+}
+
+static void gather_rows(const float *table, size_t dim, const int32_t *rows, size_t n,
+                        float *out, size_t out_stride)
+{
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + i * out_stride, table + (size_t)rows[i] * dim, dim * sizeof(float));
+}
+
+/* Gathers, computes GMF and the tower, and writes the slice's logits. */
+static void slice_forward(const reco_net_desc *net, const reco_net_params *params,
+                          cpu_slice *slice, int training, uint64_t dropout_seed,
+                          size_t pair_rows, size_t batch_rows)
+{
+    size_t rows = slice->rows;
+    size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
+    const float *dense = params->dense;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!has_table(net, t))
+            continue;
+        const int32_t *ids = is_user_table(t) ? slice->users : slice->items;
+        size_t dim = net->table_dim[t];
+        if (t == RECO_TABLE_USER_MLP || t == RECO_TABLE_ITEM_MLP)
+            gather_rows(params->tables[t], dim, ids, rows,
+                        slice->act[0] + (t == RECO_TABLE_ITEM_MLP ? dim : 0), 2 * dim);
+        else
+            gather_rows(params->tables[t], dim, ids, rows, slice->gathered[t], dim);
+    }
+    for (size_t i = 0; i < rows * gmf_dim; i++)
+        slice->gmf[i] = slice->gathered[RECO_TABLE_USER_GMF][i] *
+                        slice->gathered[RECO_TABLE_ITEM_GMF][i];
+    for (size_t l = 0; l < net->n_layers; l++) {
+        size_t in = net->layer_in[l], out = net->layer_out[l];
+        float *y = slice->act[l + 1];
+        gemm(0, 1, rows, out, in, slice->act[l], in, dense + net->weight_offset[l], in, 0.0f, y,
+             out);
+        const float *bias = dense + net->bias_offset[l];
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < out; j++) {
+                float v = y[i * out + j] + bias[j];
+                y[i * out + j] = v > 0.0f ? v : 0.0f;
+            }
+        if (training && net->dropout > 0.0f) {
+            for (size_t i = 0; i < rows; i++) {
+                /* BPR slices hold positives then negatives of pair_rows pairs */
+                size_t local = pair_rows ? i % pair_rows : i;
+                uint64_t sample = slice->first_row + local + (pair_rows && i >= pair_rows ? batch_rows : 0);
+                for (size_t j = 0; j < out; j++) {
+                    float scale = dropout_scale(dropout_seed, sample, l, j, net->dropout);
+                    slice->mask[l + 1][i * out + j] = scale;
+                    y[i * out + j] *= scale;
+                }
+            }
+        }
+    }
+    const float *head_w = dense + net->head_w_offset;
+    float head_b = dense[net->head_b_offset];
+    size_t last = net->n_layers ? net->layer_out[net->n_layers - 1] : 0;
+    const float *tower = net->n_layers ? slice->act[net->n_layers] : NULL;
+    for (size_t i = 0; i < rows; i++) {
+        float logit = head_b;
+        for (size_t k = 0; k < gmf_dim; k++)
+            logit += slice->gmf[i * gmf_dim + k] * head_w[k];
+        for (size_t j = 0; j < last; j++)
+            logit += tower[i * last + j] * head_w[gmf_dim + j];
+        if (has_table(net, RECO_TABLE_USER_BIAS))
+            logit += slice->gathered[RECO_TABLE_USER_BIAS][i] +
+                     slice->gathered[RECO_TABLE_ITEM_BIAS][i];
+        slice->logit[i] = logit;
+    }
+}
+
+static float activate(int activation, float logit)
+{
+    switch (activation) {
+    case 1: return 1.0f / (1.0f + expf(-logit));
+    case 2: return logit > 0.0f ? logit : 0.0f;
+    default: return logit;
+    }
+}
+
+static float activation_slope(int activation, float logit)
+{
+    switch (activation) {
+    case 1: {
+        float s = 1.0f / (1.0f + expf(-logit));
+        return s * (1.0f - s);
+    }
+    case 2: return logit > 0.0f ? 1.0f : 0.0f;
+    default: return 1.0f;
+    }
+}
+
+static double softplus(double x)
+{
+    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* Loss of the slice and d loss / d logit; scale is 1/rows for a mean. */
+static void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss, size_t pair_rows,
+                       float scale)
+{
+    double total = 0.0;
+    int activation = net->output_activation;
+    if (loss == RECO_BATCH_BPR) {
+        for (size_t i = 0; i < pair_rows; i++) {
+            float positive = slice->logit[i], negative = slice->logit[pair_rows + i];
+            double difference = (double)activate(activation, positive) -
+                                (double)activate(activation, negative);
+            total += softplus(-difference);
+            float d_difference = (float)(-1.0 / (1.0 + exp(difference))) * scale;
+            slice->dlogit[i] = d_difference * activation_slope(activation, positive);
+            slice->dlogit[pair_rows + i] = -d_difference * activation_slope(activation, negative);
+        }
+    } else if (loss == RECO_BATCH_BCE) {
+        for (size_t i = 0; i < slice->rows; i++) {
+            double logit = slice->logit[i], target = slice->targets[i];
+            total += (logit > 0.0 ? logit : 0.0) - logit * target + log1p(exp(-fabs(logit)));
+            slice->dlogit[i] = (float)(1.0 / (1.0 + exp(-logit)) - target) * scale;
+        }
+    } else {
+        for (size_t i = 0; i < slice->rows; i++) {
+            float score = activate(activation, slice->logit[i]);
+            double error = (double)score - (double)slice->targets[i];
+            total += error * error;
+            slice->dlogit[i] =
+                (float)(2.0 * error) * scale * activation_slope(activation, slice->logit[i]);
+        }
+    }
+    slice->loss = total * scale;
+}
+
+/* Backward from dlogit: the slice's dense gradient and per-row gradients. */
+static void slice_backward(const reco_net_desc *net, const reco_net_params *params,
+                           cpu_slice *slice, int dropout_active)
+{
+    size_t rows = slice->rows;
+    size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
+    size_t last = net->n_layers ? net->layer_out[net->n_layers - 1] : 0;
+    const float *dense = params->dense;
+    const float *head_w = dense + net->head_w_offset;
+    float *grad = slice->dense_grad;
+    memset(grad, 0, net->n_dense * sizeof *grad);
+    float *delta = slice->delta[0];
+    const float *tower = net->n_layers ? slice->act[net->n_layers] : NULL;
+    for (size_t i = 0; i < rows; i++) {
+        float d = slice->dlogit[i];
+        if (net->train_head_bias)
+            grad[net->head_b_offset] += d;
+        if (net->train_head_weights) {
+            for (size_t k = 0; k < gmf_dim; k++)
+                grad[net->head_w_offset + k] += d * slice->gmf[i * gmf_dim + k];
+            for (size_t j = 0; j < last; j++)
+                grad[net->head_w_offset + gmf_dim + j] += d * tower[i * last + j];
+        }
+        for (size_t k = 0; k < gmf_dim; k++) {
+            float dg = d * head_w[k];
+            slice->dgathered[RECO_TABLE_USER_GMF][i * gmf_dim + k] =
+                dg * slice->gathered[RECO_TABLE_ITEM_GMF][i * gmf_dim + k];
+            slice->dgathered[RECO_TABLE_ITEM_GMF][i * gmf_dim + k] =
+                dg * slice->gathered[RECO_TABLE_USER_GMF][i * gmf_dim + k];
+        }
+        if (has_table(net, RECO_TABLE_USER_BIAS)) {
+            slice->dgathered[RECO_TABLE_USER_BIAS][i] = d;
+            slice->dgathered[RECO_TABLE_ITEM_BIAS][i] = d;
+        }
+        for (size_t j = 0; j < last; j++)
+            delta[i * last + j] = d * head_w[gmf_dim + j];
+    }
+    for (size_t l = net->n_layers; l-- > 0;) {
+        size_t in = net->layer_in[l], out = net->layer_out[l];
+        const float *y = slice->act[l + 1];
+        for (size_t e = 0; e < rows * out; e++) {
+            float scale = dropout_active ? slice->mask[l + 1][e] : 1.0f;
+            delta[e] = y[e] > 0.0f ? delta[e] * scale : 0.0f;
+        }
+        gemm(1, 0, out, in, rows, delta, out, slice->act[l], in, 1.0f,
+             grad + net->weight_offset[l], in);
+        float *bias_grad = grad + net->bias_offset[l];
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < out; j++)
+                bias_grad[j] += delta[i * out + j];
+        float *below = l == 0 ? slice->dgathered[RECO_TABLE_USER_MLP]
+                              : (delta == slice->delta[0] ? slice->delta[1] : slice->delta[0]);
+        gemm(0, 0, rows, in, out, delta, out, dense + net->weight_offset[l], in, 0.0f, below, in);
+        delta = below;
+    }
+}
+
+/* Slices of a batch: slice s holds rows [s*n/S, (s+1)*n/S). */
+static size_t slice_begin(size_t slice, size_t n_slices, size_t n)
+{
+    return slice * n / n_slices;
+}
+
+typedef struct training_pass {
+    const reco_net_desc *net;
+    const reco_net_params *params;
+    cpu_workspace *workspace;
+    const reco_batch *batch;
+} training_pass;
+
+static void prepare_slice(const training_pass *p, cpu_slice *slice, size_t s)
+{
+    const reco_batch *batch = p->batch;
+    size_t n_slices = p->workspace->n_slices;
+    size_t begin = slice_begin(s, n_slices, batch->n), end = slice_begin(s + 1, n_slices, batch->n);
+    size_t count = end - begin;
+    const int32_t *users = (const int32_t *)batch->users + batch->offset + begin;
+    const int32_t *items = (const int32_t *)batch->items + batch->offset + begin;
+    slice->first_row = begin;
+    memcpy(slice->users, users, count * sizeof *users);
+    memcpy(slice->items, items, count * sizeof *items);
+    slice->rows = count;
+    if (batch->loss == RECO_BATCH_BPR) {
+        memcpy(slice->users + count, users, count * sizeof *users);
+        memcpy(slice->items + count,
+               (const int32_t *)batch->negatives + batch->offset + begin, count * sizeof *items);
+        slice->rows = 2 * count;
+    } else {
+        memcpy(slice->targets, (const float *)batch->targets + batch->offset + begin,
+               count * sizeof(float));
+    }
+}
+
+static void training_task(void *argument, size_t thread, size_t n_threads)
+{
+    const training_pass *p = argument;
+    const reco_batch *batch = p->batch;
+    int pairs = batch->loss == RECO_BATCH_BPR;
+    float scale = batch->mean_reduction ? 1.0f / (float)batch->n : 1.0f;
+    for (size_t s = thread; s < p->workspace->n_slices; s += n_threads) {
+        cpu_slice *slice = &p->workspace->slices[s];
+        prepare_slice(p, slice, s);
+        size_t pair_rows = pairs ? slice->rows / 2 : 0;
+        slice_forward(p->net, p->params, slice, 1, batch->dropout_seed, pair_rows, batch->n);
+        slice_loss(p->net, slice, batch->loss, pair_rows, scale);
+        slice_backward(p->net, p->params, slice, p->net->dropout > 0.0f);
+    }
+}
+
+/* Adds every slice's row gradients of one table into its distinct rows. */
+static void scatter_table(const reco_net_desc *net, cpu_workspace *workspace, int table)
+{
+    cpu_table_grad *grad = &workspace->tables[table];
+    size_t dim = net->table_dim[table];
+    int mlp = table == RECO_TABLE_USER_MLP || table == RECO_TABLE_ITEM_MLP;
+    size_t stride = mlp ? 2 * dim : dim;
+    size_t column = table == RECO_TABLE_ITEM_MLP ? dim : 0;
+    int source = mlp ? RECO_TABLE_USER_MLP : table;
+    for (size_t s = 0; s < workspace->n_slices; s++) {
+        const cpu_slice *slice = &workspace->slices[s];
+        const int32_t *ids = is_user_table(table) ? slice->users : slice->items;
+        for (size_t i = 0; i < slice->rows; i++) {
+            int32_t slot = grad->slot_of_row[ids[i]];
+            if (slot < 0) {
+                slot = (int32_t)grad->n_rows++;
+                grad->slot_of_row[ids[i]] = slot;
+                grad->rows[slot] = ids[i];
+                memset(grad->grads + (size_t)slot * dim, 0, dim * sizeof(float));
+            }
+            float *target = grad->grads + (size_t)slot * dim;
+            const float *row = slice->dgathered[source] + i * stride + column;
+            for (size_t k = 0; k < dim; k++)
+                target[k] += row[k];
+        }
+    }
+}
+
+static void forget_touched_rows(cpu_workspace *workspace)
+{
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        cpu_table_grad *grad = &workspace->tables[t];
+        for (size_t r = 0; r < grad->n_rows; r++)
+            grad->slot_of_row[grad->rows[r]] = -1;
+        grad->n_rows = 0;
+    }
+}
+
+reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
+                                 const reco_net_params *params, void *opaque,
+                                 const reco_batch *batch, double *loss)
+{
+    cpu_context *cpu = context;
+    cpu_workspace *workspace = opaque;
+    if (batch->n > workspace->max_rows || batch->n == 0)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+    forget_touched_rows(workspace);
+    training_pass pass = {net, params, workspace, batch};
+    cpu_pool_run(cpu->pool, training_task, &pass);
+    double total = 0.0;
+    memset(workspace->dense_grad, 0, net->n_dense * sizeof(float));
+    for (size_t s = 0; s < workspace->n_slices; s++) {
+        total += workspace->slices[s].loss;
+        const float *part = workspace->slices[s].dense_grad;
+        for (size_t i = 0; i < net->n_dense; i++)
+            workspace->dense_grad[i] += part[i];
+    }
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        if (has_table(net, t))
+            scatter_table(net, workspace, t);
+    *loss = total;
+    return RECO_OK;
+}
+
+typedef struct scoring_pass {
+    const reco_net_desc *net;
+    const reco_net_params *params;
+    cpu_workspace *workspace;
+    const int32_t *users;
+    const int32_t *items;
+    size_t n;
+    float *scores;
+} scoring_pass;
+
+static void scoring_task(void *argument, size_t thread, size_t n_threads)
+{
+    const scoring_pass *p = argument;
+    size_t n_slices = p->workspace->n_slices;
+    for (size_t s = thread; s < n_slices; s += n_threads) {
+        cpu_slice *slice = &p->workspace->slices[s];
+        size_t begin = slice_begin(s, n_slices, p->n), end = slice_begin(s + 1, n_slices, p->n);
+        slice->rows = end - begin;
+        memcpy(slice->users, p->users + begin, slice->rows * sizeof(int32_t));
+        memcpy(slice->items, p->items + begin, slice->rows * sizeof(int32_t));
+        slice_forward(p->net, p->params, slice, 0, 0, 0, p->n);
+        for (size_t i = 0; i < slice->rows; i++)
+            p->scores[begin + i] = activate(p->net->output_activation, slice->logit[i]);
+    }
+}
+
+reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
+                        void *opaque, const int32_t *users, const int32_t *items, size_t n,
+                        float *scores)
+{
+    cpu_context *cpu = context;
+    cpu_workspace *workspace = opaque;
+    if (n > 2 * workspace->max_rows)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
+    scoring_pass pass = {net, params, workspace, users, items, n, scores};
+    cpu_pool_run(cpu->pool, scoring_task, &pass);
+    return RECO_OK;
+}
+
+reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void *opaque,
+                                  float *gradient)
+{
+    (void)context;
+    const cpu_workspace *workspace = opaque;
+    float *p = gradient;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        size_t dim = net->table_dim[t];
+        if (!dim)
+            continue;
+        memset(p, 0, net->table_rows[t] * dim * sizeof *p);
+        const cpu_table_grad *grad = &workspace->tables[t];
+        for (size_t r = 0; r < grad->n_rows; r++)
+            memcpy(p + (size_t)grad->rows[r] * dim, grad->grads + r * dim, dim * sizeof *p);
+        p += net->table_rows[t] * dim;
+    }
+    memcpy(p, workspace->dense_grad, net->n_dense * sizeof *p);
+    return RECO_OK;
+}

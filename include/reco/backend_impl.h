@@ -1,0 +1,157 @@
+/* libreco — the backend vtable, for those who write a backend.
+ *
+ * A backend owns memory and math; the core owns the training loop, batches,
+ * sampling and the model layout. A batch crosses this table once per stage
+ * (forward+loss+backward, optimizer step), never once per sample. Tensors are
+ * row-major float32. Buffers are opaque to the core: it reaches their bytes
+ * only through buffer_upload / buffer_download.
+ *
+ * Versioning: a backend sets struct_size = sizeof(reco_backend_ops) and
+ * abi_version = RECO_BACKEND_ABI_VERSION; the registry refuses others. */
+#ifndef RECO_BACKEND_IMPL_H
+#define RECO_BACKEND_IMPL_H
+
+#include "reco/backend.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RECO_BACKEND_ABI_VERSION 1
+#define RECO_MAX_LAYERS 8
+
+/* Embedding tables of a network. Absent tables have dim 0. */
+enum {
+    RECO_TABLE_USER_GMF = 0, /* GMF (or MF) user factors, n_users x gmf_dim */
+    RECO_TABLE_ITEM_GMF = 1,
+    RECO_TABLE_USER_MLP = 2, /* MLP user embedding, n_users x mlp_dim */
+    RECO_TABLE_ITEM_MLP = 3,
+    RECO_TABLE_USER_BIAS = 4, /* MF user bias, n_users x 1 */
+    RECO_TABLE_ITEM_BIAS = 5,
+    RECO_N_TABLES = 6
+};
+
+/* The shape of a network: every model kind is this one graph,
+ *   z = [P_gmf[u] * Q_gmf[i], tower(P_mlp[u] ++ Q_mlp[i])]
+ *   logit = z . head_w + head_b (+ b_user[u] + b_item[i])
+ *   score = output_activation(logit)
+ * where tower is n_layers of Linear + ReLU (+ inverted dropout in training).
+ * All dense parameters live in one flat vector at the offsets given. */
+typedef struct reco_net_desc {
+    size_t table_rows[RECO_N_TABLES];
+    size_t table_dim[RECO_N_TABLES];
+    size_t n_layers;
+    size_t layer_in[RECO_MAX_LAYERS];
+    size_t layer_out[RECO_MAX_LAYERS];
+    size_t weight_offset[RECO_MAX_LAYERS]; /* layer_out x layer_in, row-major */
+    size_t bias_offset[RECO_MAX_LAYERS];
+    size_t head_in;          /* gmf_dim + last layer_out */
+    size_t head_w_offset;
+    size_t head_b_offset;
+    size_t n_dense;          /* length of the flat dense vector */
+    int train_head_weights;  /* 0: head_w stays as initialized (MF: all ones) */
+    int train_head_bias;     /* 0: head_b stays 0 (MF without biases) */
+    int output_activation;   /* reco_activation */
+    float dropout;           /* drop probability on tower outputs, training only */
+} reco_net_desc;
+
+/* The parameters of a network: one buffer per present table, one dense. */
+typedef struct reco_net_params {
+    void *tables[RECO_N_TABLES];
+    void *dense;
+} reco_net_params;
+
+/* Losses and how a batch states its targets. */
+enum { RECO_BATCH_BCE = 0, RECO_BATCH_MSE = 1, RECO_BATCH_BPR = 2 };
+
+/* One training batch, rows [offset, offset + n) of epoch-long buffers that
+ * were uploaded once per epoch: users/items (int32), targets (float; BCE and
+ * MSE), negatives (int32; BPR: one negative item per row). */
+typedef struct reco_batch {
+    const void *users;
+    const void *items;
+    const void *targets;
+    const void *negatives;
+    size_t offset;
+    size_t n;
+    int loss;            /* RECO_BATCH_* */
+    int mean_reduction;  /* 1: loss and gradients averaged over rows, 0: summed */
+    uint64_t dropout_seed; /* distinct per step, for the dropout masks */
+} reco_batch;
+
+/* Optimizer settings, as the trainer was configured. */
+typedef struct reco_optimizer_config {
+    int kind;             /* reco_optimizer */
+    float momentum;       /* SGD */
+    float beta1, beta2;   /* Adam */
+    float epsilon;        /* Adam, Adagrad */
+    float weight_decay;   /* L2 added to the gradient, as torch.optim does */
+    int dense_embeddings; /* 1: tables stepped densely (untouched rows too) */
+} reco_optimizer_config;
+
+typedef struct reco_backend_ops {
+    size_t struct_size;
+    uint32_t abi_version;
+    const char *name;
+
+    /* Creates a context; RECO_ERR_BACKEND_UNAVAILABLE when there is no device. */
+    reco_status (*create)(void **context);
+    void (*destroy)(void *context);
+    /* Threads the backend may use (CPU); a device backend may ignore it. */
+    reco_status (*set_threads)(void *context, size_t n_threads);
+    reco_status (*synchronize)(void *context);
+
+    reco_status (*buffer_alloc)(void *context, size_t bytes, void **buffer);
+    void (*buffer_free)(void *context, void *buffer);
+    reco_status (*buffer_upload)(void *context, void *buffer, size_t offset, const void *host,
+                                 size_t bytes);
+    reco_status (*buffer_download)(void *context, const void *buffer, size_t offset, void *host,
+                                   size_t bytes);
+    reco_status (*buffer_zero)(void *context, void *buffer, size_t bytes);
+
+    /* Scratch memory and gradients for batches of up to max_rows rows. */
+    reco_status (*workspace_create)(void *context, const reco_net_desc *net, size_t max_rows,
+                                    void **workspace);
+    void (*workspace_destroy)(void *context, void *workspace);
+
+    /* Scores n (user, item) pairs given as host arrays into host scores. */
+    reco_status (*forward)(void *context, const reco_net_desc *net, const reco_net_params *params,
+                           void *workspace, const int32_t *users, const int32_t *items,
+                           size_t n, float *scores);
+
+    /* Forward, loss and backward of one batch: leaves the gradients in the
+     * workspace and writes the batch loss (mean or sum) to *loss. */
+    reco_status (*forward_backward)(void *context, const reco_net_desc *net,
+                                    const reco_net_params *params, void *workspace,
+                                    const reco_batch *batch, double *loss);
+
+    /* Writes the workspace's last gradients as one flat host vector: each
+     * present table in RECO_TABLE_* order (rows x dim), then the dense vector. */
+    reco_status (*gradient_download)(void *context, const reco_net_desc *net, void *workspace,
+                                     float *gradient);
+
+    reco_status (*optimizer_create)(void *context, const reco_net_desc *net,
+                                    const reco_optimizer_config *config, void **state);
+    void (*optimizer_destroy)(void *context, void *state);
+    /* Applies the workspace's gradients: step is 1 on the first call. */
+    reco_status (*optimizer_step)(void *context, const reco_net_desc *net,
+                                  reco_net_params *params, void *workspace, void *state,
+                                  const reco_optimizer_config *config, float learning_rate,
+                                  uint64_t step);
+} reco_backend_ops;
+
+/* For backends: records `detail` as the calling thread's reco_last_error()
+ * and returns status, so that a backend's failure reads like the library's. */
+RECO_API reco_status reco_backend_fail(reco_status status, const char *detail);
+
+/* Adds a backend under ops->name (copied by reference: ops must outlive the
+ * process's use of the library). RECO_ERR_INVALID_ARGUMENT for a wrong
+ * struct_size or abi_version or a missing function; RECO_ERR_STATE when the
+ * name is taken. Not thread-safe with concurrent reco_backend_open calls. */
+RECO_API reco_status reco_backend_register(const reco_backend_ops *ops);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,95 @@
+/* libreco — models: MF, GMF, MLP and NeuMF.
+ *
+ * A model is created with its kind and the vocabulary sizes, configured with
+ * setters (each validated at once), then initialized on a backend with a
+ * seed. Users and items are dense indices, as reco_dataset gives them. */
+#ifndef RECO_MODEL_H
+#define RECO_MODEL_H
+
+#include "reco/backend.h"
+#include "reco/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct reco_model reco_model;
+
+typedef enum reco_model_kind {
+    RECO_MODEL_MF = 0,    /* p_u . q_i (+ b_u + b_i + mu with biases) */
+    RECO_MODEL_GMF = 1,   /* act(h . (p_u * q_i) + b) */
+    RECO_MODEL_MLP = 2,   /* act(h . tower(p_u ++ q_i) + b) */
+    RECO_MODEL_NEUMF = 3  /* act(h . [GMF, MLP tower] + b), separate embeddings */
+} reco_model_kind;
+
+typedef enum reco_activation {
+    RECO_ACTIVATION_IDENTITY = 0,
+    RECO_ACTIVATION_SIGMOID = 1,
+    RECO_ACTIVATION_RELU = 2
+} reco_activation;
+
+/* Creates an uninitialized model for n_users x n_items. Defaults: 8 factors,
+ * layers 64,32,16,8 (the first is the concatenated embedding width, so the
+ * MLP embeddings have 32 columns), no MF biases, identity output, no dropout,
+ * embeddings N(0, 0.01). The caller owns *out. */
+RECO_API reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
+                                    reco_model **out);
+
+/* Frees a model and its backend memory; NULL is a no-op. */
+RECO_API void reco_model_free(reco_model *model);
+
+/* Configuration, before reco_model_init (RECO_ERR_STATE after). */
+/* Latent factors of MF and of the GMF part (1..4096). */
+RECO_API reco_status reco_model_set_factors(reco_model *model, size_t factors);
+/* MLP tower: sizes[0] is the concatenated embedding width (even), then the
+ * output width of each Linear+ReLU layer; 2 to RECO_MAX_LAYERS+1 sizes. */
+RECO_API reco_status reco_model_set_layers(reco_model *model, const size_t *sizes,
+                                           size_t n_sizes);
+/* MF only: learn user, item and global biases (default off). */
+RECO_API reco_status reco_model_set_biases(reco_model *model, int enabled);
+/* Output activation applied to the logit to make the score. */
+RECO_API reco_status reco_model_set_output(reco_model *model, reco_activation activation);
+/* Dropout probability on MLP layer outputs during training, in [0, 1). */
+RECO_API reco_status reco_model_set_dropout(reco_model *model, float probability);
+/* Standard deviation of the normal initialization of embeddings (> 0). */
+RECO_API reco_status reco_model_set_init_std(reco_model *model, float std);
+
+/* Allocates the parameters on `backend` and initializes them from `seed`:
+ * embeddings N(0, std), dense layers Xavier-uniform, biases zero (MF: head
+ * fixed to ones). The model keeps a reference to the backend. */
+RECO_API reco_status reco_model_init(reco_model *model, reco_backend *backend, uint64_t seed);
+
+/* Builds an initialized NeuMF from a trained GMF and MLP (same users, items,
+ * backend), as the NCF paper does: embeddings and tower copied, head =
+ * [alpha * h_gmf, (1 - alpha) * h_mlp], bias alpha * b_gmf + (1 - alpha) *
+ * b_mlp. The output activation is the GMF's. The caller owns *out. */
+RECO_API reco_status reco_model_neumf_from_pretrained(const reco_model *gmf,
+                                                      const reco_model *mlp, float alpha,
+                                                      reco_model **out);
+
+RECO_API reco_model_kind reco_model_kind_of(const reco_model *model);
+RECO_API size_t reco_model_n_users(const reco_model *model);
+RECO_API size_t reco_model_n_items(const reco_model *model);
+
+/* Scores n (user, item) index pairs: scores[i] = act(logit). Fails with
+ * RECO_ERR_OUT_OF_RANGE on an index outside the model, RECO_ERR_STATE before
+ * reco_model_init. */
+RECO_API reco_status reco_model_predict(reco_model *model, const int32_t *users,
+                                        const int32_t *items, size_t n, float *scores);
+
+/* Number of floats in the flat parameter vector: every embedding table in
+ * the order GMF user, GMF item, MLP user, MLP item, user bias, item bias
+ * (present ones only, rows x columns), then for each layer its weights
+ * (out x in) and biases, then the head weights and bias. */
+RECO_API size_t reco_model_parameter_count(const reco_model *model);
+
+/* Copies all parameters out to / in from a flat vector of
+ * reco_model_parameter_count() floats (see there for the order). */
+RECO_API reco_status reco_model_get_parameters(const reco_model *model, float *parameters);
+RECO_API reco_status reco_model_set_parameters(reco_model *model, const float *parameters);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,103 @@
+/* libreco — training a model: losses, optimizers, epochs, progress.
+ *
+ * A trainer binds to one model and holds the optimizer state. Configure it
+ * with setters (validated at once), then call reco_trainer_fit or
+ * reco_trainer_epoch with a training dataset sharing the model's sizes. */
+#ifndef RECO_TRAINER_H
+#define RECO_TRAINER_H
+
+#include "reco/common.h"
+#include "reco/dataset.h"
+#include "reco/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct reco_trainer reco_trainer;
+
+typedef enum reco_loss {
+    RECO_LOSS_BCE = 0, /* BCE with logits on positives (1) and sampled negatives (0) */
+    RECO_LOSS_MSE = 1, /* squared error of the score against the rating */
+    RECO_LOSS_BPR = 2  /* -log sigmoid(score(u,i) - score(u,j)), one negative j per positive */
+} reco_loss;
+
+typedef enum reco_optimizer {
+    RECO_OPTIMIZER_SGD = 0,
+    RECO_OPTIMIZER_ADAGRAD = 1,
+    RECO_OPTIMIZER_ADAM = 2
+} reco_optimizer;
+
+/* What a progress callback is told, after every batch. */
+typedef struct reco_progress {
+    size_t struct_size; /* sizeof(reco_progress) of the library that calls */
+    size_t epoch;       /* 0-based, counted over the trainer's life */
+    size_t step;        /* batches done in this epoch, 1-based */
+    size_t steps;       /* batches in this epoch */
+    double loss;        /* mean batch loss of this epoch so far */
+    double samples_per_second;
+} reco_progress;
+
+/* Return nonzero to stop: the running call then returns RECO_ERR_INTERRUPTED
+ * after finishing the current batch (the model stays consistent). */
+typedef int (*reco_progress_fn)(const reco_progress *progress, void *user_data);
+
+/* Creates a trainer for an initialized model. Defaults: BCE, 4 negatives,
+ * Adam (lr 0.001, betas 0.9/0.999, eps 1e-8), no weight decay, no decay of
+ * the learning rate, batch 256, sparse (lazy) embedding updates, seed 0, all
+ * cores. The model must outlive the trainer. */
+RECO_API reco_status reco_trainer_new(reco_model *model, reco_trainer **out);
+RECO_API void reco_trainer_free(reco_trainer *trainer);
+
+RECO_API reco_status reco_trainer_set_loss(reco_trainer *trainer, reco_loss loss);
+/* MSE only: 1 averages over the batch (default), 0 sums. */
+RECO_API reco_status reco_trainer_set_mean_reduction(reco_trainer *trainer, int mean);
+/* Negatives per positive for BCE, and for MSE on implicit data (0..1000). */
+RECO_API reco_status reco_trainer_set_negatives(reco_trainer *trainer, size_t negatives);
+RECO_API reco_status reco_trainer_set_optimizer(reco_trainer *trainer, reco_optimizer optimizer);
+RECO_API reco_status reco_trainer_set_learning_rate(reco_trainer *trainer, double learning_rate);
+/* SGD momentum in [0, 1), default 0. */
+RECO_API reco_status reco_trainer_set_momentum(reco_trainer *trainer, double momentum);
+RECO_API reco_status reco_trainer_set_adam_betas(reco_trainer *trainer, double beta1,
+                                                 double beta2);
+/* Adam and Adagrad epsilon (> 0); Adagrad's default is 1e-10, as torch's. */
+RECO_API reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsilon);
+/* L2 penalty added to gradients (torch's weight_decay), >= 0. */
+RECO_API reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay);
+/* Multiplies the learning rate by gamma after every epoch, (0, 1]. */
+RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma);
+RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size);
+/* 1: embedding tables are stepped densely, every row every step, as
+ * torch.optim.Adam on nn.Embedding does; 0 (default): only the rows a batch
+ * touched are stepped (lazy, like torch.optim.SparseAdam). */
+RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
+RECO_API reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed);
+/* Threads of the CPU backend (0: all cores). The same seed and thread count
+ * give bit-identical models. */
+RECO_API reco_status reco_trainer_set_threads(reco_trainer *trainer, size_t threads);
+RECO_API reco_status reco_trainer_set_progress(reco_trainer *trainer, reco_progress_fn callback,
+                                               void *user_data);
+
+/* Runs one epoch over `train`: samples negatives, shuffles, steps the model
+ * batch by batch, and writes the mean batch loss to *mean_loss (may be NULL). */
+RECO_API reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train,
+                                        double *mean_loss);
+
+/* Runs `epochs` epochs (see reco_trainer_epoch). */
+RECO_API reco_status reco_trainer_fit(reco_trainer *trainer, reco_dataset *train, size_t epochs);
+
+/* Loss and gradient of one explicit batch, without stepping: for BCE and MSE
+ * `targets` gives each row's target; for BPR `negative_items` gives each
+ * row's negative. Writes the batch loss and, when gradient is not NULL, the
+ * gradient in the order of reco_model_get_parameters. Dropout is applied as
+ * in training. */
+RECO_API reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *users,
+                                                 const int32_t *items, const float *targets,
+                                                 const int32_t *negative_items, size_t n,
+                                                 double *loss, float *gradient);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

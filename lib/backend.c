@@ -1,0 +1,123 @@
+/* The backend registry: built-in backends first, then registered ones. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_handle.h"
+#include "error.h"
+
+extern const reco_backend_ops reco_backend_cpu_ops;
+#ifdef RECO_HAVE_CUDA
+extern const reco_backend_ops reco_backend_cuda_ops;
+#endif
+
+#define MAX_BACKENDS 16
+
+static const reco_backend_ops *registered[MAX_BACKENDS] = {
+#ifdef RECO_HAVE_CUDA
+    &reco_backend_cuda_ops,
+#endif
+    &reco_backend_cpu_ops,
+};
+static size_t n_registered =
+#ifdef RECO_HAVE_CUDA
+    2;
+#else
+    1;
+#endif
+
+static int ops_complete(const reco_backend_ops *ops)
+{
+    return ops->name && ops->create && ops->destroy && ops->set_threads && ops->synchronize &&
+           ops->buffer_alloc && ops->buffer_free && ops->buffer_upload &&
+           ops->buffer_download && ops->buffer_zero && ops->workspace_create &&
+           ops->workspace_destroy && ops->forward && ops->forward_backward &&
+           ops->gradient_download && ops->optimizer_create && ops->optimizer_destroy &&
+           ops->optimizer_step;
+}
+
+static const reco_backend_ops *find(const char *name)
+{
+    for (size_t i = 0; i < n_registered; i++)
+        if (strcmp(registered[i]->name, name) == 0)
+            return registered[i];
+    return NULL;
+}
+
+reco_status reco_backend_register(const reco_backend_ops *ops)
+{
+    if (!ops || ops->struct_size != sizeof(reco_backend_ops) ||
+        ops->abi_version != RECO_BACKEND_ABI_VERSION)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "backend ops: expected struct_size %zu and abi_version %d",
+                         sizeof(reco_backend_ops), RECO_BACKEND_ABI_VERSION);
+    if (!ops_complete(ops))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "backend ops: a function is missing");
+    if (strcmp(ops->name, "auto") == 0 || find(ops->name))
+        return reco_fail(RECO_ERR_STATE, "a backend named '%s' exists already", ops->name);
+    if (n_registered == MAX_BACKENDS)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "at most %d backends", MAX_BACKENDS);
+    registered[n_registered++] = ops;
+    return RECO_OK;
+}
+
+static reco_status open_ops(const reco_backend_ops *ops, reco_backend **out)
+{
+    reco_backend *backend = calloc(1, sizeof *backend);
+    if (!backend)
+        return reco_fail_oom();
+    reco_status status = ops->create(&backend->context);
+    if (status != RECO_OK) {
+        free(backend);
+        return status;
+    }
+    atomic_init(&backend->references, 1);
+    backend->ops = ops;
+    *out = backend;
+    return RECO_OK;
+}
+
+reco_status reco_backend_open(const char *name, reco_backend **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (!name)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend name");
+    if (strcmp(name, "auto") == 0) {
+        for (size_t i = 0; i < n_registered; i++)
+            if (open_ops(registered[i], out) == RECO_OK)
+                return RECO_OK;
+        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "no backend could be opened");
+    }
+    const reco_backend_ops *ops = find(name);
+    if (!ops) {
+        if (strcmp(name, "cuda") == 0)
+            return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE,
+                             "backend 'cuda': this libreco was built without CUDA");
+        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "unknown backend '%s'", name);
+    }
+    return open_ops(ops, out);
+}
+
+void reco_backend_retain(reco_backend *backend)
+{
+    atomic_fetch_add(&backend->references, 1);
+}
+
+void reco_backend_free(reco_backend *backend)
+{
+    if (!backend || atomic_fetch_sub(&backend->references, 1) != 1)
+        return;
+    backend->ops->destroy(backend->context);
+    free(backend);
+}
+
+const char *reco_backend_name(const reco_backend *backend)
+{
+    return backend ? backend->ops->name : NULL;
+}
+
+reco_status reco_backend_fail(reco_status status, const char *detail)
+{
+    return reco_fail(status, "%s", detail ? detail : "backend failure");
+}

@@ -1,0 +1,463 @@
+/* Models: configuration, the network layout every kind maps to,
+ * initialization, prediction and the flat parameter vector. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "model_impl.h"
+#include "rng.h"
+
+#define MAX_WIDTH 4096
+
+static int kind_has_gmf(reco_model_kind kind)
+{
+    return kind == RECO_MODEL_MF || kind == RECO_MODEL_GMF || kind == RECO_MODEL_NEUMF;
+}
+
+static int kind_has_mlp(reco_model_kind kind)
+{
+    return kind == RECO_MODEL_MLP || kind == RECO_MODEL_NEUMF;
+}
+
+reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
+                           reco_model **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (kind < RECO_MODEL_MF || kind > RECO_MODEL_NEUMF)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown model kind %d", (int)kind);
+    if (n_users == 0 || n_items == 0 || n_users > INT32_MAX || n_items > INT32_MAX)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "%zu users and %zu items: expected 1 to 2^31-1 of each", n_users,
+                         n_items);
+    reco_model *model = calloc(1, sizeof *model);
+    if (!model)
+        return reco_fail_oom();
+    static const size_t default_layers[] = {64, 32, 16, 8};
+    model->kind = kind;
+    model->n_users = n_users;
+    model->n_items = n_items;
+    model->factors = 8;
+    memcpy(model->layer_sizes, default_layers, sizeof default_layers);
+    model->n_layer_sizes = 4;
+    model->output = RECO_ACTIVATION_IDENTITY;
+    model->init_std = 0.01f;
+    *out = model;
+    return RECO_OK;
+}
+
+/* Frees the backend memory and drops the backend: uninitialized again. */
+static void release_parameters(reco_model *model)
+{
+    if (!model->backend)
+        return;
+    const reco_backend_ops *ops = model->backend->ops;
+    void *context = model->backend->context;
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        if (model->params.tables[t])
+            ops->buffer_free(context, model->params.tables[t]);
+    if (model->params.dense)
+        ops->buffer_free(context, model->params.dense);
+    if (model->predict_workspace)
+        ops->workspace_destroy(context, model->predict_workspace);
+    reco_backend_free(model->backend);
+    memset(&model->params, 0, sizeof model->params);
+    model->predict_workspace = NULL;
+    model->backend = NULL;
+}
+
+void reco_model_free(reco_model *model)
+{
+    if (!model)
+        return;
+    release_parameters(model);
+    free(model);
+}
+
+static reco_status check_configurable(const reco_model *model)
+{
+    if (!model)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model");
+    if (model->backend)
+        return reco_fail(RECO_ERR_STATE, "the model is initialized: configure it before");
+    return RECO_OK;
+}
+
+reco_status reco_model_set_factors(reco_model *model, size_t factors)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (factors < 1 || factors > MAX_WIDTH)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "factors %zu: expected 1 to %d", factors,
+                         MAX_WIDTH);
+    model->factors = factors;
+    return RECO_OK;
+}
+
+reco_status reco_model_set_layers(reco_model *model, const size_t *sizes, size_t n_sizes)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (!sizes || n_sizes < 2 || n_sizes > RECO_MAX_LAYERS + 1)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%zu layer sizes: expected 2 to %d",
+                         n_sizes, RECO_MAX_LAYERS + 1);
+    if (sizes[0] % 2 != 0)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "first layer size %zu: expected an even width (user ++ item)", sizes[0]);
+    for (size_t i = 0; i < n_sizes; i++)
+        if (sizes[i] < 1 || sizes[i] > MAX_WIDTH)
+            return reco_fail(RECO_ERR_INVALID_ARGUMENT, "layer size %zu: expected 1 to %d",
+                             sizes[i], MAX_WIDTH);
+    memcpy(model->layer_sizes, sizes, n_sizes * sizeof *sizes);
+    model->n_layer_sizes = n_sizes;
+    return RECO_OK;
+}
+
+reco_status reco_model_set_biases(reco_model *model, int enabled)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (enabled && model->kind != RECO_MODEL_MF)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "biases are an MF option");
+    model->biases = enabled != 0;
+    return RECO_OK;
+}
+
+reco_status reco_model_set_output(reco_model *model, reco_activation activation)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (activation < RECO_ACTIVATION_IDENTITY || activation > RECO_ACTIVATION_RELU)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown activation %d", (int)activation);
+    model->output = activation;
+    return RECO_OK;
+}
+
+reco_status reco_model_set_dropout(reco_model *model, float probability)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (!(probability >= 0.0f && probability < 1.0f))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "dropout %g: expected [0, 1)",
+                         (double)probability);
+    model->dropout = probability;
+    return RECO_OK;
+}
+
+reco_status reco_model_set_init_std(reco_model *model, float std)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (!(std > 0.0f && isfinite(std)))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "init std %g: expected > 0", (double)std);
+    model->init_std = std;
+    return RECO_OK;
+}
+
+/* Lays out tables and the flat dense vector for the configured kind. */
+static void describe(const reco_model *model, reco_net_desc *net)
+{
+    *net = (reco_net_desc){0};
+    size_t users = model->n_users, items = model->n_items;
+    if (kind_has_gmf(model->kind)) {
+        net->table_rows[RECO_TABLE_USER_GMF] = users;
+        net->table_rows[RECO_TABLE_ITEM_GMF] = items;
+        net->table_dim[RECO_TABLE_USER_GMF] = net->table_dim[RECO_TABLE_ITEM_GMF] = model->factors;
+        net->head_in = model->factors;
+    }
+    size_t offset = 0;
+    if (kind_has_mlp(model->kind)) {
+        net->table_rows[RECO_TABLE_USER_MLP] = users;
+        net->table_rows[RECO_TABLE_ITEM_MLP] = items;
+        net->table_dim[RECO_TABLE_USER_MLP] = net->table_dim[RECO_TABLE_ITEM_MLP] =
+            model->layer_sizes[0] / 2;
+        net->n_layers = model->n_layer_sizes - 1;
+        for (size_t l = 0; l < net->n_layers; l++) {
+            net->layer_in[l] = model->layer_sizes[l];
+            net->layer_out[l] = model->layer_sizes[l + 1];
+            net->weight_offset[l] = offset;
+            offset += net->layer_in[l] * net->layer_out[l];
+            net->bias_offset[l] = offset;
+            offset += net->layer_out[l];
+        }
+        net->head_in += net->layer_out[net->n_layers - 1];
+    }
+    if (model->kind == RECO_MODEL_MF && model->biases) {
+        net->table_rows[RECO_TABLE_USER_BIAS] = users;
+        net->table_rows[RECO_TABLE_ITEM_BIAS] = items;
+        net->table_dim[RECO_TABLE_USER_BIAS] = net->table_dim[RECO_TABLE_ITEM_BIAS] = 1;
+    }
+    net->head_w_offset = offset;
+    net->head_b_offset = offset + net->head_in;
+    net->n_dense = offset + net->head_in + 1;
+    net->train_head_weights = model->kind != RECO_MODEL_MF;
+    net->train_head_bias = model->kind != RECO_MODEL_MF || model->biases;
+    net->output_activation = model->output;
+    net->dropout = model->dropout;
+}
+
+static size_t table_size(const reco_net_desc *net, int table)
+{
+    return net->table_rows[table] * net->table_dim[table];
+}
+
+size_t reco_model_parameter_count(const reco_model *model)
+{
+    if (!model)
+        return 0;
+    reco_net_desc net;
+    describe(model, &net);
+    size_t count = net.n_dense;
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        count += table_size(&net, t);
+    return count;
+}
+
+/* Fills a flat parameter vector with the initial values. */
+static void initial_values(const reco_model *model, const reco_net_desc *net, uint64_t seed,
+                           float *values)
+{
+    reco_rng rng;
+    reco_rng_seed(&rng, seed, 0);
+    float *p = values;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        int is_bias = t == RECO_TABLE_USER_BIAS || t == RECO_TABLE_ITEM_BIAS;
+        for (size_t i = 0; i < table_size(net, t); i++)
+            *p++ = is_bias ? 0.0f : (float)(model->init_std * reco_rng_normal(&rng));
+    }
+    float *dense = p;
+    memset(dense, 0, net->n_dense * sizeof *dense);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        double bound = sqrt(6.0 / (double)(net->layer_in[l] + net->layer_out[l]));
+        for (size_t i = 0; i < net->layer_in[l] * net->layer_out[l]; i++)
+            dense[net->weight_offset[l] + i] =
+                (float)(bound * (2.0 * reco_rng_uniform(&rng) - 1.0));
+    }
+    double head_bound = sqrt(6.0 / (double)(net->head_in + 1));
+    for (size_t i = 0; i < net->head_in; i++)
+        dense[net->head_w_offset + i] =
+            model->kind == RECO_MODEL_MF ? 1.0f
+                                         : (float)(head_bound * (2.0 * reco_rng_uniform(&rng) - 1.0));
+}
+
+static reco_status transfer(reco_model *model, float *values, int upload)
+{
+    const reco_backend_ops *ops = model->backend->ops;
+    void *context = model->backend->context;
+    float *p = values;
+    reco_status status = RECO_OK;
+    for (int t = 0; t < RECO_N_TABLES && status == RECO_OK; t++) {
+        size_t bytes = table_size(&model->net, t) * sizeof(float);
+        if (!bytes)
+            continue;
+        status = upload ? ops->buffer_upload(context, model->params.tables[t], 0, p, bytes)
+                        : ops->buffer_download(context, model->params.tables[t], 0, p, bytes);
+        p += bytes / sizeof(float);
+    }
+    if (status == RECO_OK)
+        status = upload ? ops->buffer_upload(context, model->params.dense, 0, p,
+                                             model->net.n_dense * sizeof(float))
+                        : ops->buffer_download(context, model->params.dense, 0, p,
+                                               model->net.n_dense * sizeof(float));
+    return status;
+}
+
+static reco_status allocate(reco_model *model)
+{
+    const reco_backend_ops *ops = model->backend->ops;
+    void *context = model->backend->context;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        size_t bytes = table_size(&model->net, t) * sizeof(float);
+        if (bytes) {
+            reco_status status = ops->buffer_alloc(context, bytes, &model->params.tables[t]);
+            if (status != RECO_OK)
+                return status;
+        }
+    }
+    reco_status status =
+        ops->buffer_alloc(context, model->net.n_dense * sizeof(float), &model->params.dense);
+    if (status != RECO_OK)
+        return status;
+    return ops->workspace_create(context, &model->net, RECO_PREDICT_ROWS,
+                                 &model->predict_workspace);
+}
+
+reco_status reco_model_init(reco_model *model, reco_backend *backend, uint64_t seed)
+{
+    reco_status status = check_configurable(model);
+    if (status != RECO_OK)
+        return status;
+    if (!backend)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend");
+    size_t count = reco_model_parameter_count(model);
+    float *values = malloc(count * sizeof *values);
+    if (!values)
+        return reco_fail_oom();
+    describe(model, &model->net);
+    reco_backend_retain(backend);
+    model->backend = backend;
+    status = allocate(model);
+    if (status == RECO_OK) {
+        initial_values(model, &model->net, seed, values);
+        status = transfer(model, values, 1);
+    }
+    free(values);
+    if (status != RECO_OK)
+        release_parameters(model); /* uninitialized again: the caller may retry */
+    return status;
+}
+
+reco_status reco_model_check_ready(const reco_model *model)
+{
+    if (!model)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model");
+    if (!model->backend)
+        return reco_fail(RECO_ERR_STATE, "the model is not initialized (reco_model_init)");
+    return RECO_OK;
+}
+
+reco_model_kind reco_model_kind_of(const reco_model *model)
+{
+    return model ? model->kind : RECO_MODEL_MF;
+}
+
+size_t reco_model_n_users(const reco_model *model)
+{
+    return model ? model->n_users : 0;
+}
+
+size_t reco_model_n_items(const reco_model *model)
+{
+    return model ? model->n_items : 0;
+}
+
+reco_status reco_model_get_parameters(const reco_model *model, float *parameters)
+{
+    reco_status status = reco_model_check_ready(model);
+    if (status != RECO_OK)
+        return status;
+    if (!parameters)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL parameters");
+    return transfer((reco_model *)model, parameters, 0);
+}
+
+reco_status reco_model_set_parameters(reco_model *model, const float *parameters)
+{
+    reco_status status = reco_model_check_ready(model);
+    if (status != RECO_OK)
+        return status;
+    if (!parameters)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL parameters");
+    return transfer(model, (float *)parameters, 1);
+}
+
+reco_status reco_model_predict(reco_model *model, const int32_t *users, const int32_t *items,
+                               size_t n, float *scores)
+{
+    reco_status status = reco_model_check_ready(model);
+    if (status != RECO_OK)
+        return status;
+    if (n > 0 && (!users || !items || !scores))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL users, items or scores");
+    for (size_t i = 0; i < n; i++)
+        if (users[i] < 0 || (size_t)users[i] >= model->n_users || items[i] < 0 ||
+            (size_t)items[i] >= model->n_items)
+            return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                             "pair %zu: user %d, item %d outside the model's %zu x %zu", i,
+                             (int)users[i], (int)items[i], model->n_users, model->n_items);
+    const reco_backend_ops *ops = model->backend->ops;
+    for (size_t done = 0; done < n && status == RECO_OK; done += RECO_PREDICT_ROWS) {
+        size_t rows = n - done < RECO_PREDICT_ROWS ? n - done : RECO_PREDICT_ROWS;
+        status = ops->forward(model->backend->context, &model->net, &model->params,
+                              model->predict_workspace, users + done, items + done, rows,
+                              scores + done);
+    }
+    return status;
+}
+
+/* Copies `count` floats of a source vector into the composed one. */
+static float *take(float *to, const float *from, size_t count)
+{
+    memcpy(to, from, count * sizeof *to);
+    return to + count;
+}
+
+reco_status reco_model_neumf_from_pretrained(const reco_model *gmf, const reco_model *mlp,
+                                             float alpha, reco_model **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    reco_status status = reco_model_check_ready(gmf);
+    if (status == RECO_OK)
+        status = reco_model_check_ready(mlp);
+    if (status != RECO_OK)
+        return status;
+    if (gmf->kind != RECO_MODEL_GMF || mlp->kind != RECO_MODEL_MLP)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "expected a GMF and an MLP model");
+    if (gmf->n_users != mlp->n_users || gmf->n_items != mlp->n_items)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "the GMF (%zu x %zu) and the MLP (%zu x %zu) differ in size",
+                         gmf->n_users, gmf->n_items, mlp->n_users, mlp->n_items);
+    if (!(alpha >= 0.0f && alpha <= 1.0f))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "alpha %g: expected [0, 1]", (double)alpha);
+    reco_model *neumf = NULL;
+    float *gmf_values = malloc(reco_model_parameter_count(gmf) * sizeof(float));
+    float *mlp_values = malloc(reco_model_parameter_count(mlp) * sizeof(float));
+    float *values = NULL;
+    status = reco_model_new(RECO_MODEL_NEUMF, gmf->n_users, gmf->n_items, &neumf);
+    if (status == RECO_OK)
+        status = reco_model_set_factors(neumf, gmf->factors);
+    if (status == RECO_OK)
+        status = reco_model_set_layers(neumf, mlp->layer_sizes, mlp->n_layer_sizes);
+    if (status == RECO_OK)
+        status = reco_model_set_output(neumf, gmf->output);
+    if (status == RECO_OK)
+        status = reco_model_set_dropout(neumf, mlp->dropout);
+    if (status == RECO_OK)
+        status = reco_model_init(neumf, gmf->backend, 0);
+    if (status == RECO_OK && !(values = malloc(reco_model_parameter_count(neumf) * sizeof(float))))
+        status = reco_fail_oom();
+    if (status == RECO_OK && (!gmf_values || !mlp_values))
+        status = reco_fail_oom();
+    if (status == RECO_OK)
+        status = reco_model_get_parameters(gmf, gmf_values);
+    if (status == RECO_OK)
+        status = reco_model_get_parameters(mlp, mlp_values);
+    if (status != RECO_OK)
+        goto fail;
+    /* NeuMF's flat order: GMF tables, MLP tables, tower, head [gmf | mlp], bias */
+    const reco_net_desc *g = &gmf->net, *m = &mlp->net;
+    size_t gmf_tables = table_size(g, RECO_TABLE_USER_GMF) + table_size(g, RECO_TABLE_ITEM_GMF);
+    size_t mlp_tables = table_size(m, RECO_TABLE_USER_MLP) + table_size(m, RECO_TABLE_ITEM_MLP);
+    const float *gmf_dense = gmf_values + gmf_tables, *mlp_dense = mlp_values + mlp_tables;
+    float *p = take(values, gmf_values, gmf_tables);
+    p = take(p, mlp_values, mlp_tables + m->head_w_offset);
+    for (size_t k = 0; k < g->head_in; k++)
+        *p++ = alpha * gmf_dense[g->head_w_offset + k];
+    for (size_t j = 0; j < m->head_in; j++)
+        *p++ = (1.0f - alpha) * mlp_dense[m->head_w_offset + j];
+    *p = alpha * gmf_dense[g->head_b_offset] + (1.0f - alpha) * mlp_dense[m->head_b_offset];
+    status = reco_model_set_parameters(neumf, values);
+    if (status != RECO_OK)
+        goto fail;
+    free(values);
+    free(gmf_values);
+    free(mlp_values);
+    *out = neumf;
+    return RECO_OK;
+fail:
+    free(values);
+    free(gmf_values);
+    free(mlp_values);
+    reco_model_free(neumf);
+    return status;
+}

@@ -1,0 +1,605 @@
+/* The trainer: configuration, epoch sample construction (negatives and the
+ * shuffle), the batch loop through the backend, progress and stopping. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dataset_impl.h"
+#include "error.h"
+#include "model_impl.h"
+#include "reco/trainer.h"
+#include "rng.h"
+
+/* Random streams of one seed: sampling uses reco_dataset_sample_negatives'
+ * own streams, the shuffle and dropout these. */
+#define STREAM_SHUFFLE 0x5348554646ull
+#define STREAM_DROPOUT 0x44524f50ull
+
+typedef struct epoch_buffers {
+    void *users;
+    void *items;
+    void *targets;
+    void *negatives;
+    size_t capacity;
+} epoch_buffers;
+
+struct reco_trainer {
+    reco_model *model;
+    reco_loss loss;
+    int mean_reduction;
+    size_t negatives;
+    reco_optimizer_config optimizer;
+    double learning_rate;
+    double lr_decay;
+    size_t batch_size;
+    uint64_t seed;
+    size_t threads;
+    reco_progress_fn progress;
+    void *progress_data;
+    void *workspace;
+    size_t workspace_rows;
+    void *optimizer_state;
+    uint64_t step;
+    size_t epoch;
+    epoch_buffers buffers;
+};
+
+static const reco_backend_ops *ops_of(const reco_trainer *trainer)
+{
+    return trainer->model->backend->ops;
+}
+
+static void *context_of(const reco_trainer *trainer)
+{
+    return trainer->model->backend->context;
+}
+
+static void free_buffers(reco_trainer *trainer)
+{
+    void **buffers[] = {&trainer->buffers.users, &trainer->buffers.items,
+                        &trainer->buffers.targets, &trainer->buffers.negatives};
+    for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) {
+        if (*buffers[i])
+            ops_of(trainer)->buffer_free(context_of(trainer), *buffers[i]);
+        *buffers[i] = NULL;
+    }
+    trainer->buffers.capacity = 0;
+}
+
+static void reset_optimizer(reco_trainer *trainer)
+{
+    if (trainer->optimizer_state)
+        ops_of(trainer)->optimizer_destroy(context_of(trainer), trainer->optimizer_state);
+    trainer->optimizer_state = NULL;
+}
+
+static void free_workspace(reco_trainer *trainer)
+{
+    if (trainer->workspace)
+        ops_of(trainer)->workspace_destroy(context_of(trainer), trainer->workspace);
+    trainer->workspace = NULL;
+    trainer->workspace_rows = 0;
+}
+
+reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    reco_status status = reco_model_check_ready(model);
+    if (status != RECO_OK)
+        return status;
+    reco_trainer *trainer = calloc(1, sizeof *trainer);
+    if (!trainer)
+        return reco_fail_oom();
+    trainer->model = model;
+    trainer->loss = RECO_LOSS_BCE;
+    trainer->mean_reduction = 1;
+    trainer->negatives = 4;
+    trainer->optimizer = (reco_optimizer_config){
+        .kind = RECO_OPTIMIZER_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f};
+    trainer->learning_rate = 1e-3;
+    trainer->lr_decay = 1.0;
+    trainer->batch_size = 256;
+    *out = trainer;
+    return RECO_OK;
+}
+
+void reco_trainer_free(reco_trainer *trainer)
+{
+    if (!trainer)
+        return;
+    reset_optimizer(trainer);
+    free_workspace(trainer);
+    free_buffers(trainer);
+    free(trainer);
+}
+
+#define CHECK_TRAINER(trainer)                                                      \
+    do {                                                                            \
+        if (!(trainer))                                                             \
+            return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL trainer");            \
+    } while (0)
+
+reco_status reco_trainer_set_loss(reco_trainer *trainer, reco_loss loss)
+{
+    CHECK_TRAINER(trainer);
+    if (loss < RECO_LOSS_BCE || loss > RECO_LOSS_BPR)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown loss %d", (int)loss);
+    trainer->loss = loss;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_mean_reduction(reco_trainer *trainer, int mean)
+{
+    CHECK_TRAINER(trainer);
+    trainer->mean_reduction = mean != 0;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_negatives(reco_trainer *trainer, size_t negatives)
+{
+    CHECK_TRAINER(trainer);
+    if (negatives > 1000)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%zu negatives: expected 0 to 1000",
+                         negatives);
+    trainer->negatives = negatives;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_optimizer(reco_trainer *trainer, reco_optimizer optimizer)
+{
+    CHECK_TRAINER(trainer);
+    if (optimizer < RECO_OPTIMIZER_SGD || optimizer > RECO_OPTIMIZER_ADAM)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown optimizer %d", (int)optimizer);
+    if (trainer->optimizer.kind != (int)optimizer) {
+        reset_optimizer(trainer); /* moments of another rule mean nothing */
+        if (optimizer == RECO_OPTIMIZER_ADAGRAD && trainer->optimizer.epsilon == 1e-8f)
+            trainer->optimizer.epsilon = 1e-10f;
+        if (optimizer == RECO_OPTIMIZER_ADAM && trainer->optimizer.epsilon == 1e-10f)
+            trainer->optimizer.epsilon = 1e-8f;
+    }
+    trainer->optimizer.kind = optimizer;
+    return RECO_OK;
+}
+
+static reco_status check_range(double value, double low, double high, int low_open,
+                               const char *what)
+{
+    int above = low_open ? value > low : value >= low;
+    if (!(above && value <= high && isfinite(value)))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%s %g: expected %s%g, %g]", what, value,
+                         low_open ? "(" : "[", low, high);
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_learning_rate(reco_trainer *trainer, double learning_rate)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(learning_rate, 0.0, 1e3, 1, "learning rate");
+    if (status == RECO_OK)
+        trainer->learning_rate = learning_rate;
+    return status;
+}
+
+reco_status reco_trainer_set_momentum(reco_trainer *trainer, double momentum)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(momentum, 0.0, 0.999999, 0, "momentum");
+    if (status != RECO_OK)
+        return status;
+    if ((trainer->optimizer.momentum > 0.0f) != (momentum > 0.0))
+        reset_optimizer(trainer);
+    trainer->optimizer.momentum = (float)momentum;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_adam_betas(reco_trainer *trainer, double beta1, double beta2)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(beta1, 0.0, 0.999999, 0, "beta1");
+    if (status == RECO_OK)
+        status = check_range(beta2, 0.0, 0.999999, 0, "beta2");
+    if (status != RECO_OK)
+        return status;
+    trainer->optimizer.beta1 = (float)beta1;
+    trainer->optimizer.beta2 = (float)beta2;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsilon)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(epsilon, 0.0, 1.0, 1, "epsilon");
+    if (status == RECO_OK)
+        trainer->optimizer.epsilon = (float)epsilon;
+    return status;
+}
+
+reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(weight_decay, 0.0, 1e3, 0, "weight decay");
+    if (status == RECO_OK)
+        trainer->optimizer.weight_decay = (float)weight_decay;
+    return status;
+}
+
+reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(gamma, 0.0, 1.0, 1, "learning-rate decay");
+    if (status == RECO_OK)
+        trainer->lr_decay = gamma;
+    return status;
+}
+
+reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size)
+{
+    CHECK_TRAINER(trainer);
+    if (batch_size < 1 || batch_size > ((size_t)1 << 24))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "batch size %zu: expected 1 to 2^24",
+                         batch_size);
+    trainer->batch_size = batch_size;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense)
+{
+    CHECK_TRAINER(trainer);
+    trainer->optimizer.dense_embeddings = dense != 0;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed)
+{
+    CHECK_TRAINER(trainer);
+    trainer->seed = seed;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_threads(reco_trainer *trainer, size_t threads)
+{
+    CHECK_TRAINER(trainer);
+    if (threads > 1024)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%zu threads: expected 0 to 1024", threads);
+    reco_status status = ops_of(trainer)->set_threads(context_of(trainer), threads);
+    if (status != RECO_OK)
+        return status;
+    trainer->threads = threads;
+    free_workspace(trainer); /* its slices follow the thread count */
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_progress(reco_trainer *trainer, reco_progress_fn callback,
+                                      void *user_data)
+{
+    CHECK_TRAINER(trainer);
+    trainer->progress = callback;
+    trainer->progress_data = user_data;
+    return RECO_OK;
+}
+
+/* Makes sure workspace, optimizer state and epoch buffers are in place. */
+static reco_status prepare(reco_trainer *trainer, size_t batch_rows, size_t samples)
+{
+    const reco_backend_ops *ops = ops_of(trainer);
+    void *context = context_of(trainer);
+    const reco_net_desc *net = &trainer->model->net;
+    reco_status status = RECO_OK;
+    if (trainer->workspace_rows < batch_rows) {
+        free_workspace(trainer);
+        status = ops->workspace_create(context, net, batch_rows, &trainer->workspace);
+        if (status != RECO_OK)
+            return status;
+        trainer->workspace_rows = batch_rows;
+    }
+    if (!trainer->optimizer_state) {
+        status = ops->optimizer_create(context, net, &trainer->optimizer,
+                                       &trainer->optimizer_state);
+        if (status != RECO_OK)
+            return status;
+    }
+    if (trainer->buffers.capacity < samples) {
+        free_buffers(trainer);
+        size_t bytes = samples * sizeof(int32_t);
+        status = ops->buffer_alloc(context, bytes, &trainer->buffers.users);
+        if (status == RECO_OK)
+            status = ops->buffer_alloc(context, bytes, &trainer->buffers.items);
+        if (status == RECO_OK)
+            status = ops->buffer_alloc(context, samples * sizeof(float), &trainer->buffers.targets);
+        if (status == RECO_OK)
+            status = ops->buffer_alloc(context, bytes, &trainer->buffers.negatives);
+        if (status != RECO_OK) {
+            free_buffers(trainer);
+            return status;
+        }
+        trainer->buffers.capacity = samples;
+    }
+    return RECO_OK;
+}
+
+static reco_status upload_samples(reco_trainer *trainer, const int32_t *users,
+                                  const int32_t *items, const float *targets,
+                                  const int32_t *negatives, size_t n)
+{
+    const reco_backend_ops *ops = ops_of(trainer);
+    void *context = context_of(trainer);
+    reco_status status = ops->buffer_upload(context, trainer->buffers.users, 0, users,
+                                            n * sizeof *users);
+    if (status == RECO_OK)
+        status = ops->buffer_upload(context, trainer->buffers.items, 0, items, n * sizeof *items);
+    if (status == RECO_OK && targets)
+        status = ops->buffer_upload(context, trainer->buffers.targets, 0, targets,
+                                    n * sizeof *targets);
+    if (status == RECO_OK && negatives)
+        status = ops->buffer_upload(context, trainer->buffers.negatives, 0, negatives,
+                                    n * sizeof *negatives);
+    return status;
+}
+
+static int batch_loss_kind(reco_loss loss)
+{
+    return loss == RECO_LOSS_BPR ? RECO_BATCH_BPR
+           : loss == RECO_LOSS_MSE ? RECO_BATCH_MSE
+                                   : RECO_BATCH_BCE;
+}
+
+static reco_batch make_batch(const reco_trainer *trainer, size_t offset, size_t n)
+{
+    return (reco_batch){
+        .users = trainer->buffers.users,
+        .items = trainer->buffers.items,
+        .targets = trainer->buffers.targets,
+        .negatives = trainer->buffers.negatives,
+        .offset = offset,
+        .n = n,
+        .loss = batch_loss_kind(trainer->loss),
+        .mean_reduction = trainer->loss == RECO_LOSS_MSE ? trainer->mean_reduction : 1,
+        .dropout_seed = trainer->seed ^ (STREAM_DROPOUT + trainer->step * 0x9e3779b97f4a7c15ull),
+    };
+}
+
+static reco_status check_indices(const reco_trainer *trainer, const int32_t *users,
+                                 const int32_t *items, size_t n)
+{
+    const reco_model *model = trainer->model;
+    for (size_t i = 0; i < n; i++)
+        if (users[i] < 0 || (size_t)users[i] >= model->n_users || items[i] < 0 ||
+            (size_t)items[i] >= model->n_items)
+            return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                             "row %zu: user %d, item %d outside the model's %zu x %zu", i,
+                             (int)users[i], (int)items[i], model->n_users, model->n_items);
+    return RECO_OK;
+}
+
+reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *users,
+                                        const int32_t *items, const float *targets,
+                                        const int32_t *negative_items, size_t n, double *loss,
+                                        float *gradient)
+{
+    CHECK_TRAINER(trainer);
+    if (n == 0 || !users || !items || !loss)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "empty batch or NULL argument");
+    int bpr = trainer->loss == RECO_LOSS_BPR;
+    if (bpr ? !negative_items : !targets)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%s", bpr ? "BPR needs negative_items"
+                                                              : "BCE and MSE need targets");
+    reco_status status = check_indices(trainer, users, items, n);
+    if (status == RECO_OK && bpr)
+        status = check_indices(trainer, users, negative_items, n);
+    if (status == RECO_OK)
+        status = prepare(trainer, n, n);
+    if (status == RECO_OK)
+        status = upload_samples(trainer, users, items, targets, negative_items, n);
+    if (status != RECO_OK)
+        return status;
+    reco_batch batch = make_batch(trainer, 0, n);
+    status = ops_of(trainer)->forward_backward(context_of(trainer), &trainer->model->net,
+                                               &trainer->model->params, trainer->workspace,
+                                               &batch, loss);
+    if (status == RECO_OK && gradient)
+        status = ops_of(trainer)->gradient_download(context_of(trainer), &trainer->model->net,
+                                                    trainer->workspace, gradient);
+    return status;
+}
+
+/* One epoch's samples on the host, before the shuffle. */
+typedef struct epoch_samples {
+    int32_t *users;
+    int32_t *items;
+    float *targets;
+    int32_t *negatives; /* BPR */
+    size_t n;
+} epoch_samples;
+
+static void epoch_samples_free(epoch_samples *samples)
+{
+    free(samples->users);
+    free(samples->items);
+    free(samples->targets);
+    free(samples->negatives);
+}
+
+static reco_status build_samples(reco_trainer *trainer, reco_dataset *train,
+                                 epoch_samples *samples)
+{
+    size_t rows = train->size;
+    int bpr = trainer->loss == RECO_LOSS_BPR;
+    int explicit_mse = trainer->loss == RECO_LOSS_MSE && train->ratings;
+    size_t k = bpr ? 1 : explicit_mse ? 0 : trainer->negatives;
+    size_t per_row = bpr ? 1 : 1 + k;
+    size_t n = rows * per_row;
+    int32_t *drawn = NULL;
+    samples->n = n;
+    samples->users = malloc(n * sizeof(int32_t) + 1);
+    samples->items = malloc(n * sizeof(int32_t) + 1);
+    samples->targets = malloc(n * sizeof(float) + 1);
+    samples->negatives = bpr ? malloc(n * sizeof(int32_t) + 1) : NULL;
+    if (k)
+        drawn = malloc(rows * k * sizeof *drawn);
+    if (!samples->users || !samples->items || !samples->targets || (bpr && !samples->negatives) ||
+        (k && !drawn)) {
+        free(drawn);
+        return reco_fail_oom();
+    }
+    reco_status status = RECO_OK;
+    if (k)
+        status = reco_dataset_sample_negatives(train, k, trainer->seed, trainer->epoch, drawn);
+    if (status != RECO_OK) {
+        free(drawn);
+        return status;
+    }
+    for (size_t row = 0; row < rows; row++) {
+        size_t base = row * per_row;
+        samples->users[base] = train->users[row];
+        samples->items[base] = train->items[row];
+        samples->targets[base] = explicit_mse ? train->ratings[row] : 1.0f;
+        if (bpr) {
+            samples->negatives[base] = drawn[row];
+            continue;
+        }
+        for (size_t j = 0; j < k; j++) {
+            samples->users[base + 1 + j] = train->users[row];
+            samples->items[base + 1 + j] = drawn[row * k + j];
+            samples->targets[base + 1 + j] = 0.0f;
+        }
+    }
+    free(drawn);
+    return RECO_OK;
+}
+
+static reco_status shuffle_samples(const reco_trainer *trainer, epoch_samples *samples)
+{
+    size_t n = samples->n;
+    size_t *order = malloc(n * sizeof *order + 1);
+    void *scratch = malloc(n * sizeof(int32_t) + 1);
+    if (!order || !scratch) {
+        free(order);
+        free(scratch);
+        return reco_fail_oom();
+    }
+    reco_rng rng;
+    reco_rng_seed(&rng, trainer->seed, STREAM_SHUFFLE + trainer->epoch);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)reco_rng_below(&rng, i), swap = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = swap;
+    }
+    /* every column is 4 bytes wide: one scratch array permutes them all */
+    void *columns[] = {samples->users, samples->items, samples->targets, samples->negatives};
+    for (size_t c = 0; c < sizeof columns / sizeof *columns; c++) {
+        if (!columns[c])
+            continue;
+        const uint32_t *from = columns[c];
+        uint32_t *to = scratch;
+        for (size_t i = 0; i < n; i++)
+            to[i] = from[order[i]];
+        memcpy(columns[c], scratch, n * sizeof(uint32_t));
+    }
+    free(order);
+    free(scratch);
+    return RECO_OK;
+}
+
+static double seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+static reco_status check_dataset(const reco_trainer *trainer, const reco_dataset *train)
+{
+    if (!train)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    if (train->size == 0)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "the training set is empty");
+    if (reco_dataset_n_users(train) > trainer->model->n_users ||
+        reco_dataset_n_items(train) > trainer->model->n_items)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                         "the dataset has %zu users and %zu items; the model %zu and %zu",
+                         reco_dataset_n_users(train), reco_dataset_n_items(train),
+                         trainer->model->n_users, trainer->model->n_items);
+    if (trainer->loss == RECO_LOSS_MSE && !train->ratings && trainer->negatives == 0)
+        return reco_fail(RECO_ERR_STATE,
+                         "MSE on implicit data needs negatives (reco_trainer_set_negatives)");
+    return RECO_OK;
+}
+
+static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *mean_loss)
+{
+    const reco_backend_ops *ops = ops_of(trainer);
+    void *context = context_of(trainer);
+    reco_model *model = trainer->model;
+    size_t steps = (n_samples + trainer->batch_size - 1) / trainer->batch_size;
+    double loss_sum = 0.0, started = seconds_now();
+    reco_status status = RECO_OK;
+    for (size_t step = 0; step < steps && status == RECO_OK; step++) {
+        size_t offset = step * trainer->batch_size;
+        size_t rows = n_samples - offset < trainer->batch_size ? n_samples - offset
+                                                               : trainer->batch_size;
+        reco_batch batch = make_batch(trainer, offset, rows);
+        double batch_loss = 0.0;
+        status = ops->forward_backward(context, &model->net, &model->params, trainer->workspace,
+                                       &batch, &batch_loss);
+        if (status == RECO_OK)
+            status = ops->optimizer_step(context, &model->net, &model->params, trainer->workspace,
+                                         trainer->optimizer_state, &trainer->optimizer,
+                                         (float)trainer->learning_rate, ++trainer->step);
+        loss_sum += batch_loss;
+        if (status == RECO_OK && trainer->progress) {
+            double elapsed = seconds_now() - started;
+            reco_progress progress = {
+                .struct_size = sizeof progress,
+                .epoch = trainer->epoch,
+                .step = step + 1,
+                .steps = steps,
+                .loss = loss_sum / (double)(step + 1),
+                .samples_per_second = elapsed > 0.0 ? (double)(offset + rows) / elapsed : 0.0,
+            };
+            if (trainer->progress(&progress, trainer->progress_data))
+                status = reco_fail(RECO_ERR_INTERRUPTED, "stopped by the progress callback "
+                                   "at epoch %zu, step %zu", trainer->epoch, step + 1);
+        }
+    }
+    if (mean_loss)
+        *mean_loss = loss_sum / (double)steps;
+    return status;
+}
+
+reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train, double *mean_loss)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_dataset(trainer, train);
+    if (status != RECO_OK)
+        return status;
+    epoch_samples samples = {0};
+    status = build_samples(trainer, train, &samples);
+    if (status == RECO_OK)
+        status = shuffle_samples(trainer, &samples);
+    if (status == RECO_OK)
+        status = prepare(trainer, trainer->batch_size, samples.n);
+    if (status == RECO_OK)
+        status = upload_samples(trainer, samples.users, samples.items, samples.targets,
+                                samples.negatives, samples.n);
+    size_t n_samples = samples.n;
+    epoch_samples_free(&samples);
+    if (status != RECO_OK)
+        return status;
+    status = run_batches(trainer, n_samples, mean_loss);
+    trainer->epoch++;
+    trainer->learning_rate *= trainer->lr_decay;
+    return status;
+}
+
+reco_status reco_trainer_fit(reco_trainer *trainer, reco_dataset *train, size_t epochs)
+{
+    reco_status status = RECO_OK;
+    for (size_t e = 0; e < epochs && status == RECO_OK; e++)
+        status = reco_trainer_epoch(trainer, train, NULL);
+    return status;
+}
