@@ -544,12 +544,19 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
                                                                : trainer->batch_size;
         reco_batch batch = make_batch(trainer, offset, rows);
         double batch_loss = 0.0;
-        status = ops->forward_backward(context, &model->net, &model->params, trainer->workspace,
-                                       &batch, &batch_loss);
-        if (status == RECO_OK)
-            status = ops->optimizer_step(context, &model->net, &model->params, trainer->workspace,
-                                         trainer->optimizer_state, &trainer->optimizer,
-                                         (float)trainer->learning_rate, ++trainer->step);
+        float learning_rate = (float)trainer->learning_rate;
+        if (ops->train_step) {
+            status = ops->train_step(context, &model->net, &model->params, trainer->workspace,
+                                     trainer->optimizer_state, &trainer->optimizer, learning_rate,
+                                     ++trainer->step, &batch, &batch_loss);
+        } else {
+            status = ops->forward_backward(context, &model->net, &model->params,
+                                           trainer->workspace, &batch, &batch_loss);
+            if (status == RECO_OK)
+                status = ops->optimizer_step(context, &model->net, &model->params,
+                                             trainer->workspace, trainer->optimizer_state,
+                                             &trainer->optimizer, learning_rate, ++trainer->step);
+        }
         loss_sum += batch_loss;
         if (status == RECO_OK && trainer->progress) {
             double elapsed = seconds_now() - started;

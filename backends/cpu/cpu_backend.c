@@ -112,4 +112,5 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .optimizer_create = cpu_optimizer_create,
     .optimizer_destroy = cpu_optimizer_destroy,
     .optimizer_step = cpu_optimizer_step,
+    .train_step = cpu_train_step,
 };

@@ -5,11 +5,25 @@
 #include "cpu_pool.h"
 #include "reco/backend_impl.h"
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(__SANITIZE_ADDRESS__)
+/* One build runs everywhere; AVX2 machines get the wider loops. Put on the
+ * thread tasks, whose static helpers are inlined into each clone. */
+#define CPU_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CPU_VECTOR_CLONES
+#endif
+
+/* Hot helpers called from several tasks: inlined so each clone gets its own. */
+#define CPU_INLINE static inline __attribute__((always_inline))
+
 typedef struct cpu_context {
     cpu_pool *pool;
 } cpu_context;
 
-/* What one thread computes on its slice of a batch. */
+/* What one thread computes on its slice of a batch. In training, slice s
+ * holds the batch rows whose item falls in row partition s (in batch order),
+ * so that the item rows it gathers are the ones it scatters and steps. */
 typedef struct cpu_slice {
     size_t capacity;                  /* rows */
     float *gathered[RECO_N_TABLES];   /* GMF and bias rows; MLP rows go to act[0] */
@@ -21,26 +35,43 @@ typedef struct cpu_slice {
     float *delta[2];                  /* ping-pong gradients through the tower */
     float *dgathered[RECO_N_TABLES];  /* per-row gradients of the gathered rows */
     float *dense_grad;                /* this thread's share of the dense gradient */
+    int32_t *origin;                  /* batch row of each of the slice's rows */
     int32_t *users;                   /* the slice's rows (BPR: positives then negatives) */
     int32_t *items;
     float *targets;
-    size_t rows;
-    size_t first_row;                 /* index in the batch, for dropout streams */
+    size_t rows;                      /* samples: BPR has two per batch row */
     double loss;
 } cpu_slice;
 
-/* Gradients of the embedding tables, one row per distinct row touched. */
-typedef struct cpu_table_grad {
-    int32_t *slot_of_row;  /* table_rows, -1 when untouched */
-    int32_t *rows;         /* distinct rows in order of first touch */
-    float *grads;          /* n_rows x dim */
+/* Rows go to partitions in blocks of 16, so that two threads never write
+ * the same cache line of a table, its optimizer state or slot_of_row. */
+#define CPU_PARTITION_BLOCK 16
+
+static inline size_t cpu_partition_of(int32_t row, size_t n_parts)
+{
+    return ((size_t)row / CPU_PARTITION_BLOCK) % n_parts;
+}
+
+/* Gradients of one partition of a table's rows (see cpu_partition_of), one
+ * entry per distinct row. */
+typedef struct cpu_row_grads {
+    int32_t *rows;  /* in order of first touch */
+    float *grads;   /* n_rows x dim */
     size_t n_rows;
+} cpu_row_grads;
+
+/* Gradients of an embedding table. Partitions let threads scatter and step
+ * rows without sharing any: partition p belongs to thread p mod threads. */
+typedef struct cpu_table_grad {
+    int32_t *slot_of_row;  /* table_rows: index in its partition, -1 untouched */
+    cpu_row_grads *parts;  /* n_partitions */
 } cpu_table_grad;
 
 typedef struct cpu_workspace {
     size_t max_rows;
-    size_t n_slices;
+    size_t n_slices;      /* also the number of row partitions */
     cpu_slice *slices;
+    size_t *slice_counts;
     float *dense_grad;
     cpu_table_grad tables[RECO_N_TABLES];
 } cpu_workspace;
@@ -56,6 +87,40 @@ reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
                                  const reco_batch *batch, double *loss);
 reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void *workspace,
                                   float *gradient);
+
+/* One optimizer step, ready to be shared among threads. */
+typedef struct cpu_step {
+    int kind;
+    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
+    float adam_step_size;        /* lr / (1 - beta1^t) */
+    float adam_correction2_sqrt; /* sqrt(1 - beta2^t) */
+    int first_step;
+    int dense_embeddings;
+    const reco_net_desc *net;
+    reco_net_params *params;
+    cpu_workspace *workspace;
+    struct cpu_optimizer_state *state;
+} cpu_step;
+
+void cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
+                      cpu_workspace *workspace, void *state, const reco_optimizer_config *config,
+                      float learning_rate, uint64_t step_number);
+
+/* Steps what thread `thread` of n_threads owns: its share of the dense vector
+ * (the share it reduced) and its row partitions, or its share of every
+ * table's rows in dense-embedding mode (which needs all partitions done). */
+void cpu_step_thread(const cpu_step *step, size_t thread, size_t n_threads);
+
+/* The share of n items that part `part` of `parts` owns begins here. */
+static inline size_t cpu_share(size_t n, size_t part, size_t parts)
+{
+    return n * part / parts;
+}
+
+reco_status cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                           void *workspace, void *state, const reco_optimizer_config *config,
+                           float learning_rate, uint64_t step, const reco_batch *batch,
+                           double *loss);
 
 reco_status cpu_optimizer_create(void *context, const reco_net_desc *net,
                                  const reco_optimizer_config *config, void **state);

@@ -55,6 +55,7 @@ static void slice_free(cpu_slice *slice)
     free(slice->delta[0]);
     free(slice->delta[1]);
     free(slice->dense_grad);
+    free(slice->origin);
     free(slice->users);
     free(slice->items);
     free(slice->targets);
@@ -62,7 +63,7 @@ static void slice_free(cpu_slice *slice)
 
 static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacity)
 {
-    slice->capacity = capacity;
+    *slice = (cpu_slice){.capacity = capacity};
     int ok = 1;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         if (!has_table(net, t) || t == RECO_TABLE_USER_MLP || t == RECO_TABLE_ITEM_MLP)
@@ -87,9 +88,45 @@ static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacit
     ok &= (slice->dlogit = floats(capacity)) != NULL;
     ok &= (slice->targets = floats(capacity)) != NULL;
     ok &= (slice->dense_grad = floats(net->n_dense)) != NULL;
+    ok &= (slice->origin = malloc(capacity * sizeof(int32_t))) != NULL;
     ok &= (slice->users = malloc(capacity * sizeof(int32_t))) != NULL;
     ok &= (slice->items = malloc(capacity * sizeof(int32_t))) != NULL;
     return ok;
+}
+
+/* Grows a slice to hold `rows` samples; its contents are scratch. */
+static int slice_reserve(cpu_slice *slice, const reco_net_desc *net, size_t rows)
+{
+    if (rows <= slice->capacity)
+        return 1;
+    slice_free(slice);
+    if (slice_init(slice, net, rows + rows / 4))
+        return 1;
+    slice_free(slice);
+    *slice = (cpu_slice){0};
+    return 0;
+}
+
+static int table_grad_init(cpu_table_grad *grad, const reco_net_desc *net, int table,
+                           size_t samples, size_t n_parts)
+{
+    size_t rows = net->table_rows[table], dim = net->table_dim[table];
+    size_t blocks = (rows + CPU_PARTITION_BLOCK - 1) / CPU_PARTITION_BLOCK;
+    size_t capacity = (blocks + n_parts - 1) / n_parts * CPU_PARTITION_BLOCK;
+    if (capacity > samples)
+        capacity = samples;
+    grad->slot_of_row = malloc(rows * sizeof(int32_t));
+    grad->parts = calloc(n_parts, sizeof *grad->parts);
+    if (!grad->slot_of_row || !grad->parts)
+        return 0;
+    memset(grad->slot_of_row, 0xff, rows * sizeof(int32_t));
+    for (size_t p = 0; p < n_parts; p++) {
+        grad->parts[p].rows = malloc(capacity * sizeof(int32_t));
+        grad->parts[p].grads = floats(capacity * dim);
+        if (!grad->parts[p].rows || !grad->parts[p].grads)
+            return 0;
+    }
+    return 1;
 }
 
 void cpu_workspace_destroy(void *context, void *opaque)
@@ -101,11 +138,16 @@ void cpu_workspace_destroy(void *context, void *opaque)
     for (size_t s = 0; s < workspace->n_slices; s++)
         slice_free(&workspace->slices[s]);
     for (int t = 0; t < RECO_N_TABLES; t++) {
-        free(workspace->tables[t].slot_of_row);
-        free(workspace->tables[t].rows);
-        free(workspace->tables[t].grads);
+        cpu_table_grad *grad = &workspace->tables[t];
+        for (size_t p = 0; grad->parts && p < workspace->n_slices; p++) {
+            free(grad->parts[p].rows);
+            free(grad->parts[p].grads);
+        }
+        free(grad->parts);
+        free(grad->slot_of_row);
     }
     free(workspace->slices);
+    free(workspace->slice_counts);
     free(workspace->dense_grad);
     free(workspace);
 }
@@ -123,20 +165,15 @@ reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t
     if (workspace->n_slices > samples / 2)
         workspace->n_slices = samples / 2;
     workspace->slices = calloc(workspace->n_slices, sizeof *workspace->slices);
-    int ok = workspace->slices && (workspace->dense_grad = floats(net->n_dense)) != NULL;
+    workspace->slice_counts = calloc(workspace->n_slices, sizeof *workspace->slice_counts);
+    int ok = workspace->slices && workspace->slice_counts &&
+             (workspace->dense_grad = floats(net->n_dense)) != NULL;
     size_t capacity = (samples + workspace->n_slices - 1) / workspace->n_slices + 1;
     for (size_t s = 0; ok && s < workspace->n_slices; s++)
         ok = slice_init(&workspace->slices[s], net, capacity);
-    for (int t = 0; ok && t < RECO_N_TABLES; t++) {
-        if (!has_table(net, t))
-            continue;
-        cpu_table_grad *grad = &workspace->tables[t];
-        ok = (grad->slot_of_row = malloc(net->table_rows[t] * sizeof(int32_t))) &&
-             (grad->rows = malloc(samples * sizeof(int32_t))) &&
-             (grad->grads = floats(samples * net->table_dim[t]));
-        if (ok)
-            memset(grad->slot_of_row, 0xff, net->table_rows[t] * sizeof(int32_t));
-    }
+    for (int t = 0; ok && t < RECO_N_TABLES; t++)
+        if (has_table(net, t))
+            ok = table_grad_init(&workspace->tables[t], net, t, samples, workspace->n_slices);
     if (!ok) {
         cpu_workspace_destroy(context, workspace);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a workspace");
@@ -159,7 +196,7 @@ static void gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k,
                  (inc_t)ldc, 1, NULL, &rntm);
 }
 
-static uint64_t mix64(uint64_t x)
+CPU_INLINE uint64_t mix64(uint64_t x)
 {
     x ^= x >> 30;
     x *= 0xbf58476d1ce4e5b9ull;
@@ -170,7 +207,7 @@ static uint64_t mix64(uint64_t x)
 
 /* Dropout is a pure function of (seed, sample, layer, unit): the same mask
  * whatever the slicing. */
-static float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
+CPU_INLINE float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
                            float probability)
 {
     uint64_t h = mix64(seed ^ mix64(sample * 0x9e3779b97f4a7c15ull + layer * 0x632be59bd9b4e019ull +
@@ -179,7 +216,7 @@ static float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t 
     return u < probability ? 0.0f : 1.0f / (1.0f - probability);
 }
 
-static void gather_rows(const float *table, size_t dim, const int32_t *rows, size_t n,
+CPU_INLINE void gather_rows(const float *table, size_t dim, const int32_t *rows, size_t n,
                         float *out, size_t out_stride)
 {
     for (size_t i = 0; i < n; i++)
@@ -187,7 +224,7 @@ static void gather_rows(const float *table, size_t dim, const int32_t *rows, siz
 }
 
 /* Gathers, computes GMF and the tower, and writes the slice's logits. */
-static void slice_forward(const reco_net_desc *net, const reco_net_params *params,
+CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *params,
                           cpu_slice *slice, int training, uint64_t dropout_seed,
                           size_t pair_rows, size_t batch_rows)
 {
@@ -223,7 +260,8 @@ static void slice_forward(const reco_net_desc *net, const reco_net_params *param
             for (size_t i = 0; i < rows; i++) {
                 /* BPR slices hold positives then negatives of pair_rows pairs */
                 size_t local = pair_rows ? i % pair_rows : i;
-                uint64_t sample = slice->first_row + local + (pair_rows && i >= pair_rows ? batch_rows : 0);
+                uint64_t sample = (uint64_t)slice->origin[local] +
+                                  (pair_rows && i >= pair_rows ? batch_rows : 0);
                 for (size_t j = 0; j < out; j++) {
                     float scale = dropout_scale(dropout_seed, sample, l, j, net->dropout);
                     slice->mask[l + 1][i * out + j] = scale;
@@ -249,7 +287,7 @@ static void slice_forward(const reco_net_desc *net, const reco_net_params *param
     }
 }
 
-static float activate(int activation, float logit)
+CPU_INLINE float activate(int activation, float logit)
 {
     switch (activation) {
     case 1: return 1.0f / (1.0f + expf(-logit));
@@ -258,7 +296,7 @@ static float activate(int activation, float logit)
     }
 }
 
-static float activation_slope(int activation, float logit)
+CPU_INLINE float activation_slope(int activation, float logit)
 {
     switch (activation) {
     case 1: {
@@ -276,7 +314,7 @@ static double softplus(double x)
 }
 
 /* Loss of the slice and d loss / d logit; scale is 1/rows for a mean. */
-static void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss, size_t pair_rows,
+CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss, size_t pair_rows,
                        float scale)
 {
     double total = 0.0;
@@ -310,7 +348,7 @@ static void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss, siz
 }
 
 /* Backward from dlogit: the slice's dense gradient and per-row gradients. */
-static void slice_backward(const reco_net_desc *net, const reco_net_params *params,
+CPU_INLINE void slice_backward(const reco_net_desc *net, const reco_net_params *params,
                            cpu_slice *slice, int dropout_active)
 {
     size_t rows = slice->rows;
@@ -379,49 +417,40 @@ typedef struct training_pass {
     const reco_batch *batch;
 } training_pass;
 
-static void prepare_slice(const training_pass *p, cpu_slice *slice, size_t s)
+/* Fills the slice's samples from its batch rows (origin, set by the caller). */
+CPU_INLINE void prepare_slice(const training_pass *p, cpu_slice *slice, size_t count)
 {
     const reco_batch *batch = p->batch;
-    size_t n_slices = p->workspace->n_slices;
-    size_t begin = slice_begin(s, n_slices, batch->n), end = slice_begin(s + 1, n_slices, batch->n);
-    size_t count = end - begin;
-    const int32_t *users = (const int32_t *)batch->users + batch->offset + begin;
-    const int32_t *items = (const int32_t *)batch->items + batch->offset + begin;
-    slice->first_row = begin;
-    memcpy(slice->users, users, count * sizeof *users);
-    memcpy(slice->items, items, count * sizeof *items);
-    slice->rows = count;
-    if (batch->loss == RECO_BATCH_BPR) {
-        memcpy(slice->users + count, users, count * sizeof *users);
-        memcpy(slice->items + count,
-               (const int32_t *)batch->negatives + batch->offset + begin, count * sizeof *items);
-        slice->rows = 2 * count;
-    } else {
-        memcpy(slice->targets, (const float *)batch->targets + batch->offset + begin,
-               count * sizeof(float));
-    }
-}
-
-static void training_task(void *argument, size_t thread, size_t n_threads)
-{
-    const training_pass *p = argument;
-    const reco_batch *batch = p->batch;
+    const int32_t *users = (const int32_t *)batch->users + batch->offset;
+    const int32_t *items = (const int32_t *)batch->items + batch->offset;
+    const int32_t *negatives = (const int32_t *)batch->negatives + batch->offset;
+    const float *targets = (const float *)batch->targets + batch->offset;
     int pairs = batch->loss == RECO_BATCH_BPR;
-    float scale = batch->mean_reduction ? 1.0f / (float)batch->n : 1.0f;
-    for (size_t s = thread; s < p->workspace->n_slices; s += n_threads) {
-        cpu_slice *slice = &p->workspace->slices[s];
-        prepare_slice(p, slice, s);
-        size_t pair_rows = pairs ? slice->rows / 2 : 0;
-        slice_forward(p->net, p->params, slice, 1, batch->dropout_seed, pair_rows, batch->n);
-        slice_loss(p->net, slice, batch->loss, pair_rows, scale);
-        slice_backward(p->net, p->params, slice, p->net->dropout > 0.0f);
+    for (size_t i = 0; i < count; i++) {
+        int32_t row = slice->origin[i];
+        slice->users[i] = users[row];
+        slice->items[i] = items[row];
+        if (pairs) {
+            slice->users[count + i] = users[row];
+            slice->items[count + i] = negatives[row];
+        } else {
+            slice->targets[i] = targets[row];
+        }
     }
+    slice->rows = pairs ? 2 * count : count;
 }
 
-/* Adds every slice's row gradients of one table into its distinct rows. */
-static void scatter_table(const reco_net_desc *net, cpu_workspace *workspace, int table)
+/* Adds, in batch order, the row gradients of one table that fall in
+ * partition `part`, after forgetting the rows of the previous batch. */
+CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace, int table,
+                         size_t part)
 {
     cpu_table_grad *grad = &workspace->tables[table];
+    cpu_row_grads *rows = &grad->parts[part];
+    size_t n_parts = workspace->n_slices;
+    for (size_t r = 0; r < rows->n_rows; r++)
+        grad->slot_of_row[rows->rows[r]] = -1;
+    rows->n_rows = 0;
     size_t dim = net->table_dim[table];
     int mlp = table == RECO_TABLE_USER_MLP || table == RECO_TABLE_ITEM_MLP;
     size_t stride = mlp ? 2 * dim : dim;
@@ -431,55 +460,121 @@ static void scatter_table(const reco_net_desc *net, cpu_workspace *workspace, in
         const cpu_slice *slice = &workspace->slices[s];
         const int32_t *ids = is_user_table(table) ? slice->users : slice->items;
         for (size_t i = 0; i < slice->rows; i++) {
-            int32_t slot = grad->slot_of_row[ids[i]];
-            if (slot < 0) {
-                slot = (int32_t)grad->n_rows++;
-                grad->slot_of_row[ids[i]] = slot;
-                grad->rows[slot] = ids[i];
-                memset(grad->grads + (size_t)slot * dim, 0, dim * sizeof(float));
-            }
-            float *target = grad->grads + (size_t)slot * dim;
+            int32_t id = ids[i];
+            if (cpu_partition_of(id, n_parts) != part)
+                continue;
+            int32_t slot = grad->slot_of_row[id];
+            float *target;
             const float *row = slice->dgathered[source] + i * stride + column;
+            if (slot < 0) {
+                slot = (int32_t)rows->n_rows++;
+                grad->slot_of_row[id] = slot;
+                rows->rows[slot] = id;
+                memcpy(rows->grads + (size_t)slot * dim, row, dim * sizeof(float));
+                continue;
+            }
+            target = rows->grads + (size_t)slot * dim;
             for (size_t k = 0; k < dim; k++)
                 target[k] += row[k];
         }
     }
 }
 
-static void forget_touched_rows(cpu_workspace *workspace)
-{
-    for (int t = 0; t < RECO_N_TABLES; t++) {
-        cpu_table_grad *grad = &workspace->tables[t];
-        for (size_t r = 0; r < grad->n_rows; r++)
-            grad->slot_of_row[grad->rows[r]] = -1;
-        grad->n_rows = 0;
-    }
-}
+typedef struct training_run {
+    training_pass pass;
+    cpu_pool *pool;
+    const cpu_step *step; /* NULL: gradients only */
+    const size_t *counts; /* batch rows per slice */
+} training_run;
 
-reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
-                                 const reco_net_params *params, void *opaque,
-                                 const reco_batch *batch, double *loss)
+/* The whole backward side of a step on every thread: slices, a barrier,
+ * then each thread sums its range of the dense gradient (slice order) and
+ * scatters its row partitions. */
+CPU_VECTOR_CLONES
+static void training_task(void *argument, size_t thread, size_t n_threads)
 {
-    cpu_context *cpu = context;
-    cpu_workspace *workspace = opaque;
-    if (batch->n > workspace->max_rows || batch->n == 0)
-        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
-    forget_touched_rows(workspace);
-    training_pass pass = {net, params, workspace, batch};
-    cpu_pool_run(cpu->pool, training_task, &pass);
-    double total = 0.0;
-    memset(workspace->dense_grad, 0, net->n_dense * sizeof(float));
-    for (size_t s = 0; s < workspace->n_slices; s++) {
-        total += workspace->slices[s].loss;
-        const float *part = workspace->slices[s].dense_grad;
-        for (size_t i = 0; i < net->n_dense; i++)
-            workspace->dense_grad[i] += part[i];
+    const training_run *run = argument;
+    const training_pass *p = &run->pass;
+    const reco_net_desc *net = p->net;
+    cpu_workspace *workspace = p->workspace;
+    const reco_batch *batch = p->batch;
+    int pairs = batch->loss == RECO_BATCH_BPR;
+    float scale = batch->mean_reduction ? 1.0f / (float)batch->n : 1.0f;
+    for (size_t s = thread; s < workspace->n_slices; s += n_threads) {
+        cpu_slice *slice = &workspace->slices[s];
+        prepare_slice(p, slice, run->counts[s]);
+        size_t pair_rows = pairs ? slice->rows / 2 : 0;
+        slice_forward(net, p->params, slice, 1, batch->dropout_seed, pair_rows, batch->n);
+        slice_loss(net, slice, batch->loss, pair_rows, scale);
+        slice_backward(net, p->params, slice, net->dropout > 0.0f);
+    }
+    cpu_pool_barrier(run->pool);
+    size_t begin = cpu_share(net->n_dense, thread, n_threads);
+    size_t end = cpu_share(net->n_dense, thread + 1, n_threads);
+    for (size_t i = begin; i < end; i++) {
+        float sum = 0.0f;
+        for (size_t s = 0; s < workspace->n_slices; s++)
+            sum += workspace->slices[s].dense_grad[i];
+        workspace->dense_grad[i] = sum;
     }
     for (int t = 0; t < RECO_N_TABLES; t++)
         if (has_table(net, t))
-            scatter_table(net, workspace, t);
+            for (size_t part = thread; part < workspace->n_slices; part += n_threads)
+                scatter_part(net, workspace, t, part);
+    if (!run->step)
+        return;
+    /* each thread steps what it just reduced and scattered; only the dense
+     * embedding mode reads other threads' partitions */
+    if (run->step->dense_embeddings)
+        cpu_pool_barrier(run->pool);
+    cpu_step_thread(run->step, thread, n_threads);
+}
+
+static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
+                                const reco_net_params *params, cpu_workspace *workspace,
+                                const reco_batch *batch, const cpu_step *step, double *loss)
+{
+    if (batch->n > workspace->max_rows || batch->n == 0)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+    size_t n_slices = workspace->n_slices;
+    const int32_t *items = (const int32_t *)batch->items + batch->offset;
+    size_t *counts = workspace->slice_counts;
+    memset(counts, 0, n_slices * sizeof *counts);
+    for (size_t i = 0; i < batch->n; i++)
+        counts[cpu_partition_of(items[i], n_slices)]++;
+    size_t per_row = batch->loss == RECO_BATCH_BPR ? 2 : 1;
+    for (size_t s = 0; s < n_slices; s++)
+        if (!slice_reserve(&workspace->slices[s], net, counts[s] * per_row))
+            return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a batch slice");
+    memset(counts, 0, n_slices * sizeof *counts);
+    for (size_t i = 0; i < batch->n; i++) {
+        size_t s = cpu_partition_of(items[i], n_slices);
+        workspace->slices[s].origin[counts[s]++] = (int32_t)i;
+    }
+    training_run run = {{net, params, workspace, batch}, cpu->pool, step, counts};
+    cpu_pool_run(cpu->pool, training_task, &run);
+    double total = 0.0;
+    for (size_t s = 0; s < workspace->n_slices; s++)
+        total += workspace->slices[s].loss;
     *loss = total;
     return RECO_OK;
+}
+
+reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
+                                 const reco_net_params *params, void *workspace,
+                                 const reco_batch *batch, double *loss)
+{
+    return run_training(context, net, params, workspace, batch, NULL, loss);
+}
+
+reco_status cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                           void *workspace, void *state, const reco_optimizer_config *config,
+                           float learning_rate, uint64_t step_number, const reco_batch *batch,
+                           double *loss)
+{
+    cpu_step step;
+    cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
+    return run_training(context, net, params, workspace, batch, &step, loss);
 }
 
 typedef struct scoring_pass {
@@ -492,6 +587,7 @@ typedef struct scoring_pass {
     float *scores;
 } scoring_pass;
 
+CPU_VECTOR_CLONES
 static void scoring_task(void *argument, size_t thread, size_t n_threads)
 {
     const scoring_pass *p = argument;
@@ -532,9 +628,11 @@ reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void 
         if (!dim)
             continue;
         memset(p, 0, net->table_rows[t] * dim * sizeof *p);
-        const cpu_table_grad *grad = &workspace->tables[t];
-        for (size_t r = 0; r < grad->n_rows; r++)
-            memcpy(p + (size_t)grad->rows[r] * dim, grad->grads + r * dim, dim * sizeof *p);
+        for (size_t part = 0; part < workspace->n_slices; part++) {
+            const cpu_row_grads *rows = &workspace->tables[t].parts[part];
+            for (size_t r = 0; r < rows->n_rows; r++)
+                memcpy(p + (size_t)rows->rows[r] * dim, rows->grads + r * dim, dim * sizeof *p);
+        }
         p += net->table_rows[t] * dim;
     }
     memcpy(p, workspace->dense_grad, net->n_dense * sizeof *p);

@@ -7,33 +7,18 @@
 
 #include "cpu_internal.h"
 
-typedef struct cpu_optimizer_state {
+struct cpu_optimizer_state {
     float *dense_first;   /* SGD momentum buffer, Adagrad sum, Adam first moment */
     float *dense_second;  /* Adam second moment */
     float *table_first[RECO_N_TABLES];
     float *table_second[RECO_N_TABLES];
     float *zeros;         /* the gradient of untouched rows, widest table */
-} cpu_optimizer_state;
+};
+typedef struct cpu_optimizer_state cpu_optimizer_state;
 
-typedef struct step_rule {
-    int kind;
-    float learning_rate;
-    float momentum;
-    float beta1, beta2, epsilon, weight_decay;
-    float adam_step_size;        /* lr / (1 - beta1^t) */
-    float adam_correction2_sqrt; /* sqrt(1 - beta2^t) */
-    int first_step;
-} step_rule;
+typedef cpu_step step_rule;
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-/* one build runs everywhere; AVX2 machines get the wider loops */
-#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTOR_CLONES
-#endif
-
-VECTOR_CLONES
-static void step_sgd(const step_rule *rule, float *restrict param, const float *restrict grad,
+CPU_INLINE void step_sgd(const step_rule *rule, float *restrict param, const float *restrict grad,
                      float *restrict buffer, size_t n)
 {
     float lr = rule->learning_rate, decay = rule->weight_decay, momentum = rule->momentum;
@@ -49,8 +34,7 @@ static void step_sgd(const step_rule *rule, float *restrict param, const float *
     }
 }
 
-VECTOR_CLONES
-static void step_adagrad(const step_rule *rule, float *restrict param, const float *restrict grad,
+CPU_INLINE void step_adagrad(const step_rule *rule, float *restrict param, const float *restrict grad,
                          float *restrict sum, size_t n)
 {
     float lr = rule->learning_rate, decay = rule->weight_decay, epsilon = rule->epsilon;
@@ -61,8 +45,7 @@ static void step_adagrad(const step_rule *rule, float *restrict param, const flo
     }
 }
 
-VECTOR_CLONES
-static void step_adam(const step_rule *rule, float *restrict param, const float *restrict grad,
+CPU_INLINE void step_adam(const step_rule *rule, float *restrict param, const float *restrict grad,
                       float *restrict first, float *restrict second, size_t n)
 {
     float beta1 = rule->beta1, beta2 = rule->beta2, decay = rule->weight_decay;
@@ -78,7 +61,7 @@ static void step_adam(const step_rule *rule, float *restrict param, const float 
 
 /* Steps n parameters with their gradient (all zeros for rows a batch did not
  * touch in dense-embedding mode: they still decay and move under momentum). */
-static void step_values(const step_rule *rule, float *param, const float *grad, float *first,
+CPU_INLINE void step_values(const step_rule *rule, float *param, const float *grad, float *first,
                         float *second, size_t n)
 {
     switch (rule->kind) {
@@ -153,7 +136,7 @@ static float *at(float *base, size_t offset)
 }
 
 /* Steps the dense range [begin, end). */
-static void step_dense_range(const step_rule *rule, float *dense, const float *grad,
+CPU_INLINE void step_dense_range(const step_rule *rule, float *dense, const float *grad,
                              cpu_optimizer_state *state, size_t begin, size_t end)
 {
     if (end > begin)
@@ -161,34 +144,28 @@ static void step_dense_range(const step_rule *rule, float *dense, const float *g
                     at(state->dense_second, begin), end - begin);
 }
 
-typedef struct step_pass {
-    const step_rule *rule;
-    const reco_net_desc *net;
-    reco_net_params *params;
-    cpu_workspace *workspace;
-    cpu_optimizer_state *state;
-    int dense_embeddings;
-} step_pass;
-
-static size_t share(size_t n, size_t part, size_t parts)
+/* Steps the part of [begin, end) that is trainable. */
+CPU_INLINE void step_dense_share(const cpu_step *step, size_t begin, size_t end)
 {
-    return n * part / parts;
+    const reco_net_desc *net = step->net;
+    float *dense = step->params->dense;
+    const float *grad = step->workspace->dense_grad;
+    size_t limits[3][2] = {{0, net->head_w_offset},
+                           {net->head_w_offset, net->train_head_weights ? net->head_b_offset : 0},
+                           {net->head_b_offset, net->train_head_bias ? net->n_dense : 0}};
+    for (int r = 0; r < 3; r++) {
+        size_t low = begin > limits[r][0] ? begin : limits[r][0];
+        size_t high = end < limits[r][1] ? end : limits[r][1];
+        step_dense_range(step, dense, grad, step->state, low, high);
+    }
 }
 
-/* Thread `thread` steps its share of the dense vector and of every table's
- * rows: elements are independent, so any split gives the same bits. */
-static void step_task(void *argument, size_t thread, size_t n_threads)
+CPU_VECTOR_CLONES
+void cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
 {
-    const step_pass *p = argument;
     const reco_net_desc *net = p->net;
-    float *dense = p->params->dense;
-    const float *grad = p->workspace->dense_grad;
-    size_t trainable_end = net->train_head_weights ? net->head_b_offset : net->head_w_offset;
-    size_t begin = share(trainable_end, thread, n_threads);
-    size_t end = share(trainable_end, thread + 1, n_threads);
-    step_dense_range(p->rule, dense, grad, p->state, begin, end);
-    if (net->train_head_bias && thread == 0)
-        step_dense_range(p->rule, dense, grad, p->state, net->head_b_offset, net->n_dense);
+    step_dense_share(p, cpu_share(net->n_dense, thread, n_threads),
+                     cpu_share(net->n_dense, thread + 1, n_threads));
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t dim = net->table_dim[t];
         if (!dim)
@@ -196,35 +173,36 @@ static void step_task(void *argument, size_t thread, size_t n_threads)
         float *table = p->params->tables[t];
         const cpu_table_grad *table_grad = &p->workspace->tables[t];
         float *first = p->state->table_first[t], *second = p->state->table_second[t];
+        size_t n_parts = p->workspace->n_slices;
         if (p->dense_embeddings) {
             size_t rows = net->table_rows[t];
-            for (size_t row = share(rows, thread, n_threads);
-                 row < share(rows, thread + 1, n_threads); row++) {
+            for (size_t row = cpu_share(rows, thread, n_threads);
+                 row < cpu_share(rows, thread + 1, n_threads); row++) {
                 int32_t slot = table_grad->slot_of_row[row];
                 const float *row_grad =
-                    slot < 0 ? p->state->zeros : table_grad->grads + (size_t)slot * dim;
-                step_values(p->rule, table + row * dim, row_grad, at(first, row * dim),
+                    slot < 0 ? p->state->zeros
+                             : table_grad->parts[cpu_partition_of((int32_t)row, n_parts)].grads + (size_t)slot * dim;
+                step_values(p, table + row * dim, row_grad, at(first, row * dim),
                             at(second, row * dim), dim);
             }
             continue;
         }
-        size_t touched = table_grad->n_rows;
-        for (size_t r = share(touched, thread, n_threads); r < share(touched, thread + 1, n_threads);
-             r++) {
-            size_t offset = (size_t)table_grad->rows[r] * dim;
-            step_values(p->rule, table + offset, table_grad->grads + r * dim, at(first, offset),
-                        at(second, offset), dim);
+        for (size_t part = thread; part < n_parts; part += n_threads) {
+            const cpu_row_grads *rows = &table_grad->parts[part];
+            for (size_t r = 0; r < rows->n_rows; r++) {
+                size_t offset = (size_t)rows->rows[r] * dim;
+                step_values(p, table + offset, rows->grads + r * dim, at(first, offset),
+                            at(second, offset), dim);
+            }
         }
     }
 }
 
-reco_status cpu_optimizer_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                               void *opaque_workspace, void *opaque_state,
-                               const reco_optimizer_config *config, float learning_rate,
-                               uint64_t step)
+void cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
+                      cpu_workspace *workspace, void *state, const reco_optimizer_config *config,
+                      float learning_rate, uint64_t step_number)
 {
-    cpu_context *cpu = context;
-    step_rule rule = {
+    *step = (cpu_step){
         .kind = config->kind,
         .learning_rate = learning_rate,
         .momentum = config->momentum,
@@ -232,12 +210,29 @@ reco_status cpu_optimizer_step(void *context, const reco_net_desc *net, reco_net
         .beta2 = config->beta2,
         .epsilon = config->epsilon,
         .weight_decay = config->weight_decay,
-        .adam_step_size = (float)(learning_rate / (1.0 - pow(config->beta1, (double)step))),
-        .adam_correction2_sqrt = (float)sqrt(1.0 - pow(config->beta2, (double)step)),
-        .first_step = step == 1,
+        .adam_step_size = (float)(learning_rate / (1.0 - pow(config->beta1, (double)step_number))),
+        .adam_correction2_sqrt = (float)sqrt(1.0 - pow(config->beta2, (double)step_number)),
+        .first_step = step_number == 1,
+        .dense_embeddings = config->dense_embeddings,
+        .net = net,
+        .params = params,
+        .workspace = workspace,
+        .state = state,
     };
-    step_pass pass = {&rule, net, params, opaque_workspace, opaque_state,
-                      config->dense_embeddings};
-    cpu_pool_run(cpu->pool, step_task, &pass);
+}
+
+static void step_task(void *argument, size_t thread, size_t n_threads)
+{
+    cpu_step_thread(argument, thread, n_threads);
+}
+
+reco_status cpu_optimizer_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                               void *workspace, void *state, const reco_optimizer_config *config,
+                               float learning_rate, uint64_t step_number)
+{
+    cpu_context *cpu = context;
+    cpu_step step;
+    cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
+    cpu_pool_run(cpu->pool, step_task, &step);
     return RECO_OK;
 }

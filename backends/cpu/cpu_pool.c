@@ -22,6 +22,8 @@ struct cpu_pool {
     atomic_int stopping;
     cpu_task task;
     void *argument;
+    atomic_size_t barrier_waiting;
+    atomic_uint barrier_round;
 };
 
 static void cpu_relax(void)
@@ -79,6 +81,8 @@ cpu_pool *cpu_pool_create(size_t n_threads)
     atomic_init(&pool->generation, 0);
     atomic_init(&pool->pending, 0);
     atomic_init(&pool->stopping, 0);
+    atomic_init(&pool->barrier_waiting, 0);
+    atomic_init(&pool->barrier_round, 0);
     for (size_t i = 1; i < pool->n_threads; i++) {
         worker *w = &pool->workers[i - 1];
         w->pool = pool;
@@ -123,5 +127,20 @@ void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
     wake_all(pool);
     task(argument, 0, pool->n_threads);
     while (atomic_load_explicit(&pool->pending, memory_order_acquire) != 0)
+        cpu_relax();
+}
+
+void cpu_pool_barrier(cpu_pool *pool)
+{
+    if (pool->n_threads == 1)
+        return;
+    unsigned round = atomic_load_explicit(&pool->barrier_round, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&pool->barrier_waiting, 1, memory_order_acq_rel) + 1 ==
+        pool->n_threads) {
+        atomic_store_explicit(&pool->barrier_waiting, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&pool->barrier_round, 1, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&pool->barrier_round, memory_order_acquire) == round)
         cpu_relax();
 }

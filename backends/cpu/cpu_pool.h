@@ -22,4 +22,7 @@ size_t cpu_pool_threads(const cpu_pool *pool);
  * all have finished. */
 void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument);
 
+/* Inside a task: returns once every thread of the pool has called it. */
+void cpu_pool_barrier(cpu_pool *pool);
+
 #endif

@@ -138,6 +138,13 @@ typedef struct reco_backend_ops {
                                   reco_net_params *params, void *workspace, void *state,
                                   const reco_optimizer_config *config, float learning_rate,
                                   uint64_t step);
+
+    /* Optional (may be NULL): forward_backward then optimizer_step in one
+     * call, which lets a backend avoid a synchronization per batch. */
+    reco_status (*train_step)(void *context, const reco_net_desc *net, reco_net_params *params,
+                              void *workspace, void *state, const reco_optimizer_config *config,
+                              float learning_rate, uint64_t step, const reco_batch *batch,
+                              double *loss);
 } reco_backend_ops;
 
 /* For backends: records `detail` as the calling thread's reco_last_error()
