@@ -405,7 +405,7 @@ reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *us
     return status;
 }
 
-/* One epoch's samples on the host, before the shuffle. */
+/* One epoch's samples on the host, in training order. */
 typedef struct epoch_samples {
     int32_t *users;
     int32_t *items;
@@ -422,6 +422,28 @@ static void epoch_samples_free(epoch_samples *samples)
     free(samples->negatives);
 }
 
+/* A uniform permutation of [0, n), seeded by the trainer's seed and epoch. */
+static uint32_t *shuffled_order(const reco_trainer *trainer, size_t n)
+{
+    uint32_t *order = malloc(n * sizeof *order + 1);
+    if (!order)
+        return NULL;
+    reco_rng rng;
+    reco_rng_seed(&rng, trainer->seed, STREAM_SHUFFLE + trainer->epoch);
+    for (size_t i = 0; i < n; i++)
+        order[i] = (uint32_t)i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)reco_rng_below(&rng, i);
+        uint32_t swap = order[i - 1];
+        order[i - 1] = order[j];
+        order[j] = swap;
+    }
+    return order;
+}
+
+/* Draws the epoch's negatives and writes every sample straight to its
+ * shuffled position: sample s is row s / per_row's positive (s % per_row ==
+ * 0) or one of its negatives. */
 static reco_status build_samples(reco_trainer *trainer, reco_dataset *train,
                                  epoch_samples *samples)
 {
@@ -431,78 +453,44 @@ static reco_status build_samples(reco_trainer *trainer, reco_dataset *train,
     size_t k = bpr ? 1 : explicit_mse ? 0 : trainer->negatives;
     size_t per_row = bpr ? 1 : 1 + k;
     size_t n = rows * per_row;
-    int32_t *drawn = NULL;
+    if (n > UINT32_MAX)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1", n);
+    reco_status status = RECO_OK;
+    int32_t *drawn = k ? malloc(rows * k * sizeof *drawn) : NULL;
+    uint32_t *order = shuffled_order(trainer, n);
     samples->n = n;
     samples->users = malloc(n * sizeof(int32_t) + 1);
     samples->items = malloc(n * sizeof(int32_t) + 1);
     samples->targets = malloc(n * sizeof(float) + 1);
     samples->negatives = bpr ? malloc(n * sizeof(int32_t) + 1) : NULL;
-    if (k)
-        drawn = malloc(rows * k * sizeof *drawn);
-    if (!samples->users || !samples->items || !samples->targets || (bpr && !samples->negatives) ||
-        (k && !drawn)) {
-        free(drawn);
-        return reco_fail_oom();
+    if (!order || !samples->users || !samples->items || !samples->targets ||
+        (bpr && !samples->negatives) || (k && !drawn)) {
+        status = reco_fail_oom();
+        goto done;
     }
-    reco_status status = RECO_OK;
     if (k)
         status = reco_dataset_sample_negatives(train, k, trainer->seed, trainer->epoch, drawn);
-    if (status != RECO_OK) {
-        free(drawn);
-        return status;
-    }
-    for (size_t row = 0; row < rows; row++) {
-        size_t base = row * per_row;
-        samples->users[base] = train->users[row];
-        samples->items[base] = train->items[row];
-        samples->targets[base] = explicit_mse ? train->ratings[row] : 1.0f;
+    if (status != RECO_OK)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        size_t sample = order[i], row = sample / per_row, j = sample % per_row;
+        samples->users[i] = train->users[row];
         if (bpr) {
-            samples->negatives[base] = drawn[row];
-            continue;
-        }
-        for (size_t j = 0; j < k; j++) {
-            samples->users[base + 1 + j] = train->users[row];
-            samples->items[base + 1 + j] = drawn[row * k + j];
-            samples->targets[base + 1 + j] = 0.0f;
+            samples->items[i] = train->items[row];
+            samples->negatives[i] = drawn[row];
+            samples->targets[i] = 1.0f;
+        } else if (j == 0) {
+            samples->items[i] = train->items[row];
+            samples->targets[i] = explicit_mse ? train->ratings[row] : 1.0f;
+        } else {
+            samples->items[i] = drawn[row * k + j - 1];
+            samples->targets[i] = 0.0f;
         }
     }
+done:
     free(drawn);
-    return RECO_OK;
-}
-
-static reco_status shuffle_samples(const reco_trainer *trainer, epoch_samples *samples)
-{
-    size_t n = samples->n;
-    size_t *order = malloc(n * sizeof *order + 1);
-    void *scratch = malloc(n * sizeof(int32_t) + 1);
-    if (!order || !scratch) {
-        free(order);
-        free(scratch);
-        return reco_fail_oom();
-    }
-    reco_rng rng;
-    reco_rng_seed(&rng, trainer->seed, STREAM_SHUFFLE + trainer->epoch);
-    for (size_t i = 0; i < n; i++)
-        order[i] = i;
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)reco_rng_below(&rng, i), swap = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = swap;
-    }
-    /* every column is 4 bytes wide: one scratch array permutes them all */
-    void *columns[] = {samples->users, samples->items, samples->targets, samples->negatives};
-    for (size_t c = 0; c < sizeof columns / sizeof *columns; c++) {
-        if (!columns[c])
-            continue;
-        const uint32_t *from = columns[c];
-        uint32_t *to = scratch;
-        for (size_t i = 0; i < n; i++)
-            to[i] = from[order[i]];
-        memcpy(columns[c], scratch, n * sizeof(uint32_t));
-    }
     free(order);
-    free(scratch);
-    return RECO_OK;
+    return status;
 }
 
 static double seconds_now(void)
@@ -586,8 +574,6 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train, doubl
         return status;
     epoch_samples samples = {0};
     status = build_samples(trainer, train, &samples);
-    if (status == RECO_OK)
-        status = shuffle_samples(trainer, &samples);
     if (status == RECO_OK)
         status = prepare(trainer, trainer->batch_size, samples.n);
     if (status == RECO_OK)

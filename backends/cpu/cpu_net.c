@@ -331,9 +331,12 @@ CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss,
         }
     } else if (loss == RECO_BATCH_BCE) {
         for (size_t i = 0; i < slice->rows; i++) {
-            double logit = slice->logit[i], target = slice->targets[i];
-            total += (logit > 0.0 ? logit : 0.0) - logit * target + log1p(exp(-fabs(logit)));
-            slice->dlogit[i] = (float)(1.0 / (1.0 + exp(-logit)) - target) * scale;
+            /* one exponential gives both the stable softplus and the sigmoid */
+            float logit = slice->logit[i], target = slice->targets[i];
+            float decay = expf(-fabsf(logit));
+            float sigmoid = logit >= 0.0f ? 1.0f / (1.0f + decay) : decay / (1.0f + decay);
+            total += (double)((logit > 0.0f ? logit : 0.0f) - logit * target + log1pf(decay));
+            slice->dlogit[i] = (sigmoid - target) * scale;
         }
     } else {
         for (size_t i = 0; i < slice->rows; i++) {
