@@ -73,6 +73,8 @@ void reco_model_free(reco_model *model)
     if (!model)
         return;
     release_parameters(model);
+    reco_id_map_free(&model->user_ids);
+    reco_id_map_free(&model->item_ids);
     free(model);
 }
 
@@ -324,6 +326,67 @@ reco_status reco_model_check_ready(const reco_model *model)
     return RECO_OK;
 }
 
+reco_status reco_model_check_pairs(const reco_model *model, const int32_t *users,
+                                   const int32_t *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (users[i] < 0 || (size_t)users[i] >= model->n_users || items[i] < 0 ||
+            (size_t)items[i] >= model->n_items)
+            return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                             "pair %zu: user %d, item %d outside the model's %zu x %zu", i,
+                             (int)users[i], (int)items[i], model->n_users, model->n_items);
+    return RECO_OK;
+}
+
+reco_status reco_model_add_users(reco_model *model, size_t extra)
+{
+    const reco_backend_ops *ops = model->backend->ops;
+    void *context = model->backend->context;
+    static const int user_tables[] = {RECO_TABLE_USER_GMF, RECO_TABLE_USER_MLP,
+                                      RECO_TABLE_USER_BIAS};
+    void *grown[3] = {NULL, NULL, NULL};
+    float *host = NULL;
+    reco_status status = RECO_OK;
+    for (int u = 0; u < 3 && status == RECO_OK; u++) {
+        int t = user_tables[u];
+        size_t dim = model->net.table_dim[t];
+        if (!dim)
+            continue;
+        size_t old_bytes = model->net.table_rows[t] * dim * sizeof(float);
+        size_t new_bytes = (model->net.table_rows[t] + extra) * dim * sizeof(float);
+        float *staged = realloc(host, new_bytes);
+        if (!staged) {
+            status = reco_fail_oom();
+            break;
+        }
+        host = staged;
+        memset(host, 0, new_bytes);
+        status = ops->buffer_download(context, model->params.tables[t], 0, host, old_bytes);
+        if (status == RECO_OK)
+            status = ops->buffer_alloc(context, new_bytes, &grown[u]);
+        if (status == RECO_OK)
+            status = ops->buffer_upload(context, grown[u], 0, host, new_bytes);
+    }
+    free(host);
+    if (status != RECO_OK) {
+        for (int u = 0; u < 3; u++)
+            if (grown[u])
+                ops->buffer_free(context, grown[u]);
+        return status;
+    }
+    for (int u = 0; u < 3; u++) {
+        int t = user_tables[u];
+        if (!grown[u])
+            continue;
+        ops->buffer_free(context, model->params.tables[t]);
+        model->params.tables[t] = grown[u];
+        model->net.table_rows[t] += extra;
+    }
+    model->n_users += extra;
+    model->layout_version++;
+    return RECO_OK;
+}
+
 reco_model_kind reco_model_kind_of(const reco_model *model)
 {
     return model ? model->kind : RECO_MODEL_MF;
@@ -367,12 +430,9 @@ reco_status reco_model_predict(reco_model *model, const int32_t *users, const in
         return status;
     if (n > 0 && (!users || !items || !scores))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL users, items or scores");
-    for (size_t i = 0; i < n; i++)
-        if (users[i] < 0 || (size_t)users[i] >= model->n_users || items[i] < 0 ||
-            (size_t)items[i] >= model->n_items)
-            return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                             "pair %zu: user %d, item %d outside the model's %zu x %zu", i,
-                             (int)users[i], (int)items[i], model->n_users, model->n_items);
+    status = reco_model_check_pairs(model, users, items, n);
+    if (status != RECO_OK)
+        return status;
     const reco_backend_ops *ops = model->backend->ops;
     for (size_t done = 0; done < n && status == RECO_OK; done += RECO_PREDICT_ROWS) {
         size_t rows = n - done < RECO_PREDICT_ROWS ? n - done : RECO_PREDICT_ROWS;

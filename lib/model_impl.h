@@ -3,6 +3,7 @@
 #define RECO_LIB_MODEL_IMPL_H
 
 #include "backend_handle.h"
+#include "id_map.h"
 #include "reco/model.h"
 
 struct reco_model {
@@ -20,7 +21,18 @@ struct reco_model {
     reco_net_params params;
     reco_backend *backend;    /* NULL until reco_model_init */
     void *predict_workspace;
+    unsigned layout_version;  /* bumped when tables change shape (fold-in) */
+    int has_vocabulary;
+    reco_id_map user_ids;     /* index -> external id, and back */
+    reco_id_map item_ids;
 };
+
+/* Fails with RECO_ERR_OUT_OF_RANGE unless every pair is inside the model. */
+reco_status reco_model_check_pairs(const reco_model *model, const int32_t *users,
+                                   const int32_t *items, size_t n);
+
+/* Adds `extra` zero rows to every user table (for fold-in). */
+reco_status reco_model_add_users(reco_model *model, size_t extra);
 
 /* Rows per forward call when predicting (the predict workspace's size). */
 #define RECO_PREDICT_ROWS 4096

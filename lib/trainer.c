@@ -24,6 +24,20 @@ typedef struct epoch_buffers {
     size_t capacity;
 } epoch_buffers;
 
+typedef struct validation {
+    const reco_dataset *valid;
+    const reco_dataset *exclude;
+    reco_metric metric;
+    size_t k;
+    size_t patience;
+    int has_best;
+    size_t best_epoch;
+    double best_value;
+    double last_value;
+    int has_last;
+    float *best_parameters;
+} validation;
+
 struct reco_trainer {
     reco_model *model;
     reco_loss loss;
@@ -43,6 +57,8 @@ struct reco_trainer {
     uint64_t step;
     size_t epoch;
     epoch_buffers buffers;
+    unsigned layout_version; /* the model's, when workspace and state were made */
+    validation validation;
 };
 
 static const reco_backend_ops *ops_of(const reco_trainer *trainer)
@@ -94,6 +110,7 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     if (!trainer)
         return reco_fail_oom();
     trainer->model = model;
+    trainer->layout_version = model->layout_version;
     trainer->loss = RECO_LOSS_BCE;
     trainer->mean_reduction = 1;
     trainer->negatives = 4;
@@ -113,6 +130,7 @@ void reco_trainer_free(reco_trainer *trainer)
     reset_optimizer(trainer);
     free_workspace(trainer);
     free_buffers(trainer);
+    free(trainer->validation.best_parameters);
     free(trainer);
 }
 
@@ -288,6 +306,12 @@ static reco_status prepare(reco_trainer *trainer, size_t batch_rows, size_t samp
     void *context = context_of(trainer);
     const reco_net_desc *net = &trainer->model->net;
     reco_status status = RECO_OK;
+    if (trainer->layout_version != trainer->model->layout_version) {
+        /* the model's tables grew (fold-in): gradients and moments follow */
+        free_workspace(trainer);
+        reset_optimizer(trainer);
+        trainer->layout_version = trainer->model->layout_version;
+    }
     if (trainer->workspace_rows < batch_rows) {
         free_workspace(trainer);
         status = ops->workspace_create(context, net, batch_rows, &trainer->workspace);
@@ -361,19 +385,6 @@ static reco_batch make_batch(const reco_trainer *trainer, size_t offset, size_t 
     };
 }
 
-static reco_status check_indices(const reco_trainer *trainer, const int32_t *users,
-                                 const int32_t *items, size_t n)
-{
-    const reco_model *model = trainer->model;
-    for (size_t i = 0; i < n; i++)
-        if (users[i] < 0 || (size_t)users[i] >= model->n_users || items[i] < 0 ||
-            (size_t)items[i] >= model->n_items)
-            return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                             "row %zu: user %d, item %d outside the model's %zu x %zu", i,
-                             (int)users[i], (int)items[i], model->n_users, model->n_items);
-    return RECO_OK;
-}
-
 reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *users,
                                         const int32_t *items, const float *targets,
                                         const int32_t *negative_items, size_t n, double *loss,
@@ -386,9 +397,9 @@ reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *us
     if (bpr ? !negative_items : !targets)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%s", bpr ? "BPR needs negative_items"
                                                               : "BCE and MSE need targets");
-    reco_status status = check_indices(trainer, users, items, n);
+    reco_status status = reco_model_check_pairs(trainer->model, users, items, n);
     if (status == RECO_OK && bpr)
-        status = check_indices(trainer, users, negative_items, n);
+        status = reco_model_check_pairs(trainer->model, users, negative_items, n);
     if (status == RECO_OK)
         status = prepare(trainer, n, n);
     if (status == RECO_OK)
@@ -589,10 +600,126 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train, doubl
     return status;
 }
 
+reco_status reco_trainer_set_validation(reco_trainer *trainer, const reco_dataset *valid,
+                                        const reco_dataset *exclude, reco_metric metric,
+                                        size_t k)
+{
+    CHECK_TRAINER(trainer);
+    if (metric < RECO_METRIC_HR || metric > RECO_METRIC_MSE)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown metric %d", (int)metric);
+    if (k < 1 || k > 100000)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "K %zu: expected 1 to 100000", k);
+    validation *v = &trainer->validation;
+    v->valid = valid;
+    v->exclude = exclude;
+    v->metric = metric;
+    v->k = k;
+    v->has_best = v->has_last = 0;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_early_stopping(reco_trainer *trainer, size_t patience)
+{
+    CHECK_TRAINER(trainer);
+    trainer->validation.patience = patience;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_best(const reco_trainer *trainer, size_t *epoch, double *value)
+{
+    CHECK_TRAINER(trainer);
+    if (!trainer->validation.has_best)
+        return reco_fail(RECO_ERR_STATE, "no validation has run");
+    if (epoch)
+        *epoch = trainer->validation.best_epoch;
+    if (value)
+        *value = trainer->validation.best_value;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_last_validation(const reco_trainer *trainer, double *value)
+{
+    CHECK_TRAINER(trainer);
+    if (!trainer->validation.has_last)
+        return reco_fail(RECO_ERR_STATE, "no validation has run");
+    if (value)
+        *value = trainer->validation.last_value;
+    return RECO_OK;
+}
+
+static int lower_is_better(reco_metric metric)
+{
+    return metric == RECO_METRIC_RMSE || metric == RECO_METRIC_MAE || metric == RECO_METRIC_MSE;
+}
+
+static reco_status evaluate(reco_trainer *trainer, double *value)
+{
+    const validation *v = &trainer->validation;
+    reco_metrics *metrics = NULL;
+    reco_status status = reco_metrics_new(&metrics);
+    if (status == RECO_OK)
+        status = reco_metrics_set_k(metrics, v->k);
+    if (status == RECO_OK) {
+        if (lower_is_better(v->metric))
+            status = reco_metrics_evaluate_ratings(metrics, trainer->model, v->valid);
+        else if ((v->metric == RECO_METRIC_HR || v->metric == RECO_METRIC_NDCG) &&
+                 v->valid->negative_offsets)
+            status = reco_metrics_evaluate_sampled(metrics, trainer->model, v->valid);
+        else
+            status = reco_metrics_evaluate_ranking(metrics, trainer->model, v->valid, v->exclude);
+    }
+    if (status == RECO_OK)
+        status = reco_metrics_get(metrics, v->metric, value);
+    reco_metrics_free(metrics);
+    return status;
+}
+
+/* Validates after an epoch: records the value, keeps the best parameters,
+ * and sets *stop when patience has run out. */
+static reco_status validate(reco_trainer *trainer, int *stop)
+{
+    validation *v = &trainer->validation;
+    double value;
+    reco_status status = evaluate(trainer, &value);
+    if (status != RECO_OK)
+        return status;
+    v->last_value = value;
+    v->has_last = 1;
+    int better = !v->has_best || (lower_is_better(v->metric) ? value < v->best_value
+                                                             : value > v->best_value);
+    size_t epoch = trainer->epoch - 1;
+    if (better) {
+        if (!v->best_parameters)
+            v->best_parameters = malloc(reco_model_parameter_count(trainer->model) * sizeof(float));
+        if (!v->best_parameters)
+            return reco_fail_oom();
+        status = reco_model_get_parameters(trainer->model, v->best_parameters);
+        v->has_best = 1;
+        v->best_value = value;
+        v->best_epoch = epoch;
+    }
+    *stop = v->patience > 0 && epoch - v->best_epoch >= v->patience;
+    return status;
+}
+
 reco_status reco_trainer_fit(reco_trainer *trainer, reco_dataset *train, size_t epochs)
 {
+    CHECK_TRAINER(trainer);
+    validation *v = &trainer->validation;
+    if (v->patience && !v->valid)
+        return reco_fail(RECO_ERR_STATE, "early stopping needs a validation set");
+    /* a model that grew (fold-in) no longer fits the kept parameters */
+    free(v->best_parameters);
+    v->best_parameters = NULL;
+    v->has_best = 0;
     reco_status status = RECO_OK;
-    for (size_t e = 0; e < epochs && status == RECO_OK; e++)
+    int stop = 0;
+    for (size_t e = 0; e < epochs && status == RECO_OK && !stop; e++) {
         status = reco_trainer_epoch(trainer, train, NULL);
+        if (status == RECO_OK && v->valid)
+            status = validate(trainer, &stop);
+    }
+    if (status == RECO_OK && v->has_best)
+        status = reco_model_set_parameters(trainer->model, v->best_parameters);
     return status;
 }

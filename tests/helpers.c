@@ -25,11 +25,15 @@ const char *temp_path(const char *name)
         if (!mkdtemp(temp_dir))
             abort();
     }
+    char path[sizeof temp_files[0]];
+    snprintf(path, sizeof path, "%s/%s", temp_dir, name);
+    for (int i = 0; i < n_temp_files; i++)
+        if (strcmp(temp_files[i], path) == 0)
+            return temp_files[i]; /* the same name again: the same file */
     if (n_temp_files == MAX_TEMP_FILES)
         abort();
-    char *path = temp_files[n_temp_files++];
-    snprintf(path, sizeof temp_files[0], "%s/%s", temp_dir, name);
-    return path;
+    strcpy(temp_files[n_temp_files], path);
+    return temp_files[n_temp_files++];
 }
 
 const char *write_temp_file(const char *name, const void *content, size_t size)

@@ -8,8 +8,9 @@
 /* Returns RECO_FIXTURES "/" name in a static buffer. */
 const char *fixture(const char *name);
 
-/* Writes `size` bytes to a new file in the test's temporary folder and
- * returns its path (static storage, valid until remove_temp_files()). */
+/* Writes `size` bytes to a file in the test's temporary folder (replacing a
+ * file of that name) and returns its path (static storage, valid until
+ * remove_temp_files()). */
 const char *write_temp_file(const char *name, const void *content, size_t size);
 
 /* Same, for a NUL-terminated string. */

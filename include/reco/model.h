@@ -8,6 +8,7 @@
 
 #include "reco/backend.h"
 #include "reco/common.h"
+#include "reco/dataset.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,66 @@ RECO_API size_t reco_model_parameter_count(const reco_model *model);
  * reco_model_parameter_count() floats (see there for the order). */
 RECO_API reco_status reco_model_get_parameters(const reco_model *model, float *parameters);
 RECO_API reco_status reco_model_set_parameters(reco_model *model, const float *parameters);
+
+/* Keeps a copy of the dataset's vocabulary (it must have at most the model's
+ * users and items), so that the model, and a model file, map indices back to
+ * the original ids. */
+RECO_API reco_status reco_model_set_vocabulary(reco_model *model, const reco_dataset *dataset);
+
+/* Vocabulary lookups (RECO_ERR_STATE when the model has none,
+ * RECO_ERR_OUT_OF_RANGE for an unknown id or index). */
+RECO_API reco_status reco_model_user_id(const reco_model *model, int32_t user_index,
+                                        int64_t *user_id);
+RECO_API reco_status reco_model_item_id(const reco_model *model, int32_t item_index,
+                                        int64_t *item_id);
+RECO_API reco_status reco_model_user_index(const reco_model *model, int64_t user_id,
+                                           int32_t *user_index);
+RECO_API reco_status reco_model_item_index(const reco_model *model, int64_t item_id,
+                                           int32_t *item_index);
+
+/* Top-k items for a user by score, best first (ties by item index), leaving
+ * out the user's items in `exclude` (may be NULL). Writes up to k items and
+ * scores and their count to *n. */
+RECO_API reco_status reco_model_recommend(reco_model *model, int32_t user, size_t k,
+                                          const reco_dataset *exclude, int32_t *items,
+                                          float *scores, size_t *n);
+
+/* reco_model_recommend for n_users users at once: user u's list starts at
+ * items[u * k] and scores[u * k], and its length is counts[u]. */
+RECO_API reco_status reco_model_recommend_batch(reco_model *model, const int32_t *users,
+                                                size_t n_users, size_t k,
+                                                const reco_dataset *exclude, int32_t *items,
+                                                float *scores, size_t *counts);
+
+/* Width of the exported embeddings: GMF factors plus MLP embedding columns. */
+RECO_API size_t reco_model_embedding_dim(const reco_model *model);
+
+/* Copies the user (n_users x dim) or item (n_items x dim) embedding matrix,
+ * each row the GMF factors followed by the MLP embedding (the "get_W / get_H"
+ * of the tutorials). */
+RECO_API reco_status reco_model_get_user_embeddings(const reco_model *model, float *embeddings);
+RECO_API reco_status reco_model_get_item_embeddings(const reco_model *model, float *embeddings);
+
+/* The k items most similar to `item` by cosine similarity of item
+ * embeddings, most similar first, the item itself left out. */
+RECO_API reco_status reco_model_similar_items(reco_model *model, int32_t item, size_t k,
+                                              int32_t *items, float *similarities, size_t *n);
+
+/* Folds in a new user without retraining: adds one user row (index written
+ * to *user), initializes it, then runs `steps` SGD steps of BCE on its liked
+ * items and 4 sampled negatives each, changing that user's rows only. */
+RECO_API reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items,
+                                        size_t n_liked, size_t steps, uint64_t seed,
+                                        int32_t *user);
+
+/* Saves the model (kind, hyperparameters, vocabulary, tensors) in the
+ * versioned, checksummed, little-endian format of docs/model-format.md, to a
+ * temporary file that is synced and renamed over `path`. */
+RECO_API reco_status reco_model_save(const reco_model *model, const char *path);
+
+/* Loads a model file onto `backend`. A truncated, corrupt, wrong-magic or
+ * future-version file gives RECO_ERR_FORMAT. The caller owns *out. */
+RECO_API reco_status reco_model_load(const char *path, reco_backend *backend, reco_model **out);
 
 #ifdef __cplusplus
 }

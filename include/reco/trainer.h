@@ -8,6 +8,7 @@
 
 #include "reco/common.h"
 #include "reco/dataset.h"
+#include "reco/metrics.h"
 #include "reco/model.h"
 
 #ifdef __cplusplus
@@ -83,7 +84,30 @@ RECO_API reco_status reco_trainer_set_progress(reco_trainer *trainer, reco_progr
 RECO_API reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train,
                                         double *mean_loss);
 
-/* Runs `epochs` epochs (see reco_trainer_epoch). */
+/* Evaluates `valid` after every epoch of reco_trainer_fit with `metric` at
+ * K = k: HR and NDCG by the sampled protocol when `valid` has test negatives
+ * (else by full ranking), Recall, Precision and MAP by full ranking without
+ * the items of `exclude` (may be NULL), RMSE, MAE and MSE on the ratings.
+ * fit then keeps the best parameters and restores them when it ends. The
+ * datasets must outlive the trainer's use of them; valid NULL turns it off. */
+RECO_API reco_status reco_trainer_set_validation(reco_trainer *trainer, const reco_dataset *valid,
+                                                 const reco_dataset *exclude, reco_metric metric,
+                                                 size_t k);
+
+/* Stops reco_trainer_fit after `patience` epochs in a row without a better
+ * validation value (0, the default: never). Needs a validation set. */
+RECO_API reco_status reco_trainer_set_early_stopping(reco_trainer *trainer, size_t patience);
+
+/* The best validation value seen by reco_trainer_fit and its epoch (0-based,
+ * counted over the trainer's life); RECO_ERR_STATE before any. */
+RECO_API reco_status reco_trainer_best(const reco_trainer *trainer, size_t *epoch,
+                                       double *value);
+
+/* The validation value after the last epoch fit ran; RECO_ERR_STATE before any. */
+RECO_API reco_status reco_trainer_last_validation(const reco_trainer *trainer, double *value);
+
+/* Runs `epochs` epochs (see reco_trainer_epoch), validating after each when a
+ * validation set is configured; may stop early (see above). */
 RECO_API reco_status reco_trainer_fit(reco_trainer *trainer, reco_dataset *train, size_t epochs);
 
 /* Loss and gradient of one explicit batch, without stepping: for BCE and MSE

@@ -1,0 +1,566 @@
+/* The model file: see docs/model-format.md for the byte layout. Written in
+ * memory, then to a temporary file that is synced and renamed; read whole
+ * and verified (magic, version, byte order, checksums, shapes) before any
+ * model is built. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crc32.h"
+#include "error.h"
+#include "model_impl.h"
+
+#define MODEL_MAGIC "RECOMODL"
+#define MODEL_FORMAT_VERSION 1u
+#define BYTE_ORDER_MARK 0x01020304u
+
+enum { SECTION_END = 0, SECTION_MODEL = 1, SECTION_USER_IDS = 2, SECTION_ITEM_IDS = 3,
+       SECTION_TENSOR = 4 };
+
+static const char *const table_names[RECO_N_TABLES] = {
+    "user_gmf", "item_gmf", "user_mlp", "item_mlp", "user_bias", "item_bias"};
+
+/* A growable little-endian byte buffer. */
+typedef struct writer {
+    uint8_t *data;
+    size_t size, capacity;
+    int failed;
+} writer;
+
+static void put_bytes(writer *w, const void *bytes, size_t size)
+{
+    if (w->failed)
+        return;
+    if (w->size + size > w->capacity) {
+        size_t capacity = (w->size + size) * 2;
+        uint8_t *grown = realloc(w->data, capacity);
+        if (!grown) {
+            w->failed = 1;
+            return;
+        }
+        w->data = grown;
+        w->capacity = capacity;
+    }
+    memcpy(w->data + w->size, bytes, size);
+    w->size += size;
+}
+
+static void put_u32(writer *w, uint32_t value)
+{
+    uint8_t bytes[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),
+                        (uint8_t)(value >> 24)};
+    put_bytes(w, bytes, 4);
+}
+
+static void put_u64(writer *w, uint64_t value)
+{
+    put_u32(w, (uint32_t)value);
+    put_u32(w, (uint32_t)(value >> 32));
+}
+
+static void put_f32(writer *w, float value)
+{
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    put_u32(w, bits);
+}
+
+/* Sections: tag, payload length, payload, CRC-32 of all three. */
+static size_t begin_section(writer *w, uint32_t tag)
+{
+    size_t start = w->size;
+    put_u32(w, tag);
+    put_u64(w, 0); /* patched by end_section */
+    return start;
+}
+
+static void end_section(writer *w, size_t start)
+{
+    if (w->failed)
+        return;
+    uint64_t length = w->size - start - 12;
+    for (int i = 0; i < 8; i++)
+        w->data[start + 4 + i] = (uint8_t)(length >> (8 * i));
+    put_u32(w, reco_crc32(0, w->data + start, w->size - start));
+}
+
+static void put_ids(writer *w, uint32_t tag, const reco_id_map *ids)
+{
+    size_t start = begin_section(w, tag);
+    put_u64(w, ids->count);
+    for (size_t i = 0; i < ids->count; i++)
+        put_u64(w, (uint64_t)ids->ids[i]);
+    end_section(w, start);
+}
+
+static void put_tensor(writer *w, const char *name, size_t rows, size_t columns,
+                       const float *values)
+{
+    size_t start = begin_section(w, SECTION_TENSOR);
+    put_u32(w, (uint32_t)strlen(name));
+    put_bytes(w, name, strlen(name));
+    put_u32(w, 2);
+    put_u64(w, rows);
+    put_u64(w, columns);
+    for (size_t i = 0; i < rows * columns; i++)
+        put_f32(w, values[i]);
+    end_section(w, start);
+}
+
+static void put_model(writer *w, const reco_model *model, const float *params)
+{
+    put_bytes(w, MODEL_MAGIC, 8);
+    put_u32(w, MODEL_FORMAT_VERSION);
+    put_u32(w, BYTE_ORDER_MARK);
+    size_t start = begin_section(w, SECTION_MODEL);
+    put_u32(w, (uint32_t)model->kind);
+    put_u64(w, model->n_users);
+    put_u64(w, model->n_items);
+    put_u64(w, model->factors);
+    put_u32(w, (uint32_t)model->n_layer_sizes);
+    for (size_t i = 0; i < model->n_layer_sizes; i++)
+        put_u64(w, model->layer_sizes[i]);
+    put_u32(w, (uint32_t)model->biases);
+    put_u32(w, (uint32_t)model->output);
+    put_f32(w, model->dropout);
+    put_f32(w, model->init_std);
+    end_section(w, start);
+    if (model->has_vocabulary) {
+        put_ids(w, SECTION_USER_IDS, &model->user_ids);
+        put_ids(w, SECTION_ITEM_IDS, &model->item_ids);
+    }
+    const reco_net_desc *net = &model->net;
+    const float *p = params;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!net->table_dim[t])
+            continue;
+        put_tensor(w, table_names[t], net->table_rows[t], net->table_dim[t], p);
+        p += net->table_rows[t] * net->table_dim[t];
+    }
+    char name[48];
+    for (size_t l = 0; l < net->n_layers; l++) {
+        snprintf(name, sizeof name, "layer%zu.weight", l);
+        put_tensor(w, name, net->layer_out[l], net->layer_in[l], p + net->weight_offset[l]);
+        snprintf(name, sizeof name, "layer%zu.bias", l);
+        put_tensor(w, name, 1, net->layer_out[l], p + net->bias_offset[l]);
+    }
+    put_tensor(w, "head.weight", 1, net->head_in, p + net->head_w_offset);
+    put_tensor(w, "head.bias", 1, 1, p + net->head_b_offset);
+    end_section(w, begin_section(w, SECTION_END));
+}
+
+/* Writes bytes to a temporary file beside `path`, syncs it and renames it
+ * over `path`, so that a crash leaves either the old file or the new one. */
+static reco_status write_atomically(const char *path, const uint8_t *data, size_t size)
+{
+    size_t length = strlen(path);
+    char *temporary = malloc(length + 16);
+    if (!temporary)
+        return reco_fail_oom();
+    memcpy(temporary, path, length);
+    memcpy(temporary + length, ".tmp-XXXXXX", 12);
+    reco_status status = RECO_OK;
+    int fd = mkstemp(temporary);
+    if (fd < 0) {
+        status = reco_fail(RECO_ERR_IO, "%s: cannot create a temporary file: %s", path,
+                           strerror(errno));
+        free(temporary);
+        return status;
+    }
+    size_t written = 0;
+    while (written < size) {
+        ssize_t n = write(fd, data + written, size - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            status = reco_fail(RECO_ERR_IO, "%s: write failed: %s", temporary, strerror(errno));
+            break;
+        }
+        written += (size_t)n;
+    }
+    if (status == RECO_OK && fsync(fd) != 0)
+        status = reco_fail(RECO_ERR_IO, "%s: fsync failed: %s", temporary, strerror(errno));
+    if (close(fd) != 0 && status == RECO_OK)
+        status = reco_fail(RECO_ERR_IO, "%s: close failed: %s", temporary, strerror(errno));
+    if (status == RECO_OK && rename(temporary, path) != 0)
+        status = reco_fail(RECO_ERR_IO, "%s: cannot rename into place: %s", path,
+                           strerror(errno));
+    if (status != RECO_OK) {
+        unlink(temporary);
+    } else {
+        /* make the rename itself durable */
+        char *slash = strrchr(temporary, '/');
+        const char *directory = ".";
+        if (slash) {
+            *slash = '\0';
+            directory = slash == temporary ? "/" : temporary;
+        }
+        int dir = open(directory, O_RDONLY);
+        if (dir >= 0) {
+            fsync(dir);
+            close(dir);
+        }
+    }
+    free(temporary);
+    return status;
+}
+
+reco_status reco_model_save(const reco_model *model, const char *path)
+{
+    reco_status status = reco_model_check_ready(model);
+    if (status != RECO_OK)
+        return status;
+    if (!path)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path");
+    float *params = malloc(reco_model_parameter_count(model) * sizeof *params);
+    if (!params)
+        return reco_fail_oom();
+    writer w = {0};
+    status = reco_model_get_parameters(model, params);
+    if (status == RECO_OK) {
+        put_model(&w, model, params);
+        status = w.failed ? reco_fail_oom() : write_atomically(path, w.data, w.size);
+    }
+    free(params);
+    free(w.data);
+    return status;
+}
+
+/* A bounds-checked little-endian reader; the first failure sticks. */
+typedef struct reader {
+    const char *path;
+    const uint8_t *data;
+    size_t size, position;
+    reco_status status;
+} reader;
+
+static reco_status format_error(reader *r, const char *what)
+{
+    if (r->status == RECO_OK)
+        r->status = reco_fail(RECO_ERR_FORMAT, "%s: %s at byte %zu", r->path, what, r->position);
+    return r->status;
+}
+
+static const uint8_t *take(reader *r, size_t size, const char *what)
+{
+    if (r->status != RECO_OK)
+        return NULL;
+    if (size > r->size - r->position) {
+        format_error(r, what);
+        return NULL;
+    }
+    const uint8_t *bytes = r->data + r->position;
+    r->position += size;
+    return bytes;
+}
+
+static uint32_t get_u32(reader *r, const char *what)
+{
+    const uint8_t *b = take(r, 4, what);
+    return b ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
+             : 0;
+}
+
+static uint64_t get_u64(reader *r, const char *what)
+{
+    uint64_t low = get_u32(r, what);
+    return low | (uint64_t)get_u32(r, what) << 32;
+}
+
+static float get_f32(reader *r, const char *what)
+{
+    uint32_t bits = get_u32(r, what);
+    float value;
+    memcpy(&value, &bits, 4);
+    return value;
+}
+
+/* Reads a section header and checks its CRC; *end is where its payload ends. */
+static uint32_t open_section(reader *r, size_t *end)
+{
+    size_t start = r->position;
+    uint32_t tag = get_u32(r, "truncated section header");
+    uint64_t length = get_u64(r, "truncated section header");
+    if (r->status != RECO_OK)
+        return 0;
+    if (length > r->size - r->position || r->size - r->position - length < 4) {
+        format_error(r, "truncated section");
+        return 0;
+    }
+    *end = r->position + (size_t)length;
+    size_t saved = r->position;
+    r->position = *end;
+    uint32_t stored = get_u32(r, "truncated checksum");
+    if (stored != reco_crc32(0, r->data + start, *end - start)) {
+        r->position = start;
+        format_error(r, "section checksum mismatch (corrupt file)");
+        return 0;
+    }
+    r->position = saved;
+    return tag;
+}
+
+static void close_section(reader *r, size_t end)
+{
+    if (r->status == RECO_OK && r->position != end)
+        format_error(r, "section length disagrees with its contents");
+    r->position = end + 4;
+}
+
+static reco_status read_file(const char *path, uint8_t **data, size_t *size)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        return reco_fail(RECO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    reco_status status = RECO_OK;
+    long length = -1;
+    if (fseek(file, 0, SEEK_END) == 0)
+        length = ftell(file);
+    if (length < 0 || fseek(file, 0, SEEK_SET) != 0) {
+        status = reco_fail(RECO_ERR_IO, "%s: cannot tell its size", path);
+    } else if (!(*data = malloc((size_t)length + 1))) {
+        status = reco_fail_oom();
+    } else if (fread(*data, 1, (size_t)length, file) != (size_t)length) {
+        status = reco_fail(RECO_ERR_IO, "%s: read error", path);
+        free(*data);
+        *data = NULL;
+    }
+    *size = length > 0 ? (size_t)length : 0;
+    fclose(file);
+    return status;
+}
+
+static reco_status read_config(reader *r, reco_model **out)
+{
+    size_t end;
+    if (open_section(r, &end) != SECTION_MODEL)
+        return format_error(r, "expected the model section");
+    uint32_t kind = get_u32(r, "truncated model section");
+    uint64_t n_users = get_u64(r, "truncated model section");
+    uint64_t n_items = get_u64(r, "truncated model section");
+    uint64_t factors = get_u64(r, "truncated model section");
+    uint32_t n_sizes = get_u32(r, "truncated model section");
+    size_t sizes[RECO_MAX_LAYERS + 1];
+    if (r->status == RECO_OK && n_sizes > RECO_MAX_LAYERS + 1)
+        return format_error(r, "too many layer sizes");
+    for (uint32_t i = 0; i < n_sizes; i++)
+        sizes[i] = (size_t)get_u64(r, "truncated model section");
+    uint32_t biases = get_u32(r, "truncated model section");
+    uint32_t output = get_u32(r, "truncated model section");
+    float dropout = get_f32(r, "truncated model section");
+    float init_std = get_f32(r, "truncated model section");
+    close_section(r, end);
+    if (r->status != RECO_OK)
+        return r->status;
+    reco_model *model = NULL;
+    reco_status status = reco_model_new((reco_model_kind)kind, (size_t)n_users, (size_t)n_items,
+                                        &model);
+    if (status == RECO_OK)
+        status = reco_model_set_factors(model, (size_t)factors);
+    if (status == RECO_OK)
+        status = reco_model_set_layers(model, sizes, n_sizes);
+    if (status == RECO_OK)
+        status = reco_model_set_biases(model, (int)biases);
+    if (status == RECO_OK)
+        status = reco_model_set_output(model, (reco_activation)output);
+    if (status == RECO_OK)
+        status = reco_model_set_dropout(model, dropout);
+    if (status == RECO_OK)
+        status = reco_model_set_init_std(model, init_std);
+    if (status != RECO_OK) {
+        reco_model_free(model);
+        r->status = reco_fail(RECO_ERR_FORMAT, "%s: invalid model settings: %s", r->path,
+                              reco_last_error());
+        return r->status;
+    }
+    *out = model;
+    return RECO_OK;
+}
+
+static void read_ids(reader *r, size_t end, size_t limit, reco_id_map *ids)
+{
+    uint64_t count = get_u64(r, "truncated vocabulary");
+    if (r->status == RECO_OK && (count > limit || count * 8 != end - r->position)) {
+        format_error(r, "vocabulary size disagrees with the model");
+        return;
+    }
+    for (uint64_t i = 0; i < count && r->status == RECO_OK; i++) {
+        int64_t id = (int64_t)get_u64(r, "truncated vocabulary");
+        int32_t index;
+        if (reco_id_map_insert(ids, id, &index) != RECO_OK || (uint64_t)index != i)
+            format_error(r, "repeated id in the vocabulary");
+    }
+}
+
+/* Where a named tensor goes in the flat parameter vector, and its shape. */
+static int tensor_place(const reco_net_desc *net, const char *name, size_t *offset, size_t *rows,
+                        size_t *columns)
+{
+    size_t tables = 0;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (net->table_dim[t] && strcmp(name, table_names[t]) == 0) {
+            *offset = tables;
+            *rows = net->table_rows[t];
+            *columns = net->table_dim[t];
+            return 1;
+        }
+        tables += net->table_rows[t] * net->table_dim[t];
+    }
+    char expected[48];
+    for (size_t l = 0; l < net->n_layers; l++) {
+        snprintf(expected, sizeof expected, "layer%zu.weight", l);
+        if (strcmp(name, expected) == 0) {
+            *offset = tables + net->weight_offset[l];
+            *rows = net->layer_out[l];
+            *columns = net->layer_in[l];
+            return 1;
+        }
+        snprintf(expected, sizeof expected, "layer%zu.bias", l);
+        if (strcmp(name, expected) == 0) {
+            *offset = tables + net->bias_offset[l];
+            *rows = 1;
+            *columns = net->layer_out[l];
+            return 1;
+        }
+    }
+    if (strcmp(name, "head.weight") == 0 || strcmp(name, "head.bias") == 0) {
+        int weight = name[5] == 'w';
+        *offset = tables + (weight ? net->head_w_offset : net->head_b_offset);
+        *rows = 1;
+        *columns = weight ? net->head_in : 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Reads one tensor into place; counts it in *n_read. */
+static void read_tensor(reader *r, const reco_net_desc *net, float *params, uint8_t *seen,
+                        size_t n_seen, size_t *n_read)
+{
+    uint32_t name_length = get_u32(r, "truncated tensor");
+    const uint8_t *name_bytes = take(r, name_length, "truncated tensor name");
+    uint32_t ndim = get_u32(r, "truncated tensor");
+    if (r->status != RECO_OK)
+        return;
+    char name[64];
+    if (name_length >= sizeof name || ndim != 2) {
+        format_error(r, "unexpected tensor name or rank");
+        return;
+    }
+    memcpy(name, name_bytes, name_length);
+    name[name_length] = '\0';
+    uint64_t rows = get_u64(r, "truncated tensor"), columns = get_u64(r, "truncated tensor");
+    size_t offset, expected_rows, expected_columns;
+    if (r->status != RECO_OK)
+        return;
+    if (!tensor_place(net, name, &offset, &expected_rows, &expected_columns) ||
+        rows != expected_rows || columns != expected_columns) {
+        format_error(r, "a tensor's name or shape does not fit the model");
+        return;
+    }
+    if (offset < n_seen && seen[offset]) {
+        format_error(r, "a tensor appears twice");
+        return;
+    }
+    for (size_t i = 0; i < rows * columns && r->status == RECO_OK; i++)
+        params[offset + i] = get_f32(r, "truncated tensor data");
+    if (offset < n_seen)
+        seen[offset] = 1;
+    ++*n_read;
+}
+
+static reco_status read_body(reader *r, reco_model *model, float *params, size_t count)
+{
+    uint8_t *seen = calloc(count ? count : 1, 1);
+    if (!seen)
+        return reco_fail_oom();
+    size_t n_read = 0, n_expected = 2 + 2 * model->net.n_layers;
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        n_expected += model->net.table_dim[t] != 0;
+    for (;;) {
+        size_t end;
+        uint32_t tag = open_section(r, &end);
+        if (r->status != RECO_OK)
+            break;
+        if (tag == SECTION_END) {
+            close_section(r, end);
+            break;
+        }
+        if (tag == SECTION_USER_IDS) {
+            read_ids(r, end, model->n_users, &model->user_ids);
+            model->has_vocabulary = 1;
+        } else if (tag == SECTION_ITEM_IDS) {
+            read_ids(r, end, model->n_items, &model->item_ids);
+        } else if (tag == SECTION_TENSOR) {
+            read_tensor(r, &model->net, params, seen, count, &n_read);
+        } else {
+            format_error(r, "unknown section");
+        }
+        close_section(r, end);
+    }
+    /* no tensor appears twice, so every one the model has was present */
+    if (r->status == RECO_OK && n_read != n_expected)
+        format_error(r, "a tensor is missing");
+    if (r->status == RECO_OK && r->position != r->size)
+        format_error(r, "bytes after the end section");
+    free(seen);
+    return r->status;
+}
+
+reco_status reco_model_load(const char *path, reco_backend *backend, reco_model **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (!path || !backend)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path or backend");
+    reader r = {.path = path};
+    uint8_t *data = NULL;
+    reco_status status = read_file(path, &data, &r.size);
+    if (status != RECO_OK)
+        return status;
+    r.data = data;
+    reco_model *model = NULL;
+    float *params = NULL;
+    const uint8_t *magic = take(&r, 8, "truncated header (not a libreco model)");
+    if (magic && memcmp(magic, MODEL_MAGIC, 8) != 0) {
+        r.position = 0;
+        format_error(&r, "bad magic (not a libreco model)");
+    }
+    uint32_t version = get_u32(&r, "truncated header");
+    uint32_t mark = get_u32(&r, "truncated header");
+    if (r.status == RECO_OK && version > MODEL_FORMAT_VERSION)
+        r.status = reco_fail(RECO_ERR_FORMAT,
+                             "%s: format version %u is newer than this library's %u", path,
+                             version, MODEL_FORMAT_VERSION);
+    if (r.status == RECO_OK && (version == 0 || mark != BYTE_ORDER_MARK))
+        format_error(&r, "bad version or byte-order mark");
+    if (r.status == RECO_OK)
+        read_config(&r, &model);
+    if (r.status == RECO_OK) {
+        status = reco_model_init(model, backend, 0);
+        params = status == RECO_OK ? calloc(reco_model_parameter_count(model), sizeof *params)
+                                   : NULL;
+        if (status == RECO_OK && !params)
+            status = reco_fail_oom();
+        if (status == RECO_OK)
+            status = reco_model_get_parameters(model, params); /* fixed parts, e.g. MF head */
+        if (status == RECO_OK)
+            status = read_body(&r, model, params, reco_model_parameter_count(model));
+        if (status == RECO_OK)
+            status = reco_model_set_parameters(model, params);
+    }
+    if (r.status != RECO_OK)
+        status = r.status;
+    free(params);
+    free(data);
+    if (status != RECO_OK) {
+        reco_model_free(model);
+        return status;
+    }
+    *out = model;
+    return RECO_OK;
+}

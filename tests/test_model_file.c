@@ -1,0 +1,195 @@
+/* Model files: round trips give identical predictions and ids; truncated,
+ * bit-flipped, wrong-magic and future-version files are refused with
+ * RECO_ERR_FORMAT; saving replaces the file atomically. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "reco/reco.h"
+
+static reco_model *trained(reco_backend *backend, reco_model_kind kind, reco_dataset **data)
+{
+    ck_assert_int_eq(reco_dataset_synthetic(40, 50, 800, 4, data), RECO_OK);
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(kind, reco_dataset_n_users(*data), reco_dataset_n_items(*data),
+                                    &model),
+                     RECO_OK);
+    const size_t layers[] = {8, 6, 4};
+    if (kind == RECO_MODEL_NEUMF || kind == RECO_MODEL_MLP)
+        ck_assert_int_eq(reco_model_set_layers(model, layers, 3), RECO_OK);
+    if (kind == RECO_MODEL_MF)
+        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
+    ck_assert_int_eq(reco_model_set_factors(model, 4), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 2), RECO_OK);
+    ck_assert_int_eq(reco_model_set_vocabulary(model, *data), RECO_OK);
+    reco_trainer *trainer;
+    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    ck_assert_int_eq(reco_trainer_fit(trainer, *data, 1), RECO_OK);
+    reco_trainer_free(trainer);
+    return model;
+}
+
+static void predict_all(reco_model *model, float *scores)
+{
+    int32_t users[40 * 50], items[40 * 50];
+    for (int i = 0; i < 40 * 50; i++) {
+        users[i] = i / 50;
+        items[i] = i % 50;
+    }
+    ck_assert_int_eq(reco_model_predict(model, users, items, 40 * 50, scores), RECO_OK);
+}
+
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    FILE *file = fopen(path, "rb");
+    ck_assert_ptr_nonnull(file);
+    fseek(file, 0, SEEK_END);
+    *size = (size_t)ftell(file);
+    fseek(file, 0, SEEK_SET);
+    unsigned char *bytes = malloc(*size);
+    ck_assert_uint_eq(fread(bytes, 1, *size, file), *size);
+    fclose(file);
+    return bytes;
+}
+
+START_TEST(round_trip_predicts_identically)
+{
+    static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
+                                            RECO_MODEL_NEUMF};
+    reco_backend *backend;
+    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    reco_dataset *data;
+    reco_model *model = trained(backend, kinds[_i], &data);
+    const char *path = temp_path("model.reco");
+    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    reco_model *loaded;
+    ck_assert_int_eq(reco_model_load(path, backend, &loaded), RECO_OK);
+    ck_assert_int_eq(reco_model_kind_of(loaded), kinds[_i]);
+    static float before[40 * 50], after[40 * 50];
+    predict_all(model, before);
+    predict_all(loaded, after);
+    ck_assert_mem_eq(before, after, sizeof before);
+    int64_t id;
+    int32_t index;
+    ck_assert_int_eq(reco_model_user_id(loaded, 39, &id), RECO_OK);
+    ck_assert_int_eq(id, 40);
+    ck_assert_int_eq(reco_dataset_item_index(data, 17, &index), RECO_OK);
+    int32_t loaded_index;
+    ck_assert_int_eq(reco_model_item_index(loaded, 17, &loaded_index), RECO_OK);
+    ck_assert_int_eq(loaded_index, index);
+    /* saving the loaded model gives the same bytes */
+    const char *again = temp_path("again.reco");
+    ck_assert_int_eq(reco_model_save(loaded, again), RECO_OK);
+    size_t size_a, size_b;
+    unsigned char *a = read_all(path, &size_a), *b = read_all(again, &size_b);
+    ck_assert_uint_eq(size_a, size_b);
+    ck_assert_mem_eq(a, b, size_a);
+    free(a);
+    free(b);
+    reco_model_free(loaded);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
+static void expect_refused(reco_backend *backend, const unsigned char *bytes, size_t size,
+                           const char *message)
+{
+    const char *path = write_temp_file("bad.reco", bytes, size);
+    reco_model *model = (reco_model *)1;
+    ck_assert_int_eq(reco_model_load(path, backend, &model), RECO_ERR_FORMAT);
+    ck_assert_ptr_null(model);
+    if (message)
+        ck_assert_msg(strstr(reco_last_error(), message), "'%s' lacks '%s'", reco_last_error(),
+                      message);
+    remove(path);
+}
+
+START_TEST(damaged_files_are_refused)
+{
+    reco_backend *backend;
+    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    reco_dataset *data;
+    reco_model *model = trained(backend, RECO_MODEL_NEUMF, &data);
+    const char *path = temp_path("good.reco");
+    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    size_t size;
+    unsigned char *bytes = read_all(path, &size);
+    /* every truncation */
+    for (size_t length = 0; length < size; length += length < 64 ? 1 : 97)
+        expect_refused(backend, bytes, length, NULL);
+    expect_refused(backend, bytes, size - 1, NULL);
+    /* a flipped bit in each of many places, checksums included */
+    for (size_t position = 0; position < size; position += position < 64 ? 1 : 31) {
+        bytes[position] ^= 0x10;
+        expect_refused(backend, bytes, size, NULL);
+        bytes[position] ^= 0x10;
+    }
+    /* trailing garbage */
+    unsigned char *longer = malloc(size + 3);
+    memcpy(longer, bytes, size);
+    memcpy(longer + size, "xyz", 3);
+    expect_refused(backend, longer, size + 3, "bytes after the end section");
+    free(longer);
+    unsigned char saved = bytes[0];
+    bytes[0] = 'X';
+    expect_refused(backend, bytes, size, "bad magic (not a libreco model)");
+    bytes[0] = saved;
+    bytes[8] = 2; /* format version 2 */
+    expect_refused(backend, bytes, size, "format version 2 is newer than this library's 1");
+    bytes[8] = 1;
+    reco_model *fine;
+    const char *restored = write_temp_file("restored.reco", bytes, size);
+    ck_assert_int_eq(reco_model_load(restored, backend, &fine), RECO_OK);
+    reco_model_free(fine);
+    reco_model *none;
+    ck_assert_int_eq(reco_model_load(temp_path("missing.reco"), backend, &none), RECO_ERR_IO);
+    free(bytes);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
+START_TEST(save_replaces_atomically)
+{
+    reco_backend *backend;
+    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    reco_dataset *data;
+    reco_model *model = trained(backend, RECO_MODEL_GMF, &data);
+    const char *path = write_temp_text("model.reco", "an older file");
+    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    reco_model *loaded;
+    ck_assert_int_eq(reco_model_load(path, backend, &loaded), RECO_OK);
+    reco_model_free(loaded);
+    /* no temporary file is left beside it */
+    char directory[256];
+    snprintf(directory, sizeof directory, "%s", path);
+    *strrchr(directory, '/') = '\0';
+    DIR *dir = opendir(directory);
+    struct dirent *entry;
+    while ((entry = readdir(dir)))
+        ck_assert_ptr_null(strstr(entry->d_name, ".tmp-"));
+    closedir(dir);
+    /* an impossible place fails cleanly */
+    ck_assert_int_eq(reco_model_save(model, "/nonexistent-dir/model.reco"), RECO_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "cannot create a temporary file"));
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("model_file");
+    TCase *tcase = test_case(suite, "model file");
+    tcase_set_timeout(tcase, 300);
+    tcase_add_loop_test(tcase, round_trip_predicts_identically, 0, 4);
+    tcase_add_test(tcase, damaged_files_are_refused);
+    tcase_add_test(tcase, save_replaces_atomically);
+    return run_suite(suite);
+}

@@ -1,0 +1,230 @@
+/* Serving: recommendations, similar items, embeddings, vocabularies on the
+ * model, and fold-in of a new user. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "reco/reco.h"
+
+static reco_backend *cpu(void)
+{
+    reco_backend *backend;
+    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    return backend;
+}
+
+/* MF, factors 2, 2 users, 4 items, no biases, given factor rows. */
+static reco_model *mf_with(reco_backend *backend, const float users[4], const float items[8])
+{
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 2, 4, &model), RECO_OK);
+    ck_assert_int_eq(reco_model_set_factors(model, 2), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    float params[4 + 8 + 3];
+    memcpy(params, users, 4 * sizeof *params);
+    memcpy(params + 4, items, 8 * sizeof *params);
+    params[12] = params[13] = 1.0f;
+    params[14] = 0.0f;
+    ck_assert_int_eq(reco_model_set_parameters(model, params), RECO_OK);
+    return model;
+}
+
+static const float user_rows[4] = {1, 0, 0, 1};              /* user 0 -> x, user 1 -> y */
+static const float item_rows[8] = {1, 0, 0, 1, 1, 1, -1, 0};  /* items (1,0) (0,1) (1,1) (-1,0) */
+
+START_TEST(recommend_excludes_seen_items)
+{
+    reco_backend *backend = cpu();
+    reco_model *model = mf_with(backend, user_rows, item_rows);
+    /* ids 0..3 appear in order, so ids and indices agree: user 0 has seen
+     * items 0 and 2, user 1 items 1 and 3 */
+    const int64_t seen_users[] = {0, 1, 0, 1}, seen_items[] = {0, 1, 2, 3};
+    reco_dataset *seen;
+    ck_assert_int_eq(reco_dataset_from_arrays(seen_users, seen_items, NULL, NULL, 4, &seen),
+                     RECO_OK);
+    int32_t items[4];
+    float scores[4];
+    size_t n;
+    /* user 0 scores items 1, 0, 1, -1: items 0 and 2 tie, lower index first */
+    ck_assert_int_eq(reco_model_recommend(model, 0, 3, NULL, items, scores, &n), RECO_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(items[0], 0);
+    ck_assert_int_eq(items[1], 2);
+    ck_assert_int_eq(items[2], 1);
+    ck_assert_float_eq(scores[0], 1.0f);
+    ck_assert_float_eq(scores[2], 0.0f);
+    ck_assert_int_eq(reco_model_recommend(model, 0, 3, seen, items, scores, &n), RECO_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(items[0], 1);
+    ck_assert_int_eq(items[1], 3);
+    ck_assert_float_eq(scores[1], -1.0f);
+    /* user 1 scores items 0, 1, 1, 0 and has seen 1 and 3 */
+    const int32_t users[2] = {1, 0};
+    int32_t batch_items[2 * 2];
+    float batch_scores[2 * 2];
+    size_t counts[2];
+    ck_assert_int_eq(reco_model_recommend_batch(model, users, 2, 2, seen, batch_items,
+                                                batch_scores, counts),
+                     RECO_OK);
+    ck_assert_uint_eq(counts[0], 2);
+    ck_assert_int_eq(batch_items[0], 2);
+    ck_assert_int_eq(batch_items[1], 0);
+    ck_assert_uint_eq(counts[1], 2);
+    ck_assert_int_eq(batch_items[2], 1);
+    ck_assert_int_eq(batch_items[3], 3);
+    ck_assert_int_eq(reco_model_recommend(model, 5, 3, NULL, items, scores, &n),
+                     RECO_ERR_OUT_OF_RANGE);
+    reco_dataset_free(seen);
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
+START_TEST(similar_items_by_cosine)
+{
+    reco_backend *backend = cpu();
+    reco_model *model = mf_with(backend, user_rows, item_rows);
+    int32_t items[3];
+    float similarities[3];
+    size_t n;
+    ck_assert_int_eq(reco_model_similar_items(model, 0, 3, items, similarities, &n), RECO_OK);
+    ck_assert_uint_eq(n, 3);
+    const int32_t expected_items[] = {2, 1, 3};
+    const float expected[] = {0.70710678f, 0.0f, -1.0f};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(items[i], expected_items[i]);
+        ck_assert_float_eq_tol(similarities[i], expected[i], 1e-6f);
+    }
+    ck_assert_int_eq(reco_model_similar_items(model, 4, 3, items, similarities, &n),
+                     RECO_ERR_OUT_OF_RANGE);
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
+START_TEST(embeddings_concatenate_gmf_and_mlp)
+{
+    reco_backend *backend = cpu();
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, 3, 5, &model), RECO_OK);
+    const size_t layers[] = {4, 2};
+    ck_assert_int_eq(reco_model_set_layers(model, layers, 2), RECO_OK);
+    ck_assert_int_eq(reco_model_set_factors(model, 3), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 7), RECO_OK);
+    ck_assert_uint_eq(reco_model_embedding_dim(model), 5);
+    float params[512], users[3 * 5], items[5 * 5];
+    ck_assert_uint_lt(reco_model_parameter_count(model), 512);
+    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+    ck_assert_int_eq(reco_model_get_user_embeddings(model, users), RECO_OK);
+    ck_assert_int_eq(reco_model_get_item_embeddings(model, items), RECO_OK);
+    /* flat order: user GMF (3x3), item GMF (5x3), user MLP (3x2), item MLP (5x2) */
+    for (int u = 0; u < 3; u++)
+        for (int d = 0; d < 5; d++)
+            ck_assert_float_eq(users[u * 5 + d], d < 3 ? params[u * 3 + d]
+                                                       : params[24 + u * 2 + d - 3]);
+    for (int i = 0; i < 5; i++)
+        for (int d = 0; d < 5; d++)
+            ck_assert_float_eq(items[i * 5 + d], d < 3 ? params[9 + i * 3 + d]
+                                                       : params[30 + i * 2 + d - 3]);
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
+START_TEST(model_vocabulary_maps_ids)
+{
+    reco_backend *backend = cpu();
+    reco_dataset *data;
+    const int64_t users[] = {100, 200}, items[] = {7, 9};
+    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 2, &data), RECO_OK);
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 2, 2, &model), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    int64_t id;
+    ck_assert_int_eq(reco_model_user_id(model, 0, &id), RECO_ERR_STATE);
+    ck_assert_int_eq(reco_model_set_vocabulary(model, data), RECO_OK);
+    ck_assert_int_eq(reco_model_user_id(model, 1, &id), RECO_OK);
+    ck_assert_int_eq(id, 200);
+    int32_t index;
+    ck_assert_int_eq(reco_model_item_index(model, 9, &index), RECO_OK);
+    ck_assert_int_eq(index, 1);
+    ck_assert_int_eq(reco_model_item_index(model, 8, &index), RECO_ERR_OUT_OF_RANGE);
+    reco_model *small;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 1, 2, &small), RECO_OK);
+    ck_assert_int_eq(reco_model_set_vocabulary(small, data), RECO_ERR_OUT_OF_RANGE);
+    reco_model_free(small);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
+START_TEST(fold_in_learns_one_user_and_freezes_the_rest)
+{
+    reco_backend *backend = cpu();
+    reco_dataset *data;
+    ck_assert_int_eq(reco_dataset_synthetic(100, 150, 4000, 5, &data), RECO_OK);
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 100, reco_dataset_n_items(data), &model),
+                     RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 3), RECO_OK);
+    reco_trainer *trainer;
+    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, 0.01), RECO_OK);
+    ck_assert_int_eq(reco_trainer_fit(trainer, data, 3), RECO_OK);
+    size_t before = reco_model_parameter_count(model);
+    float *old = malloc(before * sizeof *old);
+    ck_assert_int_eq(reco_model_get_parameters(model, old), RECO_OK);
+    const int32_t liked[] = {0, 1, 2, 3, 4, 5};
+    int32_t user = -1;
+    ck_assert_int_eq(reco_model_fold_in(model, liked, 6, 30, 9, &user), RECO_OK);
+    ck_assert_int_eq(user, 100);
+    ck_assert_uint_eq(reco_model_n_users(model), 101);
+    size_t after = reco_model_parameter_count(model);
+    ck_assert_uint_eq(after, before + 8); /* one GMF user row of 8 factors */
+    float *now = malloc(after * sizeof *now);
+    ck_assert_int_eq(reco_model_get_parameters(model, now), RECO_OK);
+    /* the old user rows and everything after the new row are unchanged */
+    ck_assert_mem_eq(now, old, 100 * 8 * sizeof *now);
+    ck_assert_mem_eq(now + 101 * 8, old + 100 * 8, (before - 100 * 8) * sizeof *now);
+    /* the new user prefers what it liked to the rest */
+    int32_t users[150], items[150];
+    float scores[150];
+    size_t n_items = reco_dataset_n_items(data);
+    for (size_t i = 0; i < n_items; i++) {
+        users[i] = user;
+        items[i] = (int32_t)i;
+    }
+    ck_assert_int_eq(reco_model_predict(model, users, items, n_items, scores), RECO_OK);
+    double liked_mean = 0.0, other_mean = 0.0;
+    for (size_t i = 0; i < n_items; i++) {
+        if (i < 6)
+            liked_mean += scores[i] / 6.0;
+        else
+            other_mean += scores[i] / (double)(n_items - 6);
+    }
+    ck_assert_msg(liked_mean > other_mean + 0.5, "liked %g, others %g", liked_mean, other_mean);
+    /* the trainer notices the model grew and keeps working */
+    ck_assert_int_eq(reco_trainer_fit(trainer, data, 1), RECO_OK);
+    free(old);
+    free(now);
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("serving");
+    TCase *tcase = test_case(suite, "serving");
+    tcase_set_timeout(tcase, 300);
+    tcase_add_test(tcase, recommend_excludes_seen_items);
+    tcase_add_test(tcase, similar_items_by_cosine);
+    tcase_add_test(tcase, embeddings_concatenate_gmf_and_mlp);
+    tcase_add_test(tcase, model_vocabulary_maps_ids);
+    tcase_add_test(tcase, fold_in_learns_one_user_and_freezes_the_rest);
+    return run_suite(suite);
+}
