@@ -128,56 +128,30 @@ int reco_dataset_shares_vocabulary(const reco_dataset *a, const reco_dataset *b)
     return a && b && a->vocab == b->vocab;
 }
 
-static reco_status index_to_id(const reco_dataset *dataset, const reco_id_map *map,
-                               const char *what, int32_t index, int64_t *id)
-{
-    if (!dataset || !id)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
-    if (index < 0 || (size_t)index >= map->count)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%s index %d out of range [0, %zu)", what,
-                         (int)index, map->count);
-    *id = map->ids[index];
-    return RECO_OK;
-}
-
-static reco_status id_to_index(const reco_dataset *dataset, const reco_id_map *map,
-                               const char *what, int64_t id, int32_t *index)
-{
-    if (!dataset || !index)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
-    int32_t found = reco_id_map_find(map, id);
-    if (found < 0)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "unknown %s id %lld", what, (long long)id);
-    *index = found;
-    return RECO_OK;
-}
-
 reco_status reco_dataset_user_id(const reco_dataset *dataset, int32_t user_index,
                                  int64_t *user_id)
 {
-    return index_to_id(dataset, dataset ? &dataset->vocab->users : NULL, "user", user_index,
-                       user_id);
+    return reco_id_map_id_of(dataset ? &dataset->vocab->users : NULL, "user", user_index, user_id);
 }
 
 reco_status reco_dataset_item_id(const reco_dataset *dataset, int32_t item_index,
                                  int64_t *item_id)
 {
-    return index_to_id(dataset, dataset ? &dataset->vocab->items : NULL, "item", item_index,
-                       item_id);
+    return reco_id_map_id_of(dataset ? &dataset->vocab->items : NULL, "item", item_index, item_id);
 }
 
 reco_status reco_dataset_user_index(const reco_dataset *dataset, int64_t user_id,
                                     int32_t *user_index)
 {
-    return id_to_index(dataset, dataset ? &dataset->vocab->users : NULL, "user", user_id,
-                       user_index);
+    return reco_id_map_index_of(dataset ? &dataset->vocab->users : NULL, "user", user_id,
+                                user_index);
 }
 
 reco_status reco_dataset_item_index(const reco_dataset *dataset, int64_t item_id,
                                     int32_t *item_index)
 {
-    return id_to_index(dataset, dataset ? &dataset->vocab->items : NULL, "item", item_id,
-                       item_index);
+    return reco_id_map_index_of(dataset ? &dataset->vocab->items : NULL, "item", item_id,
+                                item_index);
 }
 
 const char *reco_dataset_item_title(const reco_dataset *dataset, int32_t item_index)

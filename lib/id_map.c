@@ -90,3 +90,27 @@ void reco_id_map_truncate(reco_id_map *map, size_t count)
     /* emptying slots in place could break probe chains: re-place the rest */
     place_all(map->slots, map->n_slots, map->ids, count);
 }
+
+reco_status reco_id_map_id_of(const reco_id_map *map, const char *what, int32_t index,
+                              int64_t *id)
+{
+    if (!map || !id)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL handle or output");
+    if (index < 0 || (size_t)index >= map->count)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%s index %d out of range [0, %zu)", what,
+                         (int)index, map->count);
+    *id = map->ids[index];
+    return RECO_OK;
+}
+
+reco_status reco_id_map_index_of(const reco_id_map *map, const char *what, int64_t id,
+                                 int32_t *index)
+{
+    if (!map || !index)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL handle or output");
+    int32_t found = reco_id_map_find(map, id);
+    if (found < 0)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "unknown %s id %lld", what, (long long)id);
+    *index = found;
+    return RECO_OK;
+}

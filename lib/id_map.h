@@ -25,6 +25,14 @@ int32_t reco_id_map_find(const reco_id_map *map, int64_t id);
  * Fails with RECO_ERR_OUT_OF_RANGE past INT32_MAX ids, or out of memory. */
 reco_status reco_id_map_insert(reco_id_map *map, int64_t id, int32_t *index);
 
+/* Checked lookups for the public API: `what` ("user", "item") names the id
+ * in the error. NULL map or output gives RECO_ERR_INVALID_ARGUMENT; a bad
+ * index or an unknown id RECO_ERR_OUT_OF_RANGE. */
+reco_status reco_id_map_id_of(const reco_id_map *map, const char *what, int32_t index,
+                              int64_t *id);
+reco_status reco_id_map_index_of(const reco_id_map *map, const char *what, int64_t id,
+                                 int32_t *index);
+
 /* Forgets every id of index >= count (undoing inserts after a failure). */
 void reco_id_map_truncate(reco_id_map *map, size_t count);
 

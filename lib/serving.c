@@ -43,52 +43,43 @@ reco_status reco_model_set_vocabulary(reco_model *model, const reco_dataset *dat
     return RECO_OK;
 }
 
-static reco_status lookup_id(const reco_model *model, const reco_id_map *map, const char *what,
-                             int32_t index, int64_t *id)
+/* Finds the model's user or item vocabulary; fails when it has none. */
+static reco_status vocabulary(const reco_model *model, int users, const reco_id_map **map)
 {
-    if (!model || !id)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model or output");
+    if (!model)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model");
     if (!model->has_vocabulary)
         return reco_fail(RECO_ERR_STATE, "the model has no vocabulary");
-    if (index < 0 || (size_t)index >= map->count)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%s index %d has no external id", what,
-                         (int)index);
-    *id = map->ids[index];
-    return RECO_OK;
-}
-
-static reco_status lookup_index(const reco_model *model, const reco_id_map *map,
-                                const char *what, int64_t id, int32_t *index)
-{
-    if (!model || !index)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model or output");
-    if (!model->has_vocabulary)
-        return reco_fail(RECO_ERR_STATE, "the model has no vocabulary");
-    int32_t found = reco_id_map_find(map, id);
-    if (found < 0)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "unknown %s id %lld", what, (long long)id);
-    *index = found;
+    *map = users ? &model->user_ids : &model->item_ids;
     return RECO_OK;
 }
 
 reco_status reco_model_user_id(const reco_model *model, int32_t user_index, int64_t *user_id)
 {
-    return lookup_id(model, model ? &model->user_ids : NULL, "user", user_index, user_id);
+    const reco_id_map *map = NULL;
+    reco_status status = vocabulary(model, 1, &map);
+    return status == RECO_OK ? reco_id_map_id_of(map, "user", user_index, user_id) : status;
 }
 
 reco_status reco_model_item_id(const reco_model *model, int32_t item_index, int64_t *item_id)
 {
-    return lookup_id(model, model ? &model->item_ids : NULL, "item", item_index, item_id);
+    const reco_id_map *map = NULL;
+    reco_status status = vocabulary(model, 0, &map);
+    return status == RECO_OK ? reco_id_map_id_of(map, "item", item_index, item_id) : status;
 }
 
 reco_status reco_model_user_index(const reco_model *model, int64_t user_id, int32_t *user_index)
 {
-    return lookup_index(model, model ? &model->user_ids : NULL, "user", user_id, user_index);
+    const reco_id_map *map = NULL;
+    reco_status status = vocabulary(model, 1, &map);
+    return status == RECO_OK ? reco_id_map_index_of(map, "user", user_id, user_index) : status;
 }
 
 reco_status reco_model_item_index(const reco_model *model, int64_t item_id, int32_t *item_index)
 {
-    return lookup_index(model, model ? &model->item_ids : NULL, "item", item_id, item_index);
+    const reco_id_map *map = NULL;
+    reco_status status = vocabulary(model, 0, &map);
+    return status == RECO_OK ? reco_id_map_index_of(map, "item", item_id, item_index) : status;
 }
 
 reco_status reco_model_recommend_batch(reco_model *model, const int32_t *users, size_t n_users,
