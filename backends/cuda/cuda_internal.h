@@ -1,0 +1,78 @@
+/* CUDA backend internals: the context, the workspace and the checks that
+ * turn CUDA and cuBLAS failures into reco_status values. */
+#ifndef RECO_CUDA_INTERNAL_H
+#define RECO_CUDA_INTERNAL_H
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include "reco/backend_impl.h"
+
+typedef struct cuda_context {
+    int device;
+    cudaStream_t stream;
+    cublasHandle_t blas;
+} cuda_context;
+
+/* Gradients of one embedding table: a full-size gradient table, a flag per
+ * row and the list of rows a batch touched (for lazy optimizer steps). */
+typedef struct cuda_table_grad {
+    float *grads;     /* table_rows x dim, zero outside touched rows */
+    int *touched;     /* table_rows flags */
+    int *rows;        /* touched rows, `*count` of them */
+    int *count;       /* device counter */
+} cuda_table_grad;
+
+typedef struct cuda_workspace {
+    size_t max_rows;
+    size_t capacity;  /* samples: 2 x max_rows, for BPR */
+    int *users;       /* the batch's samples (BPR: positives then negatives) */
+    int *items;
+    float *gathered[RECO_N_TABLES];
+    float *dgathered[RECO_N_TABLES]; /* MLP tables share dgathered[USER_MLP] */
+    float *gmf;
+    float *act[RECO_MAX_LAYERS + 1];
+    float *mask[RECO_MAX_LAYERS + 1];
+    float *logit;
+    float *dlogit;
+    float *delta[2];
+    float *ones;      /* capacity ones, for sums through cuBLAS */
+    double *loss;     /* device accumulator */
+    float *dense_grad;
+    cuda_table_grad tables[RECO_N_TABLES];
+    size_t rows;      /* samples in the last batch */
+} cuda_workspace;
+
+/* Records a failure of a CUDA call; returns RECO_OK when err is cudaSuccess. */
+reco_status cuda_check(cudaError_t err, const char *what);
+reco_status cublas_check(cublasStatus_t err, const char *what);
+
+reco_status cuda_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
+                                  void **workspace);
+void cuda_workspace_destroy(void *context, void *workspace);
+reco_status cuda_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
+                         void *workspace, const int32_t *users, const int32_t *items, size_t n,
+                         float *scores);
+reco_status cuda_forward_backward(void *context, const reco_net_desc *net,
+                                  const reco_net_params *params, void *workspace,
+                                  const reco_batch *batch, double *loss);
+reco_status cuda_gradient_download(void *context, const reco_net_desc *net, void *workspace,
+                                   float *gradient);
+reco_status cuda_optimizer_create(void *context, const reco_net_desc *net,
+                                  const reco_optimizer_config *config, void **state);
+void cuda_optimizer_destroy(void *context, void *state);
+reco_status cuda_optimizer_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                                void *workspace, void *state,
+                                const reco_optimizer_config *config, float learning_rate,
+                                uint64_t step);
+
+/* Threads per block of the elementwise kernels. */
+#define CUDA_BLOCK 256
+
+static inline unsigned cuda_blocks(size_t n)
+{
+    size_t blocks = (n + CUDA_BLOCK - 1) / CUDA_BLOCK;
+    return (unsigned)(blocks ? (blocks < 65535u * 32u ? blocks : 65535u * 32u) : 1);
+}
+
+#endif

@@ -1,0 +1,601 @@
+/* CUDA backend: forward and backward of the network. Gathers, the GMF
+ * product, bias + ReLU (+ dropout), the head, the losses and the scatter of
+ * row gradients are kernels; the tower's matrix products and the dense
+ * reductions go to cuBLAS (FP32, column-major views of row-major data). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_internal.h"
+
+static int has_table(const reco_net_desc *net, int table)
+{
+    return net->table_dim[table] > 0;
+}
+
+static int is_user_table(int table)
+{
+    return table == RECO_TABLE_USER_GMF || table == RECO_TABLE_USER_MLP ||
+           table == RECO_TABLE_USER_BIAS;
+}
+
+static int is_mlp_table(int table)
+{
+    return table == RECO_TABLE_USER_MLP || table == RECO_TABLE_ITEM_MLP;
+}
+
+#define GRID_STRIDE(index, n)                                                          \
+    for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
+         index += (size_t)blockDim.x * gridDim.x)
+
+__device__ static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* The CPU backend's mask function, bit for bit. */
+__device__ static float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
+                                      float probability)
+{
+    uint64_t h = mix64(seed ^ mix64(sample * 0x9e3779b97f4a7c15ull +
+                                    layer * 0x632be59bd9b4e019ull + unit));
+    float u = (float)(h >> 40) * 0x1.0p-24f;
+    return u < probability ? 0.0f : 1.0f / (1.0f - probability);
+}
+
+__device__ static float activate(int activation, float logit)
+{
+    if (activation == 1)
+        return 1.0f / (1.0f + expf(-logit));
+    if (activation == 2)
+        return logit > 0.0f ? logit : 0.0f;
+    return logit;
+}
+
+__device__ static float activation_slope(int activation, float logit)
+{
+    if (activation == 1) {
+        float s = 1.0f / (1.0f + expf(-logit));
+        return s * (1.0f - s);
+    }
+    if (activation == 2)
+        return logit > 0.0f ? 1.0f : 0.0f;
+    return 1.0f;
+}
+
+__global__ static void gather_kernel(const float *table, size_t dim, const int *ids, size_t n,
+                                     float *out, size_t out_stride, size_t column)
+{
+    GRID_STRIDE(index, n * dim)
+    {
+        size_t i = index / dim, d = index % dim;
+        out[i * out_stride + column + d] = table[(size_t)ids[i] * dim + d];
+    }
+}
+
+__global__ static void product_kernel(const float *a, const float *b, size_t n, float *out)
+{
+    GRID_STRIDE(index, n) out[index] = a[index] * b[index];
+}
+
+__global__ static void bias_relu_kernel(float *y, const float *bias, size_t rows, size_t out,
+                                        float dropout, uint64_t seed, size_t layer, float *mask)
+{
+    GRID_STRIDE(index, rows * out)
+    {
+        size_t j = index % out;
+        float v = y[index] + bias[j];
+        v = v > 0.0f ? v : 0.0f;
+        if (mask) {
+            /* samples are laid out in batch order (BPR: then the negatives),
+             * so the sample number is the row, as on the CPU */
+            float scale = dropout_scale(seed, index / out, layer, j, dropout);
+            mask[index] = scale;
+            v *= scale;
+        }
+        y[index] = v;
+    }
+}
+
+__global__ static void head_forward_kernel(size_t n, const float *gmf, size_t gmf_dim,
+                                           const float *tower, size_t last, const float *head_w,
+                                           const float *head_b, const float *user_bias,
+                                           const float *item_bias, float *logit)
+{
+    GRID_STRIDE(i, n)
+    {
+        float value = *head_b;
+        for (size_t k = 0; k < gmf_dim; k++)
+            value += gmf[i * gmf_dim + k] * head_w[k];
+        for (size_t j = 0; j < last; j++)
+            value += tower[i * last + j] * head_w[gmf_dim + j];
+        if (user_bias)
+            value += user_bias[i] + item_bias[i];
+        logit[i] = value;
+    }
+}
+
+__global__ static void score_kernel(size_t n, const float *logit, int activation, float *scores)
+{
+    GRID_STRIDE(i, n) scores[i] = activate(activation, logit[i]);
+}
+
+__device__ static double softplus(double x)
+{
+    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+/* One loss term and d loss / d logit per sample (BPR: per pair); the block
+ * sums its terms before one atomic add. */
+__global__ static void loss_kernel(int loss, size_t n, const float *logit, const float *targets,
+                                   int activation, float scale, float *dlogit, double *total)
+{
+    __shared__ double partial[CUDA_BLOCK];
+    double sum = 0.0;
+    GRID_STRIDE(i, n)
+    {
+        if (loss == RECO_BATCH_BPR) {
+            float positive = logit[i], negative = logit[n + i];
+            double difference =
+                (double)activate(activation, positive) - (double)activate(activation, negative);
+            sum += softplus(-difference);
+            float d = (float)(-1.0 / (1.0 + exp(difference))) * scale;
+            dlogit[i] = d * activation_slope(activation, positive);
+            dlogit[n + i] = -d * activation_slope(activation, negative);
+        } else if (loss == RECO_BATCH_BCE) {
+            float l = logit[i], t = targets[i];
+            float decay = expf(-fabsf(l));
+            float sigmoid = l >= 0.0f ? 1.0f / (1.0f + decay) : decay / (1.0f + decay);
+            sum += (double)((l > 0.0f ? l : 0.0f) - l * t + log1pf(decay));
+            dlogit[i] = (sigmoid - t) * scale;
+        } else {
+            float score = activate(activation, logit[i]);
+            double error = (double)score - (double)targets[i];
+            sum += error * error;
+            dlogit[i] = (float)(2.0 * error) * scale * activation_slope(activation, logit[i]);
+        }
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+        if (threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        atomicAdd(total, partial[0] * scale);
+}
+
+__global__ static void head_backward_kernel(size_t n, const float *dlogit, const float *head_w,
+                                            size_t gmf_dim, size_t last, const float *user_gmf,
+                                            const float *item_gmf, float *duser_gmf,
+                                            float *ditem_gmf, float *duser_bias,
+                                            float *ditem_bias, float *delta)
+{
+    GRID_STRIDE(i, n)
+    {
+        float d = dlogit[i];
+        for (size_t k = 0; k < gmf_dim; k++) {
+            float dg = d * head_w[k];
+            duser_gmf[i * gmf_dim + k] = dg * item_gmf[i * gmf_dim + k];
+            ditem_gmf[i * gmf_dim + k] = dg * user_gmf[i * gmf_dim + k];
+        }
+        if (duser_bias) {
+            duser_bias[i] = d;
+            ditem_bias[i] = d;
+        }
+        for (size_t j = 0; j < last; j++)
+            delta[i * last + j] = d * head_w[gmf_dim + j];
+    }
+}
+
+__global__ static void relu_backward_kernel(float *delta, const float *y, const float *mask,
+                                            size_t n)
+{
+    GRID_STRIDE(index, n)
+    {
+        float scale = mask ? mask[index] : 1.0f;
+        delta[index] = y[index] > 0.0f ? delta[index] * scale : 0.0f;
+    }
+}
+
+__global__ static void scatter_kernel(const float *source, size_t stride, size_t column,
+                                      const int *ids, size_t n, size_t dim, float *grads,
+                                      int *touched, int *rows, int *count)
+{
+    GRID_STRIDE(index, n * dim)
+    {
+        size_t i = index / dim, d = index % dim;
+        int id = ids[i];
+        atomicAdd(&grads[(size_t)id * dim + d], source[i * stride + column + d]);
+        if (d == 0 && atomicExch(&touched[id], 1) == 0)
+            rows[atomicAdd(count, 1)] = id;
+    }
+}
+
+/* Zeroes the gradient rows and flags the last batch touched. */
+__global__ static void forget_kernel(size_t capacity, size_t dim, float *grads, int *touched,
+                                     const int *rows, const int *count)
+{
+    GRID_STRIDE(index, capacity * dim)
+    {
+        size_t r = index / dim, d = index % dim;
+        if (r >= (size_t)*count)
+            continue;
+        int id = rows[r];
+        grads[(size_t)id * dim + d] = 0.0f;
+        if (d == 0)
+            touched[id] = 0;
+    }
+}
+
+static size_t widest_layer(const reco_net_desc *net)
+{
+    size_t widest = 1;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        widest = net->layer_in[l] > widest ? net->layer_in[l] : widest;
+        widest = net->layer_out[l] > widest ? net->layer_out[l] : widest;
+    }
+    return widest;
+}
+
+/* cudaMalloc that keeps the first failure in *status. */
+template <typename T> static T *device_array(size_t count, reco_status *status)
+{
+    void *pointer = NULL;
+    if (*status == RECO_OK)
+        *status = cuda_check(cudaMalloc(&pointer, (count ? count : 1) * sizeof(T)), "cudaMalloc");
+    return (T *)pointer;
+}
+
+void cuda_workspace_destroy(void *context, void *opaque)
+{
+    (void)context;
+    cuda_workspace *w = (cuda_workspace *)opaque;
+    if (!w)
+        return;
+    cudaDeviceSynchronize();
+    void *pointers[] = {w->users, w->items, w->gmf, w->logit, w->dlogit,
+                        w->delta[0], w->delta[1], w->ones, w->loss, w->dense_grad};
+    for (size_t i = 0; i < sizeof pointers / sizeof *pointers; i++)
+        cudaFree(pointers[i]);
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        cudaFree(w->gathered[t]);
+        cudaFree(w->dgathered[t]);
+        cudaFree(w->tables[t].grads);
+        cudaFree(w->tables[t].touched);
+        cudaFree(w->tables[t].rows);
+        cudaFree(w->tables[t].count);
+    }
+    for (int l = 0; l <= RECO_MAX_LAYERS; l++) {
+        cudaFree(w->act[l]);
+        cudaFree(w->mask[l]);
+    }
+    free(w);
+}
+
+__global__ static void fill_kernel(float *out, size_t n, float value)
+{
+    GRID_STRIDE(i, n) out[i] = value;
+}
+
+reco_status cuda_workspace_create(void *opaque, const reco_net_desc *net, size_t max_rows,
+                                  void **out)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)calloc(1, sizeof *w);
+    if (!w)
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    reco_status status = RECO_OK;
+    size_t capacity = 2 * (max_rows ? max_rows : 1);
+    w->max_rows = max_rows;
+    w->capacity = capacity;
+    w->users = device_array<int>(capacity, &status);
+    w->items = device_array<int>(capacity, &status);
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!has_table(net, t))
+            continue;
+        size_t dim = net->table_dim[t];
+        if (!is_mlp_table(t)) {
+            w->gathered[t] = device_array<float>(capacity * dim, &status);
+            w->dgathered[t] = device_array<float>(capacity * dim, &status);
+        }
+        cuda_table_grad *grad = &w->tables[t];
+        grad->grads = device_array<float>(net->table_rows[t] * dim, &status);
+        grad->touched = device_array<int>(net->table_rows[t], &status);
+        grad->rows = device_array<int>(capacity, &status);
+        grad->count = device_array<int>(1, &status);
+        if (status == RECO_OK) {
+            cudaMemsetAsync(grad->grads, 0, net->table_rows[t] * dim * sizeof(float),
+                            context->stream);
+            cudaMemsetAsync(grad->touched, 0, net->table_rows[t] * sizeof(int), context->stream);
+            cudaMemsetAsync(grad->count, 0, sizeof(int), context->stream);
+        }
+    }
+    w->gmf = device_array<float>(capacity * net->table_dim[RECO_TABLE_USER_GMF], &status);
+    if (net->n_layers > 0) {
+        w->act[0] = device_array<float>(capacity * net->layer_in[0], &status);
+        w->dgathered[RECO_TABLE_USER_MLP] = device_array<float>(capacity * net->layer_in[0], &status);
+    }
+    for (size_t l = 0; l < net->n_layers; l++) {
+        w->act[l + 1] = device_array<float>(capacity * net->layer_out[l], &status);
+        if (net->dropout > 0.0f)
+            w->mask[l + 1] = device_array<float>(capacity * net->layer_out[l], &status);
+    }
+    w->logit = device_array<float>(capacity, &status);
+    w->dlogit = device_array<float>(capacity, &status);
+    w->delta[0] = device_array<float>(capacity * widest_layer(net), &status);
+    w->delta[1] = device_array<float>(capacity * widest_layer(net), &status);
+    w->ones = device_array<float>(capacity, &status);
+    w->loss = device_array<double>(1, &status);
+    w->dense_grad = device_array<float>(net->n_dense, &status);
+    if (status == RECO_OK) {
+        fill_kernel<<<cuda_blocks(capacity), CUDA_BLOCK, 0, context->stream>>>(w->ones, capacity,
+                                                                               1.0f);
+        cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), context->stream);
+        status = cuda_check(cudaGetLastError(), "workspace setup");
+    }
+    if (status != RECO_OK) {
+        cuda_workspace_destroy(context, w);
+        return status;
+    }
+    *out = w;
+    return RECO_OK;
+}
+
+/* Row-major C (m x n) = A (m x k) op B, with B given row-major as (n x k)
+ * when transposed, through cuBLAS's column-major view. */
+static reco_status matmul(cuda_context *context, int transpose_a, int transpose_b, size_t m,
+                          size_t n, size_t k, const float *a, size_t lda, const float *b,
+                          size_t ldb, float beta, float *c, size_t ldc)
+{
+    /* row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T */
+    const float one = 1.0f;
+    return cublas_check(cublasSgemm(context->blas, transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                    transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N, (int)n, (int)m,
+                                    (int)k, &one, b, (int)ldb, a, (int)lda, &beta, c, (int)ldc),
+                        "sgemm");
+}
+
+/* out (columns) = sum over rows of the row-major rows x columns matrix,
+ * weighted by `weights` (rows): a matrix-vector product. */
+static reco_status weighted_column_sum(cuda_context *context, const float *matrix, size_t rows,
+                                       size_t columns, const float *weights, float *out)
+{
+    const float one = 1.0f, zero = 0.0f;
+    return cublas_check(cublasSgemv(context->blas, CUBLAS_OP_N, (int)columns, (int)rows, &one,
+                                    matrix, (int)columns, weights, 1, &zero, out, 1),
+                        "sgemv");
+}
+
+#define LAUNCH(n) cuda_blocks(n), CUDA_BLOCK, 0, context->stream
+
+static reco_status forward_pass(cuda_context *context, const reco_net_desc *net,
+                                const reco_net_params *params, cuda_workspace *w, size_t rows,
+                                int training, uint64_t dropout_seed)
+{
+    size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
+    const float *dense = (const float *)params->dense;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!has_table(net, t))
+            continue;
+        const int *ids = is_user_table(t) ? w->users : w->items;
+        size_t dim = net->table_dim[t];
+        if (is_mlp_table(t))
+            gather_kernel<<<LAUNCH(rows * dim)>>>((const float *)params->tables[t], dim, ids, rows,
+                                                  w->act[0], 2 * dim,
+                                                  t == RECO_TABLE_ITEM_MLP ? dim : 0);
+        else
+            gather_kernel<<<LAUNCH(rows * dim)>>>((const float *)params->tables[t], dim, ids, rows,
+                                                  w->gathered[t], dim, 0);
+    }
+    if (gmf_dim)
+        product_kernel<<<LAUNCH(rows * gmf_dim)>>>(w->gathered[RECO_TABLE_USER_GMF],
+                                                   w->gathered[RECO_TABLE_ITEM_GMF],
+                                                   rows * gmf_dim, w->gmf);
+    reco_status status = RECO_OK;
+    for (size_t l = 0; l < net->n_layers && status == RECO_OK; l++) {
+        size_t in = net->layer_in[l], out = net->layer_out[l];
+        status = matmul(context, 0, 1, rows, out, in, w->act[l], in, dense + net->weight_offset[l],
+                        in, 0.0f, w->act[l + 1], out);
+        int dropping = training && net->dropout > 0.0f;
+        bias_relu_kernel<<<LAUNCH(rows * out)>>>(w->act[l + 1], dense + net->bias_offset[l], rows,
+                                                 out, net->dropout, dropout_seed, l,
+                                                 dropping ? w->mask[l + 1] : NULL);
+    }
+    size_t last = net->n_layers ? net->layer_out[net->n_layers - 1] : 0;
+    int biased = has_table(net, RECO_TABLE_USER_BIAS);
+    head_forward_kernel<<<LAUNCH(rows)>>>(
+        rows, w->gmf, gmf_dim, net->n_layers ? w->act[net->n_layers] : NULL, last,
+        dense + net->head_w_offset, dense + net->head_b_offset,
+        biased ? w->gathered[RECO_TABLE_USER_BIAS] : NULL,
+        biased ? w->gathered[RECO_TABLE_ITEM_BIAS] : NULL, w->logit);
+    return status == RECO_OK ? cuda_check(cudaGetLastError(), "forward kernels") : status;
+}
+
+static reco_status backward_pass(cuda_context *context, const reco_net_desc *net,
+                                 const reco_net_params *params, cuda_workspace *w, size_t rows,
+                                 int dropping)
+{
+    size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
+    size_t last = net->n_layers ? net->layer_out[net->n_layers - 1] : 0;
+    const float *dense = (const float *)params->dense;
+    float *grad = w->dense_grad;
+    int biased = has_table(net, RECO_TABLE_USER_BIAS);
+    reco_status status = RECO_OK;
+    if (net->train_head_weights && gmf_dim)
+        status = weighted_column_sum(context, w->gmf, rows, gmf_dim, w->dlogit,
+                                     grad + net->head_w_offset);
+    if (status == RECO_OK && net->train_head_weights && last)
+        status = weighted_column_sum(context, w->act[net->n_layers], rows, last, w->dlogit,
+                                     grad + net->head_w_offset + gmf_dim);
+    if (status == RECO_OK && net->train_head_bias)
+        status = weighted_column_sum(context, w->dlogit, rows, 1, w->ones,
+                                     grad + net->head_b_offset);
+    float *delta = w->delta[0];
+    head_backward_kernel<<<LAUNCH(rows)>>>(
+        rows, w->dlogit, dense + net->head_w_offset, gmf_dim, last,
+        w->gathered[RECO_TABLE_USER_GMF], w->gathered[RECO_TABLE_ITEM_GMF],
+        w->dgathered[RECO_TABLE_USER_GMF], w->dgathered[RECO_TABLE_ITEM_GMF],
+        biased ? w->dgathered[RECO_TABLE_USER_BIAS] : NULL,
+        biased ? w->dgathered[RECO_TABLE_ITEM_BIAS] : NULL, delta);
+    for (size_t l = net->n_layers; l-- > 0 && status == RECO_OK;) {
+        size_t in = net->layer_in[l], out = net->layer_out[l];
+        relu_backward_kernel<<<LAUNCH(rows * out)>>>(delta, w->act[l + 1],
+                                                     dropping ? w->mask[l + 1] : NULL, rows * out);
+        /* dW (out x in) = delta^T act[l]; db = column sums of delta */
+        status = matmul(context, 1, 0, out, in, rows, delta, out, w->act[l], in, 0.0f,
+                        grad + net->weight_offset[l], in);
+        if (status == RECO_OK)
+            status = weighted_column_sum(context, delta, rows, out, w->ones,
+                                         grad + net->bias_offset[l]);
+        float *below = l == 0 ? w->dgathered[RECO_TABLE_USER_MLP]
+                              : (delta == w->delta[0] ? w->delta[1] : w->delta[0]);
+        if (status == RECO_OK)
+            status = matmul(context, 0, 0, rows, in, out, delta, out,
+                            dense + net->weight_offset[l], in, 0.0f, below, in);
+        delta = below;
+    }
+    for (int t = 0; t < RECO_N_TABLES && status == RECO_OK; t++) {
+        if (!has_table(net, t))
+            continue;
+        size_t dim = net->table_dim[t];
+        int mlp = is_mlp_table(t);
+        cuda_table_grad *g = &w->tables[t];
+        scatter_kernel<<<LAUNCH(rows * dim)>>>(
+            w->dgathered[mlp ? RECO_TABLE_USER_MLP : t], mlp ? 2 * dim : dim,
+            t == RECO_TABLE_ITEM_MLP ? dim : 0, is_user_table(t) ? w->users : w->items, rows,
+            dim, g->grads, g->touched, g->rows, g->count);
+    }
+    return status == RECO_OK ? cuda_check(cudaGetLastError(), "backward kernels") : status;
+}
+
+static void forget_touched_rows(cuda_context *context, const reco_net_desc *net,
+                                cuda_workspace *w)
+{
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!has_table(net, t))
+            continue;
+        cuda_table_grad *g = &w->tables[t];
+        size_t dim = net->table_dim[t];
+        forget_kernel<<<LAUNCH(w->capacity * dim)>>>(w->capacity, dim, g->grads, g->touched,
+                                                     g->rows, g->count);
+        cudaMemsetAsync(g->count, 0, sizeof(int), context->stream);
+    }
+}
+
+reco_status cuda_forward_backward(void *opaque, const reco_net_desc *net,
+                                  const reco_net_params *params, void *workspace,
+                                  const reco_batch *batch, double *loss)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    if (batch->n == 0 || batch->n > w->max_rows)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+    size_t n = batch->n;
+    int pairs = batch->loss == RECO_BATCH_BPR;
+    size_t rows = pairs ? 2 * n : n;
+    cudaStream_t stream = context->stream;
+    const int *users = (const int *)batch->users + batch->offset;
+    const int *items = (const int *)batch->items + batch->offset;
+    reco_status status = cuda_check(
+        cudaMemcpyAsync(w->users, users, n * sizeof(int), cudaMemcpyDeviceToDevice, stream),
+        "batch copy");
+    if (status == RECO_OK)
+        status = cuda_check(cudaMemcpyAsync(w->items, items, n * sizeof(int),
+                                            cudaMemcpyDeviceToDevice, stream),
+                            "batch copy");
+    if (status == RECO_OK && pairs) {
+        status = cuda_check(cudaMemcpyAsync(w->users + n, users, n * sizeof(int),
+                                            cudaMemcpyDeviceToDevice, stream),
+                            "batch copy");
+        if (status == RECO_OK)
+            status = cuda_check(cudaMemcpyAsync(w->items + n,
+                                                (const int *)batch->negatives + batch->offset,
+                                                n * sizeof(int), cudaMemcpyDeviceToDevice, stream),
+                                "batch copy");
+    }
+    if (status != RECO_OK)
+        return status;
+    forget_touched_rows(context, net, w);
+    cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), stream);
+    cudaMemsetAsync(w->loss, 0, sizeof(double), stream);
+    status = forward_pass(context, net, params, w, rows, 1, batch->dropout_seed);
+    if (status != RECO_OK)
+        return status;
+    float scale = batch->mean_reduction ? 1.0f / (float)n : 1.0f;
+    loss_kernel<<<LAUNCH(n)>>>(batch->loss, n, w->logit,
+                               pairs ? NULL : (const float *)batch->targets + batch->offset,
+                               net->output_activation, scale, w->dlogit, w->loss);
+    status = backward_pass(context, net, params, w, rows, net->dropout > 0.0f);
+    double total = 0.0;
+    if (status == RECO_OK)
+        status = cuda_check(cudaMemcpyAsync(&total, w->loss, sizeof total,
+                                            cudaMemcpyDeviceToHost, stream),
+                            "loss download");
+    if (status == RECO_OK)
+        status = cuda_check(cudaStreamSynchronize(stream), "forward/backward");
+    *loss = total;
+    w->rows = rows;
+    return status;
+}
+
+reco_status cuda_forward(void *opaque, const reco_net_desc *net, const reco_net_params *params,
+                         void *workspace, const int32_t *users, const int32_t *items, size_t n,
+                         float *scores)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    if (n > w->capacity)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
+    if (n == 0)
+        return RECO_OK;
+    cudaStream_t stream = context->stream;
+    reco_status status = cuda_check(
+        cudaMemcpyAsync(w->users, users, n * sizeof(int), cudaMemcpyHostToDevice, stream),
+        "pairs upload");
+    if (status == RECO_OK)
+        status = cuda_check(
+            cudaMemcpyAsync(w->items, items, n * sizeof(int), cudaMemcpyHostToDevice, stream),
+            "pairs upload");
+    if (status == RECO_OK)
+        status = forward_pass(context, net, params, w, n, 0, 0);
+    if (status == RECO_OK) {
+        score_kernel<<<LAUNCH(n)>>>(n, w->logit, net->output_activation, w->dlogit);
+        status = cuda_check(cudaMemcpyAsync(scores, w->dlogit, n * sizeof(float),
+                                            cudaMemcpyDeviceToHost, stream),
+                            "scores download");
+    }
+    if (status == RECO_OK)
+        status = cuda_check(cudaStreamSynchronize(stream), "forward");
+    return status;
+}
+
+reco_status cuda_gradient_download(void *opaque, const reco_net_desc *net, void *workspace,
+                                   float *gradient)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    float *p = gradient;
+    reco_status status = RECO_OK;
+    for (int t = 0; t < RECO_N_TABLES && status == RECO_OK; t++) {
+        size_t size = net->table_rows[t] * net->table_dim[t];
+        if (!size)
+            continue;
+        status = cuda_check(cudaMemcpyAsync(p, w->tables[t].grads, size * sizeof(float),
+                                            cudaMemcpyDeviceToHost, context->stream),
+                            "gradient download");
+        p += size;
+    }
+    if (status == RECO_OK)
+        status = cuda_check(cudaMemcpyAsync(p, w->dense_grad, net->n_dense * sizeof(float),
+                                            cudaMemcpyDeviceToHost, context->stream),
+                            "gradient download");
+    if (status == RECO_OK)
+        status = cuda_check(cudaStreamSynchronize(context->stream), "gradient download");
+    return status;
+}

@@ -1,0 +1,176 @@
+/* CUDA backend: SGD (momentum), Adagrad and Adam in torch.optim's forms, the
+ * same arithmetic as the CPU backend, on the dense vector and on embedding
+ * rows (the rows a batch touched, or every row in dense-embedding mode). */
+#include <math.h>
+#include <stdlib.h>
+
+#include "cuda_internal.h"
+
+typedef struct cuda_optimizer_state {
+    float *dense_first; /* SGD momentum, Adagrad sum, Adam first moment */
+    float *dense_second;
+    float *table_first[RECO_N_TABLES];
+    float *table_second[RECO_N_TABLES];
+} cuda_optimizer_state;
+
+typedef struct step_rule {
+    int kind;
+    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
+    float adam_step_size, adam_correction2_sqrt;
+    int first_step;
+} step_rule;
+
+__device__ static void update(const step_rule rule, float *param, float grad, float *first,
+                              float *second)
+{
+    float g = grad + rule.weight_decay * *param;
+    if (rule.kind == 0) {
+        if (first) {
+            *first = rule.first_step ? g : rule.momentum * *first + g;
+            g = *first;
+        }
+        *param -= rule.learning_rate * g;
+    } else if (rule.kind == 1) {
+        *first += g * g;
+        *param -= rule.learning_rate * g / (sqrtf(*first) + rule.epsilon);
+    } else {
+        *first = *first * rule.beta1 + (1.0f - rule.beta1) * g;
+        *second = *second * rule.beta2 + (1.0f - rule.beta2) * g * g;
+        *param -= rule.adam_step_size * *first /
+                  (sqrtf(*second) / rule.adam_correction2_sqrt + rule.epsilon);
+    }
+}
+
+#define GRID_STRIDE(index, n)                                                          \
+    for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
+         index += (size_t)blockDim.x * gridDim.x)
+
+/* Every element of [0, n) except the head parts that are not trained. */
+__global__ static void dense_step_kernel(step_rule rule, float *param, const float *grad,
+                                         float *first, float *second, size_t n,
+                                         size_t frozen_begin, size_t frozen_end)
+{
+    GRID_STRIDE(i, n)
+    {
+        if (i >= frozen_begin && i < frozen_end)
+            continue;
+        update(rule, param + i, grad[i], first ? first + i : NULL, second ? second + i : NULL);
+    }
+}
+
+__global__ static void rows_step_kernel(step_rule rule, float *table, const float *grads,
+                                        float *first, float *second, const int *rows,
+                                        const int *count, size_t capacity, size_t dim)
+{
+    GRID_STRIDE(index, capacity * dim)
+    {
+        size_t r = index / dim, d = index % dim;
+        if (r >= (size_t)*count)
+            continue;
+        size_t at = (size_t)rows[r] * dim + d;
+        update(rule, table + at, grads[at], first ? first + at : NULL,
+               second ? second + at : NULL);
+    }
+}
+
+void cuda_optimizer_destroy(void *context, void *opaque)
+{
+    (void)context;
+    cuda_optimizer_state *state = (cuda_optimizer_state *)opaque;
+    if (!state)
+        return;
+    cudaDeviceSynchronize();
+    cudaFree(state->dense_first);
+    cudaFree(state->dense_second);
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        cudaFree(state->table_first[t]);
+        cudaFree(state->table_second[t]);
+    }
+    free(state);
+}
+
+static float *zeroed(size_t count, cudaStream_t stream, reco_status *status)
+{
+    void *pointer = NULL;
+    if (*status == RECO_OK)
+        *status = cuda_check(cudaMalloc(&pointer, (count ? count : 1) * sizeof(float)),
+                             "cudaMalloc");
+    if (*status == RECO_OK)
+        *status = cuda_check(cudaMemsetAsync(pointer, 0, count * sizeof(float), stream), "memset");
+    return (float *)pointer;
+}
+
+reco_status cuda_optimizer_create(void *opaque, const reco_net_desc *net,
+                                  const reco_optimizer_config *config, void **out)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_optimizer_state *state = (cuda_optimizer_state *)calloc(1, sizeof *state);
+    if (!state)
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    int first = config->kind != 0 || config->momentum > 0.0f, second = config->kind == 2;
+    reco_status status = RECO_OK;
+    if (first)
+        state->dense_first = zeroed(net->n_dense, context->stream, &status);
+    if (second)
+        state->dense_second = zeroed(net->n_dense, context->stream, &status);
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        size_t size = net->table_rows[t] * net->table_dim[t];
+        if (!size)
+            continue;
+        if (first)
+            state->table_first[t] = zeroed(size, context->stream, &status);
+        if (second)
+            state->table_second[t] = zeroed(size, context->stream, &status);
+    }
+    if (status != RECO_OK) {
+        cuda_optimizer_destroy(context, state);
+        return status;
+    }
+    *out = state;
+    return RECO_OK;
+}
+
+reco_status cuda_optimizer_step(void *opaque, const reco_net_desc *net, reco_net_params *params,
+                                void *workspace, void *opaque_state,
+                                const reco_optimizer_config *config, float learning_rate,
+                                uint64_t step)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    cuda_optimizer_state *state = (cuda_optimizer_state *)opaque_state;
+    step_rule rule = {config->kind,
+                      learning_rate,
+                      config->momentum,
+                      config->beta1,
+                      config->beta2,
+                      config->epsilon,
+                      config->weight_decay,
+                      (float)(learning_rate / (1.0 - pow(config->beta1, (double)step))),
+                      (float)sqrt(1.0 - pow(config->beta2, (double)step)),
+                      step == 1};
+    /* the untrained head parts form one range: weights (MF), or bias too */
+    size_t frozen_begin = net->train_head_weights ? net->head_b_offset : net->head_w_offset;
+    size_t frozen_end = net->train_head_bias ? net->head_b_offset : net->n_dense;
+    if (net->train_head_weights && net->train_head_bias)
+        frozen_begin = frozen_end = 0;
+    dense_step_kernel<<<cuda_blocks(net->n_dense), CUDA_BLOCK, 0, context->stream>>>(
+        rule, (float *)params->dense, w->dense_grad, state->dense_first, state->dense_second,
+        net->n_dense, frozen_begin, frozen_end);
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        size_t dim = net->table_dim[t];
+        if (!dim)
+            continue;
+        float *table = (float *)params->tables[t];
+        const cuda_table_grad *g = &w->tables[t];
+        if (config->dense_embeddings) {
+            size_t size = net->table_rows[t] * dim;
+            dense_step_kernel<<<cuda_blocks(size), CUDA_BLOCK, 0, context->stream>>>(
+                rule, table, g->grads, state->table_first[t], state->table_second[t], size, 0, 0);
+        } else {
+            rows_step_kernel<<<cuda_blocks(w->capacity * dim), CUDA_BLOCK, 0, context->stream>>>(
+                rule, table, g->grads, state->table_first[t], state->table_second[t], g->rows,
+                g->count, w->capacity, dim);
+        }
+    }
+    return cuda_check(cudaGetLastError(), "optimizer step");
+}

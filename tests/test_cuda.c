@@ -1,0 +1,225 @@
+/* The CUDA backend against the CPU backend: the same model, batch and seed
+ * must give the same loss, gradient, scores and training run within float
+ * tolerance. Exit 77 (skipped) when no CUDA device is present. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "reco/reco.h"
+
+/* Tolerances: relative error of whole vectors (losses, gradients,
+ * parameters after training) and absolute error of scores. The two backends
+ * sum in different orders (cuBLAS, atomics), so bits differ. */
+#define GRADIENT_TOLERANCE 1e-4
+#define SCORE_TOLERANCE 1e-5f
+#define TRAINED_TOLERANCE 2e-2
+/* Adagrad's first step moves every parameter by about lr * g / |g|: a
+ * gradient that is exactly zero on one backend and a rounding residue on
+ * the other moves by 0 or by lr. Its runs agree in quality, not in bits. */
+#define ADAGRAD_TOLERANCE 0.3
+#define HR_TOLERANCE 0.01
+
+static reco_backend *open_backend(const char *name)
+{
+    reco_backend *backend = NULL;
+    ck_assert_int_eq(reco_backend_open(name, &backend), RECO_OK);
+    return backend;
+}
+
+static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
+{
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(kind, 30, 40, &model), RECO_OK);
+    const size_t layers[] = {16, 12, 8};
+    if (kind == RECO_MODEL_MLP || kind == RECO_MODEL_NEUMF) {
+        ck_assert_int_eq(reco_model_set_layers(model, layers, 3), RECO_OK);
+        ck_assert_int_eq(reco_model_set_dropout(model, dropout), RECO_OK);
+    }
+    if (kind == RECO_MODEL_MF)
+        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
+    ck_assert_int_eq(reco_model_set_factors(model, 6), RECO_OK);
+    ck_assert_int_eq(reco_model_set_init_std(model, 0.5f), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 77), RECO_OK);
+    return model;
+}
+
+static double relative_error(const float *a, const float *b, size_t n)
+{
+    double difference = 0.0, norm = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        difference += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        norm += (double)a[i] * a[i];
+    }
+    return sqrt(difference) / fmax(sqrt(norm), 1e-30);
+}
+
+static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
+                                        RECO_MODEL_NEUMF};
+
+/* loop index: kind (4) x loss (3) */
+START_TEST(gradients_agree)
+{
+    reco_model_kind kind = kinds[_i / 3];
+    reco_loss loss = (reco_loss)(_i % 3);
+    reco_backend *cpu = open_backend("cpu"), *cuda = open_backend("cuda");
+    reco_model *on_cpu = small_model(cpu, kind, 0.25f), *on_cuda = small_model(cuda, kind, 0.25f);
+    enum { ROWS = 200 };
+    int32_t users[ROWS], items[ROWS], negatives[ROWS];
+    float targets[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+        users[i] = (i * 7) % 30;
+        items[i] = (i * 13) % 40;
+        negatives[i] = (i * 11 + 5) % 40;
+        targets[i] = loss == RECO_LOSS_MSE ? (float)(1 + i % 5) : (float)(i % 2);
+    }
+    size_t count = reco_model_parameter_count(on_cpu);
+    float *gradient_cpu = malloc(count * sizeof(float)), *gradient_cuda = malloc(count * sizeof(float));
+    reco_trainer *trainer_cpu, *trainer_cuda;
+    ck_assert_int_eq(reco_trainer_new(on_cpu, &trainer_cpu), RECO_OK);
+    ck_assert_int_eq(reco_trainer_new(on_cuda, &trainer_cuda), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_loss(trainer_cpu, loss), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_loss(trainer_cuda, loss), RECO_OK);
+    double loss_cpu, loss_cuda;
+    ck_assert_int_eq(reco_trainer_batch_gradient(trainer_cpu, users, items, targets, negatives,
+                                                 ROWS, &loss_cpu, gradient_cpu),
+                     RECO_OK);
+    ck_assert_int_eq(reco_trainer_batch_gradient(trainer_cuda, users, items, targets, negatives,
+                                                 ROWS, &loss_cuda, gradient_cuda),
+                     RECO_OK);
+    ck_assert_msg(fabs(loss_cpu - loss_cuda) <= 1e-5 * fabs(loss_cpu), "loss %g vs %g", loss_cpu,
+                  loss_cuda);
+    double error = relative_error(gradient_cpu, gradient_cuda, count);
+    ck_assert_msg(error < GRADIENT_TOLERANCE, "kind %d loss %d: gradient error %g", kind, loss,
+                  error);
+    free(gradient_cpu);
+    free(gradient_cuda);
+    reco_trainer_free(trainer_cpu);
+    reco_trainer_free(trainer_cuda);
+    reco_model_free(on_cpu);
+    reco_model_free(on_cuda);
+    reco_backend_free(cpu);
+    reco_backend_free(cuda);
+}
+END_TEST
+
+START_TEST(scores_agree)
+{
+    reco_backend *cpu = open_backend("cpu"), *cuda = open_backend("cuda");
+    for (int k = 0; k < 4; k++) {
+        reco_model *on_cpu = small_model(cpu, kinds[k], 0.0f);
+        reco_model *on_cuda = small_model(cuda, kinds[k], 0.0f);
+        int32_t users[1200], items[1200];
+        float scores_cpu[1200], scores_cuda[1200];
+        for (int i = 0; i < 1200; i++) {
+            users[i] = i % 30;
+            items[i] = i / 30;
+        }
+        ck_assert_int_eq(reco_model_predict(on_cpu, users, items, 1200, scores_cpu), RECO_OK);
+        ck_assert_int_eq(reco_model_predict(on_cuda, users, items, 1200, scores_cuda), RECO_OK);
+        for (int i = 0; i < 1200; i++)
+            ck_assert_float_eq_tol(scores_cpu[i], scores_cuda[i], SCORE_TOLERANCE);
+        reco_model_free(on_cpu);
+        reco_model_free(on_cuda);
+    }
+    reco_backend_free(cpu);
+    reco_backend_free(cuda);
+}
+END_TEST
+
+/* Trains NeuMF for 3 epochs on one backend; returns HR@10 and parameters. */
+static double train_neumf(const char *name, int optimizer, int dense, float *params,
+                          size_t *count)
+{
+    reco_dataset *all, *train, *test;
+    ck_assert_int_eq(reco_dataset_synthetic(300, 400, 15000, 3, &all), RECO_OK);
+    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &train, &test), RECO_OK);
+    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 99, 4), RECO_OK);
+    reco_backend *backend = open_backend(name);
+    reco_model *model;
+    reco_trainer *trainer;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
+                                    reco_dataset_n_items(all), &model),
+                     RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 5), RECO_OK);
+    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_threads(trainer, 1), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_optimizer(trainer, (reco_optimizer)optimizer), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, optimizer == 2 ? 0.001 : 0.05),
+                     RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_momentum(trainer, optimizer == 0 ? 0.9 : 0.0), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_weight_decay(trainer, 1e-5), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_dense_embeddings(trainer, dense), RECO_OK);
+    ck_assert_int_eq(reco_trainer_fit(trainer, train, 3), RECO_OK);
+    reco_metrics *metrics;
+    double hr;
+    ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
+    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, model, test), RECO_OK);
+    ck_assert_int_eq(reco_metrics_get(metrics, RECO_METRIC_HR, &hr), RECO_OK);
+    *count = reco_model_parameter_count(model);
+    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+    reco_metrics_free(metrics);
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    reco_backend_free(backend);
+    reco_dataset_free(all);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
+    return hr;
+}
+
+/* loop index: optimizer (SGD, Adagrad, Adam) x embedding mode (lazy, dense) */
+START_TEST(training_runs_agree)
+{
+    static float cpu_params[200000], cuda_params[200000];
+    size_t cpu_count, cuda_count;
+    int optimizer = _i / 2, dense = _i % 2;
+    double hr_cpu = train_neumf("cpu", optimizer, dense, cpu_params, &cpu_count);
+    double hr_cuda = train_neumf("cuda", optimizer, dense, cuda_params, &cuda_count);
+    ck_assert_uint_eq(cpu_count, cuda_count);
+    double error = relative_error(cpu_params, cuda_params, cpu_count);
+    printf("optimizer %d dense %d: HR@10 cpu %.4f cuda %.4f, parameter error %.2e\n", optimizer,
+           dense, hr_cpu, hr_cuda, error);
+    ck_assert_msg(error < (optimizer == 1 ? ADAGRAD_TOLERANCE : TRAINED_TOLERANCE),
+                  "parameters differ by %g", error);
+    ck_assert_msg(fabs(hr_cpu - hr_cuda) <= HR_TOLERANCE, "HR@10 %g vs %g", hr_cpu, hr_cuda);
+}
+END_TEST
+
+START_TEST(out_of_device_memory_is_an_error)
+{
+    reco_backend *cuda = open_backend("cuda");
+    reco_model *huge;
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 2000000000, 10, &huge), RECO_OK);
+    ck_assert_int_eq(reco_model_set_factors(huge, 4096), RECO_OK);
+    ck_assert_int_eq(reco_model_init(huge, cuda, 1), RECO_ERR_OUT_OF_MEMORY);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "cuda backend"));
+    reco_model_free(huge);
+    /* the backend still works afterwards */
+    reco_model *small = small_model(cuda, RECO_MODEL_GMF, 0.0f);
+    reco_model_free(small);
+    reco_backend_free(cuda);
+}
+END_TEST
+
+int main(void)
+{
+    reco_backend *probe = NULL;
+    reco_status status = reco_backend_open("cuda", &probe);
+    if (status == RECO_ERR_BACKEND_UNAVAILABLE) {
+        printf("skipped: %s\n", reco_last_error());
+        return 77;
+    }
+    reco_backend_free(probe);
+    /* a CUDA context does not survive fork(): run the tests in this process */
+    setenv("CK_FORK", "no", 1);
+    Suite *suite = suite_create("cuda");
+    TCase *tcase = test_case(suite, "parity with the CPU backend");
+    tcase_set_timeout(tcase, 600);
+    tcase_add_loop_test(tcase, gradients_agree, 0, 12);
+    tcase_add_test(tcase, scores_agree);
+    tcase_add_loop_test(tcase, training_runs_agree, 0, 6);
+    tcase_add_test(tcase, out_of_device_memory_is_an_error);
+    return run_suite(suite);
+}
