@@ -112,6 +112,15 @@ void reco_backend_free(reco_backend *backend)
     free(backend);
 }
 
+reco_status reco_backend_set_fast_math(reco_backend *backend, int enabled)
+{
+    if (!backend)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend");
+    if (!backend->ops->set_fast_math)
+        return RECO_OK;
+    return backend->ops->set_fast_math(backend->context, enabled != 0);
+}
+
 const char *reco_backend_name(const reco_backend *backend)
 {
     return backend ? backend->ops->name : NULL;

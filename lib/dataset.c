@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdatomic.h>
+
 #include "dataset_impl.h"
 #include "error.h"
+
+static atomic_uint_fast64_t next_serial = 1;
 
 reco_status reco_dataset_create(reco_vocab *vocab, int with_ratings, int with_timestamps,
                                 size_t capacity, reco_dataset **out)
@@ -13,6 +17,7 @@ reco_status reco_dataset_create(reco_vocab *vocab, int with_ratings, int with_ti
     reco_dataset *dataset = calloc(1, sizeof *dataset);
     if (!dataset)
         return reco_fail_oom();
+    dataset->serial = atomic_fetch_add(&next_serial, 1);
     if (vocab) {
         reco_vocab_retain(vocab);
         dataset->vocab = vocab;

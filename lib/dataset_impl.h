@@ -14,6 +14,7 @@ typedef struct reco_user_rows {
 } reco_user_rows;
 
 struct reco_dataset {
+    uint64_t serial;       /* unique per dataset made in this process */
     reco_vocab *vocab;
     size_t size;
     size_t capacity;

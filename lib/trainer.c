@@ -38,6 +38,15 @@ typedef struct validation {
     float *best_parameters;
 } validation;
 
+/* A training set uploaded for a backend that builds epochs on its device. */
+typedef struct device_dataset {
+    uint64_t serial; /* of the dataset uploaded; 0 when none */
+    size_t n_users;
+    size_t n_items;
+    void *buffers[5]; /* users, items, ratings, user offsets, user items */
+    reco_epoch_data data;
+} device_dataset;
+
 struct reco_trainer {
     reco_model *model;
     reco_loss loss;
@@ -48,6 +57,7 @@ struct reco_trainer {
     double lr_decay;
     size_t batch_size;
     uint64_t seed;
+    int device_sampling;
     size_t threads;
     reco_progress_fn progress;
     void *progress_data;
@@ -59,6 +69,7 @@ struct reco_trainer {
     epoch_buffers buffers;
     unsigned layout_version; /* the model's, when workspace and state were made */
     validation validation;
+    device_dataset device_data;
 };
 
 static const reco_backend_ops *ops_of(const reco_trainer *trainer)
@@ -81,6 +92,14 @@ static void free_buffers(reco_trainer *trainer)
         *buffers[i] = NULL;
     }
     trainer->buffers.capacity = 0;
+}
+
+static void free_device_dataset(reco_trainer *trainer)
+{
+    for (int i = 0; i < 5; i++)
+        if (trainer->device_data.buffers[i])
+            ops_of(trainer)->buffer_free(context_of(trainer), trainer->device_data.buffers[i]);
+    memset(&trainer->device_data, 0, sizeof trainer->device_data);
 }
 
 static void reset_optimizer(reco_trainer *trainer)
@@ -119,6 +138,7 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->learning_rate = 1e-3;
     trainer->lr_decay = 1.0;
     trainer->batch_size = 256;
+    trainer->device_sampling = 1;
     *out = trainer;
     return RECO_OK;
 }
@@ -130,6 +150,7 @@ void reco_trainer_free(reco_trainer *trainer)
     reset_optimizer(trainer);
     free_workspace(trainer);
     free_buffers(trainer);
+    free_device_dataset(trainer);
     free(trainer->validation.best_parameters);
     free(trainer);
 }
@@ -274,6 +295,13 @@ reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed)
 {
     CHECK_TRAINER(trainer);
     trainer->seed = seed;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_device_sampling(reco_trainer *trainer, int enabled)
+{
+    CHECK_TRAINER(trainer);
+    trainer->device_sampling = enabled != 0;
     return RECO_OK;
 }
 
@@ -577,21 +605,105 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
     return status;
 }
 
+/* Uploads `train` (rows and per-user item lists) unless it is there already. */
+static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *train)
+{
+    device_dataset *device = &trainer->device_data;
+    if (device->serial == train->serial && device->n_users == reco_dataset_n_users(train) &&
+        device->n_items == reco_dataset_n_items(train))
+        return RECO_OK;
+    free_device_dataset(trainer);
+    reco_user_rows *rows = NULL;
+    uint64_t *offsets = NULL;
+    reco_status status = reco_user_rows_build(train, &rows);
+    if (status == RECO_OK && !(offsets = malloc((rows->n_users + 1) * sizeof *offsets)))
+        status = reco_fail_oom();
+    if (status != RECO_OK) {
+        reco_user_rows_free(rows);
+        return status;
+    }
+    for (size_t u = 0; u <= rows->n_users; u++)
+        offsets[u] = rows->offsets[u];
+    size_t n = train->size;
+    const void *host[5] = {train->users, train->items, train->ratings, offsets, rows->items};
+    size_t bytes[5] = {n * sizeof(int32_t), n * sizeof(int32_t),
+                       train->ratings ? n * sizeof(float) : 0,
+                       (rows->n_users + 1) * sizeof *offsets,
+                       rows->offsets[rows->n_users] * sizeof(int32_t)};
+    const reco_backend_ops *ops = ops_of(trainer);
+    for (int i = 0; i < 5 && status == RECO_OK; i++) {
+        if (!host[i])
+            continue;
+        status = ops->buffer_alloc(context_of(trainer), bytes[i], &device->buffers[i]);
+        if (status == RECO_OK)
+            status = ops->buffer_upload(context_of(trainer), device->buffers[i], 0, host[i],
+                                        bytes[i]);
+    }
+    if (status == RECO_OK) {
+        device->serial = train->serial;
+        device->n_users = reco_dataset_n_users(train);
+        device->n_items = reco_dataset_n_items(train);
+        device->data = (reco_epoch_data){device->buffers[0], device->buffers[1],
+                                         device->buffers[2], n, device->buffers[3],
+                                         device->buffers[4], rows->n_users, device->n_items};
+    } else {
+        free_device_dataset(trainer);
+    }
+    free(offsets);
+    reco_user_rows_free(rows);
+    return status;
+}
+
+/* Builds the epoch's samples on the backend's device: no host copy. */
+static reco_status device_samples(reco_trainer *trainer, reco_dataset *train, size_t *n_samples)
+{
+    int bpr = trainer->loss == RECO_LOSS_BPR;
+    int explicit_mse = trainer->loss == RECO_LOSS_MSE && train->ratings;
+    reco_epoch_plan plan = {.negatives = bpr ? 1 : explicit_mse ? 0 : trainer->negatives,
+                            .pairs = bpr,
+                            .explicit_targets = explicit_mse,
+                            .seed = trainer->seed,
+                            .epoch = trainer->epoch};
+    *n_samples = train->size * (bpr ? 1 : 1 + plan.negatives);
+    if (*n_samples > UINT32_MAX)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1",
+                         *n_samples);
+    reco_status status = prepare(trainer, trainer->batch_size, *n_samples);
+    if (status == RECO_OK)
+        status = upload_dataset(trainer, train);
+    if (status == RECO_OK)
+        status = ops_of(trainer)->epoch_samples(context_of(trainer), &trainer->device_data.data,
+                                                &plan, trainer->buffers.users,
+                                                trainer->buffers.items, trainer->buffers.targets,
+                                                trainer->buffers.negatives);
+    return status;
+}
+
+/* Builds the epoch's samples on the host and uploads them. */
+static reco_status host_samples(reco_trainer *trainer, reco_dataset *train, size_t *n_samples)
+{
+    epoch_samples samples = {0};
+    reco_status status = build_samples(trainer, train, &samples);
+    if (status == RECO_OK)
+        status = prepare(trainer, trainer->batch_size, samples.n);
+    if (status == RECO_OK)
+        status = upload_samples(trainer, samples.users, samples.items, samples.targets,
+                                samples.negatives, samples.n);
+    *n_samples = samples.n;
+    epoch_samples_free(&samples);
+    return status;
+}
+
 reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train, double *mean_loss)
 {
     CHECK_TRAINER(trainer);
     reco_status status = check_dataset(trainer, train);
     if (status != RECO_OK)
         return status;
-    epoch_samples samples = {0};
-    status = build_samples(trainer, train, &samples);
-    if (status == RECO_OK)
-        status = prepare(trainer, trainer->batch_size, samples.n);
-    if (status == RECO_OK)
-        status = upload_samples(trainer, samples.users, samples.items, samples.targets,
-                                samples.negatives, samples.n);
-    size_t n_samples = samples.n;
-    epoch_samples_free(&samples);
+    size_t n_samples = 0;
+    status = ops_of(trainer)->epoch_samples && trainer->device_sampling
+                 ? device_samples(trainer, train, &n_samples)
+                 : host_samples(trainer, train, &n_samples);
     if (status != RECO_OK)
         return status;
     status = run_batches(trainer, n_samples, mean_loss);

@@ -13,12 +13,15 @@
  * parameters after training) and absolute error of scores. The two backends
  * sum in different orders (cuBLAS, atomics), so bits differ. */
 #define GRADIENT_TOLERANCE 1e-4
+#define TF32_TOLERANCE 1e-2
 #define SCORE_TOLERANCE 1e-5f
-#define TRAINED_TOLERANCE 2e-2
-/* Adagrad's first step moves every parameter by about lr * g / |g|: a
- * gradient that is exactly zero on one backend and a rounding residue on
- * the other moves by 0 or by lr. Its runs agree in quality, not in bits. */
-#define ADAGRAD_TOLERANCE 0.3
+/* After three epochs, per optimizer. Adam's normalized steps keep the runs
+ * within rounding. SGD with momentum and lr 0.05 amplifies the order in
+ * which the GPU's atomics add (it varies from run to run). Adagrad's first
+ * step moves every parameter by about lr * g / |g|, so a gradient that is
+ * exactly zero on one backend and a rounding residue on the other moves by
+ * 0 or by lr. The last two agree in quality (HR@10), not in bits. */
+static const double trained_tolerance[3] = {0.1, 0.3, 1e-4};
 #define HR_TOLERANCE 0.01
 
 static reco_backend *open_backend(const char *name)
@@ -58,12 +61,14 @@ static double relative_error(const float *a, const float *b, size_t n)
 static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
                                         RECO_MODEL_NEUMF};
 
-/* loop index: kind (4) x loss (3) */
+/* loop index: kind (4) x loss (3) x TF32 (2) */
 START_TEST(gradients_agree)
 {
-    reco_model_kind kind = kinds[_i / 3];
-    reco_loss loss = (reco_loss)(_i % 3);
+    reco_model_kind kind = kinds[_i / 6];
+    reco_loss loss = (reco_loss)(_i / 2 % 3);
+    int fast_math = _i % 2;
     reco_backend *cpu = open_backend("cpu"), *cuda = open_backend("cuda");
+    ck_assert_int_eq(reco_backend_set_fast_math(cuda, fast_math), RECO_OK);
     reco_model *on_cpu = small_model(cpu, kind, 0.25f), *on_cuda = small_model(cuda, kind, 0.25f);
     enum { ROWS = 200 };
     int32_t users[ROWS], items[ROWS], negatives[ROWS];
@@ -88,11 +93,13 @@ START_TEST(gradients_agree)
     ck_assert_int_eq(reco_trainer_batch_gradient(trainer_cuda, users, items, targets, negatives,
                                                  ROWS, &loss_cuda, gradient_cuda),
                      RECO_OK);
-    ck_assert_msg(fabs(loss_cpu - loss_cuda) <= 1e-5 * fabs(loss_cpu), "loss %g vs %g", loss_cpu,
-                  loss_cuda);
+    /* TF32 keeps 10 mantissa bits of the matrix products' inputs */
+    double tolerance = fast_math ? TF32_TOLERANCE : GRADIENT_TOLERANCE;
+    ck_assert_msg(fabs(loss_cpu - loss_cuda) <= tolerance * fabs(loss_cpu), "loss %g vs %g",
+                  loss_cpu, loss_cuda);
     double error = relative_error(gradient_cpu, gradient_cuda, count);
-    ck_assert_msg(error < GRADIENT_TOLERANCE, "kind %d loss %d: gradient error %g", kind, loss,
-                  error);
+    ck_assert_msg(error < tolerance, "kind %d loss %d TF32 %d: gradient error %g", kind, loss,
+                  fast_math, error);
     free(gradient_cpu);
     free(gradient_cuda);
     reco_trainer_free(trainer_cpu);
@@ -129,8 +136,8 @@ START_TEST(scores_agree)
 END_TEST
 
 /* Trains NeuMF for 3 epochs on one backend; returns HR@10 and parameters. */
-static double train_neumf(const char *name, int optimizer, int dense, float *params,
-                          size_t *count)
+static double train_neumf(const char *name, int optimizer, int dense, int device_sampling,
+                          float *params, size_t *count)
 {
     reco_dataset *all, *train, *test;
     ck_assert_int_eq(reco_dataset_synthetic(300, 400, 15000, 3, &all), RECO_OK);
@@ -151,6 +158,7 @@ static double train_neumf(const char *name, int optimizer, int dense, float *par
     ck_assert_int_eq(reco_trainer_set_momentum(trainer, optimizer == 0 ? 0.9 : 0.0), RECO_OK);
     ck_assert_int_eq(reco_trainer_set_weight_decay(trainer, 1e-5), RECO_OK);
     ck_assert_int_eq(reco_trainer_set_dense_embeddings(trainer, dense), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_device_sampling(trainer, device_sampling), RECO_OK);
     ck_assert_int_eq(reco_trainer_fit(trainer, train, 3), RECO_OK);
     reco_metrics *metrics;
     double hr;
@@ -175,15 +183,27 @@ START_TEST(training_runs_agree)
     static float cpu_params[200000], cuda_params[200000];
     size_t cpu_count, cuda_count;
     int optimizer = _i / 2, dense = _i % 2;
-    double hr_cpu = train_neumf("cpu", optimizer, dense, cpu_params, &cpu_count);
-    double hr_cuda = train_neumf("cuda", optimizer, dense, cuda_params, &cuda_count);
+    /* host sampling on both: the same samples, so the runs can be compared */
+    double hr_cpu = train_neumf("cpu", optimizer, dense, 1, cpu_params, &cpu_count);
+    double hr_cuda = train_neumf("cuda", optimizer, dense, 0, cuda_params, &cuda_count);
     ck_assert_uint_eq(cpu_count, cuda_count);
     double error = relative_error(cpu_params, cuda_params, cpu_count);
     printf("optimizer %d dense %d: HR@10 cpu %.4f cuda %.4f, parameter error %.2e\n", optimizer,
            dense, hr_cpu, hr_cuda, error);
-    ck_assert_msg(error < (optimizer == 1 ? ADAGRAD_TOLERANCE : TRAINED_TOLERANCE),
-                  "parameters differ by %g", error);
+    ck_assert_msg(error < trained_tolerance[optimizer], "parameters differ by %g", error);
     ck_assert_msg(fabs(hr_cpu - hr_cuda) <= HR_TOLERANCE, "HR@10 %g vs %g", hr_cpu, hr_cuda);
+}
+END_TEST
+
+START_TEST(device_sampling_trains_as_well)
+{
+    static float params[200000];
+    size_t count;
+    double host = train_neumf("cuda", 2, 0, 0, params, &count);
+    double device = train_neumf("cuda", 2, 0, 1, params, &count);
+    printf("HR@10 with host sampling %.4f, with device sampling %.4f\n", host, device);
+    ck_assert_msg(device > 0.28 && device > host - 0.03, "HR@10 %g (host sampling %g)", device,
+                  host);
 }
 END_TEST
 
@@ -217,9 +237,10 @@ int main(void)
     Suite *suite = suite_create("cuda");
     TCase *tcase = test_case(suite, "parity with the CPU backend");
     tcase_set_timeout(tcase, 600);
-    tcase_add_loop_test(tcase, gradients_agree, 0, 12);
+    tcase_add_loop_test(tcase, gradients_agree, 0, 24);
     tcase_add_test(tcase, scores_agree);
     tcase_add_loop_test(tcase, training_runs_agree, 0, 6);
+    tcase_add_test(tcase, device_sampling_trains_as_well);
     tcase_add_test(tcase, out_of_device_memory_is_an_error);
     return run_suite(suite);
 }

@@ -17,6 +17,10 @@ START_TEST(backends_open_by_name)
     ck_assert_int_eq(reco_backend_open("auto", &backend), RECO_OK);
     ck_assert_ptr_nonnull(reco_backend_name(backend));
     reco_backend_free(backend);
+    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    ck_assert_int_eq(reco_backend_set_fast_math(backend, 1), RECO_OK); /* nothing to trade */
+    reco_backend_free(backend);
+    ck_assert_int_eq(reco_backend_set_fast_math(NULL, 1), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(reco_backend_open("tpu", &backend), RECO_ERR_BACKEND_UNAVAILABLE);
     ck_assert_str_eq(reco_last_error(), "unknown backend 'tpu'");
     ck_assert_ptr_null(backend);

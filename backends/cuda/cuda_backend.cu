@@ -123,6 +123,14 @@ static reco_status cuda_buffer_zero(void *opaque, void *buffer, size_t bytes)
     return cuda_check(cudaMemsetAsync(buffer, 0, bytes, context->stream), "memset");
 }
 
+static reco_status cuda_set_fast_math(void *opaque, int enabled)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    return cublas_check(cublasSetMathMode(context->blas, enabled ? CUBLAS_TF32_TENSOR_OP_MATH
+                                                                 : CUBLAS_DEFAULT_MATH),
+                        "cublasSetMathMode");
+}
+
 extern "C" const reco_backend_ops reco_backend_cuda_ops = {
     sizeof(reco_backend_ops),
     RECO_BACKEND_ABI_VERSION,
@@ -145,4 +153,6 @@ extern "C" const reco_backend_ops reco_backend_cuda_ops = {
     cuda_optimizer_destroy,
     cuda_optimizer_step,
     NULL, /* train_step: one stream already keeps the GPU busy between calls */
+    cuda_epoch_samples,
+    cuda_set_fast_math,
 };

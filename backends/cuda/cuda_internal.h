@@ -66,6 +66,10 @@ reco_status cuda_optimizer_step(void *context, const reco_net_desc *net, reco_ne
                                 const reco_optimizer_config *config, float learning_rate,
                                 uint64_t step);
 
+reco_status cuda_epoch_samples(void *context, const reco_epoch_data *data,
+                               const reco_epoch_plan *plan, void *users, void *items,
+                               void *targets, void *negatives);
+
 /* Threads per block of the elementwise kernels. */
 #define CUDA_BLOCK 256
 

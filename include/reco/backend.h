@@ -23,6 +23,11 @@ RECO_API reco_status reco_backend_open(const char *name, reco_backend **out);
 /* Drops the caller's reference; NULL is a no-op. */
 RECO_API void reco_backend_free(reco_backend *backend);
 
+/* Lets the backend trade float precision for speed (default off): on CUDA,
+ * TF32 tensor cores for the matrix products (10-bit mantissas in, FP32
+ * sums). The CPU backend has nothing to trade and ignores it. */
+RECO_API reco_status reco_backend_set_fast_math(reco_backend *backend, int enabled);
+
 /* Returns the backend's name ("cpu", ...), owned by the backend. */
 RECO_API const char *reco_backend_name(const reco_backend *backend);
 

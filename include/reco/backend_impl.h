@@ -79,6 +79,29 @@ typedef struct reco_batch {
     uint64_t dropout_seed; /* distinct per step, for the dropout masks */
 } reco_batch;
 
+/* A training set on the device, for backends that build epochs there:
+ * rows (users, items, ratings or NULL) and, per user, the sorted distinct
+ * items it has (CSR: offsets of n_users + 1 uint64, then int32 items). */
+typedef struct reco_epoch_data {
+    const void *users;
+    const void *items;
+    const void *ratings;
+    size_t n_rows;
+    const void *user_offsets;
+    const void *user_items;
+    size_t n_users;
+    size_t n_items;
+} reco_epoch_data;
+
+/* What an epoch's samples are made of. */
+typedef struct reco_epoch_plan {
+    size_t negatives;      /* per row; BPR: 1 */
+    int pairs;             /* BPR: one (positive, negative) pair per row */
+    int explicit_targets;  /* targets are the ratings (MSE on explicit data) */
+    uint64_t seed;
+    uint64_t epoch;
+} reco_epoch_plan;
+
 /* Optimizer settings, as the trainer was configured. */
 typedef struct reco_optimizer_config {
     int kind;             /* reco_optimizer */
@@ -145,6 +168,19 @@ typedef struct reco_backend_ops {
                               void *workspace, void *state, const reco_optimizer_config *config,
                               float learning_rate, uint64_t step, const reco_batch *batch,
                               double *loss);
+
+    /* Optional (may be NULL): builds an epoch's samples on the device, so
+     * that training data never crosses to the host per epoch. Writes every
+     * row's positive and its negatives (drawn uniformly among the items the
+     * user has no row for), in a seeded uniformly shuffled order, to the
+     * users, items and targets buffers (BPR: users, items, negatives). The
+     * draws differ from the core's host sampler but follow the same law. */
+    reco_status (*epoch_samples)(void *context, const reco_epoch_data *data,
+                                 const reco_epoch_plan *plan, void *users, void *items,
+                                 void *targets, void *negatives);
+
+    /* Optional (may be NULL): see reco_backend_set_fast_math. */
+    reco_status (*set_fast_math)(void *context, int enabled);
 } reco_backend_ops;
 
 /* For backends: records `detail` as the calling thread's reco_last_error()

@@ -73,6 +73,10 @@ RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t b
  * touched are stepped (lazy, like torch.optim.SparseAdam). */
 RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
 RECO_API reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed);
+/* 1 (default): when the backend can (CUDA), draw and shuffle each epoch's
+ * samples on its device, with its own random streams. 0: always use the
+ * host sampler, so that every backend sees the same samples for a seed. */
+RECO_API reco_status reco_trainer_set_device_sampling(reco_trainer *trainer, int enabled);
 /* Threads of the CPU backend (0: all cores). The same seed and thread count
  * give bit-identical models. */
 RECO_API reco_status reco_trainer_set_threads(reco_trainer *trainer, size_t threads);

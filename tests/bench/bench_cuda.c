@@ -3,7 +3,7 @@
  * 0.25/0.5) on a synthetic dataset of ML-20M's shape, and the NCF paper's
  * NeuMF (factors 8, layers 64,32,16,8, batch 256, Adam 0.001) on a synthetic
  * dataset of ml-1m's shape. Exit 77 when no CUDA device is present.
- * Usage: bench_cuda [ml20m|ml1m|all] [epochs] */
+ * Usage: bench_cuda [ml20m|ml1m|all] [epochs] [tf32] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ typedef struct config {
     double learning_rate, beta1, beta2;
 } config;
 
-static int run(const config *c, int epochs)
+static int run(const config *c, int epochs, int fast_math)
 {
     double start = now_seconds();
     reco_dataset *train = NULL;
@@ -42,6 +42,10 @@ static int run(const config *c, int epochs)
         reco_dataset_free(train);
         return 77;
     }
+    if (!status)
+        status = reco_backend_set_fast_math(backend, fast_math);
+    if (!status)
+        printf("  %s matrix products\n", fast_math ? "TF32" : "FP32");
     if (!status)
         status = reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(train),
                                 reco_dataset_n_items(train), &model);
@@ -65,7 +69,7 @@ static int run(const config *c, int epochs)
         status = reco_trainer_epoch(trainer, train, &loss);
         double seconds = now_seconds() - begin;
         if (!status)
-            printf("  epoch %d: loss %.4f, %.2f s, %.2fM samples/s (host sampling and shuffle "
+            printf("  epoch %d: loss %.4f, %.2f s, %.2fM samples/s (sampling and shuffle "
                    "included)\n",
                    epoch + 1, loss, seconds, (double)samples / seconds / 1e6);
     }
@@ -82,14 +86,15 @@ int main(int argc, char **argv)
 {
     const char *which = argc > 1 ? argv[1] : "all";
     int epochs = argc > 2 ? atoi(argv[2]) : 2;
+    int fast_math = argc > 3 && strcmp(argv[3], "tf32") == 0;
     static const config ml20m = {"NVIDIA reference NeuMF, ML-20M shape", 138493, 26744,
                                  20000263, 64, 1048576, {256, 256, 128, 64}, 0.0045, 0.25, 0.5};
     static const config ml1m = {"NCF paper NeuMF, ml-1m shape", 6040, 3706, 994169, 8, 256,
                                 {64, 32, 16, 8}, 0.001, 0.9, 0.999};
     int result = 0;
     if (strcmp(which, "ml1m") == 0 || strcmp(which, "all") == 0)
-        result = run(&ml1m, epochs);
+        result = run(&ml1m, epochs, fast_math);
     if (result == 0 && (strcmp(which, "ml20m") == 0 || strcmp(which, "all") == 0))
-        result = run(&ml20m, epochs);
+        result = run(&ml20m, epochs, fast_math);
     return result;
 }
