@@ -30,7 +30,7 @@ static int ops_complete(const reco_backend_ops *ops)
     return ops->name && ops->create && ops->destroy && ops->set_threads && ops->synchronize &&
            ops->buffer_alloc && ops->buffer_free && ops->buffer_upload &&
            ops->buffer_download && ops->buffer_zero && ops->workspace_create &&
-           ops->workspace_destroy && ops->forward && ops->forward_backward &&
+           ops->workspace_destroy && ops->forward && ops->forward_backward && ops->take_loss &&
            ops->gradient_download && ops->optimizer_create && ops->optimizer_destroy &&
            ops->optimizer_step;
 }

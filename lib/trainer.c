@@ -571,14 +571,17 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
                                                                : trainer->batch_size;
         reco_batch batch = make_batch(trainer, offset, rows);
         double batch_loss = 0.0;
+        /* without a callback to tell, the loss stays on the backend until the
+         * epoch ends: a device backend then never waits between batches */
+        double *wanted = trainer->progress ? &batch_loss : NULL;
         float learning_rate = (float)trainer->learning_rate;
         if (ops->train_step) {
             status = ops->train_step(context, &model->net, &model->params, trainer->workspace,
                                      trainer->optimizer_state, &trainer->optimizer, learning_rate,
-                                     ++trainer->step, &batch, &batch_loss);
+                                     ++trainer->step, &batch, wanted);
         } else {
             status = ops->forward_backward(context, &model->net, &model->params,
-                                           trainer->workspace, &batch, &batch_loss);
+                                           trainer->workspace, &batch, wanted);
             if (status == RECO_OK)
                 status = ops->optimizer_step(context, &model->net, &model->params,
                                              trainer->workspace, trainer->optimizer_state,
@@ -600,8 +603,12 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
                                    "at epoch %zu, step %zu", trainer->epoch, step + 1);
         }
     }
+    double deferred = 0.0;
+    reco_status taken = ops->take_loss(context, trainer->workspace, &deferred);
+    if (status == RECO_OK)
+        status = taken;
     if (mean_loss)
-        *mean_loss = loss_sum / (double)steps;
+        *mean_loss = (loss_sum + deferred) / (double)steps;
     return status;
 }
 

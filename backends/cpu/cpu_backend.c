@@ -108,6 +108,7 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .workspace_destroy = cpu_workspace_destroy,
     .forward = cpu_forward,
     .forward_backward = cpu_forward_backward,
+    .take_loss = cpu_take_loss,
     .gradient_download = cpu_gradient_download,
     .optimizer_create = cpu_optimizer_create,
     .optimizer_destroy = cpu_optimizer_destroy,

@@ -74,6 +74,7 @@ typedef struct cpu_workspace {
     size_t *slice_counts;
     float *dense_grad;
     cpu_table_grad tables[RECO_N_TABLES];
+    double loss_total;    /* batches run with a NULL loss */
 } cpu_workspace;
 
 reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
@@ -85,6 +86,7 @@ reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_
 reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
                                  const reco_net_params *params, void *workspace,
                                  const reco_batch *batch, double *loss);
+reco_status cpu_take_loss(void *context, void *workspace, double *total);
 reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void *workspace,
                                   float *gradient);
 

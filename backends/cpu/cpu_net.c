@@ -559,7 +559,19 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
     double total = 0.0;
     for (size_t s = 0; s < workspace->n_slices; s++)
         total += workspace->slices[s].loss;
-    *loss = total;
+    if (loss)
+        *loss = total;
+    else
+        workspace->loss_total += total;
+    return RECO_OK;
+}
+
+reco_status cpu_take_loss(void *context, void *opaque, double *total)
+{
+    (void)context;
+    cpu_workspace *workspace = opaque;
+    *total = workspace->loss_total;
+    workspace->loss_total = 0.0;
     return RECO_OK;
 }
 

@@ -148,6 +148,7 @@ extern "C" const reco_backend_ops reco_backend_cuda_ops = {
     cuda_workspace_destroy,
     cuda_forward,
     cuda_forward_backward,
+    cuda_take_loss,
     cuda_gradient_download,
     cuda_optimizer_create,
     cuda_optimizer_destroy,

@@ -37,7 +37,8 @@ typedef struct cuda_workspace {
     float *dlogit;
     float *delta[2];
     float *ones;      /* capacity ones, for sums through cuBLAS */
-    double *loss;     /* device accumulator */
+    double *loss;     /* device accumulator of batches run with a NULL loss */
+    double *batch_loss; /* the loss of a batch whose caller waits for it */
     float *dense_grad;
     cuda_table_grad tables[RECO_N_TABLES];
     size_t rows;      /* samples in the last batch */
@@ -56,6 +57,7 @@ reco_status cuda_forward(void *context, const reco_net_desc *net, const reco_net
 reco_status cuda_forward_backward(void *context, const reco_net_desc *net,
                                   const reco_net_params *params, void *workspace,
                                   const reco_batch *batch, double *loss);
+reco_status cuda_take_loss(void *context, void *workspace, double *total);
 reco_status cuda_gradient_download(void *context, const reco_net_desc *net, void *workspace,
                                    float *gradient);
 reco_status cuda_optimizer_create(void *context, const reco_net_desc *net,

@@ -259,8 +259,8 @@ void cuda_workspace_destroy(void *context, void *opaque)
     if (!w)
         return;
     cudaDeviceSynchronize();
-    void *pointers[] = {w->users, w->items, w->gmf, w->logit, w->dlogit,
-                        w->delta[0], w->delta[1], w->ones, w->loss, w->dense_grad};
+    void *pointers[] = {w->users, w->items, w->gmf, w->logit, w->dlogit, w->delta[0],
+                        w->delta[1], w->ones, w->loss, w->batch_loss, w->dense_grad};
     for (size_t i = 0; i < sizeof pointers / sizeof *pointers; i++)
         cudaFree(pointers[i]);
     for (int t = 0; t < RECO_N_TABLES; t++) {
@@ -332,11 +332,13 @@ reco_status cuda_workspace_create(void *opaque, const reco_net_desc *net, size_t
     w->delta[1] = device_array<float>(capacity * widest_layer(net), &status);
     w->ones = device_array<float>(capacity, &status);
     w->loss = device_array<double>(1, &status);
+    w->batch_loss = device_array<double>(1, &status);
     w->dense_grad = device_array<float>(net->n_dense, &status);
     if (status == RECO_OK) {
         fill_kernel<<<cuda_blocks(capacity), CUDA_BLOCK, 0, context->stream>>>(w->ones, capacity,
                                                                                1.0f);
         cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), context->stream);
+        cudaMemsetAsync(w->loss, 0, sizeof(double), context->stream);
         status = cuda_check(cudaGetLastError(), "workspace setup");
     }
     if (status != RECO_OK) {
@@ -523,24 +525,41 @@ reco_status cuda_forward_backward(void *opaque, const reco_net_desc *net,
         return status;
     forget_touched_rows(context, net, w);
     cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), stream);
-    cudaMemsetAsync(w->loss, 0, sizeof(double), stream);
+    /* a batch whose loss is asked for sums it apart from the running total */
+    double *loss_target = loss ? w->batch_loss : w->loss;
+    if (loss)
+        cudaMemsetAsync(w->batch_loss, 0, sizeof(double), stream);
     status = forward_pass(context, net, params, w, rows, 1, batch->dropout_seed);
     if (status != RECO_OK)
         return status;
     float scale = batch->mean_reduction ? 1.0f / (float)n : 1.0f;
     loss_kernel<<<LAUNCH(n)>>>(batch->loss, n, w->logit,
                                pairs ? NULL : (const float *)batch->targets + batch->offset,
-                               net->output_activation, scale, w->dlogit, w->loss);
+                               net->output_activation, scale, w->dlogit, loss_target);
     status = backward_pass(context, net, params, w, rows, net->dropout > 0.0f);
-    double total = 0.0;
-    if (status == RECO_OK)
-        status = cuda_check(cudaMemcpyAsync(&total, w->loss, sizeof total,
-                                            cudaMemcpyDeviceToHost, stream),
-                            "loss download");
+    w->rows = rows;
+    if (status != RECO_OK || !loss)
+        return status; /* no wait: the host only launched work */
+    status = cuda_check(cudaMemcpyAsync(loss, w->batch_loss, sizeof *loss,
+                                        cudaMemcpyDeviceToHost, stream),
+                        "loss download");
     if (status == RECO_OK)
         status = cuda_check(cudaStreamSynchronize(stream), "forward/backward");
-    *loss = total;
-    w->rows = rows;
+    return status;
+}
+
+reco_status cuda_take_loss(void *opaque, void *workspace, double *total)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    reco_status status = cuda_check(cudaMemcpyAsync(total, w->loss, sizeof *total,
+                                                    cudaMemcpyDeviceToHost, context->stream),
+                                    "loss download");
+    if (status == RECO_OK)
+        status = cuda_check(cudaMemsetAsync(w->loss, 0, sizeof(double), context->stream),
+                            "loss reset");
+    if (status == RECO_OK)
+        status = cuda_check(cudaStreamSynchronize(context->stream), "loss download");
     return status;
 }
 

@@ -143,10 +143,15 @@ typedef struct reco_backend_ops {
                            size_t n, float *scores);
 
     /* Forward, loss and backward of one batch: leaves the gradients in the
-     * workspace and writes the batch loss (mean or sum) to *loss. */
+     * workspace and writes the batch loss (mean or sum) to *loss. With loss
+     * NULL the batch loss is added to the workspace's running total instead
+     * (read by take_loss), so that a device backend need not wait for it. */
     reco_status (*forward_backward)(void *context, const reco_net_desc *net,
                                     const reco_net_params *params, void *workspace,
                                     const reco_batch *batch, double *loss);
+
+    /* Writes the running loss total of the workspace and resets it to 0. */
+    reco_status (*take_loss)(void *context, void *workspace, double *total);
 
     /* Writes the workspace's last gradients as one flat host vector: each
      * present table in RECO_TABLE_* order (rows x dim), then the dense vector. */
