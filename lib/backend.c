@@ -2,28 +2,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <stdio.h>
+
 #include "backend_handle.h"
 #include "error.h"
+#include "plugin.h"
 
 extern const reco_backend_ops reco_backend_cpu_ops;
-#ifdef RECO_HAVE_CUDA
-extern const reco_backend_ops reco_backend_cuda_ops;
-#endif
 
 #define MAX_BACKENDS 16
 
-static const reco_backend_ops *registered[MAX_BACKENDS] = {
-#ifdef RECO_HAVE_CUDA
-    &reco_backend_cuda_ops,
-#endif
-    &reco_backend_cpu_ops,
-};
-static size_t n_registered =
-#ifdef RECO_HAVE_CUDA
-    2;
-#else
-    1;
-#endif
+static const reco_backend_ops *registered[MAX_BACKENDS] = {&reco_backend_cpu_ops};
+static size_t n_registered = 1;
+
+/* The CUDA module is loaded once, on the first open that asks for it. */
+static pthread_once_t cuda_once = PTHREAD_ONCE_INIT;
+static const reco_backend_ops *cuda_ops;
+static char cuda_error[512];
+
+static void load_cuda(void)
+{
+    cuda_ops = reco_plugin_load("cuda");
+    if (!cuda_ops)
+        snprintf(cuda_error, sizeof cuda_error, "%s", reco_last_error());
+}
+
+/* Returns the CUDA backend's ops, or NULL with the reason recorded. */
+static const reco_backend_ops *cuda_backend(void)
+{
+    pthread_once(&cuda_once, load_cuda);
+    if (!cuda_ops)
+        reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "%s", cuda_error);
+    return cuda_ops;
+}
 
 static int ops_complete(const reco_backend_ops *ops)
 {
@@ -52,7 +64,7 @@ reco_status reco_backend_register(const reco_backend_ops *ops)
                          sizeof(reco_backend_ops), RECO_BACKEND_ABI_VERSION);
     if (!ops_complete(ops))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "backend ops: a function is missing");
-    if (strcmp(ops->name, "auto") == 0 || find(ops->name))
+    if (strcmp(ops->name, "auto") == 0 || strcmp(ops->name, "cuda") == 0 || find(ops->name))
         return reco_fail(RECO_ERR_STATE, "a backend named '%s' exists already", ops->name);
     if (n_registered == MAX_BACKENDS)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "at most %d backends", MAX_BACKENDS);
@@ -84,18 +96,21 @@ reco_status reco_backend_open(const char *name, reco_backend **out)
     if (!name)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend name");
     if (strcmp(name, "auto") == 0) {
+        const reco_backend_ops *cuda = cuda_backend();
+        if (cuda && open_ops(cuda, out) == RECO_OK)
+            return RECO_OK;
         for (size_t i = 0; i < n_registered; i++)
             if (open_ops(registered[i], out) == RECO_OK)
                 return RECO_OK;
         return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "no backend could be opened");
     }
-    const reco_backend_ops *ops = find(name);
-    if (!ops) {
-        if (strcmp(name, "cuda") == 0)
-            return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE,
-                             "backend 'cuda': this libreco was built without CUDA");
-        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "unknown backend '%s'", name);
+    if (strcmp(name, "cuda") == 0) {
+        const reco_backend_ops *cuda = cuda_backend();
+        return cuda ? open_ops(cuda, out) : RECO_ERR_BACKEND_UNAVAILABLE;
     }
+    const reco_backend_ops *ops = find(name);
+    if (!ops)
+        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "unknown backend '%s'", name);
     return open_ops(ops, out);
 }
 

@@ -131,7 +131,8 @@ static reco_status cuda_set_fast_math(void *opaque, int enabled)
                         "cublasSetMathMode");
 }
 
-extern "C" const reco_backend_ops reco_backend_cuda_ops = {
+/* The module's one export, found by lib/plugin.c with dlsym. */
+extern "C" __attribute__((visibility("default"))) const reco_backend_ops reco_backend_cuda_ops = {
     sizeof(reco_backend_ops),
     RECO_BACKEND_ABI_VERSION,
     "cuda",
