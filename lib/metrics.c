@@ -177,33 +177,39 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, reco_model *mod
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
                          "the test set and the excluded set do not share a vocabulary");
     reco_user_rows *relevant = NULL, *excluded = NULL;
-    reco_item_scorer scorer = {0};
-    int32_t *top_items = malloc(metrics->k * sizeof *top_items);
-    float *top_scores = malloc(metrics->k * sizeof *top_scores);
-    if (!top_items || !top_scores)
-        status = reco_fail_oom();
-    if (status == RECO_OK)
-        status = reco_user_rows_build(test, &relevant);
+    int32_t *users = NULL, *top_items = NULL;
+    float *top_scores = NULL;
+    size_t *counts = NULL, n_users = 0, k = metrics->k;
+    status = reco_user_rows_build(test, &relevant);
     if (status == RECO_OK && exclude)
         status = reco_user_rows_build(exclude, &excluded);
-    if (status == RECO_OK)
-        status = reco_item_scorer_init(&scorer, reco_model_n_items(model));
-    for (size_t user = 0; status == RECO_OK && user < relevant->n_users; user++) {
-        size_t n_relevant, n_excluded = 0;
-        const int32_t *user_relevant = reco_user_rows_of(relevant, (int32_t)user, &n_relevant);
-        if (n_relevant == 0)
-            continue;
-        const int32_t *user_excluded =
-            excluded ? reco_user_rows_of(excluded, (int32_t)user, &n_excluded) : NULL;
-        reco_topk topk;
-        reco_topk_init(&topk, metrics->k, top_items, top_scores);
-        status = reco_rank_items(model, &scorer, (int32_t)user, user_excluded, n_excluded, &topk);
-        if (status == RECO_OK)
-            score_ranking(metrics, top_items, topk.count, user_relevant, n_relevant);
+    if (status == RECO_OK) {
+        size_t capacity = relevant->n_users ? relevant->n_users : 1;
+        users = malloc(capacity * sizeof *users);
+        counts = malloc(capacity * sizeof *counts);
+        top_items = malloc(capacity * k * sizeof *top_items);
+        top_scores = malloc(capacity * k * sizeof *top_scores);
+        if (!users || !counts || !top_items || !top_scores)
+            status = reco_fail_oom();
     }
-    reco_item_scorer_free(&scorer);
+    for (size_t user = 0; status == RECO_OK && user < relevant->n_users; user++) {
+        size_t n_relevant;
+        reco_user_rows_of(relevant, (int32_t)user, &n_relevant);
+        if (n_relevant > 0)
+            users[n_users++] = (int32_t)user;
+    }
+    if (status == RECO_OK)
+        status = reco_rank_users(model, users, n_users, k, excluded, top_items, top_scores,
+                                 counts);
+    for (size_t u = 0; status == RECO_OK && u < n_users; u++) {
+        size_t n_relevant;
+        const int32_t *user_relevant = reco_user_rows_of(relevant, users[u], &n_relevant);
+        score_ranking(metrics, top_items + u * k, counts[u], user_relevant, n_relevant);
+    }
     reco_user_rows_free(relevant);
     reco_user_rows_free(excluded);
+    free(users);
+    free(counts);
     free(top_items);
     free(top_scores);
     return status;

@@ -2,57 +2,71 @@
 
 #include "error.h"
 #include "ranking.h"
+#include "topk.h"
 
-/* Items scored per predict call. */
-#define SCORING_CHUNK 8192
+/* Scores held at once: users per block = this / items. */
+#define BLOCK_SCORES (1u << 22)
 
-void reco_item_scorer_free(reco_item_scorer *scorer)
+/* Scores a block of users against every item into scores[u * n_items + i]. */
+static reco_status score_block(reco_model *model, const int32_t *users, size_t n_users,
+                               float *scores, int32_t *pair_users, int32_t *pair_items)
 {
-    free(scorer->users);
-    free(scorer->items);
-    free(scorer->scores);
-    free(scorer->excluded);
-}
-
-reco_status reco_item_scorer_init(reco_item_scorer *scorer, size_t n_items)
-{
-    *scorer = (reco_item_scorer){0};
-    scorer->users = malloc(SCORING_CHUNK * sizeof(int32_t));
-    scorer->items = malloc(SCORING_CHUNK * sizeof(int32_t));
-    scorer->scores = malloc(SCORING_CHUNK * sizeof(float));
-    scorer->excluded = calloc(n_items ? n_items : 1, 1);
-    if (!scorer->users || !scorer->items || !scorer->scores || !scorer->excluded) {
-        reco_item_scorer_free(scorer);
-        return reco_fail_oom();
-    }
-    return RECO_OK;
-}
-
-static void mark(uint8_t *flags, const int32_t *items, size_t n, size_t n_items, uint8_t value)
-{
-    for (size_t i = 0; i < n; i++)
-        if (items[i] >= 0 && (size_t)items[i] < n_items)
-            flags[items[i]] = value;
-}
-
-reco_status reco_rank_items(reco_model *model, reco_item_scorer *scorer, int32_t user,
-                            const int32_t *excluded_items, size_t n_excluded, reco_topk *topk)
-{
-    mark(scorer->excluded, excluded_items, n_excluded, model->n_items, 1);
+    const reco_backend_ops *ops = model->backend->ops;
+    if (ops->score_items)
+        return ops->score_items(model->backend->context, &model->net, &model->params,
+                                model->predict_workspace, users, n_users, scores);
+    size_t n_items = model->n_items;
     reco_status status = RECO_OK;
-    for (size_t begin = 0; begin < model->n_items && status == RECO_OK; begin += SCORING_CHUNK) {
-        size_t count = model->n_items - begin < SCORING_CHUNK ? model->n_items - begin
-                                                              : SCORING_CHUNK;
-        for (size_t i = 0; i < count; i++) {
-            scorer->users[i] = user;
-            scorer->items[i] = (int32_t)(begin + i);
+    for (size_t u = 0; u < n_users && status == RECO_OK; u++) {
+        for (size_t i = 0; i < n_items; i++) {
+            pair_users[i] = users[u];
+            pair_items[i] = (int32_t)i;
         }
-        status = reco_model_predict(model, scorer->users, scorer->items, count, scorer->scores);
-        for (size_t i = 0; status == RECO_OK && i < count; i++)
-            if (!scorer->excluded[begin + i])
-                reco_topk_push(topk, (int32_t)(begin + i), scorer->scores[i]);
+        status = reco_model_predict(model, pair_users, pair_items, n_items, scores + u * n_items);
     }
-    mark(scorer->excluded, excluded_items, n_excluded, model->n_items, 0);
-    reco_topk_finish(topk);
+    return status;
+}
+
+reco_status reco_rank_users(reco_model *model, const int32_t *users, size_t n_users, size_t k,
+                            const reco_user_rows *exclude, int32_t *items, float *scores,
+                            size_t *counts)
+{
+    size_t n_items = model->n_items;
+    size_t block = BLOCK_SCORES / n_items ? BLOCK_SCORES / n_items : 1;
+    if (block > n_users)
+        block = n_users;
+    float *block_scores = malloc((block ? block : 1) * n_items * sizeof *block_scores);
+    int32_t *pair_users = malloc(n_items * sizeof *pair_users);
+    int32_t *pair_items = malloc(n_items * sizeof *pair_items);
+    uint8_t *excluded = calloc(n_items, 1);
+    reco_status status = RECO_OK;
+    if (!block_scores || !pair_users || !pair_items || !excluded)
+        status = reco_fail_oom();
+    for (size_t begin = 0; begin < n_users && status == RECO_OK; begin += block) {
+        size_t count = n_users - begin < block ? n_users - begin : block;
+        status = score_block(model, users + begin, count, block_scores, pair_users, pair_items);
+        for (size_t u = 0; u < count && status == RECO_OK; u++) {
+            size_t n_excluded = 0;
+            const int32_t *seen =
+                exclude ? reco_user_rows_of(exclude, users[begin + u], &n_excluded) : NULL;
+            for (size_t i = 0; i < n_excluded; i++)
+                if ((size_t)seen[i] < n_items)
+                    excluded[seen[i]] = 1;
+            reco_topk topk;
+            reco_topk_init(&topk, k, items + (begin + u) * k, scores + (begin + u) * k);
+            const float *row = block_scores + u * n_items;
+            for (size_t i = 0; i < n_items; i++)
+                if (!excluded[i])
+                    reco_topk_push(&topk, (int32_t)i, row[i]);
+            counts[begin + u] = reco_topk_finish(&topk);
+            for (size_t i = 0; i < n_excluded; i++)
+                if ((size_t)seen[i] < n_items)
+                    excluded[seen[i]] = 0;
+        }
+    }
+    free(block_scores);
+    free(pair_users);
+    free(pair_items);
+    free(excluded);
     return status;
 }

@@ -1,24 +1,18 @@
-/* Internal: ranking every item for one user, shared by recommendation and
- * the full-ranking metrics. */
+/* Internal: ranking every item for many users, shared by recommendation and
+ * the full-ranking metrics. Users are scored in blocks, through the
+ * backend's score_items when it has one (one matrix product for dot-product
+ * models on the CPU), else through predict. */
 #ifndef RECO_LIB_RANKING_H
 #define RECO_LIB_RANKING_H
 
+#include "dataset_impl.h"
 #include "model_impl.h"
-#include "topk.h"
 
-typedef struct reco_item_scorer {
-    int32_t *users;
-    int32_t *items;
-    float *scores;
-    uint8_t *excluded; /* one flag per item */
-} reco_item_scorer;
-
-reco_status reco_item_scorer_init(reco_item_scorer *scorer, size_t n_items);
-void reco_item_scorer_free(reco_item_scorer *scorer);
-
-/* Scores every item for `user` and leaves the best k of those not in
- * `excluded_items` in topk, sorted best first. */
-reco_status reco_rank_items(reco_model *model, reco_item_scorer *scorer, int32_t user,
-                            const int32_t *excluded_items, size_t n_excluded, reco_topk *topk);
+/* For each of n_users users writes its best k items (score descending, then
+ * item index) to items[u * k ...] and scores[u * k ...] and their number to
+ * counts[u], leaving out the user's items in `exclude` (may be NULL). */
+reco_status reco_rank_users(reco_model *model, const int32_t *users, size_t n_users, size_t k,
+                            const reco_user_rows *exclude, int32_t *items, float *scores,
+                            size_t *counts);
 
 #endif

@@ -10,6 +10,7 @@
 #include "reco/trainer.h"
 #include "rng.h"
 #include "ranking.h"
+#include "topk.h"
 
 /* Step size of fold-in's SGD on the summed BCE loss of the new user. */
 #define FOLD_IN_LEARNING_RATE 0.05f
@@ -95,21 +96,12 @@ reco_status reco_model_recommend_batch(reco_model *model, const int32_t *users, 
         if (users[u] < 0 || (size_t)users[u] >= model->n_users)
             return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu users",
                              (int)users[u], model->n_users);
-    reco_item_scorer scorer;
     reco_user_rows *rows = NULL;
-    status = reco_item_scorer_init(&scorer, model->n_items);
-    if (status == RECO_OK && exclude)
+    if (exclude)
         status = reco_user_rows_build(exclude, &rows);
-    for (size_t u = 0; u < n_users && status == RECO_OK; u++) {
-        size_t n_excluded = 0;
-        const int32_t *excluded = rows ? reco_user_rows_of(rows, users[u], &n_excluded) : NULL;
-        reco_topk topk;
-        reco_topk_init(&topk, k, items + u * k, scores + u * k);
-        status = reco_rank_items(model, &scorer, users[u], excluded, n_excluded, &topk);
-        counts[u] = topk.count;
-    }
+    if (status == RECO_OK)
+        status = reco_rank_users(model, users, n_users, k, rows, items, scores, counts);
     reco_user_rows_free(rows);
-    reco_item_scorer_free(&scorer);
     return status;
 }
 

@@ -81,6 +81,59 @@ START_TEST(recommend_excludes_seen_items)
 }
 END_TEST
 
+/* recommend against a brute force over reco_model_predict, for every kind
+ * (MF and GMF rank through one matrix product, MLP and NeuMF through the
+ * forward pass) */
+START_TEST(recommend_matches_brute_force)
+{
+    static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
+                                            RECO_MODEL_NEUMF};
+    reco_backend *backend = cpu();
+    reco_model *model;
+    ck_assert_int_eq(reco_model_new(kinds[_i], 7, 300, &model), RECO_OK);
+    if (kinds[_i] == RECO_MODEL_MF)
+        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
+    ck_assert_int_eq(reco_model_set_output(model, RECO_ACTIVATION_SIGMOID), RECO_OK);
+    ck_assert_int_eq(reco_model_set_init_std(model, 0.5f), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 11), RECO_OK);
+    if (kinds[_i] == RECO_MODEL_MF) { /* non-zero biases */
+        float *params = malloc(reco_model_parameter_count(model) * sizeof *params);
+        ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+        for (size_t i = 0; i < 7 + 300; i++)
+            params[(7 + 300) * 8 + i] = 0.01f * (float)(i % 13);
+        ck_assert_int_eq(reco_model_set_parameters(model, params), RECO_OK);
+        free(params);
+    }
+    int32_t users[7], items[7 * 5];
+    float scores[7 * 5];
+    size_t counts[7];
+    for (int u = 0; u < 7; u++)
+        users[u] = u;
+    ck_assert_int_eq(reco_model_recommend_batch(model, users, 7, 5, NULL, items, scores, counts),
+                     RECO_OK);
+    for (int u = 0; u < 7; u++) {
+        int32_t pair_users[300], pair_items[300];
+        float all[300];
+        for (int i = 0; i < 300; i++) {
+            pair_users[i] = u;
+            pair_items[i] = i;
+        }
+        ck_assert_int_eq(reco_model_predict(model, pair_users, pair_items, 300, all), RECO_OK);
+        ck_assert_uint_eq(counts[u], 5);
+        for (int r = 0; r < 5; r++) {
+            /* the r-th recommendation beats every item not recommended */
+            ck_assert_float_eq_tol(scores[u * 5 + r], all[items[u * 5 + r]], 1e-5f);
+            size_t better = 0;
+            for (int i = 0; i < 300; i++)
+                better += all[i] > all[items[u * 5 + r]] + 1e-5f;
+            ck_assert_uint_le(better, (size_t)r);
+        }
+    }
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
 START_TEST(similar_items_by_cosine)
 {
     reco_backend *backend = cpu();
@@ -222,6 +275,7 @@ int main(void)
     TCase *tcase = test_case(suite, "serving");
     tcase_set_timeout(tcase, 300);
     tcase_add_test(tcase, recommend_excludes_seen_items);
+    tcase_add_loop_test(tcase, recommend_matches_brute_force, 0, 4);
     tcase_add_test(tcase, similar_items_by_cosine);
     tcase_add_test(tcase, embeddings_concatenate_gmf_and_mlp);
     tcase_add_test(tcase, model_vocabulary_maps_ids);

@@ -107,6 +107,7 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .workspace_create = cpu_workspace_create,
     .workspace_destroy = cpu_workspace_destroy,
     .forward = cpu_forward,
+    .score_items = cpu_score_items,
     .forward_backward = cpu_forward_backward,
     .take_loss = cpu_take_loss,
     .gradient_download = cpu_gradient_download,

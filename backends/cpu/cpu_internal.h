@@ -83,6 +83,9 @@ void cpu_workspace_destroy(void *context, void *workspace);
 reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
                         void *workspace, const int32_t *users, const int32_t *items, size_t n,
                         float *scores);
+reco_status cpu_score_items(void *context, const reco_net_desc *net,
+                            const reco_net_params *params, void *workspace,
+                            const int32_t *users, size_t n_users, float *scores);
 reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
                                  const reco_net_params *params, void *workspace,
                                  const reco_batch *batch, double *loss);

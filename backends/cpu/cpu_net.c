@@ -653,3 +653,93 @@ reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void 
     memcpy(p, workspace->dense_grad, net->n_dense * sizeof *p);
     return RECO_OK;
 }
+
+typedef struct product_scoring {
+    const reco_net_desc *net;
+    const reco_net_params *params;
+    const int32_t *users;
+    size_t n_users;
+    const float *item_factors; /* items x factors, head weights folded in */
+    float *user_factors;       /* n_users x factors */
+    float *scores;
+} product_scoring;
+
+/* Thread `thread` scores its share of the users: one matrix product. */
+CPU_VECTOR_CLONES
+static void product_task(void *argument, size_t thread, size_t n_threads)
+{
+    const product_scoring *p = argument;
+    const reco_net_desc *net = p->net;
+    size_t factors = net->table_dim[RECO_TABLE_USER_GMF];
+    size_t n_items = net->table_rows[RECO_TABLE_ITEM_GMF];
+    size_t begin = cpu_share(p->n_users, thread, n_threads);
+    size_t end = cpu_share(p->n_users, thread + 1, n_threads);
+    if (begin == end)
+        return;
+    gather_rows(p->params->tables[RECO_TABLE_USER_GMF], factors, p->users + begin, end - begin,
+                p->user_factors + begin * factors, factors);
+    float *scores = p->scores + begin * n_items;
+    gemm(0, 1, end - begin, n_items, factors, p->user_factors + begin * factors, factors,
+         p->item_factors, factors, 0.0f, scores, n_items);
+    const float *dense = p->params->dense;
+    const float *user_bias = p->params->tables[RECO_TABLE_USER_BIAS];
+    const float *item_bias = p->params->tables[RECO_TABLE_ITEM_BIAS];
+    for (size_t u = begin; u < end; u++) {
+        float offset = dense[net->head_b_offset] + (user_bias ? user_bias[p->users[u]] : 0.0f);
+        float *row = p->scores + u * n_items;
+        for (size_t i = 0; i < n_items; i++)
+            row[i] = activate(net->output_activation,
+                              row[i] + offset + (item_bias ? item_bias[i] : 0.0f));
+    }
+}
+
+reco_status cpu_score_items(void *context, const reco_net_desc *net,
+                            const reco_net_params *params, void *opaque, const int32_t *users,
+                            size_t n_users, float *scores)
+{
+    cpu_context *cpu = context;
+    cpu_workspace *workspace = opaque;
+    size_t n_items = net->table_rows[RECO_TABLE_ITEM_GMF] ? net->table_rows[RECO_TABLE_ITEM_GMF]
+                                                          : net->table_rows[RECO_TABLE_ITEM_MLP];
+    if (net->n_layers > 0) {
+        /* a tower to run for every pair: the forward pass, in workspace-sized pieces */
+        size_t piece = 2 * workspace->max_rows;
+        int32_t *pair_users = malloc(piece * sizeof *pair_users);
+        int32_t *pair_items = malloc(piece * sizeof *pair_items);
+        reco_status status = pair_users && pair_items
+                                 ? RECO_OK
+                                 : reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+        for (size_t u = 0; u < n_users && status == RECO_OK; u++)
+            for (size_t begin = 0; begin < n_items && status == RECO_OK; begin += piece) {
+                size_t count = n_items - begin < piece ? n_items - begin : piece;
+                for (size_t i = 0; i < count; i++) {
+                    pair_users[i] = users[u];
+                    pair_items[i] = (int32_t)(begin + i);
+                }
+                status = cpu_forward(context, net, params, opaque, pair_users, pair_items, count,
+                                     scores + u * n_items + begin);
+            }
+        free(pair_users);
+        free(pair_items);
+        return status;
+    }
+    /* MF and GMF: score = act(p_u . (h * q_i) + b (+ biases)), one product */
+    size_t factors = net->table_dim[RECO_TABLE_USER_GMF];
+    float *item_factors = floats(n_items * factors);
+    float *user_factors = floats(n_users * factors);
+    if (!item_factors || !user_factors) {
+        free(item_factors);
+        free(user_factors);
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    const float *items = params->tables[RECO_TABLE_ITEM_GMF];
+    const float *head_w = (const float *)params->dense + net->head_w_offset;
+    for (size_t i = 0; i < n_items; i++)
+        for (size_t k = 0; k < factors; k++)
+            item_factors[i * factors + k] = items[i * factors + k] * head_w[k];
+    product_scoring scoring = {net, params, users, n_users, item_factors, user_factors, scores};
+    cpu_pool_run(cpu->pool, product_task, &scoring);
+    free(item_factors);
+    free(user_factors);
+    return RECO_OK;
+}

@@ -148,6 +148,7 @@ extern "C" __attribute__((visibility("default"))) const reco_backend_ops reco_ba
     cuda_workspace_create,
     cuda_workspace_destroy,
     cuda_forward,
+    NULL, /* score_items: the core's predict path already runs on the GPU */
     cuda_forward_backward,
     cuda_take_loss,
     cuda_gradient_download,

@@ -142,6 +142,13 @@ typedef struct reco_backend_ops {
                            void *workspace, const int32_t *users, const int32_t *items,
                            size_t n, float *scores);
 
+    /* Optional (may be NULL; the core then calls forward): scores each of
+     * n_users users against every item, scores[u * items + i], host arrays,
+     * so that ranking many users can be one matrix product. */
+    reco_status (*score_items)(void *context, const reco_net_desc *net,
+                               const reco_net_params *params, void *workspace,
+                               const int32_t *users, size_t n_users, float *scores);
+
     /* Forward, loss and backward of one batch: leaves the gradients in the
      * workspace and writes the batch loss (mean or sum) to *loss. With loss
      * NULL the batch loss is added to the workspace's running total instead
