@@ -41,6 +41,7 @@ typedef struct validation {
 /* A training set uploaded for a backend that builds epochs on its device. */
 typedef struct device_dataset {
     uint64_t serial; /* of the dataset uploaded; 0 when none */
+    int64_t full_user; /* external id of a user with every item, or -1 */
     size_t n_users;
     size_t n_items;
     void *buffers[5]; /* users, items, ratings, user offsets, user items */
@@ -629,8 +630,13 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
         reco_user_rows_free(rows);
         return status;
     }
-    for (size_t u = 0; u <= rows->n_users; u++)
+    device->full_user = -1;
+    for (size_t u = 0; u <= rows->n_users; u++) {
         offsets[u] = rows->offsets[u];
+        size_t degree = u < rows->n_users ? rows->offsets[u + 1] - rows->offsets[u] : 0;
+        if (degree >= reco_dataset_n_items(train))
+            device->full_user = train->vocab->users.ids[u];
+    }
     size_t n = train->size;
     const void *host[5] = {train->users, train->items, train->ratings, offsets, rows->items};
     size_t bytes[5] = {n * sizeof(int32_t), n * sizeof(int32_t),
@@ -678,6 +684,10 @@ static reco_status device_samples(reco_trainer *trainer, reco_dataset *train, si
     reco_status status = prepare(trainer, trainer->batch_size, *n_samples);
     if (status == RECO_OK)
         status = upload_dataset(trainer, train);
+    if (status == RECO_OK && plan.negatives > 0 && trainer->device_data.full_user >= 0)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                         "user %lld interacted with every item: no negative to draw",
+                         (long long)trainer->device_data.full_user);
     if (status == RECO_OK)
         status = ops_of(trainer)->epoch_samples(context_of(trainer), &trainer->device_data.data,
                                                 &plan, trainer->buffers.users,

@@ -329,6 +329,31 @@ START_TEST(configuration_is_checked)
 }
 END_TEST
 
+START_TEST(a_user_with_every_item_has_no_negatives)
+{
+    const int64_t users[] = {1, 1, 2}, items[] = {10, 11, 10};
+    reco_dataset *data;
+    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 3, &data), RECO_OK);
+    reco_backend *backend;
+    reco_model *model;
+    reco_trainer *trainer;
+    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 2, 2, &model), RECO_OK);
+    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    for (int device = 0; device < 2; device++) {
+        ck_assert_int_eq(reco_trainer_set_device_sampling(trainer, device), RECO_OK);
+        ck_assert_int_eq(reco_trainer_fit(trainer, data, 1), RECO_ERR_OUT_OF_RANGE);
+        ck_assert_str_eq(reco_last_error(),
+                         "user 1 interacted with every item: no negative to draw");
+    }
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    reco_backend_free(backend);
+    reco_dataset_free(data);
+}
+END_TEST
+
 START_TEST(learning_rate_decays_per_epoch)
 {
     /* SGD steps of lr then lr * 0.5: compare with a fresh run at lr 0.05 */
@@ -353,6 +378,7 @@ int main(void)
     tcase_add_test(steps, lazy_and_dense_embedding_updates_differ_as_documented);
     tcase_add_test(steps, learning_rate_decays_per_epoch);
     tcase_add_test(steps, configuration_is_checked);
+    tcase_add_test(steps, a_user_with_every_item_has_no_negatives);
     TCase *training = test_case(suite, "training");
     tcase_set_timeout(training, 300);
     tcase_add_test(training, neumf_learns_the_synthetic_preferences);

@@ -115,6 +115,6 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .optimizer_destroy = cpu_optimizer_destroy,
     .optimizer_step = cpu_optimizer_step,
     .train_step = cpu_train_step,
-    .epoch_samples = NULL, /* the core's host sampler is this backend's memory already */
+    .epoch_samples = cpu_epoch_samples,
     .set_fast_math = NULL,
 };

@@ -83,6 +83,9 @@ void cpu_workspace_destroy(void *context, void *workspace);
 reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
                         void *workspace, const int32_t *users, const int32_t *items, size_t n,
                         float *scores);
+reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
+                              const reco_epoch_plan *plan, void *users, void *items,
+                              void *targets, void *negatives);
 reco_status cpu_score_items(void *context, const reco_net_desc *net,
                             const reco_net_params *params, void *workspace,
                             const int32_t *users, size_t n_users, float *scores);
