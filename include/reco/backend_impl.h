@@ -12,13 +12,13 @@
 #define RECO_BACKEND_IMPL_H
 
 #include "reco/backend.h"
+#include "reco/model.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define RECO_BACKEND_ABI_VERSION 1
-#define RECO_MAX_LAYERS 8
 
 /* Embedding tables of a network. Absent tables have dim 0. */
 enum {

@@ -16,6 +16,9 @@ extern "C" {
 
 typedef struct reco_model reco_model;
 
+/* Most Linear + ReLU layers an MLP tower may have. */
+#define RECO_MAX_LAYERS 8
+
 typedef enum reco_model_kind {
     RECO_MODEL_MF = 0,    /* p_u . q_i (+ b_u + b_i + mu with biases) */
     RECO_MODEL_GMF = 1,   /* act(h . (p_u * q_i) + b) */

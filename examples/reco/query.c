@@ -1,0 +1,208 @@
+/* reco info, recommend and similar: questions to a saved model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *kind_name(reco_model_kind kind)
+{
+    static const char *const names[] = {"mf", "gmf", "mlp", "neumf"};
+    return (unsigned)kind < 4 ? names[kind] : "unknown";
+}
+
+/* Prints a JSON string (titles may hold quotes and backslashes). */
+static void print_json_string(const char *text)
+{
+    putchar('"');
+    for (const char *p = text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            putchar('\\');
+        if ((unsigned char)*p < 0x20)
+            printf("\\u%04x", (unsigned char)*p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+typedef struct session {
+    reco_backend *backend;
+    reco_model *model;
+    reco_dataset *data;
+} session;
+
+static void session_free(session *s)
+{
+    reco_model_free(s->model);
+    reco_backend_free(s->backend);
+    reco_dataset_free(s->data);
+}
+
+/* Loads --model, and --data (+ --titles) when given; the data's vocabulary
+ * must be the model's, as when the model was trained on that file. */
+static int open_session(options *opts, session *s, int need_data)
+{
+    const char *model_path = option_text(opts, "model", NULL);
+    const char *data_path = option_text(opts, "data", NULL);
+    const char *titles = option_text(opts, "titles", NULL);
+    const char *backend = option_text(opts, "backend", "cpu");
+    if (!model_path || (need_data && !data_path) || (titles && !data_path)) {
+        fprintf(stderr, "reco: needs --model FILE%s\n",
+                need_data || titles ? " and --data FILE (the ratings it was trained on)" : "");
+        return EXIT_USAGE;
+    }
+    reco_status status = reco_backend_open(backend, &s->backend);
+    if (status == RECO_OK)
+        status = reco_model_load(model_path, s->backend, &s->model);
+    if (status != RECO_OK)
+        return fail(model_path, status);
+    if (data_path) {
+        status = reco_dataset_read(data_path, RECO_FORMAT_AUTO, &s->data);
+        if (status == RECO_OK && titles)
+            status = reco_dataset_read_titles(s->data, titles);
+        if (status != RECO_OK)
+            return fail(data_path, status);
+        int64_t data_id, model_id;
+        int32_t last = (int32_t)reco_dataset_n_items(s->data) - 1;
+        if (reco_dataset_n_items(s->data) != reco_model_n_items(s->model) ||
+            reco_dataset_item_id(s->data, last, &data_id) != RECO_OK ||
+            reco_model_item_id(s->model, last, &model_id) != RECO_OK || data_id != model_id) {
+            fprintf(stderr, "reco: %s is not the data %s was trained on\n", data_path,
+                    model_path);
+            return EXIT_RUNTIME;
+        }
+    }
+    return EXIT_OK;
+}
+
+int command_info(options *opts)
+{
+    int json = option_switch(opts, "json");
+    const char *path = option_text(opts, "model", NULL);
+    if (!path || !options_all_used(opts)) {
+        fprintf(stderr, "reco: info needs --model FILE\n");
+        return EXIT_USAGE;
+    }
+    session s = {0};
+    int code = open_session(opts, &s, 0);
+    if (code == EXIT_OK) {
+        int64_t id;
+        int vocabulary = reco_model_user_id(s.model, 0, &id) == RECO_OK;
+        if (json)
+            printf("{\"model\": \"%s\", \"users\": %zu, \"items\": %zu, \"parameters\": %zu, "
+                   "\"embedding_dim\": %zu, \"vocabulary\": %s}\n",
+                   kind_name(reco_model_kind_of(s.model)), reco_model_n_users(s.model),
+                   reco_model_n_items(s.model), reco_model_parameter_count(s.model),
+                   reco_model_embedding_dim(s.model), vocabulary ? "true" : "false");
+        else
+            printf("%s: %s model, %zu users x %zu items, %zu parameters, embeddings of %zu, "
+                   "%s\n",
+                   path, kind_name(reco_model_kind_of(s.model)), reco_model_n_users(s.model),
+                   reco_model_n_items(s.model), reco_model_parameter_count(s.model),
+                   reco_model_embedding_dim(s.model),
+                   vocabulary ? "original ids kept" : "no vocabulary");
+    }
+    session_free(&s);
+    return code;
+}
+
+/* Prints ranked items with their ids, scores and titles. */
+static void print_items(const session *s, const int32_t *items, const float *scores, size_t n,
+                        int json, const char *score_name)
+{
+    if (json)
+        printf("[");
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = items[i];
+        reco_model_item_id(s->model, items[i], &id);
+        const char *title = s->data ? reco_dataset_item_title(s->data, items[i]) : NULL;
+        if (json) {
+            printf("%s{\"item\": %lld, \"%s\": %.6f", i ? ", " : "", (long long)id, score_name,
+                   scores[i]);
+            if (title) {
+                printf(", \"title\": ");
+                print_json_string(title);
+            }
+            printf("}");
+        } else {
+            printf("%3zu. %-8lld %s %.4f  %s\n", i + 1, (long long)id, score_name, scores[i],
+                   title ? title : "");
+        }
+    }
+    if (json)
+        printf("]");
+}
+
+int command_recommend(options *opts)
+{
+    int ok = 1, json = option_switch(opts, "json");
+    const char *user_text = option_text(opts, "user", NULL);
+    size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
+    session s = {0};
+    int code = open_session(opts, &s, 1);
+    if (code == EXIT_OK && (!ok || !user_text || !options_all_used(opts))) {
+        fprintf(stderr, "reco: recommend needs --user ID\n");
+        code = EXIT_USAGE;
+    }
+    int32_t user;
+    reco_status status = RECO_OK;
+    if (code == EXIT_OK && (status = reco_model_user_index(s.model, atoll(user_text), &user)))
+        code = fail("user", status);
+    int32_t *items = malloc(k * sizeof *items);
+    float *scores = malloc(k * sizeof *scores);
+    size_t n = 0;
+    if (code == EXIT_OK &&
+        (status = reco_model_recommend(s.model, user, k, s.data, items, scores, &n)))
+        code = fail("recommend", status);
+    if (code == EXIT_OK) {
+        if (json)
+            printf("{\"user\": %s, \"items\": ", user_text);
+        else
+            printf("top %zu for user %s (items rated in %s left out):\n", n, user_text,
+                   option_text(opts, "data", ""));
+        print_items(&s, items, scores, n, json, "score");
+        if (json)
+            printf("}\n");
+    }
+    free(items);
+    free(scores);
+    session_free(&s);
+    return code;
+}
+
+int command_similar(options *opts)
+{
+    int ok = 1, json = option_switch(opts, "json");
+    const char *item_text = option_text(opts, "item", NULL);
+    size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
+    session s = {0};
+    int code = open_session(opts, &s, 0);
+    if (code == EXIT_OK && (!ok || !item_text || !options_all_used(opts))) {
+        fprintf(stderr, "reco: similar needs --item ID\n");
+        code = EXIT_USAGE;
+    }
+    int32_t item;
+    reco_status status = RECO_OK;
+    if (code == EXIT_OK && (status = reco_model_item_index(s.model, atoll(item_text), &item)))
+        code = fail("item", status);
+    int32_t *items = malloc(k * sizeof *items);
+    float *similarities = malloc(k * sizeof *similarities);
+    size_t n = 0;
+    if (code == EXIT_OK &&
+        (status = reco_model_similar_items(s.model, item, k, items, similarities, &n)))
+        code = fail("similar", status);
+    if (code == EXIT_OK) {
+        if (json)
+            printf("{\"item\": %s, \"similar\": ", item_text);
+        else
+            printf("items nearest %s by cosine of embeddings:\n", item_text);
+        print_items(&s, items, similarities, n, json, "cosine");
+        if (json)
+            printf("}\n");
+    }
+    free(items);
+    free(similarities);
+    session_free(&s);
+    return code;
+}

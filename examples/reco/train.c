@@ -1,0 +1,274 @@
+/* reco train: a model on a ratings file (or the synthetic data), evaluated
+ * after every epoch, saved with its vocabulary. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static int pick(const char *text, const char *const *names, int count, const char *flag,
+                int *ok)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(text, names[i]) == 0)
+            return i;
+    fprintf(stderr, "reco: --%s %s: expected one of", flag, text);
+    for (int i = 0; i < count; i++)
+        fprintf(stderr, " %s", names[i]);
+    fputc('\n', stderr);
+    *ok = 0;
+    return 0;
+}
+
+static size_t parse_layers(const char *text, size_t *sizes, int *ok)
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n <= RECO_MAX_LAYERS;) {
+        char *end;
+        long value = strtol(p, &end, 10);
+        if (end == p || value <= 0 || (*end && *end != ',')) {
+            fprintf(stderr, "reco: --layers %s: expected sizes like 64,32,16,8\n", text);
+            *ok = 0;
+            return 0;
+        }
+        sizes[n++] = (size_t)value;
+        p = *end ? end + 1 : end;
+    }
+    return n;
+}
+
+typedef struct settings {
+    const char *data;
+    reco_model_kind kind;
+    reco_loss loss;
+    reco_optimizer optimizer;
+    reco_activation output;
+    size_t factors, layers[RECO_MAX_LAYERS + 2], n_layers, negatives, test_negatives;
+    size_t epochs, batch, threads, k;
+    double lr, momentum, weight_decay, lr_decay, dropout, test_fraction;
+    int biases, dense, json, leave_one_out;
+    uint64_t seed;
+    const char *backend, *out;
+} settings;
+
+static int read_settings(options *opts, settings *s)
+{
+    static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf"};
+    static const char *const losses[] = {"bce", "mse", "bpr"};
+    static const char *const optimizers[] = {"sgd", "adagrad", "adam"};
+    static const char *const outputs[] = {"identity", "sigmoid", "relu"};
+    static const char *const splits[] = {"random", "loo"};
+    int ok = 1;
+    s->data = option_text(opts, "data", NULL);
+    s->kind = (reco_model_kind)pick(option_text(opts, "model", "neumf"), kinds, 4, "model", &ok);
+    s->loss = (reco_loss)pick(option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
+    s->optimizer = (reco_optimizer)pick(option_text(opts, "optimizer", "adam"), optimizers, 3,
+                                        "optimizer", &ok);
+    s->output = (reco_activation)pick(option_text(opts, "output", "identity"), outputs, 3,
+                                      "output", &ok);
+    s->leave_one_out = pick(option_text(opts, "split", s->loss == RECO_LOSS_MSE ? "random" : "loo"),
+                            splits, 2, "split", &ok);
+    s->factors = option_count(opts, "factors", 8, 1, 4096, &ok);
+    s->n_layers = parse_layers(option_text(opts, "layers", "64,32,16,8"), s->layers, &ok);
+    s->negatives = option_count(opts, "negatives", 4, 0, 1000, &ok);
+    s->test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
+    s->epochs = option_count(opts, "epochs", 5, 1, 100000, &ok);
+    s->batch = option_count(opts, "batch", 256, 1, 1u << 24, &ok);
+    s->threads = option_count(opts, "threads", 0, 0, 1024, &ok);
+    s->k = option_count(opts, "k", 10, 1, 100000, &ok);
+    s->lr = option_number(opts, "lr", s->optimizer == RECO_OPTIMIZER_ADAM ? 0.001 : 0.01, 1e-12,
+                          1e3, &ok);
+    s->momentum = option_number(opts, "momentum", 0.0, 0.0, 0.999999, &ok);
+    s->weight_decay = option_number(opts, "weight-decay", 0.0, 0.0, 1e3, &ok);
+    s->lr_decay = option_number(opts, "lr-decay", 1.0, 1e-9, 1.0, &ok);
+    s->dropout = option_number(opts, "dropout", 0.0, 0.0, 0.99, &ok);
+    s->test_fraction = option_number(opts, "test-fraction", 0.2, 0.001, 0.999, &ok);
+    s->seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
+    s->biases = option_switch(opts, "biases");
+    s->dense = option_switch(opts, "dense-embeddings");
+    s->json = option_switch(opts, "json");
+    s->backend = option_text(opts, "backend", "auto");
+    s->out = option_text(opts, "out", NULL);
+    return ok && options_all_used(opts);
+}
+
+typedef struct run {
+    reco_dataset *all, *train, *test;
+    reco_backend *backend;
+    reco_model *model;
+    reco_trainer *trainer;
+    reco_metrics *metrics;
+} run;
+
+static void run_free(run *r)
+{
+    reco_metrics_free(r->metrics);
+    reco_trainer_free(r->trainer);
+    reco_model_free(r->model);
+    reco_backend_free(r->backend);
+    reco_dataset_free(r->all);
+    reco_dataset_free(r->train);
+    reco_dataset_free(r->test);
+}
+
+static reco_status load(const settings *s, run *r)
+{
+    reco_status status = s->data ? reco_dataset_read(s->data, RECO_FORMAT_AUTO, &r->all)
+                                 : reco_dataset_synthetic(943, 1682, 100000, s->seed, &r->all);
+    if (status == RECO_OK)
+        status = s->leave_one_out
+                     ? reco_dataset_split_leave_one_out(r->all, &r->train, &r->test)
+                     : reco_dataset_split_random(r->all, s->test_fraction, s->seed, 0, &r->train,
+                                                 &r->test);
+    if (status == RECO_OK && s->leave_one_out && s->loss != RECO_LOSS_MSE)
+        status = reco_dataset_sample_test_negatives(r->test, r->all, s->test_negatives, s->seed);
+    return status;
+}
+
+static reco_status build(const settings *s, run *r)
+{
+    reco_status status = reco_backend_open(s->backend, &r->backend);
+    if (status == RECO_OK)
+        status = reco_model_new(s->kind, reco_dataset_n_users(r->all), reco_dataset_n_items(r->all),
+                                &r->model);
+    if (status == RECO_OK)
+        status = reco_model_set_factors(r->model, s->factors);
+    if (status == RECO_OK && (s->kind == RECO_MODEL_MLP || s->kind == RECO_MODEL_NEUMF))
+        status = reco_model_set_layers(r->model, s->layers, s->n_layers);
+    if (status == RECO_OK && s->biases)
+        status = reco_model_set_biases(r->model, 1);
+    if (status == RECO_OK)
+        status = reco_model_set_output(r->model, s->output);
+    if (status == RECO_OK)
+        status = reco_model_set_dropout(r->model, (float)s->dropout);
+    if (status == RECO_OK)
+        status = reco_model_init(r->model, r->backend, s->seed);
+    if (status == RECO_OK)
+        status = reco_model_set_vocabulary(r->model, r->all);
+    if (status == RECO_OK)
+        status = reco_trainer_new(r->model, &r->trainer);
+    reco_trainer *t = r->trainer;
+    if (status == RECO_OK)
+        status = reco_trainer_set_loss(t, s->loss);
+    if (status == RECO_OK)
+        status = reco_trainer_set_optimizer(t, s->optimizer);
+    if (status == RECO_OK)
+        status = reco_trainer_set_learning_rate(t, s->lr);
+    if (status == RECO_OK)
+        status = reco_trainer_set_momentum(t, s->momentum);
+    if (status == RECO_OK)
+        status = reco_trainer_set_weight_decay(t, s->weight_decay);
+    if (status == RECO_OK)
+        status = reco_trainer_set_lr_decay(t, s->lr_decay);
+    if (status == RECO_OK)
+        status = reco_trainer_set_batch_size(t, s->batch);
+    if (status == RECO_OK)
+        status = reco_trainer_set_negatives(t, s->negatives);
+    if (status == RECO_OK)
+        status = reco_trainer_set_dense_embeddings(t, s->dense);
+    if (status == RECO_OK)
+        status = reco_trainer_set_seed(t, s->seed);
+    if (status == RECO_OK)
+        status = reco_trainer_set_threads(t, s->threads);
+    if (status == RECO_OK)
+        status = reco_metrics_new(&r->metrics);
+    if (status == RECO_OK)
+        status = reco_metrics_set_k(r->metrics, s->k);
+    return status;
+}
+
+/* Evaluates on the test split: sampled protocol, full ranking or ratings. */
+static reco_status evaluate(const settings *s, run *r, reco_metric metrics[2])
+{
+    reco_metrics_reset(r->metrics);
+    if (s->loss == RECO_LOSS_MSE) {
+        metrics[0] = RECO_METRIC_RMSE;
+        metrics[1] = RECO_METRIC_MAE;
+        return reco_metrics_evaluate_ratings(r->metrics, r->model, r->test);
+    }
+    metrics[0] = s->leave_one_out ? RECO_METRIC_HR : RECO_METRIC_RECALL;
+    metrics[1] = RECO_METRIC_NDCG;
+    return s->leave_one_out ? reco_metrics_evaluate_sampled(r->metrics, r->model, r->test)
+                            : reco_metrics_evaluate_ranking(r->metrics, r->model, r->test,
+                                                            r->train);
+}
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void report(const settings *s, const run *r, size_t epoch, double loss, double seconds,
+                   const reco_metric metrics[2])
+{
+    double values[2] = {0, 0};
+    for (int m = 0; m < 2; m++)
+        reco_metrics_get(r->metrics, metrics[m], &values[m]);
+    int ranking = metrics[0] != RECO_METRIC_RMSE;
+    if (s->json) {
+        printf("{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch, loss, seconds);
+        for (int m = 0; m < 2; m++) {
+            if (ranking)
+                printf(", \"%s@%zu\": %.6f", reco_metric_name(metrics[m]), s->k, values[m]);
+            else
+                printf(", \"%s\": %.6f", reco_metric_name(metrics[m]), values[m]);
+        }
+        printf("}\n");
+    } else {
+        printf("epoch %3zu  loss %.4f  %6.2f s", epoch, loss, seconds);
+        for (int m = 0; m < 2; m++) {
+            if (ranking)
+                printf("  %s@%zu %.4f", reco_metric_name(metrics[m]), s->k, values[m]);
+            else
+                printf("  %s %.4f", reco_metric_name(metrics[m]), values[m]);
+        }
+        printf("\n");
+    }
+    fflush(stdout);
+}
+
+int command_train(options *opts)
+{
+    settings s;
+    if (!read_settings(opts, &s))
+        return EXIT_USAGE;
+    run r = {0};
+    reco_status status = load(&s, &r);
+    if (status != RECO_OK) {
+        run_free(&r);
+        return fail(s.data ? s.data : "synthetic data", status);
+    }
+    if ((status = build(&s, &r)) != RECO_OK) {
+        run_free(&r);
+        return fail("setting up", status);
+    }
+    if (!s.json)
+        printf("%s on %s: %zu users, %zu items, %zu training rows, %zu test rows, backend %s\n",
+               "training", s.data ? s.data : "synthetic data",
+               reco_dataset_n_users(r.all), reco_dataset_n_items(r.all),
+               reco_dataset_size(r.train), reco_dataset_size(r.test),
+               reco_backend_name(r.backend));
+    reco_metric metrics[2];
+    for (size_t epoch = 1; epoch <= s.epochs && status == RECO_OK; epoch++) {
+        double loss, start = seconds_now();
+        status = reco_trainer_epoch(r.trainer, r.train, &loss);
+        double seconds = seconds_now() - start;
+        if (status == RECO_OK)
+            status = evaluate(&s, &r, metrics);
+        if (status == RECO_OK)
+            report(&s, &r, epoch, loss, seconds, metrics);
+    }
+    if (status == RECO_OK && s.out)
+        status = reco_model_save(r.model, s.out);
+    if (status == RECO_OK && s.json)
+        printf("{\"done\": true, \"epochs\": %zu, \"model\": %s%s%s}\n", s.epochs,
+               s.out ? "\"" : "", s.out ? s.out : "null", s.out ? "\"" : "");
+    else if (status == RECO_OK && s.out)
+        printf("saved %s\n", s.out);
+    int code = status == RECO_OK ? EXIT_OK : fail("training", status);
+    run_free(&r);
+    return code;
+}

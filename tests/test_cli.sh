@@ -1,0 +1,45 @@
+#!/bin/sh
+# The reco command-line tool end to end: training (plain and JSON), model
+# files, recommendations with titles, similar items, and its exit codes.
+# Usage: test_cli.sh path/to/reco path/to/fixtures
+set -eu
+reco=$1
+fixtures=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check() { # description, then a command that must succeed
+    what=$1
+    shift
+    if ! "$@"; then
+        echo "FAILED: $what"
+        exit 1
+    fi
+}
+
+"$reco" train --epochs 2 --json --out "$tmp/synthetic.reco" > "$tmp/train.json"
+check "two epoch lines" test "$(grep -c '"epoch"' "$tmp/train.json")" -eq 2
+hr=$(sed -n 's/.*"HR@10": \([0-9.]*\).*/\1/p' "$tmp/train.json" | tail -n 1)
+check "HR@10 after two epochs ($hr) above 0.25" awk -v hr="$hr" 'BEGIN { exit !(hr > 0.25) }'
+check "a final JSON object" grep -q '"done": true' "$tmp/train.json"
+"$reco" info --model "$tmp/synthetic.reco" --json > "$tmp/info.json"
+check "info names the shape" grep -q '"model": "neumf", "users": 943, "items": 1682' "$tmp/info.json"
+
+# the fixture: user 2 rated items 20 and 40 of 10, 20, 30, 40
+"$reco" train --data "$fixtures/ratings.dat" --split random --test-fraction 0.3 --model mf \
+    --epochs 1 --out "$tmp/fixture.reco" > "$tmp/plain.txt"
+check "plain output names the data" grep -q "training on .*ratings.dat: 3 users, 4 items" "$tmp/plain.txt"
+"$reco" recommend --model "$tmp/fixture.reco" --data "$fixtures/ratings.dat" \
+    --titles "$fixtures/movies.dat" --user 2 --k 5 --json > "$tmp/recommend.json"
+check "recommends item 10 with its title" grep -q '"item": 10, "score": [-0-9.]*, "title": "Toy Story (1995)"' "$tmp/recommend.json"
+check "recommends item 30" grep -q '"item": 30' "$tmp/recommend.json"
+check "leaves out items user 2 rated" sh -c "! grep -q -e '\"item\": 20' -e '\"item\": 40' '$tmp/recommend.json'"
+"$reco" similar --model "$tmp/fixture.reco" --item 10 --k 2 --json > "$tmp/similar.json"
+check "two similar items" test "$(grep -o '"cosine"' "$tmp/similar.json" | wc -l)" -eq 2
+
+set +e
+"$reco" train --bogus 1 2> /dev/null
+check "a usage error exits 2" test $? -eq 2
+"$reco" info --model "$tmp/missing.reco" 2> "$tmp/error.txt"
+check "a runtime error exits 1" test $? -eq 1
+check "and says why" grep -q "cannot open" "$tmp/error.txt"
+echo "1 passed, 0 failed"
