@@ -1,0 +1,57 @@
+#!/bin/sh
+# The example programs on the synthetic data, with their outputs checked, and
+# embed.c built against the *installed* library through pkg-config.
+# Usage: test_examples.sh build-root source-root
+set -eu
+build=$1
+source=$2
+examples="$build/examples"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check() {
+    what=$1
+    shift
+    if ! "$@"; then
+        echo "FAILED: $what"
+        exit 1
+    fi
+}
+above() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value > bound) }'; }
+below() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value < bound) }'; }
+
+"$examples/ncf" > "$tmp/ncf.txt"
+hr=$(sed -n 's/.*epoch 5 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
+check "ncf reaches HR@10 above 0.3 after 5 epochs (got '$hr')" above "${hr:-0}" 0.3
+
+"$examples/mf_ratings" > "$tmp/mf.txt"
+check "mf_ratings prints 10 epochs" test "$(grep -c '^epoch' "$tmp/mf.txt")" -eq 10
+rmse=$(sed -n 's/^test RMSE \([0-9.]*\)/\1/p' "$tmp/mf.txt")
+check "mf_ratings test RMSE below 1.2 (got '$rmse')" below "${rmse:-9}" 1.2
+
+"$examples/bpr" > "$tmp/bpr.txt"
+recall=$(sed -n 's/^test: Recall@20 \([0-9.]*\).*/\1/p' "$tmp/bpr.txt")
+check "bpr Recall@20 above 0.05 (got '$recall')" above "${recall:-0}" 0.05
+check "bpr lists a top 10" test "$(sed -n '/^top 10/,$p' "$tmp/bpr.txt" | wc -l)" -eq 11
+
+"$examples/similar_items" > "$tmp/similar.txt"
+check "similar_items lists 10 items" test "$(grep -c '^  [-0-9]' "$tmp/similar.txt")" -eq 10
+
+# embed against the installed library
+meson install -C "$build" --destdir "$tmp/root" --no-rebuild > "$tmp/install.log"
+pc=$(find "$tmp/root" -name libreco.pc | head -n 1)
+check "libreco.pc is installed" test -n "$pc"
+export PKG_CONFIG_PATH="$(dirname "$pc")"
+export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+# a sanitized build of libreco needs its runtime in the program too
+sanitize=
+if ldd "$build/lib/libreco.so.0" | grep -q libasan; then
+    sanitize="-fsanitize=address,undefined"
+fi
+cc -std=c11 -Wall -Werror $sanitize "$source/examples/embed.c" \
+    $(pkg-config --cflags --libs libreco) -o "$tmp/embed"
+libdir=$(dirname "$(find "$tmp/root" -name 'libreco.so.0' | head -n 1)")
+"$build/examples/reco/reco" train --epochs 1 --out "$tmp/model.reco" > /dev/null
+LD_LIBRARY_PATH="$libdir" "$tmp/embed" "$tmp/model.reco" 1 1 2 > "$tmp/embed.txt"
+check "embed prints two scores" test "$(grep -c '^1 [12] [-0-9.]*$' "$tmp/embed.txt")" -eq 2
+check "embed links the installed library" sh -c "LD_LIBRARY_PATH='$libdir' ldd '$tmp/embed' | grep -q '$libdir/libreco.so.0'"
+echo "1 passed, 0 failed"
