@@ -36,6 +36,19 @@ check "leaves out items user 2 rated" sh -c "! grep -q -e '\"item\": 20' -e '\"i
 "$reco" similar --model "$tmp/fixture.reco" --item 10 --k 2 --json > "$tmp/similar.json"
 check "two similar items" test "$(grep -o '"cosine"' "$tmp/similar.json" | wc -l)" -eq 2
 
+# eval rebuilds the split train made and agrees with its last epoch
+"$reco" train --data "$fixtures/ratings.dat" --model gmf --test-negatives 1 --k 1 --epochs 2 \
+    --json --out "$tmp/loo.reco" --plot "$tmp/train.svg" > "$tmp/loo.json"
+trained=$(sed -n 's/.*"HR@1": \([0-9.]*\).*/\1/p' "$tmp/loo.json" | tail -n 1)
+"$reco" eval --model "$tmp/loo.reco" --data "$fixtures/ratings.dat" --test-negatives 1 --k 1 \
+    --json > "$tmp/eval.json"
+check "eval agrees with training ($trained)" grep -q "\"rows\": 2, \"HR@1\": $trained" "$tmp/eval.json"
+check "the training plot has three curves" test "$(grep -c '<polyline' "$tmp/train.svg")" -eq 3
+"$reco" similar --model "$tmp/loo.reco" --item 10 --k 2 --data "$fixtures/ratings.dat" \
+    --titles "$fixtures/movies.dat" --plot "$tmp/items.svg" > /dev/null
+check "the item plot has a point per item" test "$(grep -c '<circle' "$tmp/items.svg")" -eq 4
+check "and labels the query by title" grep -q '>Toy Story (1995)</text>' "$tmp/items.svg"
+
 set +e
 "$reco" train --bogus 1 2> /dev/null
 check "a usage error exits 2" test $? -eq 2

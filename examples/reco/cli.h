@@ -38,6 +38,7 @@ int fail(const char *what, reco_status status);
 
 int command_train(options *opts);
 int command_info(options *opts);
+int command_eval(options *opts);
 int command_recommend(options *opts);
 int command_similar(options *opts);
 

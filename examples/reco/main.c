@@ -12,12 +12,14 @@ static const char usage[] =
     "             mf|gmf|mlp|neumf, --loss bce|mse|bpr, --optimizer sgd|adagrad|adam,\n"
     "             --epochs, --lr, --batch, --factors, --layers 64,32,16,8, --negatives,\n"
     "             --split loo|random, --k, --backend cpu|cuda|auto, --threads, --seed,\n"
-    "             --out model.reco, --json (see docs/cli.md for all flags)\n"
+    "             --out model.reco, --plot FILE.svg, --json (see docs/cli.md)\n"
     "  info       describe a model file: --model FILE [--json]\n"
+    "  eval       evaluate on the split train made: --model FILE --data FILE [--split\n"
+    "             loo|random] [--k 10] [--seed S] [--json]\n"
     "  recommend  top items for a user: --model FILE --data FILE --user ID [--k 10]\n"
     "             [--titles movies.dat] [--json]\n"
     "  similar    items nearest an item: --model FILE --item ID [--k 10] [--data FILE\n"
-    "             --titles FILE] [--json]\n";
+    "             --titles FILE] [--plot FILE.svg] [--json]\n";
 
 int main(int argc, char **argv)
 {
@@ -30,6 +32,7 @@ int main(int argc, char **argv)
         int (*run)(options *);
     } commands[] = {{"train", command_train},
                     {"info", command_info},
+                    {"eval", command_eval},
                     {"recommend", command_recommend},
                     {"similar", command_similar}};
     options opts;

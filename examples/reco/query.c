@@ -1,9 +1,11 @@
 /* reco info, recommend and similar: questions to a saved model. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "svg.h"
 
 static const char *kind_name(reco_model_kind kind)
 {
@@ -171,10 +173,92 @@ int command_recommend(options *opts)
     return code;
 }
 
+/* Projects n rows of dim columns on their two principal components (power
+ * iteration with deflation on the covariance), into x and y. */
+static int principal_plane(const float *rows, size_t n, size_t dim, double *x, double *y)
+{
+    double *mean = calloc(dim, sizeof *mean), *covariance = calloc(dim * dim, sizeof *covariance);
+    double *axes = calloc(2 * dim, sizeof *axes), *next = calloc(dim, sizeof *next);
+    if (!mean || !covariance || !axes || !next) {
+        free(mean), free(covariance), free(axes), free(next);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < dim; a++)
+            mean[a] += rows[i * dim + a] / (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0; a < dim; a++)
+            for (size_t b = 0; b < dim; b++)
+                covariance[a * dim + b] +=
+                    (rows[i * dim + a] - mean[a]) * (rows[i * dim + b] - mean[b]);
+    for (int axis = 0; axis < 2; axis++) {
+        double *v = axes + axis * dim;
+        for (size_t a = 0; a < dim; a++)
+            v[a] = 1.0 + 0.1 * (double)a;
+        for (int round = 0; round < 200; round++) {
+            double norm = 0.0;
+            for (size_t a = 0; a < dim; a++) {
+                next[a] = 0.0;
+                for (size_t b = 0; b < dim; b++)
+                    next[a] += covariance[a * dim + b] * v[b];
+            }
+            if (axis == 1) { /* stay orthogonal to the first axis */
+                double along = 0.0;
+                for (size_t a = 0; a < dim; a++)
+                    along += next[a] * axes[a];
+                for (size_t a = 0; a < dim; a++)
+                    next[a] -= along * axes[a];
+            }
+            for (size_t a = 0; a < dim; a++)
+                norm += next[a] * next[a];
+            norm = sqrt(norm) > 0.0 ? sqrt(norm) : 1.0;
+            for (size_t a = 0; a < dim; a++)
+                v[a] = next[a] / norm;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        x[i] = y[i] = 0.0;
+        for (size_t a = 0; a < dim; a++) {
+            x[i] += (rows[i * dim + a] - mean[a]) * axes[a];
+            y[i] += (rows[i * dim + a] - mean[a]) * axes[dim + a];
+        }
+    }
+    free(mean), free(covariance), free(axes), free(next);
+    return 1;
+}
+
+/* Writes the item embeddings' principal plane, labelling the query item and
+ * its neighbours with their titles (or ids). */
+static int plot_items(const session *s, const char *path, int32_t query, const int32_t *near,
+                      size_t n_near)
+{
+    size_t n = reco_model_n_items(s->model), dim = reco_model_embedding_dim(s->model);
+    float *rows = malloc(n * dim * sizeof *rows);
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    const char **labels = calloc(n, sizeof *labels);
+    char (*ids)[24] = malloc((n_near + 1) * sizeof *ids);
+    int ok = rows && x && y && labels && ids &&
+             reco_model_get_item_embeddings(s->model, rows) == RECO_OK &&
+             principal_plane(rows, n, dim, x, y);
+    for (size_t i = 0; ok && i <= n_near; i++) {
+        int32_t item = i == 0 ? query : near[i - 1];
+        const char *title = s->data ? reco_dataset_item_title(s->data, item) : NULL;
+        int64_t id = item;
+        reco_model_item_id(s->model, item, &id);
+        snprintf(ids[i], sizeof ids[i], "%lld", (long long)id);
+        labels[item] = title ? title : ids[i];
+    }
+    ok = ok && svg_scatter(path, "item embeddings, first two principal components", x, y,
+                           labels, n);
+    free(rows), free(x), free(y), free(labels), free(ids);
+    return ok;
+}
+
 int command_similar(options *opts)
 {
     int ok = 1, json = option_switch(opts, "json");
     const char *item_text = option_text(opts, "item", NULL);
+    const char *plot = option_text(opts, "plot", NULL);
     size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
     session s = {0};
     int code = open_session(opts, &s, 0);
@@ -200,9 +284,78 @@ int command_similar(options *opts)
         print_items(&s, items, similarities, n, json, "cosine");
         if (json)
             printf("}\n");
+        if (plot && !plot_items(&s, plot, item, items, n)) {
+            fprintf(stderr, "reco: cannot write %s\n", plot);
+            code = EXIT_RUNTIME;
+        }
     }
     free(items);
     free(similarities);
+    session_free(&s);
+    return code;
+}
+
+int command_eval(options *opts)
+{
+    int ok = 1, json = option_switch(opts, "json");
+    size_t k = option_count(opts, "k", 10, 1, 100000, &ok);
+    size_t test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
+    double test_fraction = option_number(opts, "test-fraction", 0.2, 0.001, 0.999, &ok);
+    uint64_t seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
+    const char *split = option_text(opts, "split", "loo");
+    int leave_one_out = strcmp(split, "loo") == 0;
+    if (!leave_one_out && strcmp(split, "random") != 0) {
+        fprintf(stderr, "reco: --split %s: expected loo or random\n", split);
+        ok = 0;
+    }
+    session s = {0};
+    int code = open_session(opts, &s, 1);
+    if (code == EXIT_OK && (!ok || !options_all_used(opts)))
+        code = EXIT_USAGE;
+    reco_dataset *train = NULL, *test = NULL;
+    reco_metrics *metrics = NULL;
+    reco_status status = RECO_OK;
+    if (code == EXIT_OK) {
+        /* the split reco train made with the same flags and seed */
+        status = leave_one_out
+                     ? reco_dataset_split_leave_one_out(s.data, &train, &test)
+                     : reco_dataset_split_random(s.data, test_fraction, seed, 0, &train, &test);
+        if (status == RECO_OK && leave_one_out)
+            status = reco_dataset_sample_test_negatives(test, s.data, test_negatives, seed);
+        if (status == RECO_OK)
+            status = reco_metrics_new(&metrics);
+        if (status == RECO_OK)
+            status = reco_metrics_set_k(metrics, k);
+        if (status == RECO_OK && leave_one_out)
+            status = reco_metrics_evaluate_sampled(metrics, s.model, test);
+        if (status == RECO_OK && !leave_one_out)
+            status = reco_metrics_evaluate_ranking(metrics, s.model, test, train);
+        if (status == RECO_OK && !leave_one_out && reco_dataset_ratings(test))
+            status = reco_metrics_evaluate_ratings(metrics, s.model, test);
+        if (status != RECO_OK)
+            code = fail("evaluation", status);
+    }
+    if (code == EXIT_OK) {
+        printf(json ? "{\"rows\": %zu" : "%zu test rows", reco_dataset_size(test));
+        for (int m = RECO_METRIC_HR; m <= RECO_METRIC_MSE; m++) {
+            double value;
+            if (reco_metrics_get(metrics, (reco_metric)m, &value) != RECO_OK)
+                continue;
+            int ranking = m <= RECO_METRIC_MAP;
+            if (json && ranking)
+                printf(", \"%s@%zu\": %.6f", reco_metric_name((reco_metric)m), k, value);
+            else if (json)
+                printf(", \"%s\": %.6f", reco_metric_name((reco_metric)m), value);
+            else if (ranking)
+                printf("  %s@%zu %.4f", reco_metric_name((reco_metric)m), k, value);
+            else
+                printf("  %s %.4f", reco_metric_name((reco_metric)m), value);
+        }
+        printf(json ? "}\n" : "\n");
+    }
+    reco_metrics_free(metrics);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
     session_free(&s);
     return code;
 }

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "svg.h"
 
 static int pick(const char *text, const char *const *names, int count, const char *flag,
                 int *ok)
@@ -49,7 +52,7 @@ typedef struct settings {
     double lr, momentum, weight_decay, lr_decay, dropout, test_fraction;
     int biases, dense, json, leave_one_out;
     uint64_t seed;
-    const char *backend, *out;
+    const char *backend, *out, *plot;
 } settings;
 
 static int read_settings(options *opts, settings *s)
@@ -90,6 +93,7 @@ static int read_settings(options *opts, settings *s)
     s->json = option_switch(opts, "json");
     s->backend = option_text(opts, "backend", "auto");
     s->out = option_text(opts, "out", NULL);
+    s->plot = option_text(opts, "plot", NULL);
     return ok && options_all_used(opts);
 }
 
@@ -201,6 +205,37 @@ static double seconds_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+typedef struct progress_state {
+    size_t epochs;
+    size_t epoch;
+    double started; /* of the epoch */
+} progress_state;
+
+/* A live progress line on a terminal (stderr), redrawn every 64 batches. */
+static int draw_progress(const reco_progress *progress, void *user_data)
+{
+    progress_state *state = user_data;
+    if (progress->epoch != state->epoch || progress->step == 1) {
+        state->epoch = progress->epoch;
+        state->started = seconds_now();
+    }
+    if (progress->step % 64 != 0 && progress->step != progress->steps)
+        return 0;
+    enum { BAR = 24 };
+    char bar[BAR + 1];
+    for (size_t i = 0; i < BAR; i++)
+        bar[i] = i < progress->step * BAR / progress->steps ? '#' : '.';
+    bar[BAR] = '\0';
+    double elapsed = seconds_now() - state->started;
+    double eta = elapsed * (double)(progress->steps - progress->step) / (double)progress->step;
+    fprintf(stderr, "\repoch %zu/%zu [%s] %zu/%zu  loss %.4f  %.2fM samples/s  ETA %.0f s ",
+            progress->epoch + 1, state->epochs, bar, progress->step, progress->steps,
+            progress->loss, progress->samples_per_second / 1e6, eta);
+    if (progress->step == progress->steps)
+        fprintf(stderr, "\r%*s\r", 110, "");
+    return 0;
+}
+
 static void report(const settings *s, const run *r, size_t epoch, double loss, double seconds,
                    const reco_metric metrics[2])
 {
@@ -252,15 +287,40 @@ int command_train(options *opts)
                reco_dataset_size(r.train), reco_dataset_size(r.test),
                reco_backend_name(r.backend));
     reco_metric metrics[2];
+    double *curves = calloc(3 * s.epochs, sizeof *curves); /* loss, metric, metric */
+    if (!curves) {
+        run_free(&r);
+        return fail("training", RECO_ERR_OUT_OF_MEMORY);
+    }
+    progress_state progress = {s.epochs, 0, 0.0};
+    if (isatty(STDERR_FILENO) && !s.json)
+        reco_trainer_set_progress(r.trainer, draw_progress, &progress);
     for (size_t epoch = 1; epoch <= s.epochs && status == RECO_OK; epoch++) {
         double loss, start = seconds_now();
         status = reco_trainer_epoch(r.trainer, r.train, &loss);
         double seconds = seconds_now() - start;
         if (status == RECO_OK)
             status = evaluate(&s, &r, metrics);
-        if (status == RECO_OK)
+        if (status == RECO_OK) {
             report(&s, &r, epoch, loss, seconds, metrics);
+            curves[epoch - 1] = loss;
+            for (int m = 0; m < 2; m++)
+                reco_metrics_get(r.metrics, metrics[m],
+                                 &curves[(size_t)(m + 1) * s.epochs + epoch - 1]);
+        }
     }
+    if (status == RECO_OK && s.plot) {
+        svg_series series[3] = {{"training loss", curves, s.epochs},
+                                {reco_metric_name(metrics[0]), curves + s.epochs, s.epochs},
+                                {reco_metric_name(metrics[1]), curves + 2 * s.epochs, s.epochs}};
+        if (!svg_line_chart(s.plot, "reco train: loss and test metrics per epoch", series, 3)) {
+            fprintf(stderr, "reco: cannot write %s\n", s.plot);
+            free(curves);
+            run_free(&r);
+            return EXIT_RUNTIME;
+        }
+    }
+    free(curves);
     if (status == RECO_OK && s.out)
         status = reco_model_save(r.model, s.out);
     if (status == RECO_OK && s.json)
