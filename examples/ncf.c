@@ -4,9 +4,13 @@
  * or on a ratings file given as the first argument, where every rating counts
  * as a positive, as in the NCF paper.
  *
- * Usage: ncf [ratings-file [epochs [threads]]] */
+ * With --pretrain, a GMF and an MLP are trained first and NeuMF starts from
+ * them (the NCF paper's recipe: head = [0.5 h_gmf, 0.5 h_mlp], then SGD).
+ *
+ * Usage: ncf [--pretrain] [ratings-file [epochs [threads]]] */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "reco/reco.h"
 
@@ -34,11 +38,32 @@ static int report(reco_model *model, const reco_dataset *test, const char *when)
     return 0;
 }
 
+/* Trains a fresh GMF or MLP for `epochs` epochs (pretraining). */
+static reco_status pretrain(reco_model_kind kind, reco_backend *backend, reco_dataset *all,
+                            reco_dataset *train, int epochs, reco_model **out)
+{
+    reco_trainer *trainer = NULL;
+    reco_status status = reco_model_new(kind, reco_dataset_n_users(all),
+                                        reco_dataset_n_items(all), out);
+    if (status == RECO_OK)
+        status = reco_model_init(*out, backend, kind == RECO_MODEL_GMF ? 1 : 2);
+    if (status == RECO_OK)
+        status = reco_trainer_new(*out, &trainer);
+    if (status == RECO_OK)
+        status = reco_trainer_fit(trainer, train, (size_t)epochs);
+    reco_trainer_free(trainer);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
+    int pretraining = argc > 1 && strcmp(argv[1], "--pretrain") == 0;
+    argv += pretraining;
+    argc -= pretraining;
     const char *path = argc > 1 ? argv[1] : NULL;
     int epochs = argc > 2 ? atoi(argv[2]) : 5;
     int threads = argc > 3 ? atoi(argv[3]) : 0;
+    reco_model *gmf = NULL, *mlp = NULL;
     reco_dataset *all = NULL, *train = NULL, *test = NULL;
     reco_backend *backend = NULL;
     reco_model *model = NULL;
@@ -57,16 +82,32 @@ int main(int argc, char **argv)
            path ? path : "the synthetic dataset (943 users, 1682 items, 100000 ratings)");
     printf("train %zu positives (+4 sampled negatives each), test %zu users x (1 + 99)\n",
            reco_dataset_size(train), reco_dataset_size(test));
-    if ((status = reco_backend_open("auto", &backend)) ||
-        (status = reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
-                                 reco_dataset_n_items(all), &model)) ||
-        (status = reco_model_init(model, backend, 42)) ||
-        (status = reco_trainer_new(model, &trainer)) ||
-        (status = reco_trainer_set_threads(trainer, threads > 0 ? (size_t)threads : 0))) {
+    if ((status = reco_backend_open("auto", &backend))) {
+        fail("opening a backend", status);
+        goto done;
+    }
+    if (pretraining) {
+        if ((status = pretrain(RECO_MODEL_GMF, backend, all, train, epochs, &gmf)) ||
+            (status = pretrain(RECO_MODEL_MLP, backend, all, train, epochs, &mlp)) ||
+            (status = reco_model_neumf_from_pretrained(gmf, mlp, 0.5f, &model))) {
+            fail("pretraining", status);
+            goto done;
+        }
+        printf("pretrained GMF and MLP for %d epochs each\n", epochs);
+    } else if ((status = reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
+                                        reco_dataset_n_items(all), &model)) ||
+               (status = reco_model_init(model, backend, 42))) {
         fail("setting up NeuMF", status);
         goto done;
     }
-    if (report(model, test, "untrained"))
+    if ((status = reco_trainer_new(model, &trainer)) ||
+        (status = reco_trainer_set_threads(trainer, threads > 0 ? (size_t)threads : 0)) ||
+        (pretraining && (status = reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD))) ||
+        (pretraining && (status = reco_trainer_set_learning_rate(trainer, 0.01)))) {
+        fail("setting up the trainer", status);
+        goto done;
+    }
+    if (report(model, test, pretraining ? "pretrained" : "untrained"))
         goto done;
     for (int epoch = 1; epoch <= epochs; epoch++) {
         double loss;
@@ -84,6 +125,8 @@ int main(int argc, char **argv)
 done:
     reco_trainer_free(trainer);
     reco_model_free(model);
+    reco_model_free(gmf);
+    reco_model_free(mlp);
     reco_backend_free(backend);
     reco_dataset_free(all);
     reco_dataset_free(train);

@@ -49,7 +49,17 @@ check "the training plot has three curves" test "$(grep -c '<polyline' "$tmp/tra
 check "the item plot has a point per item" test "$(grep -c '<circle' "$tmp/items.svg")" -eq 4
 check "and labels the query by title" grep -q '>Toy Story (1995)</text>' "$tmp/items.svg"
 
+# pre-split files: the test file shares the training file's ids, negatives from a file
+printf '1\t10\n1\t20\n2\t20\n2\t30\n3\t10\n3\t40\n' > "$tmp/train.tsv"
+printf '1\t30\n2\t40\n' > "$tmp/test.tsv"
+printf '(1,30)\t40\n(2,40)\t10\n' > "$tmp/test.negative"
+"$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
+    --test-negatives-file "$tmp/test.negative" --model gmf --k 1 --epochs 1 --json \
+    > "$tmp/split.json"
+check "pre-split training evaluates the two test rows" grep -q '"HR@1": [01]' "$tmp/split.json"
 set +e
+"$reco" train --train "$tmp/train.tsv" 2> /dev/null
+check "--train without --test is a usage error" test $? -eq 2
 "$reco" train --bogus 1 2> /dev/null
 check "a usage error exits 2" test $? -eq 2
 "$reco" info --model "$tmp/missing.reco" 2> "$tmp/error.txt"

@@ -23,6 +23,11 @@ below() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value < bound) }'; }
 hr=$(sed -n 's/.*epoch 5 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
 check "ncf reaches HR@10 above 0.3 after 5 epochs (got '$hr')" above "${hr:-0}" 0.3
 
+"$examples/ncf" --pretrain "" 2 > "$tmp/pretrain.txt" 2>&1 && exit 1 # a missing file fails
+"$examples/ncf" --pretrain > "$tmp/pretrain.txt"
+hr=$(sed -n 's/^pretrained *HR@10 \([0-9.]*\).*/\1/p' "$tmp/pretrain.txt")
+check "NeuMF from pretrained GMF and MLP starts above HR@10 0.25 (got '$hr')" above "${hr:-0}" 0.25
+
 "$examples/mf_ratings" > "$tmp/mf.txt"
 check "mf_ratings prints 10 epochs" test "$(grep -c '^epoch' "$tmp/mf.txt")" -eq 10
 rmse=$(sed -n 's/^test RMSE \([0-9.]*\)/\1/p' "$tmp/mf.txt")

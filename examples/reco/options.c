@@ -9,7 +9,9 @@ int options_parse(options *opts, int argc, char **argv, int first)
 {
     opts->count = 0;
     for (int i = first; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) != 0 || !argv[i][2]) {
+        /* --name, or -name for the short spellings people type (-k 10) */
+        const char *name = argv[i] + (strncmp(argv[i], "--", 2) == 0 ? 2 : 1);
+        if (argv[i][0] != '-' || !*name) {
             fprintf(stderr, "reco: expected a --flag, got '%s'\n", argv[i]);
             return 0;
         }
@@ -17,10 +19,11 @@ int options_parse(options *opts, int argc, char **argv, int first)
             fprintf(stderr, "reco: too many flags\n");
             return 0;
         }
-        opts->names[opts->count] = argv[i] + 2;
+        opts->names[opts->count] = name;
         opts->values[opts->count] = NULL;
         opts->used[opts->count] = 0;
-        if (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0)
+        if (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == '\0' ||
+                             (argv[i + 1][1] >= '0' && argv[i + 1][1] <= '9')))
             opts->values[opts->count] = argv[++i];
         opts->count++;
     }

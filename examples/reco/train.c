@@ -43,6 +43,7 @@ static size_t parse_layers(const char *text, size_t *sizes, int *ok)
 
 typedef struct settings {
     const char *data;
+    const char *train_file, *test_file, *negatives_file; /* pre-split data */
     reco_model_kind kind;
     reco_loss loss;
     reco_optimizer optimizer;
@@ -64,6 +65,15 @@ static int read_settings(options *opts, settings *s)
     static const char *const splits[] = {"random", "loo"};
     int ok = 1;
     s->data = option_text(opts, "data", NULL);
+    s->train_file = option_text(opts, "train", NULL);
+    s->test_file = option_text(opts, "test", NULL);
+    s->negatives_file = option_text(opts, "test-negatives-file", NULL);
+    if ((s->train_file != NULL) != (s->test_file != NULL) || (s->train_file && s->data) ||
+        (s->negatives_file && !s->test_file)) {
+        fprintf(stderr, "reco: give --data FILE, or --train FILE and --test FILE "
+                        "(and --test-negatives-file FILE)\n");
+        ok = 0;
+    }
     s->kind = (reco_model_kind)pick(option_text(opts, "model", "neumf"), kinds, 4, "model", &ok);
     s->loss = (reco_loss)pick(option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
     s->optimizer = (reco_optimizer)pick(option_text(opts, "optimizer", "adam"), optimizers, 3,
@@ -116,8 +126,27 @@ static void run_free(run *r)
     reco_dataset_free(r->test);
 }
 
+/* Pre-split files: the test file (and its NCF .negative file) read with the
+ * training file's vocabulary; `all` is the training file. */
+static reco_status load_split(const settings *s, run *r)
+{
+    reco_status status = reco_dataset_read(s->train_file, RECO_FORMAT_AUTO, &r->train);
+    if (status == RECO_OK)
+        status = reco_dataset_read_shared(s->test_file, RECO_FORMAT_AUTO, r->train, &r->test);
+    if (status == RECO_OK && s->negatives_file)
+        status = reco_dataset_read_test_negatives(r->test, s->negatives_file);
+    if (status == RECO_OK && !s->negatives_file && s->leave_one_out && s->loss != RECO_LOSS_MSE)
+        status = reco_dataset_sample_test_negatives(r->test, r->train, s->test_negatives,
+                                                    s->seed);
+    if (status == RECO_OK)
+        status = reco_dataset_read_shared(s->train_file, RECO_FORMAT_AUTO, r->train, &r->all);
+    return status;
+}
+
 static reco_status load(const settings *s, run *r)
 {
+    if (s->train_file)
+        return load_split(s, r);
     reco_status status = s->data ? reco_dataset_read(s->data, RECO_FORMAT_AUTO, &r->all)
                                  : reco_dataset_synthetic(943, 1682, 100000, s->seed, &r->all);
     if (status == RECO_OK)
@@ -274,7 +303,8 @@ int command_train(options *opts)
     reco_status status = load(&s, &r);
     if (status != RECO_OK) {
         run_free(&r);
-        return fail(s.data ? s.data : "synthetic data", status);
+        return fail(s.train_file ? "pre-split data" : s.data ? s.data : "synthetic data",
+                    status);
     }
     if ((status = build(&s, &r)) != RECO_OK) {
         run_free(&r);
@@ -282,7 +312,7 @@ int command_train(options *opts)
     }
     if (!s.json)
         printf("%s on %s: %zu users, %zu items, %zu training rows, %zu test rows, backend %s\n",
-               "training", s.data ? s.data : "synthetic data",
+               "training", s.train_file ? s.train_file : s.data ? s.data : "synthetic data",
                reco_dataset_n_users(r.all), reco_dataset_n_items(r.all),
                reco_dataset_size(r.train), reco_dataset_size(r.test),
                reco_backend_name(r.backend));
