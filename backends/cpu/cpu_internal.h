@@ -41,6 +41,13 @@ typedef struct cpu_slice {
     float *targets;
     size_t rows;                      /* samples: BPR has two per batch row */
     double loss;
+    /* the slice's user-table gradients summed per distinct user, so that
+     * the thread owning a user's partition reads one row per user, not one
+     * per sample, from this slice (whose thread wrote them) */
+    int32_t *user_slot;               /* n_users, -1 when not in this batch */
+    int32_t *local_users;             /* distinct users, in first-touch order */
+    size_t n_local_users;
+    float *local_grads[RECO_N_TABLES]; /* user tables: n_local_users x dim */
 } cpu_slice;
 
 /* Rows go to partitions in blocks of 16, so that two threads never write

@@ -55,6 +55,10 @@ static void slice_free(cpu_slice *slice)
     free(slice->delta[0]);
     free(slice->delta[1]);
     free(slice->dense_grad);
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        free(slice->local_grads[t]);
+    free(slice->user_slot);
+    free(slice->local_users);
     free(slice->origin);
     free(slice->users);
     free(slice->items);
@@ -88,6 +92,15 @@ static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacit
     ok &= (slice->dlogit = floats(capacity)) != NULL;
     ok &= (slice->targets = floats(capacity)) != NULL;
     ok &= (slice->dense_grad = floats(net->n_dense)) != NULL;
+    size_t n_users = net->table_rows[RECO_TABLE_USER_GMF] ? net->table_rows[RECO_TABLE_USER_GMF]
+                                                          : net->table_rows[RECO_TABLE_USER_MLP];
+    ok &= (slice->user_slot = malloc(n_users * sizeof(int32_t))) != NULL;
+    ok &= (slice->local_users = malloc(capacity * sizeof(int32_t))) != NULL;
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        if (has_table(net, t) && is_user_table(t))
+            ok &= (slice->local_grads[t] = floats(capacity * net->table_dim[t])) != NULL;
+    if (ok)
+        memset(slice->user_slot, 0xff, n_users * sizeof(int32_t));
     ok &= (slice->origin = malloc(capacity * sizeof(int32_t))) != NULL;
     ok &= (slice->users = malloc(capacity * sizeof(int32_t))) != NULL;
     ok &= (slice->items = malloc(capacity * sizeof(int32_t))) != NULL;
@@ -443,10 +456,60 @@ CPU_INLINE void prepare_slice(const training_pass *p, cpu_slice *slice, size_t c
     slice->rows = pairs ? 2 * count : count;
 }
 
-/* Adds, in batch order, the row gradients of one table that fall in
+/* Where a table's row gradients of one slice lie: `count` rows for the ids
+ * in ids[], row i at base + i * stride. */
+typedef struct row_source {
+    const int32_t *ids;
+    size_t count;
+    const float *base;
+    size_t stride;
+} row_source;
+
+static row_source slice_rows(const reco_net_desc *net, const cpu_slice *slice, int table)
+{
+    size_t dim = net->table_dim[table];
+    if (is_user_table(table))
+        return (row_source){slice->local_users, slice->n_local_users, slice->local_grads[table],
+                            dim};
+    int mlp = table == RECO_TABLE_ITEM_MLP;
+    return (row_source){slice->items, slice->rows,
+                        mlp ? slice->dgathered[RECO_TABLE_USER_MLP] + dim
+                            : slice->dgathered[table],
+                        mlp ? 2 * dim : dim};
+}
+
+/* Sums the slice's user-table row gradients per distinct user. */
+CPU_INLINE void compact_users(const reco_net_desc *net, cpu_slice *slice)
+{
+    for (size_t r = 0; r < slice->n_local_users; r++)
+        slice->user_slot[slice->local_users[r]] = -1;
+    slice->n_local_users = 0;
+    for (size_t i = 0; i < slice->rows; i++) {
+        int32_t user = slice->users[i];
+        int32_t slot = slice->user_slot[user];
+        int fresh = slot < 0;
+        if (fresh) {
+            slot = (int32_t)slice->n_local_users++;
+            slice->user_slot[user] = slot;
+            slice->local_users[slot] = user;
+        }
+        for (int t = 0; t < RECO_N_TABLES; t++) {
+            if (!has_table(net, t) || !is_user_table(t))
+                continue;
+            size_t dim = net->table_dim[t];
+            int mlp = t == RECO_TABLE_USER_MLP;
+            const float *row = slice->dgathered[t] + i * (mlp ? 2 * dim : dim);
+            float *target = slice->local_grads[t] + (size_t)slot * dim;
+            for (size_t k = 0; k < dim; k++)
+                target[k] = fresh ? row[k] : target[k] + row[k];
+        }
+    }
+}
+
+/* Adds, in slice order, the row gradients of one table that fall in
  * partition `part`, after forgetting the rows of the previous batch. */
 CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace, int table,
-                         size_t part)
+                             size_t part)
 {
     cpu_table_grad *grad = &workspace->tables[table];
     cpu_row_grads *rows = &grad->parts[part];
@@ -455,20 +518,14 @@ CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace,
         grad->slot_of_row[rows->rows[r]] = -1;
     rows->n_rows = 0;
     size_t dim = net->table_dim[table];
-    int mlp = table == RECO_TABLE_USER_MLP || table == RECO_TABLE_ITEM_MLP;
-    size_t stride = mlp ? 2 * dim : dim;
-    size_t column = table == RECO_TABLE_ITEM_MLP ? dim : 0;
-    int source = mlp ? RECO_TABLE_USER_MLP : table;
     for (size_t s = 0; s < workspace->n_slices; s++) {
-        const cpu_slice *slice = &workspace->slices[s];
-        const int32_t *ids = is_user_table(table) ? slice->users : slice->items;
-        for (size_t i = 0; i < slice->rows; i++) {
-            int32_t id = ids[i];
+        row_source source = slice_rows(net, &workspace->slices[s], table);
+        for (size_t i = 0; i < source.count; i++) {
+            int32_t id = source.ids[i];
             if (cpu_partition_of(id, n_parts) != part)
                 continue;
             int32_t slot = grad->slot_of_row[id];
-            float *target;
-            const float *row = slice->dgathered[source] + i * stride + column;
+            const float *row = source.base + i * source.stride;
             if (slot < 0) {
                 slot = (int32_t)rows->n_rows++;
                 grad->slot_of_row[id] = slot;
@@ -476,7 +533,7 @@ CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace,
                 memcpy(rows->grads + (size_t)slot * dim, row, dim * sizeof(float));
                 continue;
             }
-            target = rows->grads + (size_t)slot * dim;
+            float *target = rows->grads + (size_t)slot * dim;
             for (size_t k = 0; k < dim; k++)
                 target[k] += row[k];
         }
@@ -510,6 +567,7 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
         slice_forward(net, p->params, slice, 1, batch->dropout_seed, pair_rows, batch->n);
         slice_loss(net, slice, batch->loss, pair_rows, scale);
         slice_backward(net, p->params, slice, net->dropout > 0.0f);
+        compact_users(net, slice);
     }
     cpu_pool_barrier(run->pool);
     size_t begin = cpu_share(net->n_dense, thread, n_threads);
