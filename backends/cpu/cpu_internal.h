@@ -40,6 +40,7 @@ typedef struct cpu_slice {
     int32_t *items;
     float *targets;
     size_t rows;                      /* samples: BPR has two per batch row */
+    size_t pair_rows;                 /* BPR: positives in rows [0, pair_rows); else 0 */
     double loss;
     /* the slice's user-table gradients summed per distinct user, so that
      * the thread owning a user's partition reads one row per user, not one

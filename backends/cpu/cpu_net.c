@@ -454,6 +454,7 @@ CPU_INLINE void prepare_slice(const training_pass *p, cpu_slice *slice, size_t c
         }
     }
     slice->rows = pairs ? 2 * count : count;
+    slice->pair_rows = pairs ? count : 0;
 }
 
 /* Where a table's row gradients of one slice lie: `count` rows for the ids
@@ -519,10 +520,22 @@ CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace,
     rows->n_rows = 0;
     size_t dim = net->table_dim[table];
     for (size_t s = 0; s < workspace->n_slices; s++) {
-        row_source source = slice_rows(net, &workspace->slices[s], table);
-        for (size_t i = 0; i < source.count; i++) {
+        const cpu_slice *slice = &workspace->slices[s];
+        row_source source = slice_rows(net, slice, table);
+        /* a slice holds the batch rows whose item is in its partition: only
+         * BPR's negative items can belong elsewhere */
+        size_t first = 0;
+        if (!is_user_table(table)) {
+            if (s != part && !slice->pair_rows)
+                continue;
+            if (s != part)
+                first = slice->pair_rows;
+        }
+        for (size_t i = first; i < source.count; i++) {
             int32_t id = source.ids[i];
-            if (cpu_partition_of(id, n_parts) != part)
+            int owned = !is_user_table(table) && s == part &&
+                        (!slice->pair_rows || i < slice->pair_rows);
+            if (!owned && cpu_partition_of(id, n_parts) != part)
                 continue;
             int32_t slot = grad->slot_of_row[id];
             const float *row = source.base + i * source.stride;
