@@ -136,43 +136,6 @@ static void print_items(const session *s, const int32_t *items, const float *sco
         printf("]");
 }
 
-int command_recommend(options *opts)
-{
-    int ok = 1, json = option_switch(opts, "json");
-    const char *user_text = option_text(opts, "user", NULL);
-    size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
-    session s = {0};
-    int code = open_session(opts, &s, 1);
-    if (code == EXIT_OK && (!ok || !user_text || !options_all_used(opts))) {
-        fprintf(stderr, "reco: recommend needs --user ID\n");
-        code = EXIT_USAGE;
-    }
-    int32_t user;
-    reco_status status = RECO_OK;
-    if (code == EXIT_OK && (status = reco_model_user_index(s.model, atoll(user_text), &user)))
-        code = fail("user", status);
-    int32_t *items = malloc(k * sizeof *items);
-    float *scores = malloc(k * sizeof *scores);
-    size_t n = 0;
-    if (code == EXIT_OK &&
-        (status = reco_model_recommend(s.model, user, k, s.data, items, scores, &n)))
-        code = fail("recommend", status);
-    if (code == EXIT_OK) {
-        if (json)
-            printf("{\"user\": %s, \"items\": ", user_text);
-        else
-            printf("top %zu for user %s (items rated in %s left out):\n", n, user_text,
-                   option_text(opts, "data", ""));
-        print_items(&s, items, scores, n, json, "score");
-        if (json)
-            printf("}\n");
-    }
-    free(items);
-    free(scores);
-    session_free(&s);
-    return code;
-}
-
 /* Projects n rows of dim columns on their two principal components (power
  * iteration with deflation on the covariance), into x and y. */
 static int principal_plane(const float *rows, size_t n, size_t dim, double *x, double *y)
@@ -254,45 +217,83 @@ static int plot_items(const session *s, const char *path, int32_t query, const i
     return ok;
 }
 
-int command_similar(options *opts)
+/* What differs between `recommend` (for a user) and `similar` (to an item). */
+typedef struct ranked_query {
+    const char *command, *id_flag, *json_list, *score_name;
+    int needs_data;  /* recommend: the training data, for ids and exclusions */
+    int plots;       /* similar: --plot draws the item map */
+    reco_status (*index_of)(const reco_model *, int64_t, int32_t *);
+    reco_status (*rank)(session *, int32_t, size_t, int32_t *, float *, size_t *);
+} ranked_query;
+
+static reco_status recommend_for(session *s, int32_t user, size_t k, int32_t *items,
+                                 float *scores, size_t *n)
+{
+    return reco_model_recommend(s->model, user, k, s->data, items, scores, n);
+}
+
+static reco_status similar_to(session *s, int32_t item, size_t k, int32_t *items,
+                              float *scores, size_t *n)
+{
+    return reco_model_similar_items(s->model, item, k, items, scores, n);
+}
+
+/* Looks the id up, ranks, prints (and, for items, plots). */
+static int run_ranked_query(options *opts, const ranked_query *query)
 {
     int ok = 1, json = option_switch(opts, "json");
-    const char *item_text = option_text(opts, "item", NULL);
-    const char *plot = option_text(opts, "plot", NULL);
+    const char *id_text = option_text(opts, query->id_flag, NULL);
+    const char *plot = query->plots ? option_text(opts, "plot", NULL) : NULL;
     size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
     session s = {0};
-    int code = open_session(opts, &s, 0);
-    if (code == EXIT_OK && (!ok || !item_text || !options_all_used(opts))) {
-        fprintf(stderr, "reco: similar needs --item ID\n");
+    int code = open_session(opts, &s, query->needs_data);
+    if (code == EXIT_OK && (!ok || !id_text || !options_all_used(opts))) {
+        fprintf(stderr, "reco: %s needs --%s ID\n", query->command, query->id_flag);
         code = EXIT_USAGE;
     }
-    int32_t item;
+    int32_t index = 0;
     reco_status status = RECO_OK;
-    if (code == EXIT_OK && (status = reco_model_item_index(s.model, atoll(item_text), &item)))
-        code = fail("item", status);
+    if (code == EXIT_OK && (status = query->index_of(s.model, atoll(id_text), &index)))
+        code = fail(query->id_flag, status);
     int32_t *items = malloc(k * sizeof *items);
-    float *similarities = malloc(k * sizeof *similarities);
+    float *scores = malloc(k * sizeof *scores);
     size_t n = 0;
-    if (code == EXIT_OK &&
-        (status = reco_model_similar_items(s.model, item, k, items, similarities, &n)))
-        code = fail("similar", status);
+    if (code == EXIT_OK && (status = query->rank(&s, index, k, items, scores, &n)))
+        code = fail(query->command, status);
     if (code == EXIT_OK) {
         if (json)
-            printf("{\"item\": %s, \"similar\": ", item_text);
+            printf("{\"%s\": %s, \"%s\": ", query->id_flag, id_text, query->json_list);
+        else if (query->needs_data)
+            printf("top %zu for user %s (items rated in %s left out):\n", n, id_text,
+                   option_text(opts, "data", ""));
         else
-            printf("items nearest %s by cosine of embeddings:\n", item_text);
-        print_items(&s, items, similarities, n, json, "cosine");
+            printf("items nearest %s by cosine of embeddings:\n", id_text);
+        print_items(&s, items, scores, n, json, query->score_name);
         if (json)
             printf("}\n");
-        if (plot && !plot_items(&s, plot, item, items, n)) {
+        if (plot && !plot_items(&s, plot, index, items, n)) {
             fprintf(stderr, "reco: cannot write %s\n", plot);
             code = EXIT_RUNTIME;
         }
     }
     free(items);
-    free(similarities);
+    free(scores);
     session_free(&s);
     return code;
+}
+
+int command_recommend(options *opts)
+{
+    static const ranked_query query = {"recommend", "user", "items", "score", 1, 0,
+                                       reco_model_user_index, recommend_for};
+    return run_ranked_query(opts, &query);
+}
+
+int command_similar(options *opts)
+{
+    static const ranked_query query = {"similar", "item", "similar", "cosine", 0, 1,
+                                       reco_model_item_index, similar_to};
+    return run_ranked_query(opts, &query);
 }
 
 int command_eval(options *opts)
