@@ -23,6 +23,7 @@ check "HR@10 after two epochs ($hr) above 0.25" awk -v hr="$hr" 'BEGIN { exit !(
 check "a final JSON object" grep -q '"done": true' "$tmp/train.json"
 "$reco" info --model "$tmp/synthetic.reco" --json > "$tmp/info.json"
 check "info names the shape" grep -q '"model": "neumf", "users": 943, "items": 1682' "$tmp/info.json"
+check "info takes the file as its first word" sh -c "'$reco' info '$tmp/synthetic.reco' | grep -q 'neumf model, 943 users x 1682 items'"
 
 # the fixture: user 2 rated items 20 and 40 of 10, 20, 30, 40
 "$reco" train --data "$fixtures/ratings.dat" --split random --test-fraction 0.3 --model mf \

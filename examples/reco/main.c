@@ -13,7 +13,7 @@ static const char usage[] =
     "             --epochs, --lr, --batch, --factors, --layers 64,32,16,8, --negatives,\n"
     "             --split loo|random, --k, --backend cpu|cuda|auto, --threads, --seed,\n"
     "             --out model.reco, --plot FILE.svg, --json (see docs/cli.md)\n"
-    "  info       describe a model file: --model FILE [--json]\n"
+    "  info       describe a model file: [--model] FILE [--json]\n"
     "  eval       evaluate on the split train made: --model FILE --data FILE [--split\n"
     "             loo|random] [--k 10] [--seed S] [--json]\n"
     "  recommend  top items for a user: --model FILE --data FILE --user ID [--k 10]\n"
@@ -39,7 +39,13 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < sizeof commands / sizeof *commands; c++) {
         if (strcmp(argv[1], commands[c].name) != 0)
             continue;
-        if (!options_parse(&opts, argc, argv, 2))
+        /* `reco info model.reco`: a leading file name stands for --model */
+        int first = 2;
+        if (argc > 2 && argv[2][0] != '-') {
+            argv[1] = "--model";
+            first = 1;
+        }
+        if (!options_parse(&opts, argc, argv, first))
             return EXIT_USAGE;
         return commands[c].run(&opts);
     }
