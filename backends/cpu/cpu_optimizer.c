@@ -10,8 +10,10 @@
 struct cpu_optimizer_state {
     float *dense_first;   /* SGD momentum buffer, Adagrad sum, Adam first moment */
     float *dense_second;  /* Adam second moment */
-    float *table_first[RECO_N_TABLES];
-    float *table_second[RECO_N_TABLES];
+    /* per table row: the first moment, then the second (Adam), side by side
+     * so that a row's state is one stretch of memory */
+    float *table_state[RECO_N_TABLES];
+    size_t state_width;   /* 0, 1 or 2 moments */
     float *zeros;         /* the gradient of untouched rows, widest table */
 };
 typedef struct cpu_optimizer_state cpu_optimizer_state;
@@ -91,8 +93,7 @@ void cpu_optimizer_destroy(void *context, void *opaque)
     free(state->dense_second);
     free(state->zeros);
     for (int t = 0; t < RECO_N_TABLES; t++) {
-        free(state->table_first[t]);
-        free(state->table_second[t]);
+        free(state->table_state[t]);
     }
     free(state);
 }
@@ -118,10 +119,10 @@ reco_status cpu_optimizer_create(void *context, const reco_net_desc *net,
         if (!size)
             continue;
         if (first)
-            ok &= (state->table_first[t] = calloc(size, sizeof(float))) != NULL;
-        if (second)
-            ok &= (state->table_second[t] = calloc(size, sizeof(float))) != NULL;
+            ok &= (state->table_state[t] = calloc(size * (size_t)(first + second),
+                                                  sizeof(float))) != NULL;
     }
+    state->state_width = (size_t)(first + second);
     if (!ok) {
         cpu_optimizer_destroy(context, state);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for optimizer state");
@@ -172,7 +173,8 @@ void cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
             continue;
         float *table = p->params->tables[t];
         const cpu_table_grad *table_grad = &p->workspace->tables[t];
-        float *first = p->state->table_first[t], *second = p->state->table_second[t];
+        float *moments = p->state->table_state[t];
+        size_t width = p->state->state_width * dim; /* state floats per row */
         size_t n_parts = p->workspace->n_slices;
         if (p->dense_embeddings) {
             size_t rows = net->table_rows[t];
@@ -181,18 +183,21 @@ void cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
                 int32_t slot = table_grad->slot_of_row[row];
                 const float *row_grad =
                     slot < 0 ? p->state->zeros
-                             : table_grad->parts[cpu_partition_of((int32_t)row, n_parts)].grads + (size_t)slot * dim;
-                step_values(p, table + row * dim, row_grad, at(first, row * dim),
-                            at(second, row * dim), dim);
+                             : table_grad->parts[cpu_partition_of((int32_t)row, n_parts)].grads +
+                                   (size_t)slot * dim;
+                float *first = at(moments, row * width);
+                step_values(p, table + row * dim, row_grad, first,
+                            width > dim ? first + dim : NULL, dim);
             }
             continue;
         }
         for (size_t part = thread; part < n_parts; part += n_threads) {
             const cpu_row_grads *rows = &table_grad->parts[part];
             for (size_t r = 0; r < rows->n_rows; r++) {
-                size_t offset = (size_t)rows->rows[r] * dim;
-                step_values(p, table + offset, rows->grads + r * dim, at(first, offset),
-                            at(second, offset), dim);
+                size_t row = (size_t)rows->rows[r];
+                float *first = at(moments, row * width);
+                step_values(p, table + row * dim, rows->grads + r * dim, first,
+                            width > dim ? first + dim : NULL, dim);
             }
         }
     }
