@@ -203,6 +203,12 @@ START_TEST(model_vocabulary_maps_ids)
     ck_assert_int_eq(reco_model_item_index(model, 9, &index), RECO_OK);
     ck_assert_int_eq(index, 1);
     ck_assert_int_eq(reco_model_item_index(model, 8, &index), RECO_ERR_OUT_OF_RANGE);
+    ck_assert_int_eq(reco_model_item_id(model, 0, &id), RECO_OK);
+    ck_assert_int_eq(id, 7);
+    ck_assert_int_eq(reco_model_item_id(model, 2, &id), RECO_ERR_OUT_OF_RANGE);
+    ck_assert_int_eq(reco_model_user_index(model, 100, &index), RECO_OK);
+    ck_assert_int_eq(index, 0);
+    ck_assert_uint_eq(reco_model_n_items(model), 2);
     reco_model *small;
     ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 1, 2, &small), RECO_OK);
     ck_assert_int_eq(reco_model_set_vocabulary(small, data), RECO_ERR_OUT_OF_RANGE);

@@ -92,6 +92,42 @@ START_TEST(adagrad_step_by_hand)
 }
 END_TEST
 
+START_TEST(adagrad_epsilon_by_hand)
+{
+    setup f = one_rating(1, RECO_OPTIMIZER_ADAGRAD, 0.1);
+    ck_assert_int_eq(reco_trainer_set_epsilon(f.trainer, 1.0), RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_epsilon(f.trainer, 0.0), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    /* p - lr * g / (|g| + 1): 0.5 + 0.8 / 9, 2 + 0.2 / 3 */
+    expect_parameters(&f, 0.5f + 0.8f / 9.0f, 2.0f + 0.2f / 3.0f);
+    setup_free(&f);
+}
+END_TEST
+
+START_TEST(mse_sum_reduction_scales_loss_and_gradient)
+{
+    setup f = one_rating(2, RECO_OPTIMIZER_SGD, 0.1);
+    const int32_t users[3] = {0, 0, 0}, items[3] = {0, 1, 0};
+    const float targets[3] = {3.0f, 1.0f, 2.0f};
+    double mean_loss, sum_loss;
+    float mean_grad[16], sum_grad[16];
+    ck_assert_int_eq(reco_trainer_batch_gradient(f.trainer, users, items, targets, NULL, 3,
+                                                 &mean_loss, mean_grad),
+                     RECO_OK);
+    ck_assert_int_eq(reco_trainer_set_mean_reduction(f.trainer, 0), RECO_OK);
+    ck_assert_int_eq(reco_trainer_batch_gradient(f.trainer, users, items, targets, NULL, 3,
+                                                 &sum_loss, sum_grad),
+                     RECO_OK);
+    /* predictions 0.5 * 2 = 1 for both items: errors -2, 0, -1 */
+    ck_assert_double_eq_tol(sum_loss, 4.0 + 0.0 + 1.0, 1e-6);
+    ck_assert_double_eq_tol(mean_loss, 5.0 / 3.0, 1e-6);
+    for (size_t i = 0; i < reco_model_parameter_count(f.model); i++)
+        ck_assert_float_eq_tol(sum_grad[i], 3.0f * mean_grad[i], 1e-5f);
+    ck_assert_float_eq_tol(sum_grad[0], 2.0f * (-2.0f * 2.0f + 0.0f * 2.0f - 1.0f * 2.0f), 1e-5f);
+    setup_free(&f);
+}
+END_TEST
+
 START_TEST(adam_steps_by_hand)
 {
     setup f = one_rating(1, RECO_OPTIMIZER_ADAM, 0.1);
@@ -375,6 +411,8 @@ int main(void)
     tcase_add_test(steps, sgd_momentum_and_weight_decay_by_hand);
     tcase_add_test(steps, adagrad_step_by_hand);
     tcase_add_test(steps, adam_steps_by_hand);
+    tcase_add_test(steps, adagrad_epsilon_by_hand);
+    tcase_add_test(steps, mse_sum_reduction_scales_loss_and_gradient);
     tcase_add_test(steps, lazy_and_dense_embedding_updates_differ_as_documented);
     tcase_add_test(steps, learning_rate_decays_per_epoch);
     tcase_add_test(steps, configuration_is_checked);
