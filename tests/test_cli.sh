@@ -44,7 +44,7 @@ trained=$(sed -n 's/.*"HR@1": \([0-9.]*\).*/\1/p' "$tmp/loo.json" | tail -n 1)
 "$reco" eval --model "$tmp/loo.reco" --data "$fixtures/ratings.dat" --test-negatives 1 --k 1 \
     --json > "$tmp/eval.json"
 check "eval agrees with training ($trained)" grep -q "\"rows\": 2, \"HR@1\": $trained" "$tmp/eval.json"
-check "the training plot has three curves" test "$(grep -c '<polyline' "$tmp/train.svg")" -eq 3
+check "the training plot has four curves" test "$(grep -c "<polyline" "$tmp/train.svg")" -eq 4
 "$reco" similar --model "$tmp/loo.reco" --item 10 --k 2 --data "$fixtures/ratings.dat" \
     --titles "$fixtures/movies.dat" --plot "$tmp/items.svg" > /dev/null
 check "the item plot has a point per item" test "$(grep -c '<circle' "$tmp/items.svg")" -eq 4

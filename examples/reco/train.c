@@ -234,6 +234,55 @@ static double seconds_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The training loss on the test split: each test row with its test
+ * negatives (BCE: targets 1 then 0; BPR: one pair per negative) or its
+ * rating (MSE), in chunks. NaN when the split has no negatives to use. */
+static double held_out_loss(const settings *s, run *r)
+{
+    enum { CHUNK = 4096 };
+    static int32_t users[CHUNK], items[CHUNK], negatives[CHUNK];
+    static float targets[CHUNK];
+    const reco_dataset *test = r->test;
+    int mse = s->loss == RECO_LOSS_MSE, bpr = s->loss == RECO_LOSS_BPR;
+    if (mse && !reco_dataset_ratings(test))
+        return NAN;
+    double weighted = 0.0;
+    size_t rows = 0, n = 0;
+    for (size_t row = 0; row <= reco_dataset_size(test); row++) {
+        size_t n_negatives = 0;
+        const int32_t *list = row < reco_dataset_size(test) && !mse
+                                  ? reco_dataset_test_negatives(test, row, &n_negatives)
+                                  : NULL;
+        if (!mse && row < reco_dataset_size(test) && !list)
+            return NAN;
+        size_t needed = mse ? 1 : bpr ? n_negatives : n_negatives + 1;
+        if (n > 0 && (n + needed > CHUNK || row == reco_dataset_size(test))) {
+            double loss;
+            if (reco_trainer_batch_gradient(r->trainer, users, items, targets, negatives, n,
+                                            &loss, NULL) != RECO_OK)
+                return NAN;
+            weighted += loss * (double)n;
+            rows += n;
+            n = 0;
+        }
+        if (row == reco_dataset_size(test) || needed > CHUNK)
+            continue;
+        int32_t user = reco_dataset_users(test)[row], item = reco_dataset_items(test)[row];
+        if (mse || !bpr) {
+            users[n] = user;
+            items[n] = item;
+            targets[n++] = mse ? reco_dataset_ratings(test)[row] : 1.0f;
+        }
+        for (size_t j = 0; !mse && j < n_negatives; j++, n++) {
+            users[n] = user;
+            items[n] = bpr ? item : list[j];
+            negatives[n] = list[j];
+            targets[n] = 0.0f;
+        }
+    }
+    return rows ? weighted / (double)rows : NAN;
+}
+
 typedef struct progress_state {
     size_t epochs;
     size_t epoch;
@@ -317,7 +366,8 @@ int command_train(options *opts)
                reco_dataset_size(r.train), reco_dataset_size(r.test),
                reco_backend_name(r.backend));
     reco_metric metrics[2];
-    double *curves = calloc(3 * s.epochs, sizeof *curves); /* loss, metric, metric */
+    /* training loss, test loss, two test metrics */
+    double *curves = calloc(4 * s.epochs, sizeof *curves);
     if (!curves) {
         run_free(&r);
         return fail("training", RECO_ERR_OUT_OF_MEMORY);
@@ -334,16 +384,18 @@ int command_train(options *opts)
         if (status == RECO_OK) {
             report(&s, &r, epoch, loss, seconds, metrics);
             curves[epoch - 1] = loss;
+            curves[s.epochs + epoch - 1] = s.plot ? held_out_loss(&s, &r) : NAN;
             for (int m = 0; m < 2; m++)
                 reco_metrics_get(r.metrics, metrics[m],
-                                 &curves[(size_t)(m + 1) * s.epochs + epoch - 1]);
+                                 &curves[(size_t)(m + 2) * s.epochs + epoch - 1]);
         }
     }
     if (status == RECO_OK && s.plot) {
-        svg_series series[3] = {{"training loss", curves, s.epochs},
-                                {reco_metric_name(metrics[0]), curves + s.epochs, s.epochs},
-                                {reco_metric_name(metrics[1]), curves + 2 * s.epochs, s.epochs}};
-        if (!svg_line_chart(s.plot, "reco train: loss and test metrics per epoch", series, 3)) {
+        svg_series series[4] = {{"training loss", curves, s.epochs},
+                                {"test loss", curves + s.epochs, s.epochs},
+                                {reco_metric_name(metrics[0]), curves + 2 * s.epochs, s.epochs},
+                                {reco_metric_name(metrics[1]), curves + 3 * s.epochs, s.epochs}};
+        if (!svg_line_chart(s.plot, "reco train: losses and test metrics per epoch", series, 4)) {
             fprintf(stderr, "reco: cannot write %s\n", s.plot);
             free(curves);
             run_free(&r);
