@@ -1,9 +1,12 @@
-/* CPU backend: the network's forward and backward passes. Each batch is cut
- * into a fixed number of contiguous slices (one per thread at workspace
- * creation); each slice runs gather, GMF, the tower (BLIS sgemm), the head,
- * the loss and the whole backward pass on its own rows. The slices' dense
- * gradients are then summed in slice order and their embedding-row gradients
- * scattered in row order, so a given slice count always gives the same bits. */
+/* CPU backend: the network's forward and backward passes. A training batch
+ * is cut into a fixed number of slices (one per thread at workspace
+ * creation): slice s takes, in batch order, the rows whose item falls in row
+ * partition s, so the item rows a thread gathers are the ones it scatters
+ * and steps. Each slice runs gather, GMF, the tower (BLIS sgemm), the head,
+ * the loss and the whole backward pass on its own rows, and sums its user
+ * rows' gradients per user. The slices' dense gradients are then summed in
+ * slice order and their row gradients scattered in slice order, so a given
+ * slice count always gives the same bits. Scoring cuts pairs contiguously. */
 #include <blis.h>
 #include <math.h>
 #include <stdlib.h>
@@ -420,7 +423,7 @@ CPU_INLINE void slice_backward(const reco_net_desc *net, const reco_net_params *
     }
 }
 
-/* Slices of a batch: slice s holds rows [s*n/S, (s+1)*n/S). */
+/* Scoring slices: slice s holds pairs [s*n/S, (s+1)*n/S). */
 static size_t slice_begin(size_t slice, size_t n_slices, size_t n)
 {
     return slice * n / n_slices;
