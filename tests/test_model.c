@@ -38,6 +38,10 @@ START_TEST(registration_checks_the_table)
     ck_assert_int_eq(reco_backend_register(&ops), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_str_eq(reco_last_error(), "backend ops: a function is missing");
     ck_assert_int_eq(reco_backend_register(NULL), RECO_ERR_INVALID_ARGUMENT);
+    /* a backend's failure reads like the library's */
+    ck_assert_int_eq(reco_backend_fail(RECO_ERR_BACKEND, "my backend: kernel failed"),
+                     RECO_ERR_BACKEND);
+    ck_assert_str_eq(reco_last_error(), "my backend: kernel failed");
 }
 END_TEST
 

@@ -1,0 +1,22 @@
+#!/bin/sh
+# The exported ABI: every RECO_API function in the headers is in the version
+# script and exported by libreco.so, and nothing else named reco_ is.
+# Usage: test_abi.sh source-root path/to/libreco.so
+set -eu
+source=$1
+library=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+grep -ho 'RECO_API [^(]*(' "$source"/include/reco/*.h | sed 's/($//' | awk '{print $NF}' |
+    tr -d '*' | grep '^reco_' | sort > "$tmp/headers"
+sed -n 's/^ *\(reco_[a-z0-9_]*\);$/\1/p' "$source/lib/libreco.map" | sort > "$tmp/map"
+nm -D --defined-only "$library" | awk '{print $3}' | sed 's/@.*//' | grep '^reco_' | sort > "$tmp/exported"
+if ! diff -u "$tmp/headers" "$tmp/map"; then
+    echo "FAILED: lib/libreco.map differs from the RECO_API functions of the headers"
+    exit 1
+fi
+if ! diff -u "$tmp/headers" "$tmp/exported"; then
+    echo "FAILED: libreco.so exports differ from the RECO_API functions of the headers"
+    exit 1
+fi
+echo "1 passed, 0 failed"
