@@ -1,7 +1,9 @@
 /* CPU backend: an epoch's samples built by the thread pool. The shuffle is
  * a scatter shuffle: every sample draws one of SHUFFLE_BUCKETS buckets, the
  * buckets are laid out one after the other, and each is Fisher-Yates
- * shuffled, which gives a uniformly random order. Every random choice is a
+ * shuffled, which gives a uniformly random order. Samples are built in
+ * sample order (a user's rows together) straight into their bucket, and the
+ * small buckets are shuffled in cache. Every random choice is a
  * function of (seed, epoch, sample or bucket), so the result does not depend
  * on the number of threads. */
 #include <stdlib.h>
@@ -26,17 +28,21 @@ static uint64_t below(uint64_t bits, uint64_t bound)
     return (uint64_t)(((u128)bits * bound) >> 64);
 }
 
+/* The rank-th item (from 0) not in the sorted list `taken`: rank plus the
+ * number of taken items m with taken[m] - m <= rank, found by a binary
+ * search without data-dependent branches (the user's list is in cache; the
+ * mispredictions were the cost). */
 static int32_t nth_untaken(const int32_t *taken, size_t count, uint64_t rank)
 {
-    size_t low = 0, high = count;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        if ((uint64_t)(taken[middle] - (int32_t)middle) <= rank)
-            low = middle + 1;
-        else
-            high = middle;
+    if (count == 0)
+        return (int32_t)rank;
+    size_t low = 0; /* taken[m] - m <= rank for every m < low */
+    for (size_t length = count; length > 1; length -= length / 2) {
+        size_t middle = low + length / 2;
+        size_t keep = (uint64_t)(taken[middle] - (int32_t)middle) <= rank;
+        low += (length / 2) & (0 - keep);
     }
-    return (int32_t)(rank + low);
+    return (int32_t)(rank + low + ((uint64_t)(taken[low] - (int32_t)low) <= rank));
 }
 
 typedef struct epoch_build {
@@ -45,7 +51,6 @@ typedef struct epoch_build {
     size_t n;
     uint64_t stream;             /* seed and epoch, mixed */
     uint16_t *bucket_of;         /* n */
-    uint32_t *order;             /* n */
     size_t *counts;              /* threads x buckets, then positions */
     size_t bucket_start[SHUFFLE_BUCKETS + 1];
     int phase;
@@ -65,31 +70,10 @@ static void count_buckets(epoch_build *b, size_t thread, size_t n_threads)
     }
 }
 
+/* Builds samples in sample order, so that a user's rows and items are read
+ * while they are in cache, and writes each to the next free place of its
+ * bucket. */
 static void scatter_samples(epoch_build *b, size_t thread, size_t n_threads)
-{
-    size_t *next = b->counts + thread * SHUFFLE_BUCKETS; /* positions by now */
-    for (size_t s = cpu_share(b->n, thread, n_threads); s < cpu_share(b->n, thread + 1, n_threads);
-         s++)
-        b->order[next[b->bucket_of[s]]++] = (uint32_t)s;
-}
-
-static void shuffle_buckets(epoch_build *b, size_t thread, size_t n_threads)
-{
-    for (size_t bucket = thread; bucket < SHUFFLE_BUCKETS; bucket += n_threads) {
-        uint32_t *part = b->order + b->bucket_start[bucket];
-        size_t size = b->bucket_start[bucket + 1] - b->bucket_start[bucket];
-        uint64_t state = mix(b->stream ^ (0x42554b4554ull + bucket));
-        for (size_t i = size; i > 1; i--) {
-            state = mix(state);
-            size_t j = (size_t)below(state, i);
-            uint32_t swap = part[i - 1];
-            part[i - 1] = part[j];
-            part[j] = swap;
-        }
-    }
-}
-
-static void write_samples(epoch_build *b, size_t thread, size_t n_threads)
 {
     const reco_epoch_data *data = b->data;
     const reco_epoch_plan *plan = b->plan;
@@ -97,16 +81,17 @@ static void write_samples(epoch_build *b, size_t thread, size_t n_threads)
     const float *ratings = data->ratings;
     const uint64_t *offsets = data->user_offsets;
     const int32_t *user_items = data->user_items;
+    size_t *next = b->counts + thread * SHUFFLE_BUCKETS; /* positions by now */
     size_t per_row = plan->pairs ? 1 : 1 + plan->negatives;
-    for (size_t i = cpu_share(b->n, thread, n_threads); i < cpu_share(b->n, thread + 1, n_threads);
-         i++) {
-        size_t sample = b->order[i], row = sample / per_row, j = sample % per_row;
+    for (size_t s = cpu_share(b->n, thread, n_threads); s < cpu_share(b->n, thread + 1, n_threads);
+         s++) {
+        size_t i = next[b->bucket_of[s]]++, row = s / per_row, j = s % per_row;
         int32_t user = row_users[row];
         b->users[i] = user;
         int32_t negative = 0;
         if (plan->pairs || j > 0) {
             size_t count = offsets[user + 1] - offsets[user];
-            uint64_t bits = mix(b->stream ^ mix(sample ^ 0x4e45474154ull));
+            uint64_t bits = mix(b->stream ^ mix(s ^ 0x4e45474154ull));
             negative = nth_untaken(user_items + offsets[user], count,
                                    below(bits, data->n_items - count));
         }
@@ -124,14 +109,44 @@ static void write_samples(epoch_build *b, size_t thread, size_t n_threads)
     }
 }
 
+static void swap_int32(int32_t *values, size_t a, size_t b)
+{
+    int32_t swap = values[a];
+    values[a] = values[b];
+    values[b] = swap;
+}
+
+/* Fisher-Yates on each bucket, applied to every sample array at once. */
+static void shuffle_buckets(epoch_build *b, size_t thread, size_t n_threads)
+{
+    for (size_t bucket = thread; bucket < SHUFFLE_BUCKETS; bucket += n_threads) {
+        size_t start = b->bucket_start[bucket];
+        size_t size = b->bucket_start[bucket + 1] - start;
+        int32_t *users = b->users + start, *items = b->items + start;
+        int32_t *negatives = b->negatives ? b->negatives + start : NULL;
+        float *targets = b->targets + start;
+        uint64_t state = mix(b->stream ^ (0x42554b4554ull + bucket));
+        for (size_t i = size; i > 1; i--) {
+            state = mix(state);
+            size_t j = (size_t)below(state, i);
+            swap_int32(users, i - 1, j);
+            swap_int32(items, i - 1, j);
+            if (negatives)
+                swap_int32(negatives, i - 1, j);
+            float target = targets[i - 1];
+            targets[i - 1] = targets[j];
+            targets[j] = target;
+        }
+    }
+}
+
 static void epoch_task(void *argument, size_t thread, size_t n_threads)
 {
     epoch_build *b = argument;
     switch (b->phase) {
     case 0: count_buckets(b, thread, n_threads); break;
     case 1: scatter_samples(b, thread, n_threads); break;
-    case 2: shuffle_buckets(b, thread, n_threads); break;
-    default: write_samples(b, thread, n_threads); break;
+    default: shuffle_buckets(b, thread, n_threads); break;
     }
 }
 
@@ -150,10 +165,9 @@ reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
                      .negatives = negatives,
                      .targets = targets};
     b.bucket_of = malloc(b.n * sizeof *b.bucket_of + 1);
-    b.order = malloc(b.n * sizeof *b.order + 1);
     b.counts = malloc(n_threads * SHUFFLE_BUCKETS * sizeof *b.counts);
     reco_status status = RECO_OK;
-    if (!b.bucket_of || !b.order || !b.counts) {
+    if (!b.bucket_of || !b.counts) {
         status = reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for an epoch");
         goto done;
     }
@@ -170,11 +184,10 @@ reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
         }
     }
     b.bucket_start[SHUFFLE_BUCKETS] = position;
-    for (b.phase = 1; b.phase <= 3; b.phase++)
+    for (b.phase = 1; b.phase <= 2; b.phase++)
         cpu_pool_run(cpu->pool, epoch_task, &b);
 done:
     free(b.bucket_of);
-    free(b.order);
     free(b.counts);
     return status;
 }
