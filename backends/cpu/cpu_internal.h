@@ -60,20 +60,31 @@ static inline size_t cpu_partition_of(int32_t row, size_t n_parts)
     return ((size_t)row / CPU_PARTITION_BLOCK) % n_parts;
 }
 
-/* Gradients of one partition of a table's rows (see cpu_partition_of), one
- * entry per distinct row. */
+/* The user tables share their row ids, and so do the item tables: each
+ * side's rows are gathered, scattered and stepped together, one lookup a row.
+ * Tables of the user side have even numbers (reco_table_kind's order). */
+enum { CPU_SIDE_USERS = 0, CPU_SIDE_ITEMS = 1, CPU_N_SIDES = 2 };
+
+static inline int cpu_side_of(int table)
+{
+    return table % 2;
+}
+
+/* Gradients of one partition of a side's rows (see cpu_partition_of), one
+ * entry per distinct row, for every table of that side. */
 typedef struct cpu_row_grads {
-    int32_t *rows;  /* in order of first touch */
-    float *grads;   /* n_rows x dim */
+    int32_t *rows;                /* in order of first touch */
+    float *grads[RECO_N_TABLES];  /* the side's tables: n_rows x dim */
     size_t n_rows;
 } cpu_row_grads;
 
-/* Gradients of an embedding table. Partitions let threads scatter and step
+/* Gradients of a side's tables. Partitions let threads scatter and step
  * rows without sharing any: partition p belongs to thread p mod threads. */
-typedef struct cpu_table_grad {
-    int32_t *slot_of_row;  /* table_rows: index in its partition, -1 untouched */
+typedef struct cpu_side_grad {
+    size_t n_rows;         /* rows of the side's tables */
+    int32_t *slot_of_row;  /* n_rows: index in its partition, -1 untouched */
     cpu_row_grads *parts;  /* n_partitions */
-} cpu_table_grad;
+} cpu_side_grad;
 
 typedef struct cpu_workspace {
     size_t max_rows;
@@ -81,7 +92,7 @@ typedef struct cpu_workspace {
     cpu_slice *slices;
     size_t *slice_counts;
     float *dense_grad;
-    cpu_table_grad tables[RECO_N_TABLES];
+    cpu_side_grad sides[CPU_N_SIDES];
     double loss_total;    /* batches run with a NULL loss */
 } cpu_workspace;
 

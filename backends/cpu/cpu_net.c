@@ -21,8 +21,7 @@ static int has_table(const reco_net_desc *net, int table)
 
 static int is_user_table(int table)
 {
-    return table == RECO_TABLE_USER_GMF || table == RECO_TABLE_USER_MLP ||
-           table == RECO_TABLE_USER_BIAS;
+    return cpu_side_of(table) == CPU_SIDE_USERS;
 }
 
 static size_t widest_layer(const reco_net_desc *net)
@@ -123,24 +122,28 @@ static int slice_reserve(cpu_slice *slice, const reco_net_desc *net, size_t rows
     return 0;
 }
 
-static int table_grad_init(cpu_table_grad *grad, const reco_net_desc *net, int table,
-                           size_t samples, size_t n_parts)
+static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int side,
+                          size_t samples, size_t n_parts)
 {
-    size_t rows = net->table_rows[table], dim = net->table_dim[table];
-    size_t blocks = (rows + CPU_PARTITION_BLOCK - 1) / CPU_PARTITION_BLOCK;
+    for (int t = side; t < RECO_N_TABLES; t += CPU_N_SIDES)
+        if (has_table(net, t))
+            grad->n_rows = net->table_rows[t];
+    size_t blocks = (grad->n_rows + CPU_PARTITION_BLOCK - 1) / CPU_PARTITION_BLOCK;
     size_t capacity = (blocks + n_parts - 1) / n_parts * CPU_PARTITION_BLOCK;
     if (capacity > samples)
         capacity = samples;
-    grad->slot_of_row = malloc(rows * sizeof(int32_t));
+    grad->slot_of_row = malloc((grad->n_rows ? grad->n_rows : 1) * sizeof(int32_t));
     grad->parts = calloc(n_parts, sizeof *grad->parts);
     if (!grad->slot_of_row || !grad->parts)
         return 0;
-    memset(grad->slot_of_row, 0xff, rows * sizeof(int32_t));
+    memset(grad->slot_of_row, 0xff, grad->n_rows * sizeof(int32_t));
     for (size_t p = 0; p < n_parts; p++) {
-        grad->parts[p].rows = malloc(capacity * sizeof(int32_t));
-        grad->parts[p].grads = floats(capacity * dim);
-        if (!grad->parts[p].rows || !grad->parts[p].grads)
+        cpu_row_grads *part = &grad->parts[p];
+        if (!(part->rows = malloc(capacity * sizeof(int32_t))))
             return 0;
+        for (int t = side; t < RECO_N_TABLES; t += CPU_N_SIDES)
+            if (has_table(net, t) && !(part->grads[t] = floats(capacity * net->table_dim[t])))
+                return 0;
     }
     return 1;
 }
@@ -153,11 +156,12 @@ void cpu_workspace_destroy(void *context, void *opaque)
         return;
     for (size_t s = 0; s < workspace->n_slices; s++)
         slice_free(&workspace->slices[s]);
-    for (int t = 0; t < RECO_N_TABLES; t++) {
-        cpu_table_grad *grad = &workspace->tables[t];
+    for (int side = 0; side < CPU_N_SIDES; side++) {
+        cpu_side_grad *grad = &workspace->sides[side];
         for (size_t p = 0; grad->parts && p < workspace->n_slices; p++) {
             free(grad->parts[p].rows);
-            free(grad->parts[p].grads);
+            for (int t = 0; t < RECO_N_TABLES; t++)
+                free(grad->parts[p].grads[t]);
         }
         free(grad->parts);
         free(grad->slot_of_row);
@@ -187,9 +191,8 @@ reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t
     size_t capacity = (samples + workspace->n_slices - 1) / workspace->n_slices + 1;
     for (size_t s = 0; ok && s < workspace->n_slices; s++)
         ok = slice_init(&workspace->slices[s], net, capacity);
-    for (int t = 0; ok && t < RECO_N_TABLES; t++)
-        if (has_table(net, t))
-            ok = table_grad_init(&workspace->tables[t], net, t, samples, workspace->n_slices);
+    for (int side = 0; ok && side < CPU_N_SIDES; side++)
+        ok = side_grad_init(&workspace->sides[side], net, side, samples, workspace->n_slices);
     if (!ok) {
         cpu_workspace_destroy(context, workspace);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a workspace");
@@ -460,26 +463,39 @@ CPU_INLINE void prepare_slice(const training_pass *p, cpu_slice *slice, size_t c
     slice->pair_rows = pairs ? count : 0;
 }
 
-/* Where a table's row gradients of one slice lie: `count` rows for the ids
- * in ids[], row i at base + i * stride. */
+/* Where a side's row gradients of one slice lie: `count` rows for the ids
+ * in ids[]; table t's row i at base[t] + i * stride[t]. */
 typedef struct row_source {
     const int32_t *ids;
     size_t count;
-    const float *base;
-    size_t stride;
+    const float *base[RECO_N_TABLES];
+    size_t stride[RECO_N_TABLES];
 } row_source;
 
-static row_source slice_rows(const reco_net_desc *net, const cpu_slice *slice, int table)
+static row_source slice_rows(const reco_net_desc *net, const cpu_slice *slice, int side)
 {
-    size_t dim = net->table_dim[table];
-    if (is_user_table(table))
-        return (row_source){slice->local_users, slice->n_local_users, slice->local_grads[table],
-                            dim};
-    int mlp = table == RECO_TABLE_ITEM_MLP;
-    return (row_source){slice->items, slice->rows,
-                        mlp ? slice->dgathered[RECO_TABLE_USER_MLP] + dim
-                            : slice->dgathered[table],
-                        mlp ? 2 * dim : dim};
+    row_source source = {0};
+    if (side == CPU_SIDE_USERS) {
+        source.ids = slice->local_users;
+        source.count = slice->n_local_users;
+    } else {
+        source.ids = slice->items;
+        source.count = slice->rows;
+    }
+    for (int t = side; t < RECO_N_TABLES; t += CPU_N_SIDES) {
+        size_t dim = net->table_dim[t];
+        if (side == CPU_SIDE_USERS) {
+            source.base[t] = slice->local_grads[t];
+            source.stride[t] = dim;
+        } else if (t == RECO_TABLE_ITEM_MLP) {
+            source.base[t] = slice->dgathered[RECO_TABLE_USER_MLP] + dim;
+            source.stride[t] = 2 * dim;
+        } else {
+            source.base[t] = slice->dgathered[t];
+            source.stride[t] = dim;
+        }
+    }
+    return source;
 }
 
 /* Sums the slice's user-table row gradients per distinct user. */
@@ -510,25 +526,28 @@ CPU_INLINE void compact_users(const reco_net_desc *net, cpu_slice *slice)
     }
 }
 
-/* Adds, in slice order, the row gradients of one table that fall in
- * partition `part`, after forgetting the rows of the previous batch. */
-CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace, int table,
+/* Adds, in slice order, the row gradients of one side's tables that fall
+ * in partition `part`, after forgetting the rows of the previous batch. */
+CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace, int side,
                              size_t part)
 {
-    cpu_table_grad *grad = &workspace->tables[table];
+    cpu_side_grad *grad = &workspace->sides[side];
     cpu_row_grads *rows = &grad->parts[part];
     size_t n_parts = workspace->n_slices;
     for (size_t r = 0; r < rows->n_rows; r++)
         grad->slot_of_row[rows->rows[r]] = -1;
     rows->n_rows = 0;
-    size_t dim = net->table_dim[table];
+    int tables[RECO_N_TABLES / CPU_N_SIDES], n_tables = 0;
+    for (int t = side; t < RECO_N_TABLES; t += CPU_N_SIDES)
+        if (has_table(net, t))
+            tables[n_tables++] = t;
     for (size_t s = 0; s < workspace->n_slices; s++) {
         const cpu_slice *slice = &workspace->slices[s];
-        row_source source = slice_rows(net, slice, table);
+        row_source source = slice_rows(net, slice, side);
         /* a slice holds the batch rows whose item is in its partition: only
          * BPR's negative items can belong elsewhere */
         size_t first = 0;
-        if (!is_user_table(table)) {
+        if (side == CPU_SIDE_ITEMS) {
             if (s != part && !slice->pair_rows)
                 continue;
             if (s != part)
@@ -536,22 +555,25 @@ CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace,
         }
         for (size_t i = first; i < source.count; i++) {
             int32_t id = source.ids[i];
-            int owned = !is_user_table(table) && s == part &&
+            int owned = side == CPU_SIDE_ITEMS && s == part &&
                         (!slice->pair_rows || i < slice->pair_rows);
             if (!owned && cpu_partition_of(id, n_parts) != part)
                 continue;
             int32_t slot = grad->slot_of_row[id];
-            const float *row = source.base + i * source.stride;
-            if (slot < 0) {
+            int fresh = slot < 0;
+            if (fresh) {
                 slot = (int32_t)rows->n_rows++;
                 grad->slot_of_row[id] = slot;
                 rows->rows[slot] = id;
-                memcpy(rows->grads + (size_t)slot * dim, row, dim * sizeof(float));
-                continue;
             }
-            float *target = rows->grads + (size_t)slot * dim;
-            for (size_t k = 0; k < dim; k++)
-                target[k] += row[k];
+            for (int k = 0; k < n_tables; k++) {
+                int t = tables[k];
+                size_t dim = net->table_dim[t];
+                const float *row = source.base[t] + i * source.stride[t];
+                float *target = rows->grads[t] + (size_t)slot * dim;
+                for (size_t j = 0; j < dim; j++)
+                    target[j] = fresh ? row[j] : target[j] + row[j];
+            }
         }
     }
 }
@@ -594,10 +616,9 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
             sum += workspace->slices[s].dense_grad[i];
         workspace->dense_grad[i] = sum;
     }
-    for (int t = 0; t < RECO_N_TABLES; t++)
-        if (has_table(net, t))
-            for (size_t part = thread; part < workspace->n_slices; part += n_threads)
-                scatter_part(net, workspace, t, part);
+    for (int side = 0; side < CPU_N_SIDES; side++)
+        for (size_t part = thread; part < workspace->n_slices; part += n_threads)
+            scatter_part(net, workspace, side, part);
     if (!run->step)
         return;
     /* each thread steps what it just reduced and scattered; only the dense
@@ -718,9 +739,10 @@ reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void 
             continue;
         memset(p, 0, net->table_rows[t] * dim * sizeof *p);
         for (size_t part = 0; part < workspace->n_slices; part++) {
-            const cpu_row_grads *rows = &workspace->tables[t].parts[part];
+            const cpu_row_grads *rows = &workspace->sides[cpu_side_of(t)].parts[part];
             for (size_t r = 0; r < rows->n_rows; r++)
-                memcpy(p + (size_t)rows->rows[r] * dim, rows->grads + r * dim, dim * sizeof *p);
+                memcpy(p + (size_t)rows->rows[r] * dim, rows->grads[t] + r * dim,
+                       dim * sizeof *p);
         }
         p += net->table_rows[t] * dim;
     }

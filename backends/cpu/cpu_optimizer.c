@@ -2,6 +2,7 @@
  * uses, on the dense vector and on embedding rows: only the rows a batch
  * touched (lazy), or every row with a zero gradient for the rest (dense). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,46 +162,85 @@ CPU_INLINE void step_dense_share(const cpu_step *step, size_t begin, size_t end)
     }
 }
 
+/* The rows a step visits are scattered over tables and moments larger than
+ * the cache: asking for a row a few rows ahead overlaps those misses. */
+#define STEP_PREFETCH_DISTANCE 6
+
+CPU_INLINE void prefetch_row(const float *table, const float *moments, size_t dim, size_t width,
+                             size_t row)
+{
+    for (size_t k = 0; k < dim; k += 16)
+        __builtin_prefetch(table + row * dim + k, 1);
+    for (size_t k = 0; moments && k < width; k += 16)
+        __builtin_prefetch(moments + row * width + k, 1);
+}
+
+/* Steps one row of table t, given its gradient. */
+CPU_INLINE void step_row(const cpu_step *p, int t, size_t row, const float *row_grad)
+{
+    size_t dim = p->net->table_dim[t];
+    size_t width = p->state->state_width * dim; /* state floats per row */
+    float *table = p->params->tables[t];
+    float *first = at(p->state->table_state[t], row * width);
+    step_values(p, table + row * dim, row_grad, first,
+                width > dim ? first + dim : NULL, dim);
+}
+
+/* Dense-embedding mode: every row of the thread's share, untouched rows
+ * with a zero gradient. */
+CPU_INLINE void step_every_row(const cpu_step *p, int t, size_t thread, size_t n_threads)
+{
+    const cpu_side_grad *side = &p->workspace->sides[cpu_side_of(t)];
+    size_t dim = p->net->table_dim[t], rows = p->net->table_rows[t];
+    size_t n_parts = p->workspace->n_slices;
+    for (size_t row = cpu_share(rows, thread, n_threads);
+         row < cpu_share(rows, thread + 1, n_threads); row++) {
+        int32_t slot = side->slot_of_row[row];
+        const float *row_grad =
+            slot < 0 ? p->state->zeros
+                     : side->parts[cpu_partition_of((int32_t)row, n_parts)].grads[t] +
+                           (size_t)slot * dim;
+        step_row(p, t, row, row_grad);
+    }
+}
+
+/* Lazy mode: the rows of a partition of one side, every table of the side
+ * in one pass. */
+CPU_INLINE void step_touched_rows(const cpu_step *p, int side, const cpu_row_grads *rows)
+{
+    const reco_net_desc *net = p->net;
+    for (size_t r = 0; r < rows->n_rows; r++) {
+        size_t ahead = r + STEP_PREFETCH_DISTANCE < rows->n_rows
+                           ? (size_t)rows->rows[r + STEP_PREFETCH_DISTANCE]
+                           : SIZE_MAX;
+        size_t row = (size_t)rows->rows[r];
+        for (int t = side; t < RECO_N_TABLES; t += CPU_N_SIDES) {
+            size_t dim = net->table_dim[t];
+            if (!dim)
+                continue;
+            if (ahead != SIZE_MAX)
+                prefetch_row(p->params->tables[t], p->state->table_state[t], dim,
+                             p->state->state_width * dim, ahead);
+            step_row(p, t, row, rows->grads[t] + r * dim);
+        }
+    }
+}
+
 CPU_VECTOR_CLONES
 void cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
 {
     const reco_net_desc *net = p->net;
     step_dense_share(p, cpu_share(net->n_dense, thread, n_threads),
                      cpu_share(net->n_dense, thread + 1, n_threads));
-    for (int t = 0; t < RECO_N_TABLES; t++) {
-        size_t dim = net->table_dim[t];
-        if (!dim)
-            continue;
-        float *table = p->params->tables[t];
-        const cpu_table_grad *table_grad = &p->workspace->tables[t];
-        float *moments = p->state->table_state[t];
-        size_t width = p->state->state_width * dim; /* state floats per row */
-        size_t n_parts = p->workspace->n_slices;
-        if (p->dense_embeddings) {
-            size_t rows = net->table_rows[t];
-            for (size_t row = cpu_share(rows, thread, n_threads);
-                 row < cpu_share(rows, thread + 1, n_threads); row++) {
-                int32_t slot = table_grad->slot_of_row[row];
-                const float *row_grad =
-                    slot < 0 ? p->state->zeros
-                             : table_grad->parts[cpu_partition_of((int32_t)row, n_parts)].grads +
-                                   (size_t)slot * dim;
-                float *first = at(moments, row * width);
-                step_values(p, table + row * dim, row_grad, first,
-                            width > dim ? first + dim : NULL, dim);
-            }
-            continue;
-        }
-        for (size_t part = thread; part < n_parts; part += n_threads) {
-            const cpu_row_grads *rows = &table_grad->parts[part];
-            for (size_t r = 0; r < rows->n_rows; r++) {
-                size_t row = (size_t)rows->rows[r];
-                float *first = at(moments, row * width);
-                step_values(p, table + row * dim, rows->grads + r * dim, first,
-                            width > dim ? first + dim : NULL, dim);
-            }
-        }
+    if (p->dense_embeddings) {
+        for (int t = 0; t < RECO_N_TABLES; t++)
+            if (net->table_dim[t])
+                step_every_row(p, t, thread, n_threads);
+        return;
     }
+    for (int side = 0; side < CPU_N_SIDES; side++)
+        for (size_t part = thread; part < p->workspace->n_slices; part += n_threads)
+            step_touched_rows(p, side, &p->workspace->sides[side].parts[part]);
 }
 
 void cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
