@@ -25,7 +25,8 @@ typedef struct cpu_context {
  * holds the batch rows whose item falls in row partition s (in batch order),
  * so that the item rows it gathers are the ones it scatters and steps. */
 typedef struct cpu_slice {
-    size_t capacity;                  /* rows */
+    /* slices lie side by side and each thread writes its own: no shared line */
+    _Alignas(64) size_t capacity;     /* rows */
     float *gathered[RECO_N_TABLES];   /* GMF and bias rows; MLP rows go to act[0] */
     float *gmf;                       /* capacity x gmf_dim */
     float *act[RECO_MAX_LAYERS + 1];  /* act[0] = user ++ item MLP rows */
@@ -35,6 +36,7 @@ typedef struct cpu_slice {
     float *delta[2];                  /* ping-pong gradients through the tower */
     float *dgathered[RECO_N_TABLES];  /* per-row gradients of the gathered rows */
     float *dense_grad;                /* this thread's share of the dense gradient */
+    float *weights_in_by_out;         /* the tower's weights transposed, layer after layer */
     int32_t *origin;                  /* batch row of each of the slice's rows */
     int32_t *users;                   /* the slice's rows (BPR: positives then negatives) */
     int32_t *items;

@@ -36,6 +36,14 @@ static size_t widest_layer(const reco_net_desc *net)
     return widest;
 }
 
+static size_t tower_weights(const reco_net_desc *net)
+{
+    size_t count = 0;
+    for (size_t l = 0; l < net->n_layers; l++)
+        count += net->layer_in[l] * net->layer_out[l];
+    return count;
+}
+
 static float *floats(size_t count)
 {
     return aligned_alloc(64, ((count ? count : 1) * sizeof(float) + 63) / 64 * 64);
@@ -57,6 +65,7 @@ static void slice_free(cpu_slice *slice)
     free(slice->delta[0]);
     free(slice->delta[1]);
     free(slice->dense_grad);
+    free(slice->weights_in_by_out);
     for (int t = 0; t < RECO_N_TABLES; t++)
         free(slice->local_grads[t]);
     free(slice->user_slot);
@@ -94,6 +103,7 @@ static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacit
     ok &= (slice->dlogit = floats(capacity)) != NULL;
     ok &= (slice->targets = floats(capacity)) != NULL;
     ok &= (slice->dense_grad = floats(net->n_dense)) != NULL;
+    ok &= (slice->weights_in_by_out = floats(tower_weights(net))) != NULL;
     size_t n_users = net->table_rows[RECO_TABLE_USER_GMF] ? net->table_rows[RECO_TABLE_USER_GMF]
                                                           : net->table_rows[RECO_TABLE_USER_MLP];
     ok &= (slice->user_slot = malloc(n_users * sizeof(int32_t))) != NULL;
@@ -184,7 +194,9 @@ reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t
     workspace->n_slices = cpu_pool_threads(cpu->pool);
     if (workspace->n_slices > samples / 2)
         workspace->n_slices = samples / 2;
-    workspace->slices = calloc(workspace->n_slices, sizeof *workspace->slices);
+    workspace->slices = aligned_alloc(64, workspace->n_slices * sizeof *workspace->slices);
+    if (workspace->slices)
+        memset(workspace->slices, 0, workspace->n_slices * sizeof *workspace->slices);
     workspace->slice_counts = calloc(workspace->n_slices, sizeof *workspace->slice_counts);
     int ok = workspace->slices && workspace->slice_counts &&
              (workspace->dense_grad = floats(net->n_dense)) != NULL;
@@ -235,11 +247,37 @@ CPU_INLINE float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, siz
     return u < probability ? 0.0f : 1.0f / (1.0f - probability);
 }
 
+/* Table rows are scattered over more memory than the cache holds: a row a
+ * few rows ahead is asked for while this one is copied. */
+#define GATHER_PREFETCH_DISTANCE 8
+
 CPU_INLINE void gather_rows(const float *table, size_t dim, const int32_t *rows, size_t n,
-                        float *out, size_t out_stride)
+                            float *out, size_t out_stride)
 {
-    for (size_t i = 0; i < n; i++)
-        memcpy(out + i * out_stride, table + (size_t)rows[i] * dim, dim * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        if (i + GATHER_PREFETCH_DISTANCE < n)
+            for (size_t k = 0; k < dim; k += 16)
+                __builtin_prefetch(table + (size_t)rows[i + GATHER_PREFETCH_DISTANCE] * dim + k);
+        const float *row = table + (size_t)rows[i] * dim;
+        float *target = out + i * out_stride;
+        for (size_t k = 0; k < dim; k++)
+            target[k] = row[k];
+    }
+}
+
+/* BLIS multiplies by a (in x out) matrix a third faster than by the
+ * transpose of the stored (out x in) one at these sizes, so each slice
+ * keeps the tower's weights transposed for its forward pass. */
+CPU_INLINE void transpose_weights(const reco_net_desc *net, const float *dense, float *out)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        size_t in = net->layer_in[l], width = net->layer_out[l];
+        const float *weights = dense + net->weight_offset[l];
+        for (size_t j = 0; j < width; j++)
+            for (size_t k = 0; k < in; k++)
+                out[k * width + j] = weights[j * in + k];
+        out += in * width;
+    }
 }
 
 /* Gathers, computes GMF and the tower, and writes the slice's logits. */
@@ -264,11 +302,13 @@ CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *p
     for (size_t i = 0; i < rows * gmf_dim; i++)
         slice->gmf[i] = slice->gathered[RECO_TABLE_USER_GMF][i] *
                         slice->gathered[RECO_TABLE_ITEM_GMF][i];
+    transpose_weights(net, dense, slice->weights_in_by_out);
+    const float *weights = slice->weights_in_by_out;
     for (size_t l = 0; l < net->n_layers; l++) {
         size_t in = net->layer_in[l], out = net->layer_out[l];
         float *y = slice->act[l + 1];
-        gemm(0, 1, rows, out, in, slice->act[l], in, dense + net->weight_offset[l], in, 0.0f, y,
-             out);
+        gemm(0, 0, rows, out, in, slice->act[l], in, weights, out, 0.0f, y, out);
+        weights += in * out;
         const float *bias = dense + net->bias_offset[l];
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < out; j++) {
