@@ -59,7 +59,9 @@ typedef struct cpu_slice {
 
 static inline size_t cpu_partition_of(int32_t row, size_t n_parts)
 {
-    return ((size_t)row / CPU_PARTITION_BLOCK) % n_parts;
+    size_t block = (size_t)row / CPU_PARTITION_BLOCK;
+    /* a division costs more than the rest of a row's scatter */
+    return (n_parts & (n_parts - 1)) == 0 ? block & (n_parts - 1) : block % n_parts;
 }
 
 /* The user tables share their row ids, and so do the item tables: each

@@ -247,6 +247,12 @@ CPU_INLINE float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, siz
     return u < probability ? 0.0f : 1.0f / (1.0f - probability);
 }
 
+CPU_INLINE void copy_floats(float *restrict target, const float *restrict source, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        target[k] = source[k];
+}
+
 /* Table rows are scattered over more memory than the cache holds: a row a
  * few rows ahead is asked for while this one is copied. */
 #define GATHER_PREFETCH_DISTANCE 8
@@ -258,10 +264,7 @@ CPU_INLINE void gather_rows(const float *table, size_t dim, const int32_t *rows,
         if (i + GATHER_PREFETCH_DISTANCE < n)
             for (size_t k = 0; k < dim; k += 16)
                 __builtin_prefetch(table + (size_t)rows[i + GATHER_PREFETCH_DISTANCE] * dim + k);
-        const float *row = table + (size_t)rows[i] * dim;
-        float *target = out + i * out_stride;
-        for (size_t k = 0; k < dim; k++)
-            target[k] = row[k];
+        copy_floats(out + i * out_stride, table + (size_t)rows[i] * dim, dim);
     }
 }
 
