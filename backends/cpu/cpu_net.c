@@ -142,7 +142,8 @@ static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int sid
     size_t capacity = (blocks + n_parts - 1) / n_parts * CPU_PARTITION_BLOCK;
     if (capacity > samples)
         capacity = samples;
-    grad->slot_of_row = malloc((grad->n_rows ? grad->n_rows : 1) * sizeof(int32_t));
+    /* a partition block of slots is one cache line: threads never share one */
+    grad->slot_of_row = aligned_alloc(64, (grad->n_rows * sizeof(int32_t) + 63) / 64 * 64 + 64);
     grad->parts = calloc(n_parts, sizeof *grad->parts);
     if (!grad->slot_of_row || !grad->parts)
         return 0;

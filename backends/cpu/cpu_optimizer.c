@@ -119,9 +119,12 @@ reco_status cpu_optimizer_create(void *context, const reco_net_desc *net,
         size_t size = net->table_rows[t] * net->table_dim[t];
         if (!size)
             continue;
-        if (first)
-            ok &= (state->table_state[t] = calloc(size * (size_t)(first + second),
-                                                  sizeof(float))) != NULL;
+        /* aligned, so that two threads' row partitions share no cache line */
+        size_t bytes = (size * (size_t)(first + second) * sizeof(float) + 63) / 64 * 64;
+        if (first && (state->table_state[t] = aligned_alloc(64, bytes)) != NULL)
+            memset(state->table_state[t], 0, bytes);
+        else if (first)
+            ok = 0;
     }
     state->state_width = (size_t)(first + second);
     if (!ok) {
