@@ -44,9 +44,16 @@ static size_t tower_weights(const reco_net_desc *net)
     return count;
 }
 
+/* Every per-thread array starts on a cache line of its own, so that no two
+ * threads write the same line. */
+static void *cache_lines(size_t bytes)
+{
+    return aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
+}
+
 static float *floats(size_t count)
 {
-    return aligned_alloc(64, ((count ? count : 1) * sizeof(float) + 63) / 64 * 64);
+    return cache_lines(count * sizeof(float));
 }
 
 static void slice_free(cpu_slice *slice)
@@ -106,16 +113,16 @@ static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacit
     ok &= (slice->weights_in_by_out = floats(tower_weights(net))) != NULL;
     size_t n_users = net->table_rows[RECO_TABLE_USER_GMF] ? net->table_rows[RECO_TABLE_USER_GMF]
                                                           : net->table_rows[RECO_TABLE_USER_MLP];
-    ok &= (slice->user_slot = malloc(n_users * sizeof(int32_t))) != NULL;
-    ok &= (slice->local_users = malloc(capacity * sizeof(int32_t))) != NULL;
+    ok &= (slice->user_slot = cache_lines(n_users * sizeof(int32_t))) != NULL;
+    ok &= (slice->local_users = cache_lines(capacity * sizeof(int32_t))) != NULL;
     for (int t = 0; t < RECO_N_TABLES; t++)
         if (has_table(net, t) && is_user_table(t))
             ok &= (slice->local_grads[t] = floats(capacity * net->table_dim[t])) != NULL;
     if (ok)
         memset(slice->user_slot, 0xff, n_users * sizeof(int32_t));
-    ok &= (slice->origin = malloc(capacity * sizeof(int32_t))) != NULL;
-    ok &= (slice->users = malloc(capacity * sizeof(int32_t))) != NULL;
-    ok &= (slice->items = malloc(capacity * sizeof(int32_t))) != NULL;
+    ok &= (slice->origin = cache_lines(capacity * sizeof(int32_t))) != NULL;
+    ok &= (slice->users = cache_lines(capacity * sizeof(int32_t))) != NULL;
+    ok &= (slice->items = cache_lines(capacity * sizeof(int32_t))) != NULL;
     return ok;
 }
 
@@ -143,7 +150,7 @@ static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int sid
     if (capacity > samples)
         capacity = samples;
     /* a partition block of slots is one cache line: threads never share one */
-    grad->slot_of_row = aligned_alloc(64, (grad->n_rows * sizeof(int32_t) + 63) / 64 * 64 + 64);
+    grad->slot_of_row = cache_lines(grad->n_rows * sizeof(int32_t));
     grad->parts = calloc(n_parts, sizeof *grad->parts);
     if (!grad->slot_of_row || !grad->parts)
         return 0;
