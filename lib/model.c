@@ -387,6 +387,17 @@ reco_status reco_model_add_users(reco_model *model, size_t extra)
     return RECO_OK;
 }
 
+void reco_model_drop_users(reco_model *model, size_t count)
+{
+    static const int user_tables[] = {RECO_TABLE_USER_GMF, RECO_TABLE_USER_MLP,
+                                      RECO_TABLE_USER_BIAS};
+    for (int u = 0; u < 3; u++)
+        if (model->net.table_dim[user_tables[u]])
+            model->net.table_rows[user_tables[u]] -= count;
+    model->n_users -= count;
+    model->layout_version++;
+}
+
 reco_model_kind reco_model_kind_of(const reco_model *model)
 {
     return model ? model->kind : RECO_MODEL_MF;

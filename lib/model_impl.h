@@ -34,6 +34,11 @@ reco_status reco_model_check_pairs(const reco_model *model, const int32_t *users
 /* Adds `extra` zero rows to every user table (for fold-in). */
 reco_status reco_model_add_users(reco_model *model, size_t extra);
 
+/* Forgets the last `count` user rows that reco_model_add_users added, so
+ * that a fold-in that failed leaves the model as it found it (the tables
+ * keep their allocation). */
+void reco_model_drop_users(reco_model *model, size_t count);
+
 /* Rows per forward call when predicting (the predict workspace's size). */
 #define RECO_PREDICT_ROWS 4096
 

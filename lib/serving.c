@@ -260,6 +260,7 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
     float *targets = malloc(batch * sizeof *targets);
     float *params = NULL, *gradient = NULL;
     reco_trainer *trainer = NULL;
+    int added = 0;
     if (!sorted || !users || !items || !targets) {
         status = reco_fail_oom();
         goto done;
@@ -273,6 +274,7 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
     status = reco_model_add_users(model, 1);
     if (status != RECO_OK)
         goto done;
+    added = 1;
     int32_t new_user = (int32_t)(model->n_users - 1);
     size_t count = reco_model_parameter_count(model);
     params = malloc(count * sizeof *params);
@@ -322,6 +324,8 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         *user = new_user;
 done:
     reco_trainer_free(trainer);
+    if (status != RECO_OK && added)
+        reco_model_drop_users(model, 1);
     free(sorted);
     free(users);
     free(items);

@@ -138,7 +138,8 @@ RECO_API reco_status reco_model_similar_items(reco_model *model, int32_t item, s
 
 /* Folds in a new user without retraining: adds one user row (index written
  * to *user), initializes it, then runs `steps` SGD steps of BCE on its liked
- * items and 4 sampled negatives each, changing that user's rows only. */
+ * items and 4 sampled negatives each, changing that user's rows only. On
+ * failure the model keeps its former users and parameters. */
 RECO_API reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items,
                                         size_t n_liked, size_t steps, uint64_t seed,
                                         int32_t *user);
