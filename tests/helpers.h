@@ -5,6 +5,8 @@
 #include <check.h>
 #include <stddef.h>
 
+#include "reco/reco.h"
+
 /* Returns RECO_FIXTURES "/" name in a static buffer. */
 const char *fixture(const char *name);
 
@@ -27,5 +29,33 @@ int run_suite(Suite *suite);
 
 /* A test case whose tests get their temporary files removed afterwards. */
 TCase *test_case(Suite *suite, const char *name);
+
+/* Opens the named backend; fails the test unless it opens. */
+reco_backend *open_backend(const char *name);
+
+/* What a training test starts from: a backend, a model on it and a trainer. */
+typedef struct training_setup {
+    reco_backend *backend;
+    reco_model *model;
+    reco_trainer *trainer;
+} training_setup;
+
+/* Makes a `kind` model of n_users x n_items with default settings on
+ * `backend` (which the setup now owns), initialized with `seed`, and a
+ * trainer on it; fails the test on any error. */
+training_setup training_setup_new(reco_backend *backend, reco_model_kind kind, size_t n_users,
+                                  size_t n_items, uint64_t seed);
+
+void training_setup_free(training_setup *setup);
+
+/* A synthetic dataset split leave-one-out, with 99 test negatives a user. */
+typedef struct loo_split {
+    reco_dataset *all, *train, *test;
+} loo_split;
+
+loo_split loo_split_synthetic(size_t n_users, size_t n_items, size_t n_ratings, uint64_t seed,
+                              uint64_t negative_seed);
+
+void loo_split_free(loo_split *split);
 
 #endif

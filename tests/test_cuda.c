@@ -24,13 +24,6 @@
 static const double trained_tolerance[3] = {0.1, 0.3, 1e-4};
 #define HR_TOLERANCE 0.01
 
-static reco_backend *open_backend(const char *name)
-{
-    reco_backend *backend = NULL;
-    ck_assert_int_eq(reco_backend_open(name, &backend), RECO_OK);
-    return backend;
-}
-
 static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
 {
     reco_model *model;
@@ -139,18 +132,12 @@ END_TEST
 static double train_neumf(const char *name, int optimizer, int dense, int device_sampling,
                           float *params, size_t *count)
 {
-    reco_dataset *all, *train, *test;
-    ck_assert_int_eq(reco_dataset_synthetic(300, 400, 15000, 3, &all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &train, &test), RECO_OK);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 99, 4), RECO_OK);
-    reco_backend *backend = open_backend(name);
-    reco_model *model;
-    reco_trainer *trainer;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
-                                    reco_dataset_n_items(all), &model),
-                     RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 5), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    loo_split data = loo_split_synthetic(300, 400, 15000, 3, 4);
+    training_setup t = training_setup_new(open_backend(name), RECO_MODEL_NEUMF,
+                                          reco_dataset_n_users(data.all),
+                                          reco_dataset_n_items(data.all), 5);
+    reco_model *model = t.model;
+    reco_trainer *trainer = t.trainer;
     ck_assert_int_eq(reco_trainer_set_threads(trainer, 1), RECO_OK);
     ck_assert_int_eq(reco_trainer_set_optimizer(trainer, (reco_optimizer)optimizer), RECO_OK);
     ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, optimizer == 2 ? 0.001 : 0.05),
@@ -159,21 +146,17 @@ static double train_neumf(const char *name, int optimizer, int dense, int device
     ck_assert_int_eq(reco_trainer_set_weight_decay(trainer, 1e-5), RECO_OK);
     ck_assert_int_eq(reco_trainer_set_dense_embeddings(trainer, dense), RECO_OK);
     ck_assert_int_eq(reco_trainer_set_device_sampling(trainer, device_sampling), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, train, 3), RECO_OK);
+    ck_assert_int_eq(reco_trainer_fit(trainer, data.train, 3), RECO_OK);
     reco_metrics *metrics;
     double hr;
     ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, model, test), RECO_OK);
+    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, model, data.test), RECO_OK);
     ck_assert_int_eq(reco_metrics_get(metrics, RECO_METRIC_HR, &hr), RECO_OK);
     *count = reco_model_parameter_count(model);
     ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
     reco_metrics_free(metrics);
-    reco_trainer_free(trainer);
-    reco_model_free(model);
-    reco_backend_free(backend);
-    reco_dataset_free(all);
-    reco_dataset_free(train);
-    reco_dataset_free(test);
+    training_setup_free(&t);
+    loo_split_free(&data);
     return hr;
 }
 

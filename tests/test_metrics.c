@@ -134,18 +134,11 @@ END_TEST
 
 START_TEST(validation_keeps_the_best_epoch)
 {
-    reco_dataset *all, *train, *valid;
-    ck_assert_int_eq(reco_dataset_synthetic(200, 300, 10000, 2, &all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &train, &valid), RECO_OK);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(valid, all, 99, 3), RECO_OK);
-    reco_backend *backend;
-    reco_model *model;
-    reco_trainer *trainer;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 200, reco_dataset_n_items(all), &model),
-                     RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    loo_split data = loo_split_synthetic(200, 300, 10000, 2, 3);
+    reco_dataset *train = data.train, *valid = data.test;
+    training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, 200,
+                                          reco_dataset_n_items(data.all), 1);
+    reco_trainer *trainer = t.trainer;
     ck_assert_int_eq(reco_trainer_set_early_stopping(trainer, 2), RECO_OK);
     ck_assert_int_eq(reco_trainer_fit(trainer, train, 1), RECO_ERR_STATE);
     /* a learning rate this large makes the validation value wander */
@@ -161,16 +154,12 @@ START_TEST(validation_keeps_the_best_epoch)
     /* the model holds the best epoch's parameters again */
     reco_metrics *metrics;
     ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, model, valid), RECO_OK);
+    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, t.model, valid), RECO_OK);
     ck_assert_int_eq(reco_metrics_get(metrics, RECO_METRIC_NDCG, &now), RECO_OK);
     ck_assert_double_eq_tol(now, best, 1e-12);
     reco_metrics_free(metrics);
-    reco_trainer_free(trainer);
-    reco_model_free(model);
-    reco_backend_free(backend);
-    reco_dataset_free(all);
-    reco_dataset_free(train);
-    reco_dataset_free(valid);
+    training_setup_free(&t);
+    loo_split_free(&data);
 }
 END_TEST
 

@@ -7,13 +7,6 @@
 #include "helpers.h"
 #include "reco/reco.h"
 
-static reco_backend *cpu(void)
-{
-    reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    return backend;
-}
-
 /* MF, factors 2, 2 users, 4 items, no biases, given factor rows. */
 static reco_model *mf_with(reco_backend *backend, const float users[4], const float items[8])
 {
@@ -35,7 +28,7 @@ static const float item_rows[8] = {1, 0, 0, 1, 1, 1, -1, 0};  /* items (1,0) (0,
 
 START_TEST(recommend_excludes_seen_items)
 {
-    reco_backend *backend = cpu();
+    reco_backend *backend = open_backend("cpu");
     reco_model *model = mf_with(backend, user_rows, item_rows);
     /* ids 0..3 appear in order, so ids and indices agree: user 0 has seen
      * items 0 and 2, user 1 items 1 and 3 */
@@ -88,7 +81,7 @@ START_TEST(recommend_matches_brute_force)
 {
     static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
                                             RECO_MODEL_NEUMF};
-    reco_backend *backend = cpu();
+    reco_backend *backend = open_backend("cpu");
     reco_model *model;
     ck_assert_int_eq(reco_model_new(kinds[_i], 7, 300, &model), RECO_OK);
     if (kinds[_i] == RECO_MODEL_MF)
@@ -136,7 +129,7 @@ END_TEST
 
 START_TEST(similar_items_by_cosine)
 {
-    reco_backend *backend = cpu();
+    reco_backend *backend = open_backend("cpu");
     reco_model *model = mf_with(backend, user_rows, item_rows);
     int32_t items[3];
     float similarities[3];
@@ -158,7 +151,7 @@ END_TEST
 
 START_TEST(embeddings_concatenate_gmf_and_mlp)
 {
-    reco_backend *backend = cpu();
+    reco_backend *backend = open_backend("cpu");
     reco_model *model;
     ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, 3, 5, &model), RECO_OK);
     const size_t layers[] = {4, 2};
@@ -187,7 +180,7 @@ END_TEST
 
 START_TEST(model_vocabulary_maps_ids)
 {
-    reco_backend *backend = cpu();
+    reco_backend *backend = open_backend("cpu");
     reco_dataset *data;
     const int64_t users[] = {100, 200}, items[] = {7, 9};
     ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 2, &data), RECO_OK);
@@ -221,7 +214,7 @@ END_TEST
 
 START_TEST(fold_in_learns_one_user_and_freezes_the_rest)
 {
-    reco_backend *backend = cpu();
+    reco_backend *backend = open_backend("cpu");
     reco_dataset *data;
     ck_assert_int_eq(reco_dataset_synthetic(100, 150, 4000, 5, &data), RECO_OK);
     reco_model *model;

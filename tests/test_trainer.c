@@ -184,33 +184,20 @@ static double hit_ratio_at_10(reco_model *model, const reco_dataset *test)
 
 START_TEST(neumf_learns_the_synthetic_preferences)
 {
-    reco_dataset *all, *train, *test;
-    ck_assert_int_eq(reco_dataset_synthetic(300, 400, 15000, 3, &all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &train, &test), RECO_OK);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 99, 4), RECO_OK);
-    reco_backend *backend;
-    reco_model *model;
-    reco_trainer *trainer;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
-                                    reco_dataset_n_items(all), &model),
-                     RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 5), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_threads(trainer, 2), RECO_OK);
-    double before = hit_ratio_at_10(model, test), first_loss, last_loss;
-    ck_assert_int_eq(reco_trainer_epoch(trainer, train, &first_loss), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, train, 6), RECO_OK);
-    ck_assert_int_eq(reco_trainer_epoch(trainer, train, &last_loss), RECO_OK);
-    double after = hit_ratio_at_10(model, test);
+    loo_split data = loo_split_synthetic(300, 400, 15000, 3, 4);
+    training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_NEUMF,
+                                          reco_dataset_n_users(data.all),
+                                          reco_dataset_n_items(data.all), 5);
+    ck_assert_int_eq(reco_trainer_set_threads(t.trainer, 2), RECO_OK);
+    double before = hit_ratio_at_10(t.model, data.test), first_loss, last_loss;
+    ck_assert_int_eq(reco_trainer_epoch(t.trainer, data.train, &first_loss), RECO_OK);
+    ck_assert_int_eq(reco_trainer_fit(t.trainer, data.train, 6), RECO_OK);
+    ck_assert_int_eq(reco_trainer_epoch(t.trainer, data.train, &last_loss), RECO_OK);
+    double after = hit_ratio_at_10(t.model, data.test);
     ck_assert_msg(last_loss < first_loss - 0.05, "loss %g -> %g", first_loss, last_loss);
     ck_assert_msg(before < 0.25 && after > HR_BAND_LOW, "HR@10 %g -> %g", before, after);
-    reco_trainer_free(trainer);
-    reco_model_free(model);
-    reco_backend_free(backend);
-    reco_dataset_free(all);
-    reco_dataset_free(train);
-    reco_dataset_free(test);
+    training_setup_free(&t);
+    loo_split_free(&data);
 }
 END_TEST
 
@@ -319,20 +306,12 @@ START_TEST(progress_callback_can_stop)
 {
     reco_dataset *data;
     ck_assert_int_eq(reco_dataset_synthetic(50, 60, 1000, 1, &data), RECO_OK);
-    reco_backend *backend;
-    reco_model *model;
-    reco_trainer *trainer;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 50, 60, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, 50, 60, 1);
     size_t calls = 0;
-    ck_assert_int_eq(reco_trainer_set_progress(trainer, stop_at_third, &calls), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, data, 3), RECO_ERR_INTERRUPTED);
+    ck_assert_int_eq(reco_trainer_set_progress(t.trainer, stop_at_third, &calls), RECO_OK);
+    ck_assert_int_eq(reco_trainer_fit(t.trainer, data, 3), RECO_ERR_INTERRUPTED);
     ck_assert_uint_eq(calls, 3);
-    reco_trainer_free(trainer);
-    reco_model_free(model);
-    reco_backend_free(backend);
+    training_setup_free(&t);
     reco_dataset_free(data);
 }
 END_TEST
@@ -370,22 +349,14 @@ START_TEST(a_user_with_every_item_has_no_negatives)
     const int64_t users[] = {1, 1, 2}, items[] = {10, 11, 10};
     reco_dataset *data;
     ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 3, &data), RECO_OK);
-    reco_backend *backend;
-    reco_model *model;
-    reco_trainer *trainer;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 2, 2, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, 2, 2, 1);
     for (int device = 0; device < 2; device++) {
-        ck_assert_int_eq(reco_trainer_set_device_sampling(trainer, device), RECO_OK);
-        ck_assert_int_eq(reco_trainer_fit(trainer, data, 1), RECO_ERR_OUT_OF_RANGE);
+        ck_assert_int_eq(reco_trainer_set_device_sampling(t.trainer, device), RECO_OK);
+        ck_assert_int_eq(reco_trainer_fit(t.trainer, data, 1), RECO_ERR_OUT_OF_RANGE);
         ck_assert_str_eq(reco_last_error(),
                          "user 1 interacted with every item: no negative to draw");
     }
-    reco_trainer_free(trainer);
-    reco_model_free(model);
-    reco_backend_free(backend);
+    training_setup_free(&t);
     reco_dataset_free(data);
 }
 END_TEST
