@@ -190,6 +190,53 @@ START_TEST(device_sampling_trains_as_well)
 }
 END_TEST
 
+static int record_loss(const reco_progress *progress, void *user_data)
+{
+    *(double *)user_data = progress->loss;
+    return 0;
+}
+
+/* One epoch of GMF on the GPU in 256-row batches and a shorter last one:
+ * the loss read batch by batch (a progress callback) and the loss kept on
+ * the device until the epoch ends agree, and so do the parameters (to the
+ * GPU's atomics, whose order varies); a second epoch, the same steps at
+ * other offsets, moves them. */
+START_TEST(training_steps_with_and_without_a_callback_agree)
+{
+    reco_dataset *data;
+    ck_assert_int_eq(reco_dataset_synthetic(80, 120, 1800, 6, &data), RECO_OK);
+    static float with[20000], without[20000], again[20000];
+    double callback_loss = 0.0, epoch_loss[2];
+    size_t count = 0;
+    for (int run = 0; run < 2; run++) {
+        training_setup t = training_setup_new(open_backend("cuda"), RECO_MODEL_GMF,
+                                              reco_dataset_n_users(data),
+                                              reco_dataset_n_items(data), 2);
+        if (run == 0)
+            ck_assert_int_eq(reco_trainer_set_progress(t.trainer, record_loss, &callback_loss),
+                             RECO_OK);
+        ck_assert_int_eq(reco_trainer_epoch(t.trainer, data, &epoch_loss[run]), RECO_OK);
+        count = reco_model_parameter_count(t.model);
+        ck_assert_uint_le(count, 20000);
+        ck_assert_int_eq(reco_model_get_parameters(t.model, run == 0 ? with : without), RECO_OK);
+        if (run == 1) {
+            ck_assert_int_eq(reco_trainer_epoch(t.trainer, data, NULL), RECO_OK);
+            ck_assert_int_eq(reco_model_get_parameters(t.model, again), RECO_OK);
+        }
+        training_setup_free(&t);
+    }
+    ck_assert_double_eq_tol(callback_loss, epoch_loss[0], 1e-12);
+    ck_assert_double_eq_tol(epoch_loss[0], epoch_loss[1], 1e-6);
+    double moved = 0.0;
+    for (size_t i = 0; i < count; i++) {
+        ck_assert_float_eq_tol(with[i], without[i], 1e-5f);
+        moved += fabs((double)again[i] - (double)without[i]);
+    }
+    ck_assert(moved > 1e-3);
+    reco_dataset_free(data);
+}
+END_TEST
+
 START_TEST(out_of_device_memory_is_an_error)
 {
     reco_backend *cuda = open_backend("cuda");
@@ -224,6 +271,7 @@ int main(void)
     tcase_add_test(tcase, scores_agree);
     tcase_add_loop_test(tcase, training_runs_agree, 0, 6);
     tcase_add_test(tcase, device_sampling_trains_as_well);
+    tcase_add_test(tcase, training_steps_with_and_without_a_callback_agree);
     tcase_add_test(tcase, out_of_device_memory_is_an_error);
     return run_suite(suite);
 }

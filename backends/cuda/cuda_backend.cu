@@ -28,6 +28,9 @@ reco_status cublas_check(cublasStatus_t err, const char *what)
                              detail);
 }
 
+/* cuBLAS's workspace: what NVIDIA recommends for Hopper. */
+#define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)
+
 static reco_status cuda_create(void **out)
 {
     int devices = 0;
@@ -49,7 +52,16 @@ static reco_status cuda_create(void **out)
     if (status == RECO_OK)
         status = cublas_check(cublasSetPointerMode(context->blas, CUBLAS_POINTER_MODE_HOST),
                               "cublasSetPointerMode");
+    /* cuBLAS may not allocate while a training step is captured as a graph */
+    if (status == RECO_OK)
+        status = cuda_check(cudaMalloc(&context->blas_workspace, CUBLAS_WORKSPACE_BYTES),
+                            "cudaMalloc");
+    if (status == RECO_OK)
+        status = cublas_check(cublasSetWorkspace(context->blas, context->blas_workspace,
+                                                 CUBLAS_WORKSPACE_BYTES),
+                              "cublasSetWorkspace");
     if (status != RECO_OK) {
+        cudaFree(context->blas_workspace);
         if (context->blas)
             cublasDestroy(context->blas);
         if (context->stream)
@@ -66,6 +78,7 @@ static void cuda_destroy(void *opaque)
     cuda_context *context = (cuda_context *)opaque;
     cudaStreamSynchronize(context->stream);
     cublasDestroy(context->blas);
+    cudaFree(context->blas_workspace);
     cudaStreamDestroy(context->stream);
     free(context);
 }
@@ -126,9 +139,12 @@ static reco_status cuda_buffer_zero(void *opaque, void *buffer, size_t bytes)
 static reco_status cuda_set_fast_math(void *opaque, int enabled)
 {
     cuda_context *context = (cuda_context *)opaque;
-    return cublas_check(cublasSetMathMode(context->blas, enabled ? CUBLAS_TF32_TENSOR_OP_MATH
-                                                                 : CUBLAS_DEFAULT_MATH),
-                        "cublasSetMathMode");
+    reco_status status = cublas_check(
+        cublasSetMathMode(context->blas, enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+        "cublasSetMathMode");
+    if (status == RECO_OK)
+        context->fast_math = enabled != 0;
+    return status;
 }
 
 /* The module's one export, found by lib/plugin.c with dlsym. */
@@ -155,7 +171,7 @@ extern "C" __attribute__((visibility("default"))) const reco_backend_ops reco_ba
     cuda_optimizer_create,
     cuda_optimizer_destroy,
     cuda_optimizer_step,
-    NULL, /* train_step: one stream already keeps the GPU busy between calls */
+    cuda_train_step,
     cuda_epoch_samples,
     cuda_set_fast_math,
 };

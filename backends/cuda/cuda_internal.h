@@ -12,7 +12,37 @@ typedef struct cuda_context {
     int device;
     cudaStream_t stream;
     cublasHandle_t blas;
+    void *blas_workspace; /* cuBLAS's, given once: graph capture may not allocate */
+    int fast_math;        /* TF32 products: a captured graph bakes the choice in */
 } cuda_context;
+
+/* One optimizer step's arithmetic, in torch.optim's terms. */
+typedef struct cuda_step_rule {
+    int kind;
+    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
+    float adam_step_size, adam_correction2_sqrt;
+    int first_step;
+} cuda_step_rule;
+
+/* What changes from one training batch to the next. Kernels read it from
+ * device memory, so that one captured CUDA graph serves every batch. */
+typedef struct cuda_step_args {
+    size_t offset;         /* the batch's first row in the epoch's buffers */
+    uint64_t dropout_seed;
+    cuda_step_rule rule;
+} cuda_step_args;
+
+/* What a captured training step depends on besides cuda_step_args. */
+typedef struct cuda_graph_key {
+    size_t n;
+    int loss, mean_reduction, wants_loss, fast_math;
+    const void *users, *items, *targets, *negatives;
+    const void *tables[RECO_N_TABLES], *dense, *optimizer_state;
+    reco_optimizer_config config;
+} cuda_graph_key;
+
+/* Training steps kept as CUDA graphs: full batches and the last one. */
+#define CUDA_GRAPHS 2
 
 /* Gradients of one embedding table: a full-size gradient table, a flag per
  * row and the list of rows a batch touched (for lazy optimizer steps). */
@@ -40,8 +70,14 @@ typedef struct cuda_workspace {
     double *loss;     /* device accumulator of batches run with a NULL loss */
     double *batch_loss; /* the loss of a batch whose caller waits for it */
     float *dense_grad;
+    float *targets;   /* the batch's targets */
+    cuda_step_args *args; /* device copy of the batch's cuda_step_args */
     cuda_table_grad tables[RECO_N_TABLES];
     size_t rows;      /* samples in the last batch */
+    cuda_graph_key graph_keys[CUDA_GRAPHS];
+    cudaGraphExec_t graphs[CUDA_GRAPHS];
+    size_t next_graph;    /* the slot the next capture replaces */
+    int graphs_failed;    /* capture did not work here: run steps eagerly */
 } cuda_workspace;
 
 /* Records a failure of a CUDA call; returns RECO_OK when err is cudaSuccess. */
@@ -67,6 +103,24 @@ reco_status cuda_optimizer_step(void *context, const reco_net_desc *net, reco_ne
                                 void *workspace, void *state,
                                 const reco_optimizer_config *config, float learning_rate,
                                 uint64_t step);
+reco_status cuda_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                            void *workspace, void *state, const reco_optimizer_config *config,
+                            float learning_rate, uint64_t step, const reco_batch *batch,
+                            double *loss);
+
+/* The optimizer's rule for a step (learning rate and bias corrections). */
+cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float learning_rate,
+                                  uint64_t step);
+
+/* Enqueues the optimizer kernels, which read the rule from w->args. */
+reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_desc *net,
+                                        reco_net_params *params, cuda_workspace *w, void *state,
+                                        const reco_optimizer_config *config);
+
+/* Enqueues a copy of `value` to device memory at `target`, in stream order
+ * (the host value is passed by value, so it may change at once). */
+reco_status cuda_store_step_args(cuda_context *context, cuda_step_args *target,
+                                 const cuda_step_args *value);
 
 reco_status cuda_epoch_samples(void *context, const reco_epoch_data *data,
                                const reco_epoch_plan *plan, void *users, void *items,

@@ -83,8 +83,10 @@ __global__ static void product_kernel(const float *a, const float *b, size_t n, 
 }
 
 __global__ static void bias_relu_kernel(float *y, const float *bias, size_t rows, size_t out,
-                                        float dropout, uint64_t seed, size_t layer, float *mask)
+                                        float dropout, const cuda_step_args *args, size_t layer,
+                                        float *mask)
 {
+    uint64_t seed = mask ? args->dropout_seed : 0;
     GRID_STRIDE(index, rows * out)
     {
         size_t j = index % out;
@@ -217,6 +219,39 @@ __global__ static void scatter_kernel(const float *source, size_t stride, size_t
     }
 }
 
+/* The batch's rows of the epoch's buffers, at the offset in args (BPR:
+ * positives, then the same users with their negatives). */
+__global__ static void copy_batch_kernel(const int *users, const int *items, const int *negatives,
+                                         const float *targets, const cuda_step_args *args,
+                                         size_t n, int *batch_users, int *batch_items,
+                                         float *batch_targets)
+{
+    size_t offset = args->offset;
+    GRID_STRIDE(i, n)
+    {
+        batch_users[i] = users[offset + i];
+        batch_items[i] = items[offset + i];
+        if (negatives) {
+            batch_users[n + i] = users[offset + i];
+            batch_items[n + i] = negatives[offset + i];
+        }
+        if (targets)
+            batch_targets[i] = targets[offset + i];
+    }
+}
+
+__global__ static void store_args_kernel(cuda_step_args *target, cuda_step_args value)
+{
+    *target = value;
+}
+
+reco_status cuda_store_step_args(cuda_context *context, cuda_step_args *target,
+                                 const cuda_step_args *value)
+{
+    store_args_kernel<<<1, 1, 0, context->stream>>>(target, *value);
+    return cuda_check(cudaGetLastError(), "step arguments");
+}
+
 /* Zeroes the gradient rows and flags the last batch touched. */
 __global__ static void forget_kernel(size_t capacity, size_t dim, float *grads, int *touched,
                                      const int *rows, const int *count)
@@ -259,8 +294,12 @@ void cuda_workspace_destroy(void *context, void *opaque)
     if (!w)
         return;
     cudaDeviceSynchronize();
+    for (size_t g = 0; g < CUDA_GRAPHS; g++)
+        if (w->graphs[g])
+            cudaGraphExecDestroy(w->graphs[g]);
     void *pointers[] = {w->users, w->items, w->gmf, w->logit, w->dlogit, w->delta[0],
-                        w->delta[1], w->ones, w->loss, w->batch_loss, w->dense_grad};
+                        w->delta[1], w->ones, w->loss, w->batch_loss, w->dense_grad,
+                        w->targets, w->args};
     for (size_t i = 0; i < sizeof pointers / sizeof *pointers; i++)
         cudaFree(pointers[i]);
     for (int t = 0; t < RECO_N_TABLES; t++) {
@@ -334,6 +373,8 @@ reco_status cuda_workspace_create(void *opaque, const reco_net_desc *net, size_t
     w->loss = device_array<double>(1, &status);
     w->batch_loss = device_array<double>(1, &status);
     w->dense_grad = device_array<float>(net->n_dense, &status);
+    w->targets = device_array<float>(capacity, &status);
+    w->args = device_array<cuda_step_args>(1, &status);
     if (status == RECO_OK) {
         fill_kernel<<<cuda_blocks(capacity), CUDA_BLOCK, 0, context->stream>>>(w->ones, capacity,
                                                                                1.0f);
@@ -378,7 +419,7 @@ static reco_status weighted_column_sum(cuda_context *context, const float *matri
 
 static reco_status forward_pass(cuda_context *context, const reco_net_desc *net,
                                 const reco_net_params *params, cuda_workspace *w, size_t rows,
-                                int training, uint64_t dropout_seed)
+                                int training)
 {
     size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
     const float *dense = (const float *)params->dense;
@@ -406,7 +447,7 @@ static reco_status forward_pass(cuda_context *context, const reco_net_desc *net,
                         in, 0.0f, w->act[l + 1], out);
         int dropping = training && net->dropout > 0.0f;
         bias_relu_kernel<<<LAUNCH(rows * out)>>>(w->act[l + 1], dense + net->bias_offset[l], rows,
-                                                 out, net->dropout, dropout_seed, l,
+                                                 out, net->dropout, w->args, l,
                                                  dropping ? w->mask[l + 1] : NULL);
     }
     size_t last = net->n_layers ? net->layer_out[net->n_layers - 1] : 0;
@@ -490,62 +531,186 @@ static void forget_touched_rows(cuda_context *context, const reco_net_desc *net,
     }
 }
 
+/* Enqueues a training batch's forward and backward passes, which take the
+ * batch's rows at the offset in w->args; the loss goes to *loss_target. */
+static reco_status enqueue_forward_backward(cuda_context *context, const reco_net_desc *net,
+                                            const reco_net_params *params, cuda_workspace *w,
+                                            const reco_batch *batch, double *loss_target)
+{
+    size_t n = batch->n;
+    int pairs = batch->loss == RECO_BATCH_BPR;
+    size_t rows = pairs ? 2 * n : n;
+    cudaStream_t stream = context->stream;
+    copy_batch_kernel<<<LAUNCH(n)>>>((const int *)batch->users, (const int *)batch->items,
+                                     pairs ? (const int *)batch->negatives : NULL,
+                                     pairs ? NULL : (const float *)batch->targets, w->args, n,
+                                     w->users, w->items, w->targets);
+    forget_touched_rows(context, net, w);
+    cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), stream);
+    if (loss_target == w->batch_loss)
+        cudaMemsetAsync(w->batch_loss, 0, sizeof(double), stream);
+    reco_status status = forward_pass(context, net, params, w, rows, 1);
+    if (status != RECO_OK)
+        return status;
+    float scale = batch->mean_reduction ? 1.0f / (float)n : 1.0f;
+    loss_kernel<<<LAUNCH(n)>>>(batch->loss, n, w->logit, pairs ? NULL : w->targets,
+                               net->output_activation, scale, w->dlogit, loss_target);
+    w->rows = rows;
+    return backward_pass(context, net, params, w, rows, net->dropout > 0.0f);
+}
+
+static reco_status check_batch(const cuda_workspace *w, const reco_batch *batch)
+{
+    if (batch->n == 0 || batch->n > w->max_rows)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+    return RECO_OK;
+}
+
+/* Waits for the batch and hands its loss to the host. */
+static reco_status download_batch_loss(cuda_context *context, const cuda_workspace *w,
+                                       double *loss)
+{
+    reco_status status = cuda_check(cudaMemcpyAsync(loss, w->batch_loss, sizeof *loss,
+                                                    cudaMemcpyDeviceToHost, context->stream),
+                                    "loss download");
+    if (status == RECO_OK)
+        status = cuda_check(cudaStreamSynchronize(context->stream), "training step");
+    return status;
+}
+
 reco_status cuda_forward_backward(void *opaque, const reco_net_desc *net,
                                   const reco_net_params *params, void *workspace,
                                   const reco_batch *batch, double *loss)
 {
     cuda_context *context = (cuda_context *)opaque;
     cuda_workspace *w = (cuda_workspace *)workspace;
-    if (batch->n == 0 || batch->n > w->max_rows)
-        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
-    size_t n = batch->n;
-    int pairs = batch->loss == RECO_BATCH_BPR;
-    size_t rows = pairs ? 2 * n : n;
-    cudaStream_t stream = context->stream;
-    const int *users = (const int *)batch->users + batch->offset;
-    const int *items = (const int *)batch->items + batch->offset;
-    reco_status status = cuda_check(
-        cudaMemcpyAsync(w->users, users, n * sizeof(int), cudaMemcpyDeviceToDevice, stream),
-        "batch copy");
+    reco_status status = check_batch(w, batch);
+    cuda_step_args args = {batch->offset, batch->dropout_seed, {0}};
     if (status == RECO_OK)
-        status = cuda_check(cudaMemcpyAsync(w->items, items, n * sizeof(int),
-                                            cudaMemcpyDeviceToDevice, stream),
-                            "batch copy");
-    if (status == RECO_OK && pairs) {
-        status = cuda_check(cudaMemcpyAsync(w->users + n, users, n * sizeof(int),
-                                            cudaMemcpyDeviceToDevice, stream),
-                            "batch copy");
-        if (status == RECO_OK)
-            status = cuda_check(cudaMemcpyAsync(w->items + n,
-                                                (const int *)batch->negatives + batch->offset,
-                                                n * sizeof(int), cudaMemcpyDeviceToDevice, stream),
-                                "batch copy");
-    }
-    if (status != RECO_OK)
-        return status;
-    forget_touched_rows(context, net, w);
-    cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), stream);
+        status = cuda_store_step_args(context, w->args, &args);
     /* a batch whose loss is asked for sums it apart from the running total */
-    double *loss_target = loss ? w->batch_loss : w->loss;
-    if (loss)
-        cudaMemsetAsync(w->batch_loss, 0, sizeof(double), stream);
-    status = forward_pass(context, net, params, w, rows, 1, batch->dropout_seed);
-    if (status != RECO_OK)
-        return status;
-    float scale = batch->mean_reduction ? 1.0f / (float)n : 1.0f;
-    loss_kernel<<<LAUNCH(n)>>>(batch->loss, n, w->logit,
-                               pairs ? NULL : (const float *)batch->targets + batch->offset,
-                               net->output_activation, scale, w->dlogit, loss_target);
-    status = backward_pass(context, net, params, w, rows, net->dropout > 0.0f);
-    w->rows = rows;
+    if (status == RECO_OK)
+        status = enqueue_forward_backward(context, net, params, w, batch,
+                                          loss ? w->batch_loss : w->loss);
     if (status != RECO_OK || !loss)
         return status; /* no wait: the host only launched work */
-    status = cuda_check(cudaMemcpyAsync(loss, w->batch_loss, sizeof *loss,
-                                        cudaMemcpyDeviceToHost, stream),
-                        "loss download");
+    return download_batch_loss(context, w, loss);
+}
+
+/* The key of a training step's graph: everything its kernels and products
+ * were recorded with, but the per-batch cuda_step_args. */
+static void graph_key(cuda_graph_key *out, const cuda_context *context,
+                      const reco_net_params *params, const void *state,
+                      const reco_optimizer_config *config, const reco_batch *batch,
+                      int wants_loss)
+{
+    cuda_graph_key key;
+    memset(&key, 0, sizeof key); /* padding too: keys are compared with memcmp */
+    key.n = batch->n;
+    key.loss = batch->loss;
+    key.mean_reduction = batch->mean_reduction;
+    key.wants_loss = wants_loss;
+    key.fast_math = context->fast_math;
+    key.users = batch->users;
+    key.items = batch->items;
+    key.targets = batch->targets;
+    key.negatives = batch->negatives;
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        key.tables[t] = params->tables[t];
+    key.dense = params->dense;
+    key.optimizer_state = state;
+    key.config = *config;
+    memcpy(out, &key, sizeof key);
+}
+
+/* Records the step's kernels and products into a graph; NULL when capture
+ * fails (the caller then runs steps eagerly). */
+static cudaGraphExec_t capture_step(cuda_context *context, const reco_net_desc *net,
+                                    reco_net_params *params, cuda_workspace *w, void *state,
+                                    const reco_optimizer_config *config, const reco_batch *batch,
+                                    int wants_loss)
+{
+    if (cudaStreamBeginCapture(context->stream, cudaStreamCaptureModeThreadLocal) !=
+        cudaSuccess) {
+        cudaGetLastError();
+        return NULL;
+    }
+    reco_status status = enqueue_forward_backward(context, net, params, w, batch,
+                                                  wants_loss ? w->batch_loss : w->loss);
     if (status == RECO_OK)
-        status = cuda_check(cudaStreamSynchronize(stream), "forward/backward");
-    return status;
+        status = cuda_enqueue_optimizer_step(context, net, params, w, state, config);
+    cudaGraph_t graph = NULL;
+    cudaError_t ended = cudaStreamEndCapture(context->stream, &graph);
+    cudaGraphExec_t exec = NULL;
+    if (status == RECO_OK && ended == cudaSuccess &&
+        cudaGraphInstantiate(&exec, graph, 0) != cudaSuccess)
+        exec = NULL;
+    if (graph)
+        cudaGraphDestroy(graph);
+    cudaGetLastError(); /* a failed capture is not an error of the step */
+    return exec;
+}
+
+/* The graph for this step: a kept one, or a new capture (NULL: none). */
+static cudaGraphExec_t step_graph(cuda_context *context, const reco_net_desc *net,
+                                  reco_net_params *params, cuda_workspace *w, void *state,
+                                  const reco_optimizer_config *config, const reco_batch *batch,
+                                  int wants_loss)
+{
+    if (w->graphs_failed)
+        return NULL;
+    cuda_graph_key key;
+    graph_key(&key, context, params, state, config, batch, wants_loss);
+    for (size_t g = 0; g < CUDA_GRAPHS; g++)
+        if (w->graphs[g] && memcmp(&w->graph_keys[g], &key, sizeof key) == 0)
+            return w->graphs[g];
+    cudaGraphExec_t exec = capture_step(context, net, params, w, state, config, batch,
+                                        wants_loss);
+    if (!exec) {
+        w->graphs_failed = 1;
+        return NULL;
+    }
+    size_t slot = w->next_graph;
+    w->next_graph = (slot + 1) % CUDA_GRAPHS;
+    if (w->graphs[slot])
+        cudaGraphExecDestroy(w->graphs[slot]);
+    w->graphs[slot] = exec;
+    memcpy(&w->graph_keys[slot], &key, sizeof key);
+    return exec;
+}
+
+/* A whole training step. A batch of paper-size NeuMF is some fifty small
+ * kernels and products, whose launches cost more host time than the GPU
+ * spends on them: the step is captured once as a CUDA graph and replayed,
+ * two launches a batch (its arguments, then the graph). */
+reco_status cuda_train_step(void *opaque, const reco_net_desc *net, reco_net_params *params,
+                            void *workspace, void *state, const reco_optimizer_config *config,
+                            float learning_rate, uint64_t step, const reco_batch *batch,
+                            double *loss)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    reco_status status = check_batch(w, batch);
+    cuda_step_args args = {batch->offset, batch->dropout_seed,
+                           cuda_step_rule_for(config, learning_rate, step)};
+    if (status == RECO_OK)
+        status = cuda_store_step_args(context, w->args, &args);
+    if (status != RECO_OK)
+        return status;
+    int wants_loss = loss != NULL;
+    cudaGraphExec_t graph = step_graph(context, net, params, w, state, config, batch, wants_loss);
+    if (graph) {
+        status = cuda_check(cudaGraphLaunch(graph, context->stream), "training step graph");
+        w->rows = batch->loss == RECO_BATCH_BPR ? 2 * batch->n : batch->n;
+    } else {
+        status = enqueue_forward_backward(context, net, params, w, batch,
+                                          wants_loss ? w->batch_loss : w->loss);
+        if (status == RECO_OK)
+            status = cuda_enqueue_optimizer_step(context, net, params, w, state, config);
+    }
+    if (status != RECO_OK || !wants_loss)
+        return status;
+    return download_batch_loss(context, w, loss);
 }
 
 reco_status cuda_take_loss(void *opaque, void *workspace, double *total)
@@ -582,7 +747,7 @@ reco_status cuda_forward(void *opaque, const reco_net_desc *net, const reco_net_
             cudaMemcpyAsync(w->items, items, n * sizeof(int), cudaMemcpyHostToDevice, stream),
             "pairs upload");
     if (status == RECO_OK)
-        status = forward_pass(context, net, params, w, n, 0, 0);
+        status = forward_pass(context, net, params, w, n, 0);
     if (status == RECO_OK) {
         score_kernel<<<LAUNCH(n)>>>(n, w->logit, net->output_activation, w->dlogit);
         status = cuda_check(cudaMemcpyAsync(scores, w->dlogit, n * sizeof(float),

@@ -13,12 +13,7 @@ typedef struct cuda_optimizer_state {
     float *table_second[RECO_N_TABLES];
 } cuda_optimizer_state;
 
-typedef struct step_rule {
-    int kind;
-    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
-    float adam_step_size, adam_correction2_sqrt;
-    int first_step;
-} step_rule;
+typedef cuda_step_rule step_rule;
 
 __device__ static void update(const step_rule rule, float *param, float grad, float *first,
                               float *second)
@@ -46,10 +41,11 @@ __device__ static void update(const step_rule rule, float *param, float grad, fl
          index += (size_t)blockDim.x * gridDim.x)
 
 /* Every element of [0, n) except the head parts that are not trained. */
-__global__ static void dense_step_kernel(step_rule rule, float *param, const float *grad,
-                                         float *first, float *second, size_t n,
+__global__ static void dense_step_kernel(const cuda_step_args *args, float *param,
+                                         const float *grad, float *first, float *second, size_t n,
                                          size_t frozen_begin, size_t frozen_end)
 {
+    const step_rule rule = args->rule;
     GRID_STRIDE(i, n)
     {
         if (i >= frozen_begin && i < frozen_end)
@@ -58,10 +54,12 @@ __global__ static void dense_step_kernel(step_rule rule, float *param, const flo
     }
 }
 
-__global__ static void rows_step_kernel(step_rule rule, float *table, const float *grads,
-                                        float *first, float *second, const int *rows,
-                                        const int *count, size_t capacity, size_t dim)
+__global__ static void rows_step_kernel(const cuda_step_args *args, float *table,
+                                        const float *grads, float *first, float *second,
+                                        const int *rows, const int *count, size_t capacity,
+                                        size_t dim)
 {
+    const step_rule rule = args->rule;
     GRID_STRIDE(index, capacity * dim)
     {
         size_t r = index / dim, d = index % dim;
@@ -130,31 +128,34 @@ reco_status cuda_optimizer_create(void *opaque, const reco_net_desc *net,
     return RECO_OK;
 }
 
-reco_status cuda_optimizer_step(void *opaque, const reco_net_desc *net, reco_net_params *params,
-                                void *workspace, void *opaque_state,
-                                const reco_optimizer_config *config, float learning_rate,
-                                uint64_t step)
+cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float learning_rate,
+                                  uint64_t step)
 {
-    cuda_context *context = (cuda_context *)opaque;
-    cuda_workspace *w = (cuda_workspace *)workspace;
+    cuda_step_rule rule = {config->kind,
+                           learning_rate,
+                           config->momentum,
+                           config->beta1,
+                           config->beta2,
+                           config->epsilon,
+                           config->weight_decay,
+                           (float)(learning_rate / (1.0 - pow(config->beta1, (double)step))),
+                           (float)sqrt(1.0 - pow(config->beta2, (double)step)),
+                           step == 1};
+    return rule;
+}
+
+reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_desc *net,
+                                        reco_net_params *params, cuda_workspace *w,
+                                        void *opaque_state, const reco_optimizer_config *config)
+{
     cuda_optimizer_state *state = (cuda_optimizer_state *)opaque_state;
-    step_rule rule = {config->kind,
-                      learning_rate,
-                      config->momentum,
-                      config->beta1,
-                      config->beta2,
-                      config->epsilon,
-                      config->weight_decay,
-                      (float)(learning_rate / (1.0 - pow(config->beta1, (double)step))),
-                      (float)sqrt(1.0 - pow(config->beta2, (double)step)),
-                      step == 1};
     /* the untrained head parts form one range: weights (MF), or bias too */
     size_t frozen_begin = net->train_head_weights ? net->head_b_offset : net->head_w_offset;
     size_t frozen_end = net->train_head_bias ? net->head_b_offset : net->n_dense;
     if (net->train_head_weights && net->train_head_bias)
         frozen_begin = frozen_end = 0;
     dense_step_kernel<<<cuda_blocks(net->n_dense), CUDA_BLOCK, 0, context->stream>>>(
-        rule, (float *)params->dense, w->dense_grad, state->dense_first, state->dense_second,
+        w->args, (float *)params->dense, w->dense_grad, state->dense_first, state->dense_second,
         net->n_dense, frozen_begin, frozen_end);
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t dim = net->table_dim[t];
@@ -165,12 +166,28 @@ reco_status cuda_optimizer_step(void *opaque, const reco_net_desc *net, reco_net
         if (config->dense_embeddings) {
             size_t size = net->table_rows[t] * dim;
             dense_step_kernel<<<cuda_blocks(size), CUDA_BLOCK, 0, context->stream>>>(
-                rule, table, g->grads, state->table_first[t], state->table_second[t], size, 0, 0);
+                w->args, table, g->grads, state->table_first[t], state->table_second[t], size, 0,
+                0);
         } else {
             rows_step_kernel<<<cuda_blocks(w->capacity * dim), CUDA_BLOCK, 0, context->stream>>>(
-                rule, table, g->grads, state->table_first[t], state->table_second[t], g->rows,
+                w->args, table, g->grads, state->table_first[t], state->table_second[t], g->rows,
                 g->count, w->capacity, dim);
         }
     }
     return cuda_check(cudaGetLastError(), "optimizer step");
+}
+
+reco_status cuda_optimizer_step(void *opaque, const reco_net_desc *net, reco_net_params *params,
+                                void *workspace, void *state,
+                                const reco_optimizer_config *config, float learning_rate,
+                                uint64_t step)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    cuda_workspace *w = (cuda_workspace *)workspace;
+    /* the batch's kernels, earlier in the stream, have read its args already */
+    cuda_step_args args = {0, 0, cuda_step_rule_for(config, learning_rate, step)};
+    reco_status status = cuda_store_step_args(context, w->args, &args);
+    return status == RECO_OK
+               ? cuda_enqueue_optimizer_step(context, net, params, w, state, config)
+               : status;
 }
