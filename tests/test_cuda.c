@@ -22,7 +22,9 @@
  * exactly zero on one backend and a rounding residue on the other moves by
  * 0 or by lr. The last two agree in quality (HR@10), not in bits. */
 static const double trained_tolerance[3] = {0.1, 0.3, 1e-4};
-#define HR_TOLERANCE 0.01
+/* HR@10 over 300 test users moves in steps of 1/300: within three users,
+ * and within six for Adagrad, whose runs part ways as said above. */
+static const double hr_tolerance[3] = {0.01, 0.02, 0.01};
 
 static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
 {
@@ -174,7 +176,8 @@ START_TEST(training_runs_agree)
     printf("optimizer %d dense %d: HR@10 cpu %.4f cuda %.4f, parameter error %.2e\n", optimizer,
            dense, hr_cpu, hr_cuda, error);
     ck_assert_msg(error < trained_tolerance[optimizer], "parameters differ by %g", error);
-    ck_assert_msg(fabs(hr_cpu - hr_cuda) <= HR_TOLERANCE, "HR@10 %g vs %g", hr_cpu, hr_cuda);
+    ck_assert_msg(fabs(hr_cpu - hr_cuda) <= hr_tolerance[optimizer] + 1e-9, "HR@10 %g vs %g",
+                  hr_cpu, hr_cuda);
 }
 END_TEST
 

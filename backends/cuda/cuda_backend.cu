@@ -139,9 +139,8 @@ static reco_status cuda_buffer_zero(void *opaque, void *buffer, size_t bytes)
 static reco_status cuda_set_fast_math(void *opaque, int enabled)
 {
     cuda_context *context = (cuda_context *)opaque;
-    reco_status status = cublas_check(
-        cublasSetMathMode(context->blas, enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
-        "cublasSetMathMode");
+    cublasMath_t mode = enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+    reco_status status = cublas_check(cublasSetMathMode(context->blas, mode), "cublasSetMathMode");
     if (status == RECO_OK)
         context->fast_math = enabled != 0;
     return status;

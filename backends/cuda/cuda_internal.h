@@ -126,6 +126,50 @@ reco_status cuda_epoch_samples(void *context, const reco_epoch_data *data,
                                const reco_epoch_plan *plan, void *users, void *items,
                                void *targets, void *negatives);
 
+/* The tables one fused kernel walks in turn; each Entry has a `size`, the
+ * number of elements (threads) it takes. */
+template <typename Entry> struct cuda_list {
+    int n;
+    Entry entry[RECO_N_TABLES];
+};
+
+/* Which entry holds element `index` of the list's elements laid end to end;
+ * the index within that entry goes to *local. */
+template <typename Entry>
+__device__ static inline int cuda_locate(const cuda_list<Entry> &list, size_t index, size_t *local)
+{
+    int which = 0;
+    while (which < list.n - 1 && index >= list.entry[which].size) {
+        index -= list.entry[which].size;
+        which++;
+    }
+    *local = index;
+    return which;
+}
+
+/* Below this many elements, a list's tables go to one launch: a small batch
+ * costs launches, not work. Above it, one launch a table spares every
+ * thread the lookup. */
+#define CUDA_FUSED_ELEMENTS ((size_t)1 << 22)
+
+/* Calls launch(list, elements, first) once for the whole list, or once per
+ * entry (`first` is true for the first call only). */
+template <typename Entry, typename Launch>
+static void cuda_launch_list(const cuda_list<Entry> &list, Launch launch)
+{
+    size_t total = 0;
+    for (int k = 0; k < list.n; k++)
+        total += list.entry[k].size;
+    if (total < CUDA_FUSED_ELEMENTS) {
+        launch(list, total, true);
+        return;
+    }
+    for (int k = 0; k < list.n; k++) {
+        cuda_list<Entry> one = {1, {list.entry[k]}};
+        launch(one, list.entry[k].size, k == 0);
+    }
+}
+
 /* Threads per block of the elementwise kernels. */
 #define CUDA_BLOCK 256
 

@@ -67,19 +67,24 @@ __device__ static float activation_slope(int activation, float logit)
     return 1.0f;
 }
 
-__global__ static void gather_kernel(const float *table, size_t dim, const int *ids, size_t n,
-                                     float *out, size_t out_stride, size_t column)
-{
-    GRID_STRIDE(index, n * dim)
-    {
-        size_t i = index / dim, d = index % dim;
-        out[i * out_stride + column + d] = table[(size_t)ids[i] * dim + d];
-    }
-}
+/* One table's rows for a batch: row i goes to out + i * stride + column. */
+typedef struct gather_entry {
+    size_t size, dim; /* size: rows x dim */
+    const float *table;
+    const int *ids;
+    float *out;
+    size_t stride, column;
+} gather_entry;
 
-__global__ static void product_kernel(const float *a, const float *b, size_t n, float *out)
+__global__ static void gather_kernel(cuda_list<gather_entry> list, size_t total)
 {
-    GRID_STRIDE(index, n) out[index] = a[index] * b[index];
+    GRID_STRIDE(index, total)
+    {
+        size_t local;
+        const gather_entry &e = list.entry[cuda_locate(list, index, &local)];
+        size_t i = local / e.dim, d = local % e.dim;
+        e.out[i * e.stride + e.column + d] = e.table[(size_t)e.ids[i] * e.dim + d];
+    }
 }
 
 __global__ static void bias_relu_kernel(float *y, const float *bias, size_t rows, size_t out,
@@ -101,6 +106,11 @@ __global__ static void bias_relu_kernel(float *y, const float *bias, size_t rows
         }
         y[index] = v;
     }
+}
+
+__global__ static void product_kernel(const float *a, const float *b, size_t n, float *out)
+{
+    GRID_STRIDE(index, n) out[index] = a[index] * b[index];
 }
 
 __global__ static void head_forward_kernel(size_t n, const float *gmf, size_t gmf_dim,
@@ -205,28 +215,54 @@ __global__ static void relu_backward_kernel(float *delta, const float *y, const 
     }
 }
 
-__global__ static void scatter_kernel(const float *source, size_t stride, size_t column,
-                                      const int *ids, size_t n, size_t dim, float *grads,
-                                      int *touched, int *rows, int *count)
+/* One table's row gradients of a batch, added into its full-size gradient
+ * table; each row's first touch enters the touched-row list. */
+typedef struct scatter_entry {
+    size_t size, dim; /* size: rows x dim */
+    const float *source;
+    size_t stride, column;
+    const int *ids;
+    float *grads;
+    int *touched;
+    int *rows;
+    int *count;
+} scatter_entry;
+
+__global__ static void scatter_kernel(cuda_list<scatter_entry> list, size_t total)
 {
-    GRID_STRIDE(index, n * dim)
+    GRID_STRIDE(index, total)
     {
-        size_t i = index / dim, d = index % dim;
-        int id = ids[i];
-        atomicAdd(&grads[(size_t)id * dim + d], source[i * stride + column + d]);
-        if (d == 0 && atomicExch(&touched[id], 1) == 0)
-            rows[atomicAdd(count, 1)] = id;
+        size_t local;
+        const scatter_entry &e = list.entry[cuda_locate(list, index, &local)];
+        size_t i = local / e.dim, d = local % e.dim;
+        int id = e.ids[i];
+        atomicAdd(&e.grads[(size_t)id * e.dim + d], e.source[i * e.stride + e.column + d]);
+        if (d == 0 && atomicExch(&e.touched[id], 1) == 0)
+            e.rows[atomicAdd(e.count, 1)] = id;
     }
 }
+
+/* What a batch starts by zeroing: the touched-row counts, and the batch's
+ * loss when the caller waits for it. */
+typedef struct cuda_counters {
+    int n;
+    int *count[RECO_N_TABLES];
+    double *batch_loss;
+} cuda_counters;
 
 /* The batch's rows of the epoch's buffers, at the offset in args (BPR:
  * positives, then the same users with their negatives). */
 __global__ static void copy_batch_kernel(const int *users, const int *items, const int *negatives,
                                          const float *targets, const cuda_step_args *args,
                                          size_t n, int *batch_users, int *batch_items,
-                                         float *batch_targets)
+                                         float *batch_targets, cuda_counters counters)
 {
     size_t offset = args->offset;
+    /* the forget kernel, just before, has read the last batch's counts */
+    if (blockIdx.x == 0 && threadIdx.x < (unsigned)counters.n)
+        *counters.count[threadIdx.x] = 0;
+    if (blockIdx.x == 0 && threadIdx.x == 0 && counters.batch_loss)
+        *counters.batch_loss = 0.0;
     GRID_STRIDE(i, n)
     {
         batch_users[i] = users[offset + i];
@@ -252,19 +288,34 @@ reco_status cuda_store_step_args(cuda_context *context, cuda_step_args *target,
     return cuda_check(cudaGetLastError(), "step arguments");
 }
 
-/* Zeroes the gradient rows and flags the last batch touched. */
-__global__ static void forget_kernel(size_t capacity, size_t dim, float *grads, int *touched,
-                                     const int *rows, const int *count)
+/* Zeroes the dense gradient (its first n_dense elements), then the gradient
+ * rows and flags of the rows the last batch touched in each table. */
+typedef struct forget_entry {
+    size_t size, dim; /* size: capacity x dim */
+    float *grads;
+    int *touched;
+    const int *rows;
+    const int *count;
+} forget_entry;
+
+__global__ static void forget_kernel(cuda_list<forget_entry> list, size_t total,
+                                     float *dense_grad, size_t n_dense)
 {
-    GRID_STRIDE(index, capacity * dim)
+    GRID_STRIDE(index, n_dense + total)
     {
-        size_t r = index / dim, d = index % dim;
-        if (r >= (size_t)*count)
+        if (index < n_dense) {
+            dense_grad[index] = 0.0f;
             continue;
-        int id = rows[r];
-        grads[(size_t)id * dim + d] = 0.0f;
+        }
+        size_t local;
+        const forget_entry &e = list.entry[cuda_locate(list, index - n_dense, &local)];
+        size_t r = local / e.dim, d = local % e.dim;
+        if (r >= (size_t)*e.count)
+            continue;
+        int id = e.rows[r];
+        e.grads[(size_t)id * e.dim + d] = 0.0f;
         if (d == 0)
-            touched[id] = 0;
+            e.touched[id] = 0;
     }
 }
 
@@ -423,19 +474,23 @@ static reco_status forward_pass(cuda_context *context, const reco_net_desc *net,
 {
     size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
     const float *dense = (const float *)params->dense;
+    cuda_list<gather_entry> gathers = {0, {}};
     for (int t = 0; t < RECO_N_TABLES; t++) {
         if (!has_table(net, t))
             continue;
-        const int *ids = is_user_table(t) ? w->users : w->items;
         size_t dim = net->table_dim[t];
-        if (is_mlp_table(t))
-            gather_kernel<<<LAUNCH(rows * dim)>>>((const float *)params->tables[t], dim, ids, rows,
-                                                  w->act[0], 2 * dim,
-                                                  t == RECO_TABLE_ITEM_MLP ? dim : 0);
-        else
-            gather_kernel<<<LAUNCH(rows * dim)>>>((const float *)params->tables[t], dim, ids, rows,
-                                                  w->gathered[t], dim, 0);
+        int mlp = is_mlp_table(t);
+        gathers.entry[gathers.n++] = {rows * dim,
+                                      dim,
+                                      (const float *)params->tables[t],
+                                      is_user_table(t) ? w->users : w->items,
+                                      mlp ? w->act[0] : w->gathered[t],
+                                      mlp ? 2 * dim : dim,
+                                      t == RECO_TABLE_ITEM_MLP ? dim : 0};
     }
+    cuda_launch_list(gathers, [&](const cuda_list<gather_entry> &list, size_t total, bool) {
+        gather_kernel<<<LAUNCH(total)>>>(list, total);
+    });
     if (gmf_dim)
         product_kernel<<<LAUNCH(rows * gmf_dim)>>>(w->gathered[RECO_TABLE_USER_GMF],
                                                    w->gathered[RECO_TABLE_ITEM_GMF],
@@ -503,32 +558,62 @@ static reco_status backward_pass(cuda_context *context, const reco_net_desc *net
                             dense + net->weight_offset[l], in, 0.0f, below, in);
         delta = below;
     }
-    for (int t = 0; t < RECO_N_TABLES && status == RECO_OK; t++) {
+    if (status != RECO_OK)
+        return status;
+    cuda_list<scatter_entry> scatters = {0, {}};
+    for (int t = 0; t < RECO_N_TABLES; t++) {
         if (!has_table(net, t))
             continue;
         size_t dim = net->table_dim[t];
         int mlp = is_mlp_table(t);
         cuda_table_grad *g = &w->tables[t];
-        scatter_kernel<<<LAUNCH(rows * dim)>>>(
-            w->dgathered[mlp ? RECO_TABLE_USER_MLP : t], mlp ? 2 * dim : dim,
-            t == RECO_TABLE_ITEM_MLP ? dim : 0, is_user_table(t) ? w->users : w->items, rows,
-            dim, g->grads, g->touched, g->rows, g->count);
+        scatters.entry[scatters.n++] = {rows * dim,
+                                        dim,
+                                        w->dgathered[mlp ? RECO_TABLE_USER_MLP : t],
+                                        mlp ? 2 * dim : dim,
+                                        t == RECO_TABLE_ITEM_MLP ? dim : 0,
+                                        is_user_table(t) ? w->users : w->items,
+                                        g->grads,
+                                        g->touched,
+                                        g->rows,
+                                        g->count};
     }
-    return status == RECO_OK ? cuda_check(cudaGetLastError(), "backward kernels") : status;
+    cuda_launch_list(scatters, [&](const cuda_list<scatter_entry> &list, size_t total, bool) {
+        scatter_kernel<<<LAUNCH(total)>>>(list, total);
+    });
+    return cuda_check(cudaGetLastError(), "backward kernels");
 }
 
+/* Zeroes the dense gradient and the rows the last batch touched (the
+ * counts of touched rows are zeroed by the batch copy that follows). */
 static void forget_touched_rows(cuda_context *context, const reco_net_desc *net,
                                 cuda_workspace *w)
 {
+    cuda_list<forget_entry> forget = {0, {}};
     for (int t = 0; t < RECO_N_TABLES; t++) {
         if (!has_table(net, t))
             continue;
         cuda_table_grad *g = &w->tables[t];
-        size_t dim = net->table_dim[t];
-        forget_kernel<<<LAUNCH(w->capacity * dim)>>>(w->capacity, dim, g->grads, g->touched,
-                                                     g->rows, g->count);
-        cudaMemsetAsync(g->count, 0, sizeof(int), context->stream);
+        forget.entry[forget.n++] = {w->capacity * net->table_dim[t], net->table_dim[t], g->grads,
+                                    g->touched, g->rows, g->count};
     }
+    size_t n_dense = net->n_dense;
+    cuda_launch_list(forget, [&](const cuda_list<forget_entry> &list, size_t total, bool first) {
+        size_t dense = first ? n_dense : 0;
+        forget_kernel<<<LAUNCH(dense + total)>>>(list, total, w->dense_grad, dense);
+    });
+}
+
+static cuda_counters batch_counters(const reco_net_desc *net, cuda_workspace *w,
+                                    double *batch_loss)
+{
+    cuda_counters counters;
+    memset(&counters, 0, sizeof counters);
+    for (int t = 0; t < RECO_N_TABLES; t++)
+        if (has_table(net, t))
+            counters.count[counters.n++] = w->tables[t].count;
+    counters.batch_loss = batch_loss;
+    return counters;
 }
 
 /* Enqueues a training batch's forward and backward passes, which take the
@@ -540,15 +625,12 @@ static reco_status enqueue_forward_backward(cuda_context *context, const reco_ne
     size_t n = batch->n;
     int pairs = batch->loss == RECO_BATCH_BPR;
     size_t rows = pairs ? 2 * n : n;
-    cudaStream_t stream = context->stream;
-    copy_batch_kernel<<<LAUNCH(n)>>>((const int *)batch->users, (const int *)batch->items,
-                                     pairs ? (const int *)batch->negatives : NULL,
-                                     pairs ? NULL : (const float *)batch->targets, w->args, n,
-                                     w->users, w->items, w->targets);
     forget_touched_rows(context, net, w);
-    cudaMemsetAsync(w->dense_grad, 0, net->n_dense * sizeof(float), stream);
-    if (loss_target == w->batch_loss)
-        cudaMemsetAsync(w->batch_loss, 0, sizeof(double), stream);
+    copy_batch_kernel<<<LAUNCH(n)>>>(
+        (const int *)batch->users, (const int *)batch->items,
+        pairs ? (const int *)batch->negatives : NULL, pairs ? NULL : (const float *)batch->targets,
+        w->args, n, w->users, w->items, w->targets,
+        batch_counters(net, w, loss_target == w->batch_loss ? w->batch_loss : NULL));
     reco_status status = forward_pass(context, net, params, w, rows, 1);
     if (status != RECO_OK)
         return status;

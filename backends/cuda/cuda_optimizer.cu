@@ -40,34 +40,45 @@ __device__ static void update(const step_rule rule, float *param, float grad, fl
     for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
          index += (size_t)blockDim.x * gridDim.x)
 
-/* Every element of [0, n) except the head parts that are not trained. */
-__global__ static void dense_step_kernel(const cuda_step_args *args, float *param,
-                                         const float *grad, float *first, float *second, size_t n,
-                                         size_t frozen_begin, size_t frozen_end)
-{
-    const step_rule rule = args->rule;
-    GRID_STRIDE(i, n)
-    {
-        if (i >= frozen_begin && i < frozen_end)
-            continue;
-        update(rule, param + i, grad[i], first ? first + i : NULL, second ? second + i : NULL);
-    }
-}
+/* A table one step updates: every row (dense-embedding mode) or the rows
+ * the batch touched (the first *count of rows[]). */
+typedef struct step_entry {
+    size_t size, dim; /* size: rows considered x dim */
+    float *table;
+    const float *grads;
+    float *first;
+    float *second;
+    const int *rows; /* NULL: every row */
+    const int *count;
+} step_entry;
 
-__global__ static void rows_step_kernel(const cuda_step_args *args, float *table,
-                                        const float *grads, float *first, float *second,
-                                        const int *rows, const int *count, size_t capacity,
-                                        size_t dim)
+/* The dense vector (its first n_dense elements, but for the untrained head
+ * range), then the tables. */
+__global__ static void step_kernel(const cuda_step_args *args, float *dense,
+                                   const float *dense_grad, float *dense_first,
+                                   float *dense_second, size_t n_dense, size_t frozen_begin,
+                                   size_t frozen_end, cuda_list<step_entry> list, size_t total)
 {
     const step_rule rule = args->rule;
-    GRID_STRIDE(index, capacity * dim)
+    GRID_STRIDE(index, n_dense + total)
     {
-        size_t r = index / dim, d = index % dim;
-        if (r >= (size_t)*count)
+        if (index < n_dense) {
+            if (index < frozen_begin || index >= frozen_end)
+                update(rule, dense + index, dense_grad[index],
+                       dense_first ? dense_first + index : NULL,
+                       dense_second ? dense_second + index : NULL);
             continue;
-        size_t at = (size_t)rows[r] * dim + d;
-        update(rule, table + at, grads[at], first ? first + at : NULL,
-               second ? second + at : NULL);
+        }
+        size_t local;
+        const step_entry &e = list.entry[cuda_locate(list, index - n_dense, &local)];
+        size_t r = local / e.dim, d = local % e.dim, at = local;
+        if (e.rows) {
+            if (r >= (size_t)*e.count)
+                continue;
+            at = (size_t)e.rows[r] * e.dim + d;
+        }
+        update(rule, e.table + at, e.grads[at], e.first ? e.first + at : NULL,
+               e.second ? e.second + at : NULL);
     }
 }
 
@@ -154,26 +165,29 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
     size_t frozen_end = net->train_head_bias ? net->head_b_offset : net->n_dense;
     if (net->train_head_weights && net->train_head_bias)
         frozen_begin = frozen_end = 0;
-    dense_step_kernel<<<cuda_blocks(net->n_dense), CUDA_BLOCK, 0, context->stream>>>(
-        w->args, (float *)params->dense, w->dense_grad, state->dense_first, state->dense_second,
-        net->n_dense, frozen_begin, frozen_end);
+    cuda_list<step_entry> steps = {0, {}};
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t dim = net->table_dim[t];
         if (!dim)
             continue;
-        float *table = (float *)params->tables[t];
         const cuda_table_grad *g = &w->tables[t];
-        if (config->dense_embeddings) {
-            size_t size = net->table_rows[t] * dim;
-            dense_step_kernel<<<cuda_blocks(size), CUDA_BLOCK, 0, context->stream>>>(
-                w->args, table, g->grads, state->table_first[t], state->table_second[t], size, 0,
-                0);
-        } else {
-            rows_step_kernel<<<cuda_blocks(w->capacity * dim), CUDA_BLOCK, 0, context->stream>>>(
-                w->args, table, g->grads, state->table_first[t], state->table_second[t], g->rows,
-                g->count, w->capacity, dim);
-        }
+        steps.entry[steps.n++] = {
+            (config->dense_embeddings ? net->table_rows[t] : w->capacity) * dim,
+            dim,
+            (float *)params->tables[t],
+            g->grads,
+            state->table_first[t],
+            state->table_second[t],
+            config->dense_embeddings ? NULL : g->rows,
+            g->count};
     }
+    size_t n_dense = net->n_dense;
+    cuda_launch_list(steps, [&](const cuda_list<step_entry> &list, size_t total, bool first) {
+        size_t dense = first ? n_dense : 0;
+        step_kernel<<<cuda_blocks(dense + total), CUDA_BLOCK, 0, context->stream>>>(
+            w->args, (float *)params->dense, w->dense_grad, state->dense_first,
+            state->dense_second, dense, frozen_begin, frozen_end, list, total);
+    });
     return cuda_check(cudaGetLastError(), "optimizer step");
 }
 
