@@ -202,7 +202,7 @@ reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t
     workspace->n_slices = cpu_pool_threads(cpu->pool);
     if (workspace->n_slices > samples / 2)
         workspace->n_slices = samples / 2;
-    workspace->slices = aligned_alloc(64, workspace->n_slices * sizeof *workspace->slices);
+    workspace->slices = cache_lines(workspace->n_slices * sizeof *workspace->slices);
     if (workspace->slices)
         memset(workspace->slices, 0, workspace->n_slices * sizeof *workspace->slices);
     workspace->slice_counts = calloc(workspace->n_slices, sizeof *workspace->slice_counts);
