@@ -205,6 +205,64 @@ __global__ static void head_backward_kernel(size_t n, const float *dlogit, const
     }
 }
 
+/* The sum of v over the block's threads, in a fixed order; every thread
+ * gets it. */
+__device__ static float block_sum(float v)
+{
+    __shared__ float partial[CUDA_BLOCK];
+    partial[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+        if (threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    float sum = partial[0];
+    __syncthreads();
+    return sum;
+}
+
+/* Weighted column sums of one row-major matrix of `size` columns:
+ * out[j] = sum over rows of matrix[i][j] * weights[i] (weights NULL: ones). */
+typedef struct sum_entry {
+    size_t size; /* columns */
+    const float *matrix;
+    const float *weights;
+    float *out;
+} sum_entry;
+
+/* One block per column of every entry: a small batch's reductions in one
+ * launch instead of a cuBLAS call each. */
+__global__ static void column_sums_kernel(cuda_list<sum_entry> list, size_t rows)
+{
+    size_t column;
+    const sum_entry &e = list.entry[cuda_locate(list, blockIdx.x, &column)];
+    float sum = 0.0f;
+    for (size_t i = threadIdx.x; i < rows; i += blockDim.x)
+        sum += e.matrix[i * e.size + column] * (e.weights ? e.weights[i] : 1.0f);
+    sum = block_sum(sum);
+    if (threadIdx.x == 0)
+        e.out[column] = sum;
+}
+
+/* ReLU's (and dropout's) backward on a small batch's delta, with the bias
+ * gradient (column sums of the result): one block per column. */
+__global__ static void relu_backward_sums_kernel(float *delta, const float *y, const float *mask,
+                                                 size_t rows, size_t out, float *bias_grad)
+{
+    size_t j = blockIdx.x;
+    float sum = 0.0f;
+    for (size_t i = threadIdx.x; i < rows; i += blockDim.x) {
+        size_t at = i * out + j;
+        float v = y[at] > 0.0f ? delta[at] * (mask ? mask[at] : 1.0f) : 0.0f;
+        delta[at] = v;
+        sum += v;
+    }
+    sum = block_sum(sum);
+    if (threadIdx.x == 0)
+        bias_grad[j] = sum;
+}
+
 __global__ static void relu_backward_kernel(float *delta, const float *y, const float *mask,
                                             size_t n)
 {
@@ -525,15 +583,27 @@ static reco_status backward_pass(cuda_context *context, const reco_net_desc *net
     float *grad = w->dense_grad;
     int biased = has_table(net, RECO_TABLE_USER_BIAS);
     reco_status status = RECO_OK;
+    /* a small batch's reductions cost launches, not work: our own kernels
+     * then do several at once; a large one's go to cuBLAS */
+    int small = rows * widest_layer(net) < CUDA_FUSED_ELEMENTS;
+    cuda_list<sum_entry> head = {0, {}};
     if (net->train_head_weights && gmf_dim)
-        status = weighted_column_sum(context, w->gmf, rows, gmf_dim, w->dlogit,
-                                     grad + net->head_w_offset);
-    if (status == RECO_OK && net->train_head_weights && last)
-        status = weighted_column_sum(context, w->act[net->n_layers], rows, last, w->dlogit,
-                                     grad + net->head_w_offset + gmf_dim);
-    if (status == RECO_OK && net->train_head_bias)
-        status = weighted_column_sum(context, w->dlogit, rows, 1, w->ones,
-                                     grad + net->head_b_offset);
+        head.entry[head.n++] = {gmf_dim, w->gmf, w->dlogit, grad + net->head_w_offset};
+    if (net->train_head_weights && last)
+        head.entry[head.n++] = {last, w->act[net->n_layers], w->dlogit,
+                                grad + net->head_w_offset + gmf_dim};
+    if (net->train_head_bias)
+        head.entry[head.n++] = {1, w->dlogit, NULL, grad + net->head_b_offset};
+    size_t head_columns = 0;
+    for (int k = 0; k < head.n; k++)
+        head_columns += head.entry[k].size;
+    if (small && head_columns > 0)
+        column_sums_kernel<<<(unsigned)head_columns, CUDA_BLOCK, 0, context->stream>>>(head,
+                                                                                      rows);
+    for (int k = 0; !small && k < head.n && status == RECO_OK; k++)
+        status = weighted_column_sum(context, head.entry[k].matrix, rows, head.entry[k].size,
+                                     head.entry[k].weights ? head.entry[k].weights : w->ones,
+                                     head.entry[k].out);
     float *delta = w->delta[0];
     head_backward_kernel<<<LAUNCH(rows)>>>(
         rows, w->dlogit, dense + net->head_w_offset, gmf_dim, last,
@@ -543,12 +613,16 @@ static reco_status backward_pass(cuda_context *context, const reco_net_desc *net
         biased ? w->dgathered[RECO_TABLE_ITEM_BIAS] : NULL, delta);
     for (size_t l = net->n_layers; l-- > 0 && status == RECO_OK;) {
         size_t in = net->layer_in[l], out = net->layer_out[l];
-        relu_backward_kernel<<<LAUNCH(rows * out)>>>(delta, w->act[l + 1],
-                                                     dropping ? w->mask[l + 1] : NULL, rows * out);
-        /* dW (out x in) = delta^T act[l]; db = column sums of delta */
+        const float *mask = dropping ? w->mask[l + 1] : NULL;
+        /* db = column sums of delta; dW (out x in) = delta^T act[l] */
+        if (small)
+            relu_backward_sums_kernel<<<(unsigned)out, CUDA_BLOCK, 0, context->stream>>>(
+                delta, w->act[l + 1], mask, rows, out, grad + net->bias_offset[l]);
+        else
+            relu_backward_kernel<<<LAUNCH(rows * out)>>>(delta, w->act[l + 1], mask, rows * out);
         status = matmul(context, 1, 0, out, in, rows, delta, out, w->act[l], in, 0.0f,
                         grad + net->weight_offset[l], in);
-        if (status == RECO_OK)
+        if (status == RECO_OK && !small)
             status = weighted_column_sum(context, delta, rows, out, w->ones,
                                          grad + net->bias_offset[l]);
         float *below = l == 0 ? w->dgathered[RECO_TABLE_USER_MLP]
