@@ -141,12 +141,28 @@ __device__ static double softplus(double x)
     return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
+/* The sum of v over the block's threads, in a fixed order; every thread
+ * gets it. */
+template <typename T> __device__ static T block_sum(T v)
+{
+    __shared__ T partial[CUDA_BLOCK];
+    partial[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
+        if (threadIdx.x < stride)
+            partial[threadIdx.x] += partial[threadIdx.x + stride];
+        __syncthreads();
+    }
+    T sum = partial[0];
+    __syncthreads();
+    return sum;
+}
+
 /* One loss term and d loss / d logit per sample (BPR: per pair); the block
  * sums its terms before one atomic add. */
 __global__ static void loss_kernel(int loss, size_t n, const float *logit, const float *targets,
                                    int activation, float scale, float *dlogit, double *total)
 {
-    __shared__ double partial[CUDA_BLOCK];
     double sum = 0.0;
     GRID_STRIDE(i, n)
     {
@@ -171,15 +187,9 @@ __global__ static void loss_kernel(int loss, size_t n, const float *logit, const
             dlogit[i] = (float)(2.0 * error) * scale * activation_slope(activation, logit[i]);
         }
     }
-    partial[threadIdx.x] = sum;
-    __syncthreads();
-    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (threadIdx.x < stride)
-            partial[threadIdx.x] += partial[threadIdx.x + stride];
-        __syncthreads();
-    }
+    sum = block_sum(sum);
     if (threadIdx.x == 0)
-        atomicAdd(total, partial[0] * scale);
+        atomicAdd(total, sum * scale);
 }
 
 __global__ static void head_backward_kernel(size_t n, const float *dlogit, const float *head_w,
@@ -203,23 +213,6 @@ __global__ static void head_backward_kernel(size_t n, const float *dlogit, const
         for (size_t j = 0; j < last; j++)
             delta[i * last + j] = d * head_w[gmf_dim + j];
     }
-}
-
-/* The sum of v over the block's threads, in a fixed order; every thread
- * gets it. */
-__device__ static float block_sum(float v)
-{
-    __shared__ float partial[CUDA_BLOCK];
-    partial[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned stride = blockDim.x / 2; stride > 0; stride /= 2) {
-        if (threadIdx.x < stride)
-            partial[threadIdx.x] += partial[threadIdx.x + stride];
-        __syncthreads();
-    }
-    float sum = partial[0];
-    __syncthreads();
-    return sum;
 }
 
 /* Weighted column sums of one row-major matrix of `size` columns:
