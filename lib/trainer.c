@@ -214,13 +214,30 @@ static reco_status check_range(double value, double low, double high, int low_op
     return RECO_OK;
 }
 
+/* Stores value in *field when it is in range: a setter's whole body. */
+static reco_status store_checked(double *field, double value, double low, double high,
+                                 int low_open, const char *what)
+{
+    reco_status status = check_range(value, low, high, low_open, what);
+    if (status == RECO_OK)
+        *field = value;
+    return status;
+}
+
+/* The same for the optimizer's float settings. */
+static reco_status store_checked_float(float *field, double value, double low, double high,
+                                       int low_open, const char *what)
+{
+    double checked = *field;
+    reco_status status = store_checked(&checked, value, low, high, low_open, what);
+    *field = (float)checked;
+    return status;
+}
+
 reco_status reco_trainer_set_learning_rate(reco_trainer *trainer, double learning_rate)
 {
     CHECK_TRAINER(trainer);
-    reco_status status = check_range(learning_rate, 0.0, 1e3, 1, "learning rate");
-    if (status == RECO_OK)
-        trainer->learning_rate = learning_rate;
-    return status;
+    return store_checked(&trainer->learning_rate, learning_rate, 0.0, 1e3, 1, "learning rate");
 }
 
 reco_status reco_trainer_set_momentum(reco_trainer *trainer, double momentum)
@@ -251,28 +268,20 @@ reco_status reco_trainer_set_adam_betas(reco_trainer *trainer, double beta1, dou
 reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsilon)
 {
     CHECK_TRAINER(trainer);
-    reco_status status = check_range(epsilon, 0.0, 1.0, 1, "epsilon");
-    if (status == RECO_OK)
-        trainer->optimizer.epsilon = (float)epsilon;
-    return status;
+    return store_checked_float(&trainer->optimizer.epsilon, epsilon, 0.0, 1.0, 1, "epsilon");
 }
 
 reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay)
 {
     CHECK_TRAINER(trainer);
-    reco_status status = check_range(weight_decay, 0.0, 1e3, 0, "weight decay");
-    if (status == RECO_OK)
-        trainer->optimizer.weight_decay = (float)weight_decay;
-    return status;
+    return store_checked_float(&trainer->optimizer.weight_decay, weight_decay, 0.0, 1e3, 0,
+                               "weight decay");
 }
 
 reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma)
 {
     CHECK_TRAINER(trainer);
-    reco_status status = check_range(gamma, 0.0, 1.0, 1, "learning-rate decay");
-    if (status == RECO_OK)
-        trainer->lr_decay = gamma;
-    return status;
+    return store_checked(&trainer->lr_decay, gamma, 0.0, 1.0, 1, "learning-rate decay");
 }
 
 reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size)
