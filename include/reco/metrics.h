@@ -40,6 +40,7 @@ RECO_API void reco_metrics_free(reco_metrics *metrics);
 
 /* The cut-off K of the ranking metrics (1..100000). Clears the results. */
 RECO_API reco_status reco_metrics_set_k(reco_metrics *metrics, size_t k);
+/* How the sampled protocol ranks ties (see reco_tie_policy). */
 RECO_API reco_status reco_metrics_set_tie_policy(reco_metrics *metrics, reco_tie_policy policy);
 
 /* Forgets every accumulated result. */

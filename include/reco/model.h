@@ -71,6 +71,8 @@ RECO_API reco_status reco_model_neumf_from_pretrained(const reco_model *gmf,
                                                       const reco_model *mlp, float alpha,
                                                       reco_model **out);
 
+/* The model's kind, and its numbers of user and item rows (fold-in adds
+ * users). */
 RECO_API reco_model_kind reco_model_kind_of(const reco_model *model);
 RECO_API size_t reco_model_n_users(const reco_model *model);
 RECO_API size_t reco_model_n_items(const reco_model *model);

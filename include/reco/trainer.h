@@ -50,15 +50,21 @@ typedef int (*reco_progress_fn)(const reco_progress *progress, void *user_data);
 RECO_API reco_status reco_trainer_new(reco_model *model, reco_trainer **out);
 RECO_API void reco_trainer_free(reco_trainer *trainer);
 
+/* The loss: BCE with logits (default), MSE, or BPR (pairs, one negative). */
 RECO_API reco_status reco_trainer_set_loss(reco_trainer *trainer, reco_loss loss);
 /* MSE only: 1 averages over the batch (default), 0 sums. */
 RECO_API reco_status reco_trainer_set_mean_reduction(reco_trainer *trainer, int mean);
 /* Negatives per positive for BCE, and for MSE on implicit data (0..1000). */
 RECO_API reco_status reco_trainer_set_negatives(reco_trainer *trainer, size_t negatives);
+/* SGD, Adagrad or Adam (default). Changing it forgets the optimizer's moments
+ * and switches epsilon between Adam's and Adagrad's default if unchanged. */
 RECO_API reco_status reco_trainer_set_optimizer(reco_trainer *trainer, reco_optimizer optimizer);
+/* The learning rate, in (0, 1000]; default 0.001. */
 RECO_API reco_status reco_trainer_set_learning_rate(reco_trainer *trainer, double learning_rate);
 /* SGD momentum in [0, 1), default 0. */
 RECO_API reco_status reco_trainer_set_momentum(reco_trainer *trainer, double momentum);
+/* Adam's beta1 and beta2, each in [0, 0.999999]; both are checked before
+ * either is set. Default 0.9 and 0.999. */
 RECO_API reco_status reco_trainer_set_adam_betas(reco_trainer *trainer, double beta1,
                                                  double beta2);
 /* Adam and Adagrad epsilon (> 0); Adagrad's default is 1e-10, as torch's. */
@@ -67,6 +73,7 @@ RECO_API reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsi
 RECO_API reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay);
 /* Multiplies the learning rate by gamma after every epoch, (0, 1]. */
 RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma);
+/* Samples per batch, 1 to 2^24; default 256. */
 RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size);
 /* 1: embedding tables are stepped densely, every row every step, as
  * torch.optim.Adam on nn.Embedding does; 0 (default): only the rows a batch
