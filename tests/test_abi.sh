@@ -1,6 +1,7 @@
 #!/bin/sh
 # The exported ABI: every RECO_API function in the headers is in the version
-# script and exported by libreco.so, and nothing else named reco_ is.
+# script and exported by libreco.so, and nothing else named reco_ is; and
+# docs/api.md names every one of them.
 # Usage: test_abi.sh source-root path/to/libreco.so
 set -eu
 source=$1
@@ -17,6 +18,13 @@ if ! diff -u "$tmp/headers" "$tmp/map"; then
 fi
 if ! diff -u "$tmp/headers" "$tmp/exported"; then
     echo "FAILED: libreco.so exports differ from the RECO_API functions of the headers"
+    exit 1
+fi
+missing=$(while read -r name; do
+    grep -q "\`$name\`" "$source/docs/api.md" || echo "$name"
+done < "$tmp/headers")
+if [ -n "$missing" ]; then
+    echo "FAILED: docs/api.md does not name: $missing"
     exit 1
 fi
 echo "1 passed, 0 failed"

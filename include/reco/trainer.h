@@ -79,6 +79,7 @@ RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t b
  * torch.optim.Adam on nn.Embedding does; 0 (default): only the rows a batch
  * touched are stepped (lazy, like torch.optim.SparseAdam). */
 RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
+/* Seed of the negatives, the shuffles and dropout (default 0). */
 RECO_API reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed);
 /* 1 (default): when the backend can (CUDA), draw and shuffle each epoch's
  * samples on its device, with its own random streams. 0: always use the
@@ -87,6 +88,8 @@ RECO_API reco_status reco_trainer_set_device_sampling(reco_trainer *trainer, int
 /* Threads of the CPU backend (0: all cores). The same seed and thread count
  * give bit-identical models. */
 RECO_API reco_status reco_trainer_set_threads(reco_trainer *trainer, size_t threads);
+/* Calls `callback` after every batch (NULL: none). Without one, a device
+ * backend keeps the loss on the device until the epoch ends. */
 RECO_API reco_status reco_trainer_set_progress(reco_trainer *trainer, reco_progress_fn callback,
                                                void *user_data);
 
