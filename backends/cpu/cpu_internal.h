@@ -17,6 +17,18 @@
 /* Hot helpers called from several tasks: inlined so each clone gets its own. */
 #define CPU_INLINE static inline __attribute__((always_inline))
 
+/* Asks for the cache lines of n floats: rows of tables larger than the
+ * cache, a few rows before they are read (or, `for_writing`, written). */
+CPU_INLINE void cpu_prefetch(const float *values, size_t n, int for_writing)
+{
+    for (size_t k = 0; k < n; k += 16) {
+        if (for_writing)
+            __builtin_prefetch(values + k, 1);
+        else
+            __builtin_prefetch(values + k, 0);
+    }
+}
+
 typedef struct cpu_context {
     cpu_pool *pool;
 } cpu_context;

@@ -270,8 +270,7 @@ CPU_INLINE void gather_rows(const float *table, size_t dim, const int32_t *rows,
 {
     for (size_t i = 0; i < n; i++) {
         if (i + GATHER_PREFETCH_DISTANCE < n)
-            for (size_t k = 0; k < dim; k += 16)
-                __builtin_prefetch(table + (size_t)rows[i + GATHER_PREFETCH_DISTANCE] * dim + k);
+            cpu_prefetch(table + (size_t)rows[i + GATHER_PREFETCH_DISTANCE] * dim, dim, 0);
         copy_floats(out + i * out_stride, table + (size_t)rows[i] * dim, dim);
     }
 }

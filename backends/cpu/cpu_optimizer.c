@@ -172,10 +172,9 @@ CPU_INLINE void step_dense_share(const cpu_step *step, size_t begin, size_t end)
 CPU_INLINE void prefetch_row(const float *table, const float *moments, size_t dim, size_t width,
                              size_t row)
 {
-    for (size_t k = 0; k < dim; k += 16)
-        __builtin_prefetch(table + row * dim + k, 1);
-    for (size_t k = 0; moments && k < width; k += 16)
-        __builtin_prefetch(moments + row * width + k, 1);
+    cpu_prefetch(table + row * dim, dim, 1);
+    if (moments)
+        cpu_prefetch(moments + row * width, width, 1);
 }
 
 /* Steps one row of table t, given its gradient. */

@@ -683,15 +683,20 @@ static cuda_counters batch_counters(const reco_net_desc *net, cuda_workspace *w,
     return counters;
 }
 
+/* Samples a batch scores: BPR scores a positive and a negative per row. */
+static size_t batch_samples(const reco_batch *batch)
+{
+    return batch->loss == RECO_BATCH_BPR ? 2 * batch->n : batch->n;
+}
+
 /* Enqueues a training batch's forward and backward passes, which take the
  * batch's rows at the offset in w->args; the loss goes to *loss_target. */
 static reco_status enqueue_forward_backward(cuda_context *context, const reco_net_desc *net,
                                             const reco_net_params *params, cuda_workspace *w,
                                             const reco_batch *batch, double *loss_target)
 {
-    size_t n = batch->n;
+    size_t n = batch->n, rows = batch_samples(batch);
     int pairs = batch->loss == RECO_BATCH_BPR;
-    size_t rows = pairs ? 2 * n : n;
     forget_touched_rows(context, net, w);
     copy_batch_kernel<<<LAUNCH(n)>>>(
         (const int *)batch->users, (const int *)batch->items,
@@ -748,28 +753,26 @@ reco_status cuda_forward_backward(void *opaque, const reco_net_desc *net,
 
 /* The key of a training step's graph: everything its kernels and products
  * were recorded with, but the per-batch cuda_step_args. */
-static void graph_key(cuda_graph_key *out, const cuda_context *context,
+static void graph_key(cuda_graph_key *key, const cuda_context *context,
                       const reco_net_params *params, const void *state,
                       const reco_optimizer_config *config, const reco_batch *batch,
                       int wants_loss)
 {
-    cuda_graph_key key;
-    memset(&key, 0, sizeof key); /* padding too: keys are compared with memcmp */
-    key.n = batch->n;
-    key.loss = batch->loss;
-    key.mean_reduction = batch->mean_reduction;
-    key.wants_loss = wants_loss;
-    key.fast_math = context->fast_math;
-    key.users = batch->users;
-    key.items = batch->items;
-    key.targets = batch->targets;
-    key.negatives = batch->negatives;
+    memset(key, 0, sizeof *key); /* padding too: keys are compared with memcmp */
+    key->n = batch->n;
+    key->loss = batch->loss;
+    key->mean_reduction = batch->mean_reduction;
+    key->wants_loss = wants_loss;
+    key->fast_math = context->fast_math;
+    key->users = batch->users;
+    key->items = batch->items;
+    key->targets = batch->targets;
+    key->negatives = batch->negatives;
     for (int t = 0; t < RECO_N_TABLES; t++)
-        key.tables[t] = params->tables[t];
-    key.dense = params->dense;
-    key.optimizer_state = state;
-    key.config = *config;
-    memcpy(out, &key, sizeof key);
+        key->tables[t] = params->tables[t];
+    key->dense = params->dense;
+    key->optimizer_state = state;
+    key->config = *config;
 }
 
 /* Records the step's kernels and products into a graph; NULL when capture
@@ -850,7 +853,7 @@ reco_status cuda_train_step(void *opaque, const reco_net_desc *net, reco_net_par
     cudaGraphExec_t graph = step_graph(context, net, params, w, state, config, batch, wants_loss);
     if (graph) {
         status = cuda_check(cudaGraphLaunch(graph, context->stream), "training step graph");
-        w->rows = batch->loss == RECO_BATCH_BPR ? 2 * batch->n : batch->n;
+        w->rows = batch_samples(batch);
     } else {
         status = enqueue_forward_backward(context, net, params, w, batch,
                                           wants_loss ? w->batch_loss : w->loss);
