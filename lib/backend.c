@@ -12,6 +12,7 @@
 extern const reco_backend_ops reco_backend_cpu_ops;
 
 #define MAX_BACKENDS 16
+#define RECO_MAX_THREADS 1024
 
 static const reco_backend_ops *registered[MAX_BACKENDS] = {&reco_backend_cpu_ops};
 static size_t n_registered = 1;
@@ -134,6 +135,23 @@ reco_status reco_backend_set_fast_math(reco_backend *backend, int enabled)
     if (!backend->ops->set_fast_math)
         return RECO_OK;
     return backend->ops->set_fast_math(backend->context, enabled != 0);
+}
+
+reco_status reco_backend_set_threads(reco_backend *backend, size_t threads)
+{
+    if (!backend)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend");
+    if (threads > RECO_MAX_THREADS)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu threads: expected 0 to %d", threads,
+                         RECO_MAX_THREADS);
+    return backend->ops->set_threads(backend->context, threads);
+}
+
+size_t reco_backend_threads(const reco_backend *backend)
+{
+    if (!backend)
+        return 0;
+    return backend->ops->threads ? backend->ops->threads(backend->context) : 1;
 }
 
 const char *reco_backend_name(const reco_backend *backend)

@@ -59,11 +59,11 @@ struct reco_trainer {
     size_t batch_size;
     uint64_t seed;
     int device_sampling;
-    size_t threads;
     reco_progress_fn progress;
     void *progress_data;
     void *workspace;
     size_t workspace_rows;
+    size_t workspace_threads; /* the backend's, when the workspace was made */
     void *optimizer_state;
     uint64_t step;
     size_t epoch;
@@ -320,12 +320,7 @@ reco_status reco_trainer_set_threads(reco_trainer *trainer, size_t threads)
     CHECK_TRAINER(trainer);
     if (threads > 1024)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%zu threads: expected 0 to 1024", threads);
-    reco_status status = ops_of(trainer)->set_threads(context_of(trainer), threads);
-    if (status != RECO_OK)
-        return status;
-    trainer->threads = threads;
-    free_workspace(trainer); /* its slices follow the thread count */
-    return RECO_OK;
+    return reco_backend_set_threads(trainer->model->backend, threads);
 }
 
 reco_status reco_trainer_set_progress(reco_trainer *trainer, reco_progress_fn callback,
@@ -350,12 +345,15 @@ static reco_status prepare(reco_trainer *trainer, size_t batch_rows, size_t samp
         reset_optimizer(trainer);
         trainer->layout_version = trainer->model->layout_version;
     }
-    if (trainer->workspace_rows < batch_rows) {
+    /* a workspace's slices follow the backend's thread count */
+    size_t threads = reco_backend_threads(trainer->model->backend);
+    if (trainer->workspace_rows < batch_rows || trainer->workspace_threads != threads) {
         free_workspace(trainer);
         status = ops->workspace_create(context, net, batch_rows, &trainer->workspace);
         if (status != RECO_OK)
             return status;
         trainer->workspace_rows = batch_rows;
+        trainer->workspace_threads = threads;
     }
     if (!trainer->optimizer_state) {
         status = ops->optimizer_create(context, net, &trainer->optimizer,

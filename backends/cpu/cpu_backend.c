@@ -2,14 +2,17 @@
  * aligned host memory. */
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cpu_budget.h"
 #include "cpu_internal.h"
 
-static size_t all_cores(void)
+cpu_pool *cpu_context_pool(cpu_context *context)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return cores > 0 ? (size_t)cores : 1;
+    pthread_mutex_lock(&context->pool_lock);
+    cpu_pool *pool = context->pool;
+    cpu_pool_retain(pool);
+    pthread_mutex_unlock(&context->pool_lock);
+    return pool;
 }
 
 static reco_status cpu_create(void **out)
@@ -17,11 +20,12 @@ static reco_status cpu_create(void **out)
     cpu_context *context = calloc(1, sizeof *context);
     if (!context)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
-    context->pool = cpu_pool_create(all_cores());
+    context->pool = cpu_pool_create(cpu_budget_threads());
     if (!context->pool) {
         free(context);
         return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
     }
+    pthread_mutex_init(&context->pool_lock, NULL);
     *out = context;
     return RECO_OK;
 }
@@ -29,22 +33,39 @@ static reco_status cpu_create(void **out)
 static void cpu_destroy(void *opaque)
 {
     cpu_context *context = opaque;
-    cpu_pool_destroy(context->pool);
+    cpu_pool_release(context->pool);
+    pthread_mutex_destroy(&context->pool_lock);
     free(context);
 }
 
 static reco_status cpu_set_threads(void *opaque, size_t n_threads)
 {
     cpu_context *context = opaque;
-    size_t wanted = n_threads ? n_threads : all_cores();
-    if (wanted == cpu_pool_threads(context->pool))
+    size_t wanted = n_threads ? n_threads : cpu_budget_threads();
+    if (wanted > CPU_BUDGET_MAX_THREADS)
+        return reco_backend_fail(RECO_ERR_OUT_OF_RANGE, "cpu backend: more than 1024 threads");
+    cpu_pool *current = cpu_context_pool(context);
+    size_t have = cpu_pool_threads(current);
+    cpu_pool_release(current);
+    if (wanted == have)
         return RECO_OK;
     cpu_pool *pool = cpu_pool_create(wanted);
     if (!pool)
         return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
-    cpu_pool_destroy(context->pool);
+    pthread_mutex_lock(&context->pool_lock);
+    cpu_pool *old = context->pool;
     context->pool = pool;
+    pthread_mutex_unlock(&context->pool_lock);
+    cpu_pool_release(old); /* its threads stop when the calls using it return */
     return RECO_OK;
+}
+
+static size_t cpu_threads(void *opaque)
+{
+    cpu_pool *pool = cpu_context_pool(opaque);
+    size_t n_threads = cpu_pool_threads(pool);
+    cpu_pool_release(pool);
+    return n_threads;
 }
 
 static reco_status cpu_synchronize(void *context)
@@ -117,4 +138,5 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .train_step = cpu_train_step,
     .epoch_samples = cpu_epoch_samples,
     .set_fast_math = NULL,
+    .threads = cpu_threads,
 };

@@ -6,9 +6,11 @@
 #include "reco/backend_impl.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 /* One build runs everywhere; AVX2 machines get the wider loops. Put on the
- * thread tasks, whose static helpers are inlined into each clone. */
+ * thread tasks, whose static helpers are inlined into each clone. Off under
+ * the sanitizers: their runtimes are not ready when the loader resolves the
+ * clones (gcc's ThreadSanitizer build crashed there). */
 #define CPU_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define CPU_VECTOR_CLONES
@@ -29,9 +31,19 @@ CPU_INLINE void cpu_prefetch(const float *values, size_t n, int for_writing)
     }
 }
 
+#include <pthread.h>
+
+/* The pool is replaced, not resized, when the thread count changes; a call
+ * holds a reference to the pool it started with, so that a change from
+ * another thread never pulls threads out from under it. */
 typedef struct cpu_context {
+    pthread_mutex_t pool_lock; /* guards the pointer, held for nanoseconds */
     cpu_pool *pool;
 } cpu_context;
+
+/* Returns the context's current pool with a reference the caller drops
+ * with cpu_pool_release. */
+cpu_pool *cpu_context_pool(cpu_context *context);
 
 /* What one thread computes on its slice of a batch. In training, slice s
  * holds the batch rows whose item falls in row partition s (in batch order),

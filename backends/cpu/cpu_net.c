@@ -193,13 +193,14 @@ void cpu_workspace_destroy(void *context, void *opaque)
 reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
                                  void **out)
 {
-    cpu_context *cpu = context;
     cpu_workspace *workspace = calloc(1, sizeof *workspace);
     if (!workspace)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     size_t samples = 2 * (max_rows ? max_rows : 1); /* BPR scores two items per row */
     workspace->max_rows = max_rows;
-    workspace->n_slices = cpu_pool_threads(cpu->pool);
+    cpu_pool *pool = cpu_context_pool(context);
+    workspace->n_slices = cpu_pool_threads(pool);
+    cpu_pool_release(pool);
     if (workspace->n_slices > samples / 2)
         workspace->n_slices = samples / 2;
     workspace->slices = cache_lines(workspace->n_slices * sizeof *workspace->slices);
@@ -657,7 +658,7 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
         slice_backward(net, p->params, slice, net->dropout > 0.0f);
         compact_users(net, slice);
     }
-    cpu_pool_barrier(run->pool);
+    cpu_pool_barrier(run->pool, thread);
     size_t begin = cpu_share(net->n_dense, thread, n_threads);
     size_t end = cpu_share(net->n_dense, thread + 1, n_threads);
     for (size_t i = begin; i < end; i++) {
@@ -674,7 +675,7 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
     /* each thread steps what it just reduced and scattered; only the dense
      * embedding mode reads other threads' partitions */
     if (run->step->dense_embeddings)
-        cpu_pool_barrier(run->pool);
+        cpu_pool_barrier(run->pool, thread);
     cpu_step_thread(run->step, thread, n_threads);
 }
 
@@ -699,8 +700,9 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
         size_t s = cpu_partition_of(items[i], n_slices);
         workspace->slices[s].origin[counts[s]++] = (int32_t)i;
     }
-    training_run run = {{net, params, workspace, batch}, cpu->pool, step, counts};
-    cpu_pool_run(cpu->pool, training_task, &run);
+    training_run run = {{net, params, workspace, batch}, cpu_context_pool(cpu), step, counts};
+    cpu_pool_run(run.pool, training_task, &run);
+    cpu_pool_release(run.pool);
     double total = 0.0;
     for (size_t s = 0; s < workspace->n_slices; s++)
         total += workspace->slices[s].loss;
@@ -773,7 +775,9 @@ reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_
     if (n > 2 * workspace->max_rows)
         return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
     scoring_pass pass = {net, params, workspace, users, items, n, scores};
-    cpu_pool_run(cpu->pool, scoring_task, &pass);
+    cpu_pool *pool = cpu_context_pool(cpu);
+    cpu_pool_run_or_inline(pool, scoring_task, &pass);
+    cpu_pool_release(pool);
     return RECO_OK;
 }
 
@@ -884,7 +888,9 @@ reco_status cpu_score_items(void *context, const reco_net_desc *net,
         for (size_t k = 0; k < factors; k++)
             item_factors[i * factors + k] = items[i * factors + k] * head_w[k];
     product_scoring scoring = {net, params, users, n_users, item_factors, user_factors, scores};
-    cpu_pool_run(cpu->pool, product_task, &scoring);
+    cpu_pool *pool = cpu_context_pool(cpu);
+    cpu_pool_run_or_inline(pool, product_task, &scoring);
+    cpu_pool_release(pool);
     free(item_factors);
     free(user_factors);
     return RECO_OK;

@@ -277,9 +277,10 @@ reco_status cpu_optimizer_step(void *context, const reco_net_desc *net, reco_net
                                void *workspace, void *state, const reco_optimizer_config *config,
                                float learning_rate, uint64_t step_number)
 {
-    cpu_context *cpu = context;
     cpu_step step;
     cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
-    cpu_pool_run(cpu->pool, step_task, &step);
+    cpu_pool *pool = cpu_context_pool(context);
+    cpu_pool_run(pool, step_task, &step);
+    cpu_pool_release(pool);
     return RECO_OK;
 }

@@ -1,10 +1,18 @@
+#define _GNU_SOURCE /* sched_getcpu */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cpu_pool.h"
 
-#define SPIN_ITERATIONS 20000
+/* How long a waiting thread spins before it sleeps: longer than the gaps
+ * between the steps of a training batch, short against a scheduler's time
+ * slice, so that a waiter whose partner was descheduled gives its CPU away
+ * after a small fraction of the slice. */
+#define SPIN_NS 100000u
 
 typedef struct worker {
     cpu_pool *pool;
@@ -15,15 +23,20 @@ typedef struct worker {
 struct cpu_pool {
     size_t n_threads;
     worker *workers; /* n_threads - 1 */
+    atomic_size_t references;
+    pthread_mutex_t run_lock; /* held while a task runs */
+    /* waiting: each word below is waited on until it changes */
     pthread_mutex_t mutex;
     pthread_cond_t wake;
-    atomic_uint generation;
-    atomic_size_t pending;
+    atomic_uint sleepers;
+    atomic_int *last_cpu;      /* per thread: the CPU it last waited on */
+    atomic_uint generation;    /* bumped to hand out a task */
+    atomic_uint pending;       /* workers still in the task */
+    atomic_uint barrier_round; /* bumped when a barrier opens */
+    atomic_uint barrier_waiting;
     atomic_int stopping;
     cpu_task task;
     void *argument;
-    atomic_size_t barrier_waiting;
-    atomic_uint barrier_round;
 };
 
 static void cpu_relax(void)
@@ -33,36 +46,100 @@ static void cpu_relax(void)
 #endif
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Spins while *word == value, for at most SPIN_NS; returns 1 if it changed. */
+static int spin_while(atomic_uint *word, unsigned value)
+{
+    uint64_t start = now_ns();
+    do {
+        for (int i = 0; i < 32; i++) {
+            if (atomic_load_explicit(word, memory_order_acquire) != value)
+                return 1;
+            cpu_relax();
+        }
+    } while (now_ns() - start < SPIN_NS);
+    return 0;
+}
+
+/* Whether another thread of the pool last waited on the CPU `cpu`: then the
+ * threads share a CPU (taskset, a quota, more threads than CPUs), and the
+ * thread being waited for may be the one a spin would keep off it. */
+static int shares_cpu(const cpu_pool *pool, size_t thread, int cpu)
+{
+    for (size_t i = 0; i < pool->n_threads; i++)
+        if (i != thread && atomic_load_explicit(&pool->last_cpu[i], memory_order_relaxed) == cpu)
+            return 1;
+    return 0;
+}
+
+/* Thread `thread` returns once *word != value: a bounded spin, unless it
+ * shares its CPU with the pool, then a sleep. */
+static void wait_while(cpu_pool *pool, size_t thread, atomic_uint *word, unsigned value)
+{
+    int cpu = sched_getcpu();
+    atomic_store_explicit(&pool->last_cpu[thread], cpu, memory_order_relaxed);
+    if (!shares_cpu(pool, thread, cpu) && spin_while(word, value))
+        return;
+    pthread_mutex_lock(&pool->mutex);
+    /* sequentially consistent with wake_sleepers: either the waker sees this
+     * sleeper or this thread sees the new value */
+    atomic_fetch_add(&pool->sleepers, 1);
+    while (atomic_load(word) == value)
+        pthread_cond_wait(&pool->wake, &pool->mutex);
+    atomic_fetch_sub(&pool->sleepers, 1);
+    pthread_mutex_unlock(&pool->mutex);
+}
+
+/* Called after changing a waited-on word (with a sequentially consistent
+ * operation): wakes the threads that went to sleep on it, if any. */
+static void wake_sleepers(cpu_pool *pool)
+{
+    if (atomic_load(&pool->sleepers) == 0)
+        return;
+    pthread_mutex_lock(&pool->mutex);
+    pthread_cond_broadcast(&pool->wake);
+    pthread_mutex_unlock(&pool->mutex);
+}
+
 static void *worker_main(void *opaque)
 {
     worker *self = opaque;
     cpu_pool *pool = self->pool;
     unsigned seen = 0;
     for (;;) {
-        int spins = 0;
-        while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen &&
-               spins++ < SPIN_ITERATIONS)
-            cpu_relax();
-        if (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen) {
-            pthread_mutex_lock(&pool->mutex);
-            while (atomic_load(&pool->generation) == seen)
-                pthread_cond_wait(&pool->wake, &pool->mutex);
-            pthread_mutex_unlock(&pool->mutex);
-        }
+        wait_while(pool, self->index, &pool->generation, seen);
         seen = atomic_load_explicit(&pool->generation, memory_order_acquire);
         if (atomic_load(&pool->stopping))
             return NULL;
         pool->task(pool->argument, self->index, pool->n_threads);
-        atomic_fetch_sub_explicit(&pool->pending, 1, memory_order_release);
+        if (atomic_fetch_sub(&pool->pending, 1) == 1)
+            wake_sleepers(pool);
     }
 }
 
-static void wake_all(cpu_pool *pool)
+static void stop_workers(cpu_pool *pool, size_t started)
 {
-    atomic_fetch_add_explicit(&pool->generation, 1, memory_order_release);
-    pthread_mutex_lock(&pool->mutex);
-    pthread_cond_broadcast(&pool->wake);
-    pthread_mutex_unlock(&pool->mutex);
+    atomic_store(&pool->stopping, 1);
+    atomic_fetch_add(&pool->generation, 1);
+    wake_sleepers(pool);
+    for (size_t i = 1; i < started; i++)
+        pthread_join(pool->workers[i - 1].thread, NULL);
+}
+
+static void pool_free(cpu_pool *pool)
+{
+    pthread_cond_destroy(&pool->wake);
+    pthread_mutex_destroy(&pool->mutex);
+    pthread_mutex_destroy(&pool->run_lock);
+    free(pool->last_cpu);
+    free(pool->workers);
+    free(pool);
 }
 
 cpu_pool *cpu_pool_create(size_t n_threads)
@@ -72,47 +149,67 @@ cpu_pool *cpu_pool_create(size_t n_threads)
         return NULL;
     pool->n_threads = n_threads ? n_threads : 1;
     pool->workers = calloc(pool->n_threads, sizeof *pool->workers);
-    if (!pool->workers || pthread_mutex_init(&pool->mutex, NULL) != 0) {
+    pool->last_cpu = malloc(pool->n_threads * sizeof *pool->last_cpu);
+    if (!pool->workers || !pool->last_cpu) {
+        free(pool->last_cpu);
         free(pool->workers);
         free(pool);
         return NULL;
     }
+    for (size_t i = 0; i < pool->n_threads; i++)
+        atomic_init(&pool->last_cpu[i], -1);
+    pthread_mutex_init(&pool->run_lock, NULL);
+    pthread_mutex_init(&pool->mutex, NULL);
     pthread_cond_init(&pool->wake, NULL);
+    atomic_init(&pool->references, 1);
+    atomic_init(&pool->sleepers, 0);
     atomic_init(&pool->generation, 0);
     atomic_init(&pool->pending, 0);
-    atomic_init(&pool->stopping, 0);
-    atomic_init(&pool->barrier_waiting, 0);
     atomic_init(&pool->barrier_round, 0);
+    atomic_init(&pool->barrier_waiting, 0);
+    atomic_init(&pool->stopping, 0);
     for (size_t i = 1; i < pool->n_threads; i++) {
         worker *w = &pool->workers[i - 1];
         w->pool = pool;
         w->index = i;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            pool->n_threads = i; /* stop the ones that started */
-            cpu_pool_destroy(pool);
+            stop_workers(pool, i);
+            pool_free(pool);
             return NULL;
         }
     }
     return pool;
 }
 
-void cpu_pool_destroy(cpu_pool *pool)
+void cpu_pool_retain(cpu_pool *pool)
 {
-    if (!pool)
+    atomic_fetch_add_explicit(&pool->references, 1, memory_order_relaxed);
+}
+
+void cpu_pool_release(cpu_pool *pool)
+{
+    if (!pool || atomic_fetch_sub_explicit(&pool->references, 1, memory_order_acq_rel) != 1)
         return;
-    atomic_store(&pool->stopping, 1);
-    wake_all(pool);
-    for (size_t i = 1; i < pool->n_threads; i++)
-        pthread_join(pool->workers[i - 1].thread, NULL);
-    pthread_cond_destroy(&pool->wake);
-    pthread_mutex_destroy(&pool->mutex);
-    free(pool->workers);
-    free(pool);
+    stop_workers(pool, pool->n_threads);
+    pool_free(pool);
 }
 
 size_t cpu_pool_threads(const cpu_pool *pool)
 {
     return pool->n_threads;
+}
+
+/* Runs a task on every thread; the caller holds run_lock. */
+static void run_locked(cpu_pool *pool, cpu_task task, void *argument)
+{
+    pool->task = task;
+    pool->argument = argument;
+    atomic_store(&pool->pending, (unsigned)(pool->n_threads - 1));
+    atomic_fetch_add(&pool->generation, 1);
+    wake_sleepers(pool);
+    task(argument, 0, pool->n_threads);
+    for (unsigned left; (left = atomic_load(&pool->pending)) != 0;)
+        wait_while(pool, 0, &pool->pending, left);
 }
 
 void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
@@ -121,26 +218,31 @@ void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
         task(argument, 0, 1);
         return;
     }
-    pool->task = task;
-    pool->argument = argument;
-    atomic_store_explicit(&pool->pending, pool->n_threads - 1, memory_order_relaxed);
-    wake_all(pool);
-    task(argument, 0, pool->n_threads);
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) != 0)
-        cpu_relax();
+    pthread_mutex_lock(&pool->run_lock);
+    run_locked(pool, task, argument);
+    pthread_mutex_unlock(&pool->run_lock);
 }
 
-void cpu_pool_barrier(cpu_pool *pool)
+void cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument)
+{
+    if (pool->n_threads == 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
+        task(argument, 0, 1);
+        return;
+    }
+    run_locked(pool, task, argument);
+    pthread_mutex_unlock(&pool->run_lock);
+}
+
+void cpu_pool_barrier(cpu_pool *pool, size_t thread)
 {
     if (pool->n_threads == 1)
         return;
-    unsigned round = atomic_load_explicit(&pool->barrier_round, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&pool->barrier_waiting, 1, memory_order_acq_rel) + 1 ==
-        pool->n_threads) {
-        atomic_store_explicit(&pool->barrier_waiting, 0, memory_order_relaxed);
-        atomic_fetch_add_explicit(&pool->barrier_round, 1, memory_order_release);
+    unsigned round = atomic_load(&pool->barrier_round);
+    if (atomic_fetch_add(&pool->barrier_waiting, 1) + 1 == pool->n_threads) {
+        atomic_store(&pool->barrier_waiting, 0);
+        atomic_fetch_add(&pool->barrier_round, 1);
+        wake_sleepers(pool);
         return;
     }
-    while (atomic_load_explicit(&pool->barrier_round, memory_order_acquire) == round)
-        cpu_relax();
+    wait_while(pool, thread, &pool->barrier_round, round);
 }

@@ -1,6 +1,15 @@
-/* CPU backend: a fixed pool of threads that run one task together. The
- * calling thread is thread 0; workers spin briefly, then sleep, between tasks,
- * because a training step hands out work every few tens of microseconds. */
+/* CPU backend: a fixed pool of threads that run one task together.
+ *
+ * The calling thread is thread 0. A training step hands out work every few
+ * tens of microseconds, so a thread that waits (a worker for its next task,
+ * the caller for the workers, anyone in a barrier) first spins, for at most
+ * a tenth of a millisecond, then sleeps. It does not spin at all when
+ * another thread of the pool last waited on its CPU (taskset, a CPU quota,
+ * more threads than CPUs): a spinning thread would hold the CPU that the
+ * thread it waits for needs, until the scheduler takes it away.
+ *
+ * A pool is shared by every model and trainer of a backend: one task runs at
+ * a time, and a pool lives while anyone holds a reference to it. */
 #ifndef RECO_CPU_POOL_H
 #define RECO_CPU_POOL_H
 
@@ -10,19 +19,29 @@ typedef void (*cpu_task)(void *argument, size_t thread_index, size_t n_threads);
 
 typedef struct cpu_pool cpu_pool;
 
-/* Returns a pool of n_threads (>= 1) threads, or NULL when threads or memory
- * cannot be had. */
+/* Returns a pool of n_threads (>= 1) threads holding one reference, or NULL
+ * when threads or memory cannot be had. */
 cpu_pool *cpu_pool_create(size_t n_threads);
 
-void cpu_pool_destroy(cpu_pool *pool);
+/* Takes another reference, or drops one; the last drop stops the threads.
+ * NULL is a no-op for the drop. */
+void cpu_pool_retain(cpu_pool *pool);
+void cpu_pool_release(cpu_pool *pool);
 
 size_t cpu_pool_threads(const cpu_pool *pool);
 
-/* Runs task(argument, i, n) on every thread i of the pool and returns when
- * all have finished. */
+/* Runs task(argument, i, n) on every thread i of the n of the pool and
+ * returns when all have finished. Waits while another caller's task runs. */
 void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument);
 
-/* Inside a task: returns once every thread of the pool has called it. */
-void cpu_pool_barrier(cpu_pool *pool);
+/* Same for a task that calls no barrier and whose result does not depend on
+ * how its work is split: when the pool is busy with another caller's task,
+ * runs task(argument, 0, 1) on the calling thread instead of waiting, so
+ * that threads serving requests side by side all make progress. */
+void cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument);
+
+/* Inside a task run by cpu_pool_run, on thread `thread`: returns once every
+ * thread of the pool has called it. */
+void cpu_pool_barrier(cpu_pool *pool, size_t thread);
 
 #endif

@@ -7,7 +7,12 @@
  * only through buffer_upload / buffer_download.
  *
  * Versioning: a backend sets struct_size = sizeof(reco_backend_ops) and
- * abi_version = RECO_BACKEND_ABI_VERSION; the registry refuses others. */
+ * abi_version = RECO_BACKEND_ABI_VERSION; the registry refuses others.
+ *
+ * Concurrency: the core calls a context's entries from several threads at
+ * once (models and trainers on one backend used side by side, one model
+ * serving many threads), each call with its own workspace; a backend either
+ * supports that or serializes its calls itself. */
 #ifndef RECO_BACKEND_IMPL_H
 #define RECO_BACKEND_IMPL_H
 
@@ -120,7 +125,9 @@ typedef struct reco_backend_ops {
     /* Creates a context; RECO_ERR_BACKEND_UNAVAILABLE when there is no device. */
     reco_status (*create)(void **context);
     void (*destroy)(void *context);
-    /* Threads the backend may use (CPU); a device backend may ignore it. */
+    /* Threads the backend may use (CPU), 0 for its default; a device
+     * backend may ignore it. Called while other threads use the context:
+     * calls in flight finish with the threads they started with. */
     reco_status (*set_threads)(void *context, size_t n_threads);
     reco_status (*synchronize)(void *context);
 
@@ -193,6 +200,10 @@ typedef struct reco_backend_ops {
 
     /* Optional (may be NULL): see reco_backend_set_fast_math. */
     reco_status (*set_fast_math)(void *context, int enabled);
+
+    /* Optional (may be NULL: one thread): the threads set_threads gave the
+     * backend, for reco_backend_threads. */
+    size_t (*threads)(void *context);
 } reco_backend_ops;
 
 /* For backends: records `detail` as the calling thread's reco_last_error()

@@ -85,8 +85,9 @@ RECO_API reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed)
  * samples on its device, with its own random streams. 0: always use the
  * host sampler, so that every backend sees the same samples for a seed. */
 RECO_API reco_status reco_trainer_set_device_sampling(reco_trainer *trainer, int enabled);
-/* Threads of the CPU backend (0: all cores). The same seed and thread count
- * give bit-identical models. */
+/* Kept for compatibility: reco_backend_set_threads on the model's backend,
+ * so it changes the threads of every model and trainer on that backend.
+ * The same seed and thread count give bit-identical models. */
 RECO_API reco_status reco_trainer_set_threads(reco_trainer *trainer, size_t threads);
 /* Calls `callback` after every batch (NULL: none). Without one, a device
  * backend keeps the loss on the device until the epoch ends. */
