@@ -3,8 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <stdatomic.h>
-
 #include "dataset_impl.h"
 #include "error.h"
 
@@ -18,6 +16,8 @@ reco_status reco_dataset_create(reco_vocab *vocab, int with_ratings, int with_ti
     if (!dataset)
         return reco_fail_oom();
     dataset->serial = atomic_fetch_add(&next_serial, 1);
+    pthread_mutex_init(&dataset->cache_lock, NULL);
+    atomic_init(&dataset->user_rows, NULL);
     if (vocab) {
         reco_vocab_retain(vocab);
         dataset->vocab = vocab;
@@ -88,7 +88,8 @@ void reco_dataset_free(reco_dataset *dataset)
     free(dataset->timestamps);
     free(dataset->negative_offsets);
     free(dataset->negative_items);
-    reco_user_rows_free(dataset->user_rows);
+    reco_user_rows_free(atomic_load(&dataset->user_rows));
+    pthread_mutex_destroy(&dataset->cache_lock);
     reco_vocab_release(dataset->vocab);
     free(dataset);
 }

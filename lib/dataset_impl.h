@@ -3,6 +3,9 @@
 #ifndef RECO_LIB_DATASET_IMPL_H
 #define RECO_LIB_DATASET_IMPL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "reco/dataset.h"
 #include "vocab.h"
 
@@ -24,7 +27,10 @@ struct reco_dataset {
     int64_t *timestamps;   /* NULL when absent */
     size_t *negative_offsets; /* test negatives, CSR over rows; NULL when none */
     int32_t *negative_items;
-    reco_user_rows *user_rows; /* built on first need */
+    /* per-user item lists, built on first need by whichever thread needs
+     * them (a dataset's rows never change, so they stay valid) */
+    pthread_mutex_t cache_lock;
+    _Atomic(reco_user_rows *) user_rows;
 };
 
 /* Creates an empty dataset on `vocab` (retained), or on a new vocabulary when
@@ -88,5 +94,9 @@ static inline int32_t reco_nth_untaken(const int32_t *taken, size_t count, uint6
 }
 
 void reco_user_rows_free(reco_user_rows *rows);
+
+/* The dataset's per-user item lists, built on the first call (once, even
+ * when several threads ask at the same time) and owned by the dataset. */
+reco_status reco_dataset_user_rows(const reco_dataset *dataset, const reco_user_rows **rows);
 
 #endif

@@ -87,7 +87,7 @@ static reco_status check_inputs(const reco_metrics *metrics, const reco_model *m
     return RECO_OK;
 }
 
-reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, reco_model *model,
+reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_model *model,
                                           const reco_dataset *test)
 {
     reco_status status = check_inputs(metrics, model, test);
@@ -167,7 +167,7 @@ static void score_ranking(reco_metrics *metrics, const int32_t *top, size_t n_to
     add(metrics, RECO_METRIC_MAP, precision_sum / (double)ideal);
 }
 
-reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, reco_model *model,
+reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, const reco_model *model,
                                           const reco_dataset *test, const reco_dataset *exclude)
 {
     reco_status status = check_inputs(metrics, model, test);
@@ -176,13 +176,13 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, reco_model *mod
     if (exclude && !reco_dataset_shares_vocabulary(test, exclude))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
                          "the test set and the excluded set do not share a vocabulary");
-    reco_user_rows *relevant = NULL, *excluded = NULL;
+    const reco_user_rows *relevant = NULL, *excluded = NULL;
     int32_t *users = NULL, *top_items = NULL;
     float *top_scores = NULL;
     size_t *counts = NULL, n_users = 0, k = metrics->k;
-    status = reco_user_rows_build(test, &relevant);
+    status = reco_dataset_user_rows(test, &relevant);
     if (status == RECO_OK && exclude)
-        status = reco_user_rows_build(exclude, &excluded);
+        status = reco_dataset_user_rows(exclude, &excluded);
     if (status == RECO_OK) {
         size_t capacity = relevant->n_users ? relevant->n_users : 1;
         users = malloc(capacity * sizeof *users);
@@ -206,8 +206,6 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, reco_model *mod
         const int32_t *user_relevant = reco_user_rows_of(relevant, users[u], &n_relevant);
         score_ranking(metrics, top_items + u * k, counts[u], user_relevant, n_relevant);
     }
-    reco_user_rows_free(relevant);
-    reco_user_rows_free(excluded);
     free(users);
     free(counts);
     free(top_items);
@@ -215,7 +213,7 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, reco_model *mod
     return status;
 }
 
-reco_status reco_metrics_evaluate_ratings(reco_metrics *metrics, reco_model *model,
+reco_status reco_metrics_evaluate_ratings(reco_metrics *metrics, const reco_model *model,
                                           const reco_dataset *test)
 {
     reco_status status = check_inputs(metrics, model, test);

@@ -60,11 +60,12 @@ static void release_parameters(reco_model *model)
             ops->buffer_free(context, model->params.tables[t]);
     if (model->params.dense)
         ops->buffer_free(context, model->params.dense);
-    if (model->predict_workspace)
-        ops->workspace_destroy(context, model->predict_workspace);
+    if (model->scratch)
+        reco_scratch_destroy(model->scratch);
+    free(model->scratch);
     reco_backend_free(model->backend);
     memset(&model->params, 0, sizeof model->params);
-    model->predict_workspace = NULL;
+    model->scratch = NULL;
     model->backend = NULL;
 }
 
@@ -288,8 +289,14 @@ static reco_status allocate(reco_model *model)
         ops->buffer_alloc(context, model->net.n_dense * sizeof(float), &model->params.dense);
     if (status != RECO_OK)
         return status;
-    return ops->workspace_create(context, &model->net, RECO_PREDICT_ROWS,
-                                 &model->predict_workspace);
+    if (!(model->scratch = malloc(sizeof *model->scratch)))
+        return reco_fail_oom();
+    reco_scratch_init(model->scratch, model->backend, &model->net, RECO_PREDICT_ROWS);
+    /* one workspace now, so that a model that initializes can score */
+    void *workspace = NULL;
+    status = reco_scratch_take(model->scratch, &workspace);
+    reco_scratch_give(model->scratch, workspace);
+    return status;
 }
 
 reco_status reco_model_init(reco_model *model, reco_backend *backend, uint64_t seed)
@@ -384,6 +391,7 @@ reco_status reco_model_add_users(reco_model *model, size_t extra)
     }
     model->n_users += extra;
     model->layout_version++;
+    reco_scratch_empty(model->scratch); /* made for the old shape */
     return RECO_OK;
 }
 
@@ -396,6 +404,7 @@ void reco_model_drop_users(reco_model *model, size_t count)
             model->net.table_rows[user_tables[u]] -= count;
     model->n_users -= count;
     model->layout_version++;
+    reco_scratch_empty(model->scratch);
 }
 
 reco_model_kind reco_model_kind_of(const reco_model *model)
@@ -433,8 +442,8 @@ reco_status reco_model_set_parameters(reco_model *model, const float *parameters
     return transfer(model, (float *)parameters, 1);
 }
 
-reco_status reco_model_predict(reco_model *model, const int32_t *users, const int32_t *items,
-                               size_t n, float *scores)
+reco_status reco_model_predict(const reco_model *model, const int32_t *users,
+                               const int32_t *items, size_t n, float *scores)
 {
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
@@ -445,12 +454,14 @@ reco_status reco_model_predict(reco_model *model, const int32_t *users, const in
     if (status != RECO_OK)
         return status;
     const reco_backend_ops *ops = model->backend->ops;
+    void *workspace = NULL;
+    status = reco_scratch_take(model->scratch, &workspace);
     for (size_t done = 0; done < n && status == RECO_OK; done += RECO_PREDICT_ROWS) {
         size_t rows = n - done < RECO_PREDICT_ROWS ? n - done : RECO_PREDICT_ROWS;
-        status = ops->forward(model->backend->context, &model->net, &model->params,
-                              model->predict_workspace, users + done, items + done, rows,
-                              scores + done);
+        status = ops->forward(model->backend->context, &model->net, &model->params, workspace,
+                              users + done, items + done, rows, scores + done);
     }
+    reco_scratch_give(model->scratch, workspace);
     return status;
 }
 

@@ -4,6 +4,7 @@
 
 #include "backend_handle.h"
 #include "id_map.h"
+#include "scratch.h"
 #include "reco/model.h"
 
 struct reco_model {
@@ -20,7 +21,7 @@ struct reco_model {
     reco_net_desc net;        /* valid once initialized */
     reco_net_params params;
     reco_backend *backend;    /* NULL until reco_model_init */
-    void *predict_workspace;
+    reco_scratch *scratch;    /* workspaces of scoring calls, one per call */
     unsigned layout_version;  /* bumped when tables change shape (fold-in) */
     int has_vocabulary;
     reco_id_map user_ids;     /* index -> external id, and back */
@@ -39,7 +40,7 @@ reco_status reco_model_add_users(reco_model *model, size_t extra);
  * keep their allocation). */
 void reco_model_drop_users(reco_model *model, size_t count);
 
-/* Rows per forward call when predicting (the predict workspace's size). */
+/* Rows per forward call when predicting (the scratch workspaces' size). */
 #define RECO_PREDICT_ROWS 4096
 
 /* Fails with RECO_ERR_STATE unless the model is initialized. */

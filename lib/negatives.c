@@ -225,17 +225,15 @@ const int32_t *reco_dataset_test_negatives(const reco_dataset *test, size_t row,
     return test->negative_items + test->negative_offsets[row];
 }
 
-reco_status reco_dataset_sample_negatives(reco_dataset *train, size_t k, uint64_t seed,
+reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k, uint64_t seed,
                                           uint64_t epoch, int32_t *negatives)
 {
     if (!train || (!negatives && train->size * k > 0))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
-    if (!train->user_rows) {
-        reco_status status = reco_user_rows_build(train, &train->user_rows);
-        if (status != RECO_OK)
-            return status;
-    }
-    const reco_user_rows *rows = train->user_rows;
+    const reco_user_rows *rows = NULL;
+    reco_status status = reco_dataset_user_rows(train, &rows);
+    if (status != RECO_OK)
+        return status;
     size_t n_items = train->vocab->items.count;
     for (size_t block = 0; block * SAMPLER_BLOCK_ROWS < train->size; block++) {
         reco_rng rng;

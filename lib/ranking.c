@@ -8,13 +8,14 @@
 #define BLOCK_SCORES (1u << 22)
 
 /* Scores a block of users against every item into scores[u * n_items + i]. */
-static reco_status score_block(reco_model *model, const int32_t *users, size_t n_users,
-                               float *scores, int32_t *pair_users, int32_t *pair_items)
+static reco_status score_block(const reco_model *model, void *workspace, const int32_t *users,
+                               size_t n_users, float *scores, int32_t *pair_users,
+                               int32_t *pair_items)
 {
     const reco_backend_ops *ops = model->backend->ops;
     if (ops->score_items)
-        return ops->score_items(model->backend->context, &model->net, &model->params,
-                                model->predict_workspace, users, n_users, scores);
+        return ops->score_items(model->backend->context, &model->net, &model->params, workspace,
+                                users, n_users, scores);
     size_t n_items = model->n_items;
     reco_status status = RECO_OK;
     for (size_t u = 0; u < n_users && status == RECO_OK; u++) {
@@ -27,7 +28,7 @@ static reco_status score_block(reco_model *model, const int32_t *users, size_t n
     return status;
 }
 
-reco_status reco_rank_users(reco_model *model, const int32_t *users, size_t n_users, size_t k,
+reco_status reco_rank_users(const reco_model *model, const int32_t *users, size_t n_users, size_t k,
                             const reco_user_rows *exclude, int32_t *items, float *scores,
                             size_t *counts)
 {
@@ -39,12 +40,16 @@ reco_status reco_rank_users(reco_model *model, const int32_t *users, size_t n_us
     int32_t *pair_users = malloc(n_items * sizeof *pair_users);
     int32_t *pair_items = malloc(n_items * sizeof *pair_items);
     uint8_t *excluded = calloc(n_items, 1);
+    void *workspace = NULL;
     reco_status status = RECO_OK;
     if (!block_scores || !pair_users || !pair_items || !excluded)
         status = reco_fail_oom();
+    if (status == RECO_OK)
+        status = reco_scratch_take(model->scratch, &workspace);
     for (size_t begin = 0; begin < n_users && status == RECO_OK; begin += block) {
         size_t count = n_users - begin < block ? n_users - begin : block;
-        status = score_block(model, users + begin, count, block_scores, pair_users, pair_items);
+        status = score_block(model, workspace, users + begin, count, block_scores, pair_users,
+                             pair_items);
         for (size_t u = 0; u < count && status == RECO_OK; u++) {
             size_t n_excluded = 0;
             const int32_t *seen =
@@ -64,6 +69,7 @@ reco_status reco_rank_users(reco_model *model, const int32_t *users, size_t n_us
                     excluded[seen[i]] = 0;
         }
     }
+    reco_scratch_give(model->scratch, workspace);
     free(block_scores);
     free(pair_users);
     free(pair_items);

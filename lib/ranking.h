@@ -11,7 +11,7 @@
 /* For each of n_users users writes its best k items (score descending, then
  * item index) to items[u * k ...] and scores[u * k ...] and their number to
  * counts[u], leaving out the user's items in `exclude` (may be NULL). */
-reco_status reco_rank_users(reco_model *model, const int32_t *users, size_t n_users, size_t k,
+reco_status reco_rank_users(const reco_model *model, const int32_t *users, size_t n_users, size_t k,
                             const reco_user_rows *exclude, int32_t *items, float *scores,
                             size_t *counts);
 

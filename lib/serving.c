@@ -83,7 +83,7 @@ reco_status reco_model_item_index(const reco_model *model, int64_t item_id, int3
     return status == RECO_OK ? reco_id_map_index_of(map, "item", item_id, item_index) : status;
 }
 
-reco_status reco_model_recommend_batch(reco_model *model, const int32_t *users, size_t n_users,
+reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users, size_t n_users,
                                        size_t k, const reco_dataset *exclude, int32_t *items,
                                        float *scores, size_t *counts)
 {
@@ -96,16 +96,15 @@ reco_status reco_model_recommend_batch(reco_model *model, const int32_t *users, 
         if (users[u] < 0 || (size_t)users[u] >= model->n_users)
             return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu users",
                              (int)users[u], model->n_users);
-    reco_user_rows *rows = NULL;
+    const reco_user_rows *rows = NULL;
     if (exclude)
-        status = reco_user_rows_build(exclude, &rows);
+        status = reco_dataset_user_rows(exclude, &rows);
     if (status == RECO_OK)
         status = reco_rank_users(model, users, n_users, k, rows, items, scores, counts);
-    reco_user_rows_free(rows);
     return status;
 }
 
-reco_status reco_model_recommend(reco_model *model, int32_t user, size_t k,
+reco_status reco_model_recommend(const reco_model *model, int32_t user, size_t k,
                                  const reco_dataset *exclude, int32_t *items, float *scores,
                                  size_t *n)
 {
@@ -164,7 +163,7 @@ reco_status reco_model_get_item_embeddings(const reco_model *model, float *embed
     return get_embeddings(model, RECO_TABLE_ITEM_GMF, RECO_TABLE_ITEM_MLP, embeddings);
 }
 
-reco_status reco_model_similar_items(reco_model *model, int32_t item, size_t k, int32_t *items,
+reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k, int32_t *items,
                                      float *similarities, size_t *n)
 {
     if (!n || (k && (!items || !similarities)))

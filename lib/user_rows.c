@@ -48,3 +48,23 @@ reco_status reco_user_rows_build(const reco_dataset *dataset, reco_user_rows **o
     *out = rows;
     return RECO_OK;
 }
+
+reco_status reco_dataset_user_rows(const reco_dataset *dataset, const reco_user_rows **rows)
+{
+    reco_user_rows *built = atomic_load_explicit(&dataset->user_rows, memory_order_acquire);
+    reco_status status = RECO_OK;
+    if (!built) {
+        /* the lock and the cache are not the dataset's observable value */
+        reco_dataset *cache = (reco_dataset *)dataset;
+        pthread_mutex_lock(&cache->cache_lock);
+        built = atomic_load_explicit(&cache->user_rows, memory_order_relaxed);
+        if (!built) {
+            status = reco_user_rows_build(dataset, &built);
+            if (status == RECO_OK)
+                atomic_store_explicit(&cache->user_rows, built, memory_order_release);
+        }
+        pthread_mutex_unlock(&cache->cache_lock);
+    }
+    *rows = built;
+    return status;
+}

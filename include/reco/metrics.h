@@ -49,20 +49,20 @@ RECO_API void reco_metrics_reset(reco_metrics *metrics);
 /* NCF protocol: for each row of `test` (with test negatives attached, see
  * reco_dataset_sample_test_negatives), ranks the test item among its
  * negatives and accumulates HR@K and NDCG@K. */
-RECO_API reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, reco_model *model,
+RECO_API reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_model *model,
                                                    const reco_dataset *test);
 
 /* Full ranking: for each user with rows in `test` (its relevant items),
  * scores every item, drops the user's items in `exclude` (may be NULL;
  * usually the training set), takes the top K (score descending, then item
  * index) and accumulates HR, NDCG, Recall, Precision and MAP @K. */
-RECO_API reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, reco_model *model,
+RECO_API reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, const reco_model *model,
                                                    const reco_dataset *test,
                                                    const reco_dataset *exclude);
 
 /* Rating prediction: accumulates squared and absolute errors of the model's
  * scores against the ratings of `test` (RMSE, MAE, MSE). */
-RECO_API reco_status reco_metrics_evaluate_ratings(reco_metrics *metrics, reco_model *model,
+RECO_API reco_status reco_metrics_evaluate_ratings(reco_metrics *metrics, const reco_model *model,
                                                    const reco_dataset *test);
 
 /* Writes the mean of a metric over what was evaluated. RECO_ERR_STATE when

@@ -80,7 +80,7 @@ RECO_API size_t reco_model_n_items(const reco_model *model);
 /* Scores n (user, item) index pairs: scores[i] = act(logit). Fails with
  * RECO_ERR_OUT_OF_RANGE on an index outside the model, RECO_ERR_STATE before
  * reco_model_init. */
-RECO_API reco_status reco_model_predict(reco_model *model, const int32_t *users,
+RECO_API reco_status reco_model_predict(const reco_model *model, const int32_t *users,
                                         const int32_t *items, size_t n, float *scores);
 
 /* Number of floats in the flat parameter vector: every embedding table in
@@ -113,13 +113,13 @@ RECO_API reco_status reco_model_item_index(const reco_model *model, int64_t item
 /* Top-k items for a user by score, best first (ties by item index), leaving
  * out the user's items in `exclude` (may be NULL). Writes up to k items and
  * scores and their count to *n. */
-RECO_API reco_status reco_model_recommend(reco_model *model, int32_t user, size_t k,
+RECO_API reco_status reco_model_recommend(const reco_model *model, int32_t user, size_t k,
                                           const reco_dataset *exclude, int32_t *items,
                                           float *scores, size_t *n);
 
 /* reco_model_recommend for n_users users at once: user u's list starts at
  * items[u * k] and scores[u * k], and its length is counts[u]. */
-RECO_API reco_status reco_model_recommend_batch(reco_model *model, const int32_t *users,
+RECO_API reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users,
                                                 size_t n_users, size_t k,
                                                 const reco_dataset *exclude, int32_t *items,
                                                 float *scores, size_t *counts);
@@ -135,7 +135,7 @@ RECO_API reco_status reco_model_get_item_embeddings(const reco_model *model, flo
 
 /* The k items most similar to `item` by cosine similarity of item
  * embeddings, most similar first, the item itself left out. */
-RECO_API reco_status reco_model_similar_items(reco_model *model, int32_t item, size_t k,
+RECO_API reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
                                               int32_t *items, float *similarities, size_t *n);
 
 /* Folds in a new user without retraining: adds one user row (index written
