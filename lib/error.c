@@ -1,6 +1,7 @@
 /* Status names, the thread-local error detail and the version. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -29,11 +30,26 @@ const char *reco_last_error(void)
     return last_error;
 }
 
+/* Formats "prefix" then the detail into a buffer of its own before copying
+ * it over last_error, so that an argument may be reco_last_error() itself
+ * (a detail that wraps the one before it). */
+static reco_status record(reco_status status, const char *path, size_t line, const char *format,
+                          va_list args)
+{
+    char detail[sizeof last_error];
+    int prefix = path ? snprintf(detail, sizeof detail, "%s:%zu: ", path, line) : 0;
+    if (prefix < 0 || (size_t)prefix >= sizeof detail)
+        prefix = 0;
+    vsnprintf(detail + prefix, sizeof detail - (size_t)prefix, format, args);
+    memcpy(last_error, detail, sizeof last_error);
+    return status;
+}
+
 reco_status reco_fail(reco_status status, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    vsnprintf(last_error, sizeof last_error, format, args);
+    record(status, NULL, 0, format, args);
     va_end(args);
     return status;
 }
@@ -60,12 +76,9 @@ int reco_version_number(void)
 reco_status reco_fail_line(reco_status status, const char *path, size_t line,
                            const char *format, ...)
 {
-    int prefix = snprintf(last_error, sizeof last_error, "%s:%zu: ", path, line);
-    if (prefix < 0 || (size_t)prefix >= sizeof last_error)
-        return status;
     va_list args;
     va_start(args, format);
-    vsnprintf(last_error + prefix, sizeof last_error - (size_t)prefix, format, args);
+    record(status, path, line, format, args);
     va_end(args);
     return status;
 }

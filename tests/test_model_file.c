@@ -154,6 +154,55 @@ START_TEST(damaged_files_are_refused)
 }
 END_TEST
 
+/* CRC-32 (IEEE), as the format uses, so that a test can change a section
+ * and still get past its checksum. */
+static uint32_t crc32_of(const unsigned char *bytes, size_t size)
+{
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < size; i++) {
+        crc ^= bytes[i];
+        for (int bit = 0; bit < 8; bit++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+/* A model section whose settings are refused: the load's detail wraps the
+ * setter's own detail (formatted from reco_last_error() into itself). */
+START_TEST(invalid_settings_wrap_the_setters_detail)
+{
+    reco_backend *backend = open_backend("cpu");
+    reco_dataset *data;
+    reco_model *model = trained(backend, RECO_MODEL_NEUMF, &data);
+    const char *path = temp_path("settings.reco");
+    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    size_t size;
+    unsigned char *bytes = read_all(path, &size);
+    /* the model section: tag at 16, length at 20, payload at 28, which ends
+     * with the f32 dropout and the f32 init std */
+    unsigned char *section = bytes + 16, *payload = section + 12;
+    uint64_t length = 0;
+    memcpy(&length, section + 4, sizeof length);
+    ck_assert_uint_ge(length, 8);
+    float dropout = 2.0f;
+    memcpy(payload + length - 8, &dropout, sizeof dropout);
+    uint32_t crc = crc32_of(section, 12 + (size_t)length);
+    memcpy(payload + length, &crc, sizeof crc);
+    const char *bad = write_temp_file("settings-bad.reco", bytes, size);
+    reco_model *loaded = (reco_model *)1;
+    ck_assert_int_eq(reco_model_load(bad, backend, &loaded), RECO_ERR_FORMAT);
+    ck_assert_ptr_null(loaded);
+    char expected[4200];
+    snprintf(expected, sizeof expected, "%s: invalid model settings: dropout 2: expected [0, 1)",
+             bad);
+    ck_assert_str_eq(reco_last_error(), expected);
+    free(bytes);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
 START_TEST(save_replaces_atomically)
 {
     reco_backend *backend;
@@ -191,5 +240,6 @@ int main(void)
     tcase_add_loop_test(tcase, round_trip_predicts_identically, 0, 4);
     tcase_add_test(tcase, damaged_files_are_refused);
     tcase_add_test(tcase, save_replaces_atomically);
+    tcase_add_test(tcase, invalid_settings_wrap_the_setters_detail);
     return run_suite(suite);
 }
