@@ -442,8 +442,8 @@ reco_status reco_model_set_parameters(reco_model *model, const float *parameters
     return transfer(model, (float *)parameters, 1);
 }
 
-reco_status reco_model_predict(const reco_model *model, const int32_t *users,
-                               const int32_t *items, size_t n, float *scores)
+reco_status reco_model_predict(const reco_model *model, const int32_t *users, const int32_t *items,
+                               size_t n, float *scores)
 {
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)

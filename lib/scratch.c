@@ -1,8 +1,8 @@
 /* A small locked stack of idle workspaces, one per scoring call in flight. */
 #include "scratch.h"
 
-void reco_scratch_init(reco_scratch *scratch, const reco_backend *backend,
-                       const reco_net_desc *net, size_t rows)
+void reco_scratch_init(reco_scratch *scratch, const reco_backend *backend, const reco_net_desc *net,
+                       size_t rows)
 {
     pthread_mutex_init(&scratch->lock, NULL);
     scratch->backend = backend;

@@ -23,8 +23,8 @@ typedef struct reco_scratch {
 
 /* Starts an empty stack for workspaces of `rows` rows of `net` on `backend`
  * (both must outlive it). */
-void reco_scratch_init(reco_scratch *scratch, const reco_backend *backend,
-                       const reco_net_desc *net, size_t rows);
+void reco_scratch_init(reco_scratch *scratch, const reco_backend *backend, const reco_net_desc *net,
+                       size_t rows);
 
 /* Frees the idle workspaces (after the network changed shape). */
 void reco_scratch_empty(reco_scratch *scratch);

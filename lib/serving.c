@@ -83,9 +83,9 @@ reco_status reco_model_item_index(const reco_model *model, int64_t item_id, int3
     return status == RECO_OK ? reco_id_map_index_of(map, "item", item_id, item_index) : status;
 }
 
-reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users, size_t n_users,
-                                       size_t k, const reco_dataset *exclude, int32_t *items,
-                                       float *scores, size_t *counts)
+reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users,
+                                       size_t n_users, size_t k, const reco_dataset *exclude,
+                                       int32_t *items, float *scores, size_t *counts)
 {
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
@@ -163,8 +163,8 @@ reco_status reco_model_get_item_embeddings(const reco_model *model, float *embed
     return get_embeddings(model, RECO_TABLE_ITEM_GMF, RECO_TABLE_ITEM_MLP, embeddings);
 }
 
-reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k, int32_t *items,
-                                     float *similarities, size_t *n)
+reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
+                                     int32_t *items, float *similarities, size_t *n)
 {
     if (!n || (k && (!items || !similarities)))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL items, similarities or count");

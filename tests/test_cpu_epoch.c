@@ -38,13 +38,13 @@ static int user_has(int32_t user, int32_t item)
 static void build(size_t n_threads, const reco_epoch_plan *plan, samples *out)
 {
     cpu_context context = {.pool_lock = PTHREAD_MUTEX_INITIALIZER,
-                           .pool = cpu_pool_create(n_threads)};
+                           .pool = reco_cpu_pool_create(n_threads)};
     ck_assert_ptr_nonnull(context.pool);
     memset(out, 0xee, sizeof *out);
-    ck_assert_int_eq(cpu_epoch_samples(&context, &data, plan, out->users, out->items,
-                                       out->targets, plan->pairs ? out->negatives : NULL),
+    ck_assert_int_eq(reco_cpu_epoch_samples(&context, &data, plan, out->users, out->items,
+                                            out->targets, plan->pairs ? out->negatives : NULL),
                      RECO_OK);
-    cpu_pool_release(context.pool);
+    reco_cpu_pool_release(context.pool);
 }
 
 START_TEST(every_positive_once_and_negatives_untaken)
@@ -99,11 +99,11 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
     int32_t *out = malloc(n * (2 * sizeof(int32_t) + sizeof(float)));
     ck_assert_ptr_nonnull(out);
     cpu_context context = {.pool_lock = PTHREAD_MUTEX_INITIALIZER,
-                           .pool = cpu_pool_create(n_threads)};
+                           .pool = reco_cpu_pool_create(n_threads)};
     ck_assert_ptr_nonnull(context.pool);
-    ck_assert_int_eq(cpu_epoch_samples(&context, &big, &plan, out, out + n, out + 2 * n, NULL),
+    ck_assert_int_eq(reco_cpu_epoch_samples(&context, &big, &plan, out, out + n, out + 2 * n, NULL),
                      RECO_OK);
-    cpu_pool_release(context.pool);
+    reco_cpu_pool_release(context.pool);
     return out;
 }
 

@@ -6,11 +6,11 @@
 #include "cpu_budget.h"
 #include "cpu_internal.h"
 
-cpu_pool *cpu_context_pool(cpu_context *context)
+cpu_pool *reco_cpu_context_pool(cpu_context *context)
 {
     pthread_mutex_lock(&context->pool_lock);
     cpu_pool *pool = context->pool;
-    cpu_pool_retain(pool);
+    reco_cpu_pool_retain(pool);
     pthread_mutex_unlock(&context->pool_lock);
     return pool;
 }
@@ -20,7 +20,7 @@ static reco_status cpu_create(void **out)
     cpu_context *context = calloc(1, sizeof *context);
     if (!context)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
-    context->pool = cpu_pool_create(cpu_budget_threads());
+    context->pool = reco_cpu_pool_create(reco_cpu_budget_threads());
     if (!context->pool) {
         free(context);
         return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
@@ -33,7 +33,7 @@ static reco_status cpu_create(void **out)
 static void cpu_destroy(void *opaque)
 {
     cpu_context *context = opaque;
-    cpu_pool_release(context->pool);
+    reco_cpu_pool_release(context->pool);
     pthread_mutex_destroy(&context->pool_lock);
     free(context);
 }
@@ -41,30 +41,30 @@ static void cpu_destroy(void *opaque)
 static reco_status cpu_set_threads(void *opaque, size_t n_threads)
 {
     cpu_context *context = opaque;
-    size_t wanted = n_threads ? n_threads : cpu_budget_threads();
+    size_t wanted = n_threads ? n_threads : reco_cpu_budget_threads();
     if (wanted > CPU_BUDGET_MAX_THREADS)
         return reco_backend_fail(RECO_ERR_OUT_OF_RANGE, "cpu backend: more than 1024 threads");
-    cpu_pool *current = cpu_context_pool(context);
-    size_t have = cpu_pool_threads(current);
-    cpu_pool_release(current);
+    cpu_pool *current = reco_cpu_context_pool(context);
+    size_t have = reco_cpu_pool_threads(current);
+    reco_cpu_pool_release(current);
     if (wanted == have)
         return RECO_OK;
-    cpu_pool *pool = cpu_pool_create(wanted);
+    cpu_pool *pool = reco_cpu_pool_create(wanted);
     if (!pool)
         return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
     pthread_mutex_lock(&context->pool_lock);
     cpu_pool *old = context->pool;
     context->pool = pool;
     pthread_mutex_unlock(&context->pool_lock);
-    cpu_pool_release(old); /* its threads stop when the calls using it return */
+    reco_cpu_pool_release(old); /* its threads stop when the calls using it return */
     return RECO_OK;
 }
 
 static size_t cpu_threads(void *opaque)
 {
-    cpu_pool *pool = cpu_context_pool(opaque);
-    size_t n_threads = cpu_pool_threads(pool);
-    cpu_pool_release(pool);
+    cpu_pool *pool = reco_cpu_context_pool(opaque);
+    size_t n_threads = reco_cpu_pool_threads(pool);
+    reco_cpu_pool_release(pool);
     return n_threads;
 }
 
@@ -125,18 +125,18 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .buffer_upload = cpu_buffer_upload,
     .buffer_download = cpu_buffer_download,
     .buffer_zero = cpu_buffer_zero,
-    .workspace_create = cpu_workspace_create,
-    .workspace_destroy = cpu_workspace_destroy,
-    .forward = cpu_forward,
-    .score_items = cpu_score_items,
-    .forward_backward = cpu_forward_backward,
-    .take_loss = cpu_take_loss,
-    .gradient_download = cpu_gradient_download,
-    .optimizer_create = cpu_optimizer_create,
-    .optimizer_destroy = cpu_optimizer_destroy,
-    .optimizer_step = cpu_optimizer_step,
-    .train_step = cpu_train_step,
-    .epoch_samples = cpu_epoch_samples,
+    .workspace_create = reco_cpu_workspace_create,
+    .workspace_destroy = reco_cpu_workspace_destroy,
+    .forward = reco_cpu_forward,
+    .score_items = reco_cpu_score_items,
+    .forward_backward = reco_cpu_forward_backward,
+    .take_loss = reco_cpu_take_loss,
+    .gradient_download = reco_cpu_gradient_download,
+    .optimizer_create = reco_cpu_optimizer_create,
+    .optimizer_destroy = reco_cpu_optimizer_destroy,
+    .optimizer_step = reco_cpu_optimizer_step,
+    .train_step = reco_cpu_train_step,
+    .epoch_samples = reco_cpu_epoch_samples,
     .set_fast_math = NULL,
     .threads = cpu_threads,
 };

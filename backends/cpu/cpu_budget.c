@@ -17,7 +17,7 @@
 /* Longest cgroup path we follow. */
 #define PATH_BYTES 4096
 
-double cpu_budget_parse_cpu_max(const char *text)
+double reco_cpu_budget_parse_cpu_max(const char *text)
 {
     char quota[32];
     unsigned long long period = 0;
@@ -32,7 +32,7 @@ double cpu_budget_parse_cpu_max(const char *text)
     return value / (double)period;
 }
 
-double cpu_budget_parse_cfs(const char *quota_text, const char *period_text)
+double reco_cpu_budget_parse_cfs(const char *quota_text, const char *period_text)
 {
     long long quota = 0, period = 0;
     if (sscanf(quota_text, "%lld", &quota) != 1 || sscanf(period_text, "%lld", &period) != 1 ||
@@ -41,7 +41,7 @@ double cpu_budget_parse_cfs(const char *quota_text, const char *period_text)
     return (double)quota / (double)period;
 }
 
-size_t cpu_budget_combine(size_t affinity_cpus, double quota_cpus)
+size_t reco_cpu_budget_combine(size_t affinity_cpus, double quota_cpus)
 {
     size_t budget = affinity_cpus ? affinity_cpus : 1;
     if (quota_cpus > 0.0) {
@@ -120,13 +120,13 @@ static double hierarchy_quota(const char *mount, const char *cgroup, int v2)
         if (v2) {
             snprintf(file, sizeof file, "%s/cpu.max", folder);
             if (read_small(file, text, sizeof text))
-                quota = cpu_budget_parse_cpu_max(text);
+                quota = reco_cpu_budget_parse_cpu_max(text);
         } else {
             snprintf(file, sizeof file, "%s/cpu.cfs_quota_us", folder);
             int have = read_small(file, text, sizeof text);
             snprintf(file, sizeof file, "%s/cpu.cfs_period_us", folder);
             if (have && read_small(file, period, sizeof period))
-                quota = cpu_budget_parse_cfs(text, period);
+                quota = reco_cpu_budget_parse_cfs(text, period);
         }
         if (quota > 0.0 && (smallest == 0.0 || quota < smallest))
             smallest = quota;
@@ -155,7 +155,7 @@ static double quota_cpus(void)
     return 0.0;
 }
 
-size_t cpu_budget_parse_override(const char *text)
+size_t reco_cpu_budget_parse_override(const char *text)
 {
     if (!text || !text[0])
         return 0;
@@ -167,10 +167,10 @@ size_t cpu_budget_parse_override(const char *text)
     return (size_t)value;
 }
 
-size_t cpu_budget_threads(void)
+size_t reco_cpu_budget_threads(void)
 {
-    size_t forced = cpu_budget_parse_override(getenv("RECO_NUM_THREADS"));
+    size_t forced = reco_cpu_budget_parse_override(getenv("RECO_NUM_THREADS"));
     if (forced)
         return forced;
-    return cpu_budget_combine(affinity_cpus(), quota_cpus());
+    return reco_cpu_budget_combine(affinity_cpus(), quota_cpus());
 }

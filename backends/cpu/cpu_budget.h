@@ -11,14 +11,14 @@
  * in [1, CPU_BUDGET_MAX_THREADS]; else the CPUs of the process's affinity
  * mask, capped by its cgroup CPU quota (v2 cpu.max, or v1 CFS quota over
  * period, the smallest on the way to the root) rounded up; at least 1. */
-size_t cpu_budget_threads(void);
+size_t reco_cpu_budget_threads(void);
 
 /* The pieces, exposed for tests: a cgroup v2 cpu.max line ("150000 100000"
  * is 1.5 CPUs, "max 100000" none: 0), a v1 quota/period pair (-1: 0),
  * affinity capped by a quota, a RECO_NUM_THREADS value (0 when invalid). */
-double cpu_budget_parse_cpu_max(const char *text);
-double cpu_budget_parse_cfs(const char *quota_text, const char *period_text);
-size_t cpu_budget_combine(size_t affinity_cpus, double quota_cpus);
-size_t cpu_budget_parse_override(const char *text);
+double reco_cpu_budget_parse_cpu_max(const char *text);
+double reco_cpu_budget_parse_cfs(const char *quota_text, const char *period_text);
+size_t reco_cpu_budget_combine(size_t affinity_cpus, double quota_cpus);
+size_t reco_cpu_budget_parse_override(const char *text);
 
 #endif

@@ -150,12 +150,12 @@ static void epoch_task(void *argument, size_t thread, size_t n_threads)
     }
 }
 
-reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
-                              const reco_epoch_plan *plan, void *users, void *items,
-                              void *targets, void *negatives)
+reco_status reco_cpu_epoch_samples(void *context, const reco_epoch_data *data,
+                                   const reco_epoch_plan *plan, void *users, void *items,
+                                   void *targets, void *negatives)
 {
-    cpu_pool *pool = cpu_context_pool(context);
-    size_t n_threads = cpu_pool_threads(pool);
+    cpu_pool *pool = reco_cpu_context_pool(context);
+    size_t n_threads = reco_cpu_pool_threads(pool);
     epoch_build b = {.data = data,
                      .plan = plan,
                      .n = data->n_rows * (plan->pairs ? 1 : 1 + plan->negatives),
@@ -172,7 +172,7 @@ reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
         goto done;
     }
     b.phase = 0;
-    cpu_pool_run(pool, epoch_task, &b);
+    reco_cpu_pool_run(pool, epoch_task, &b);
     /* bucket-major, thread-minor positions: each bucket keeps sample order */
     size_t position = 0;
     for (size_t bucket = 0; bucket < SHUFFLE_BUCKETS; bucket++) {
@@ -185,9 +185,9 @@ reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
     }
     b.bucket_start[SHUFFLE_BUCKETS] = position;
     for (b.phase = 1; b.phase <= 2; b.phase++)
-        cpu_pool_run(pool, epoch_task, &b);
+        reco_cpu_pool_run(pool, epoch_task, &b);
 done:
-    cpu_pool_release(pool);
+    reco_cpu_pool_release(pool);
     free(b.bucket_of);
     free(b.counts);
     return status;

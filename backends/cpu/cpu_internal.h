@@ -42,8 +42,8 @@ typedef struct cpu_context {
 } cpu_context;
 
 /* Returns the context's current pool with a reference the caller drops
- * with cpu_pool_release. */
-cpu_pool *cpu_context_pool(cpu_context *context);
+ * with reco_cpu_pool_release. */
+cpu_pool *reco_cpu_context_pool(cpu_context *context);
 
 /* What one thread computes on its slice of a batch. In training, slice s
  * holds the batch rows whose item falls in row partition s (in batch order),
@@ -124,24 +124,24 @@ typedef struct cpu_workspace {
     double loss_total;    /* batches run with a NULL loss */
 } cpu_workspace;
 
-reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
-                                 void **workspace);
-void cpu_workspace_destroy(void *context, void *workspace);
-reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
-                        void *workspace, const int32_t *users, const int32_t *items, size_t n,
-                        float *scores);
-reco_status cpu_epoch_samples(void *context, const reco_epoch_data *data,
-                              const reco_epoch_plan *plan, void *users, void *items,
-                              void *targets, void *negatives);
-reco_status cpu_score_items(void *context, const reco_net_desc *net,
-                            const reco_net_params *params, void *workspace,
-                            const int32_t *users, size_t n_users, float *scores);
-reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
+reco_status reco_cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
+                                      void **workspace);
+void reco_cpu_workspace_destroy(void *context, void *workspace);
+reco_status reco_cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
+                             void *workspace, const int32_t *users, const int32_t *items, size_t n,
+                             float *scores);
+reco_status reco_cpu_epoch_samples(void *context, const reco_epoch_data *data,
+                                   const reco_epoch_plan *plan, void *users, void *items,
+                                   void *targets, void *negatives);
+reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
                                  const reco_net_params *params, void *workspace,
-                                 const reco_batch *batch, double *loss);
-reco_status cpu_take_loss(void *context, void *workspace, double *total);
-reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void *workspace,
-                                  float *gradient);
+                                 const int32_t *users, size_t n_users, float *scores);
+reco_status reco_cpu_forward_backward(void *context, const reco_net_desc *net,
+                                      const reco_net_params *params, void *workspace,
+                                      const reco_batch *batch, double *loss);
+reco_status reco_cpu_take_loss(void *context, void *workspace, double *total);
+reco_status reco_cpu_gradient_download(void *context, const reco_net_desc *net, void *workspace,
+                                       float *gradient);
 
 /* One optimizer step, ready to be shared among threads. */
 typedef struct cpu_step {
@@ -157,14 +157,15 @@ typedef struct cpu_step {
     struct cpu_optimizer_state *state;
 } cpu_step;
 
-void cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
-                      cpu_workspace *workspace, void *state, const reco_optimizer_config *config,
-                      float learning_rate, uint64_t step_number);
+void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
+                           cpu_workspace *workspace, void *state,
+                           const reco_optimizer_config *config, float learning_rate,
+                           uint64_t step_number);
 
 /* Steps what thread `thread` of n_threads owns: its share of the dense vector
  * (the share it reduced) and its row partitions, or its share of every
  * table's rows in dense-embedding mode (which needs all partitions done). */
-void cpu_step_thread(const cpu_step *step, size_t thread, size_t n_threads);
+void reco_cpu_step_thread(const cpu_step *step, size_t thread, size_t n_threads);
 
 /* The share of n items that part `part` of `parts` owns begins here. */
 static inline size_t cpu_share(size_t n, size_t part, size_t parts)
@@ -172,16 +173,17 @@ static inline size_t cpu_share(size_t n, size_t part, size_t parts)
     return n * part / parts;
 }
 
-reco_status cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                           void *workspace, void *state, const reco_optimizer_config *config,
-                           float learning_rate, uint64_t step, const reco_batch *batch,
-                           double *loss);
+reco_status reco_cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                                void *workspace, void *state, const reco_optimizer_config *config,
+                                float learning_rate, uint64_t step, const reco_batch *batch,
+                                double *loss);
 
-reco_status cpu_optimizer_create(void *context, const reco_net_desc *net,
-                                 const reco_optimizer_config *config, void **state);
-void cpu_optimizer_destroy(void *context, void *state);
-reco_status cpu_optimizer_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                               void *workspace, void *state, const reco_optimizer_config *config,
-                               float learning_rate, uint64_t step);
+reco_status reco_cpu_optimizer_create(void *context, const reco_net_desc *net,
+                                      const reco_optimizer_config *config, void **state);
+void reco_cpu_optimizer_destroy(void *context, void *state);
+reco_status reco_cpu_optimizer_step(void *context, const reco_net_desc *net,
+                                    reco_net_params *params, void *workspace, void *state,
+                                    const reco_optimizer_config *config, float learning_rate,
+                                    uint64_t step);
 
 #endif

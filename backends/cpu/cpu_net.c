@@ -166,7 +166,7 @@ static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int sid
     return 1;
 }
 
-void cpu_workspace_destroy(void *context, void *opaque)
+void reco_cpu_workspace_destroy(void *context, void *opaque)
 {
     (void)context;
     cpu_workspace *workspace = opaque;
@@ -190,17 +190,17 @@ void cpu_workspace_destroy(void *context, void *opaque)
     free(workspace);
 }
 
-reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
-                                 void **out)
+reco_status reco_cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
+                                      void **out)
 {
     cpu_workspace *workspace = calloc(1, sizeof *workspace);
     if (!workspace)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     size_t samples = 2 * (max_rows ? max_rows : 1); /* BPR scores two items per row */
     workspace->max_rows = max_rows;
-    cpu_pool *pool = cpu_context_pool(context);
-    workspace->n_slices = cpu_pool_threads(pool);
-    cpu_pool_release(pool);
+    cpu_pool *pool = reco_cpu_context_pool(context);
+    workspace->n_slices = reco_cpu_pool_threads(pool);
+    reco_cpu_pool_release(pool);
     if (workspace->n_slices > samples / 2)
         workspace->n_slices = samples / 2;
     workspace->slices = cache_lines(workspace->n_slices * sizeof *workspace->slices);
@@ -215,7 +215,7 @@ reco_status cpu_workspace_create(void *context, const reco_net_desc *net, size_t
     for (int side = 0; ok && side < CPU_N_SIDES; side++)
         ok = side_grad_init(&workspace->sides[side], net, side, samples, workspace->n_slices);
     if (!ok) {
-        cpu_workspace_destroy(context, workspace);
+        reco_cpu_workspace_destroy(context, workspace);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a workspace");
     }
     *out = workspace;
@@ -658,7 +658,7 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
         slice_backward(net, p->params, slice, net->dropout > 0.0f);
         compact_users(net, slice);
     }
-    cpu_pool_barrier(run->pool, thread);
+    reco_cpu_pool_barrier(run->pool, thread);
     size_t begin = cpu_share(net->n_dense, thread, n_threads);
     size_t end = cpu_share(net->n_dense, thread + 1, n_threads);
     for (size_t i = begin; i < end; i++) {
@@ -675,8 +675,8 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
     /* each thread steps what it just reduced and scattered; only the dense
      * embedding mode reads other threads' partitions */
     if (run->step->dense_embeddings)
-        cpu_pool_barrier(run->pool, thread);
-    cpu_step_thread(run->step, thread, n_threads);
+        reco_cpu_pool_barrier(run->pool, thread);
+    reco_cpu_step_thread(run->step, thread, n_threads);
 }
 
 static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
@@ -700,9 +700,9 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
         size_t s = cpu_partition_of(items[i], n_slices);
         workspace->slices[s].origin[counts[s]++] = (int32_t)i;
     }
-    training_run run = {{net, params, workspace, batch}, cpu_context_pool(cpu), step, counts};
-    cpu_pool_run(run.pool, training_task, &run);
-    cpu_pool_release(run.pool);
+    training_run run = {{net, params, workspace, batch}, reco_cpu_context_pool(cpu), step, counts};
+    reco_cpu_pool_run(run.pool, training_task, &run);
+    reco_cpu_pool_release(run.pool);
     double total = 0.0;
     for (size_t s = 0; s < workspace->n_slices; s++)
         total += workspace->slices[s].loss;
@@ -713,7 +713,7 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
     return RECO_OK;
 }
 
-reco_status cpu_take_loss(void *context, void *opaque, double *total)
+reco_status reco_cpu_take_loss(void *context, void *opaque, double *total)
 {
     (void)context;
     cpu_workspace *workspace = opaque;
@@ -722,20 +722,20 @@ reco_status cpu_take_loss(void *context, void *opaque, double *total)
     return RECO_OK;
 }
 
-reco_status cpu_forward_backward(void *context, const reco_net_desc *net,
-                                 const reco_net_params *params, void *workspace,
-                                 const reco_batch *batch, double *loss)
+reco_status reco_cpu_forward_backward(void *context, const reco_net_desc *net,
+                                      const reco_net_params *params, void *workspace,
+                                      const reco_batch *batch, double *loss)
 {
     return run_training(context, net, params, workspace, batch, NULL, loss);
 }
 
-reco_status cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                           void *workspace, void *state, const reco_optimizer_config *config,
-                           float learning_rate, uint64_t step_number, const reco_batch *batch,
-                           double *loss)
+reco_status reco_cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
+                                void *workspace, void *state, const reco_optimizer_config *config,
+                                float learning_rate, uint64_t step_number, const reco_batch *batch,
+                                double *loss)
 {
     cpu_step step;
-    cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
+    reco_cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
     return run_training(context, net, params, workspace, batch, &step, loss);
 }
 
@@ -766,23 +766,23 @@ static void scoring_task(void *argument, size_t thread, size_t n_threads)
     }
 }
 
-reco_status cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
-                        void *opaque, const int32_t *users, const int32_t *items, size_t n,
-                        float *scores)
+reco_status reco_cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
+                             void *opaque, const int32_t *users, const int32_t *items, size_t n,
+                             float *scores)
 {
     cpu_context *cpu = context;
     cpu_workspace *workspace = opaque;
     if (n > 2 * workspace->max_rows)
         return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
     scoring_pass pass = {net, params, workspace, users, items, n, scores};
-    cpu_pool *pool = cpu_context_pool(cpu);
-    cpu_pool_run_or_inline(pool, scoring_task, &pass);
-    cpu_pool_release(pool);
+    cpu_pool *pool = reco_cpu_context_pool(cpu);
+    reco_cpu_pool_run_or_inline(pool, scoring_task, &pass);
+    reco_cpu_pool_release(pool);
     return RECO_OK;
 }
 
-reco_status cpu_gradient_download(void *context, const reco_net_desc *net, void *opaque,
-                                  float *gradient)
+reco_status reco_cpu_gradient_download(void *context, const reco_net_desc *net, void *opaque,
+                                       float *gradient)
 {
     (void)context;
     const cpu_workspace *workspace = opaque;
@@ -843,9 +843,9 @@ static void product_task(void *argument, size_t thread, size_t n_threads)
     }
 }
 
-reco_status cpu_score_items(void *context, const reco_net_desc *net,
-                            const reco_net_params *params, void *opaque, const int32_t *users,
-                            size_t n_users, float *scores)
+reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
+                                 const reco_net_params *params, void *opaque, const int32_t *users,
+                                 size_t n_users, float *scores)
 {
     cpu_context *cpu = context;
     cpu_workspace *workspace = opaque;
@@ -866,8 +866,8 @@ reco_status cpu_score_items(void *context, const reco_net_desc *net,
                     pair_users[i] = users[u];
                     pair_items[i] = (int32_t)(begin + i);
                 }
-                status = cpu_forward(context, net, params, opaque, pair_users, pair_items, count,
-                                     scores + u * n_items + begin);
+                status = reco_cpu_forward(context, net, params, opaque, pair_users, pair_items,
+                                          count, scores + u * n_items + begin);
             }
         free(pair_users);
         free(pair_items);
@@ -888,9 +888,9 @@ reco_status cpu_score_items(void *context, const reco_net_desc *net,
         for (size_t k = 0; k < factors; k++)
             item_factors[i * factors + k] = items[i * factors + k] * head_w[k];
     product_scoring scoring = {net, params, users, n_users, item_factors, user_factors, scores};
-    cpu_pool *pool = cpu_context_pool(cpu);
-    cpu_pool_run_or_inline(pool, product_task, &scoring);
-    cpu_pool_release(pool);
+    cpu_pool *pool = reco_cpu_context_pool(cpu);
+    reco_cpu_pool_run_or_inline(pool, product_task, &scoring);
+    reco_cpu_pool_release(pool);
     free(item_factors);
     free(user_factors);
     return RECO_OK;

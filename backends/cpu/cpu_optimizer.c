@@ -84,7 +84,7 @@ static int needs_first(int kind, float momentum)
     return kind != 0 || momentum > 0.0f;
 }
 
-void cpu_optimizer_destroy(void *context, void *opaque)
+void reco_cpu_optimizer_destroy(void *context, void *opaque)
 {
     (void)context;
     cpu_optimizer_state *state = opaque;
@@ -99,8 +99,8 @@ void cpu_optimizer_destroy(void *context, void *opaque)
     free(state);
 }
 
-reco_status cpu_optimizer_create(void *context, const reco_net_desc *net,
-                                 const reco_optimizer_config *config, void **out)
+reco_status reco_cpu_optimizer_create(void *context, const reco_net_desc *net,
+                                      const reco_optimizer_config *config, void **out)
 {
     cpu_optimizer_state *state = calloc(1, sizeof *state);
     if (!state)
@@ -128,7 +128,7 @@ reco_status cpu_optimizer_create(void *context, const reco_net_desc *net,
     }
     state->state_width = (size_t)(first + second);
     if (!ok) {
-        cpu_optimizer_destroy(context, state);
+        reco_cpu_optimizer_destroy(context, state);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for optimizer state");
     }
     *out = state;
@@ -229,7 +229,7 @@ CPU_INLINE void step_touched_rows(const cpu_step *p, int side, const cpu_row_gra
 }
 
 CPU_VECTOR_CLONES
-void cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
+void reco_cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
 {
     const reco_net_desc *net = p->net;
     step_dense_share(p, cpu_share(net->n_dense, thread, n_threads),
@@ -245,9 +245,10 @@ void cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
             step_touched_rows(p, side, &p->workspace->sides[side].parts[part]);
 }
 
-void cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
-                      cpu_workspace *workspace, void *state, const reco_optimizer_config *config,
-                      float learning_rate, uint64_t step_number)
+void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
+                           cpu_workspace *workspace, void *state,
+                           const reco_optimizer_config *config, float learning_rate,
+                           uint64_t step_number)
 {
     *step = (cpu_step){
         .kind = config->kind,
@@ -270,17 +271,18 @@ void cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params 
 
 static void step_task(void *argument, size_t thread, size_t n_threads)
 {
-    cpu_step_thread(argument, thread, n_threads);
+    reco_cpu_step_thread(argument, thread, n_threads);
 }
 
-reco_status cpu_optimizer_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                               void *workspace, void *state, const reco_optimizer_config *config,
-                               float learning_rate, uint64_t step_number)
+reco_status reco_cpu_optimizer_step(void *context, const reco_net_desc *net,
+                                    reco_net_params *params, void *workspace, void *state,
+                                    const reco_optimizer_config *config, float learning_rate,
+                                    uint64_t step_number)
 {
     cpu_step step;
-    cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
-    cpu_pool *pool = cpu_context_pool(context);
-    cpu_pool_run(pool, step_task, &step);
-    cpu_pool_release(pool);
+    reco_cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
+    cpu_pool *pool = reco_cpu_context_pool(context);
+    reco_cpu_pool_run(pool, step_task, &step);
+    reco_cpu_pool_release(pool);
     return RECO_OK;
 }

@@ -142,7 +142,7 @@ static void pool_free(cpu_pool *pool)
     free(pool);
 }
 
-cpu_pool *cpu_pool_create(size_t n_threads)
+cpu_pool *reco_cpu_pool_create(size_t n_threads)
 {
     cpu_pool *pool = calloc(1, sizeof *pool);
     if (!pool)
@@ -181,12 +181,12 @@ cpu_pool *cpu_pool_create(size_t n_threads)
     return pool;
 }
 
-void cpu_pool_retain(cpu_pool *pool)
+void reco_cpu_pool_retain(cpu_pool *pool)
 {
     atomic_fetch_add_explicit(&pool->references, 1, memory_order_relaxed);
 }
 
-void cpu_pool_release(cpu_pool *pool)
+void reco_cpu_pool_release(cpu_pool *pool)
 {
     if (!pool || atomic_fetch_sub_explicit(&pool->references, 1, memory_order_acq_rel) != 1)
         return;
@@ -194,7 +194,7 @@ void cpu_pool_release(cpu_pool *pool)
     pool_free(pool);
 }
 
-size_t cpu_pool_threads(const cpu_pool *pool)
+size_t reco_cpu_pool_threads(const cpu_pool *pool)
 {
     return pool->n_threads;
 }
@@ -212,7 +212,7 @@ static void run_locked(cpu_pool *pool, cpu_task task, void *argument)
         wait_while(pool, 0, &pool->pending, left);
 }
 
-void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
+void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
 {
     if (pool->n_threads == 1) {
         task(argument, 0, 1);
@@ -223,7 +223,7 @@ void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
     pthread_mutex_unlock(&pool->run_lock);
 }
 
-void cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument)
+void reco_cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument)
 {
     if (pool->n_threads == 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
         task(argument, 0, 1);
@@ -233,7 +233,7 @@ void cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument)
     pthread_mutex_unlock(&pool->run_lock);
 }
 
-void cpu_pool_barrier(cpu_pool *pool, size_t thread)
+void reco_cpu_pool_barrier(cpu_pool *pool, size_t thread)
 {
     if (pool->n_threads == 1)
         return;

@@ -21,27 +21,27 @@ typedef struct cpu_pool cpu_pool;
 
 /* Returns a pool of n_threads (>= 1) threads holding one reference, or NULL
  * when threads or memory cannot be had. */
-cpu_pool *cpu_pool_create(size_t n_threads);
+cpu_pool *reco_cpu_pool_create(size_t n_threads);
 
 /* Takes another reference, or drops one; the last drop stops the threads.
  * NULL is a no-op for the drop. */
-void cpu_pool_retain(cpu_pool *pool);
-void cpu_pool_release(cpu_pool *pool);
+void reco_cpu_pool_retain(cpu_pool *pool);
+void reco_cpu_pool_release(cpu_pool *pool);
 
-size_t cpu_pool_threads(const cpu_pool *pool);
+size_t reco_cpu_pool_threads(const cpu_pool *pool);
 
 /* Runs task(argument, i, n) on every thread i of the n of the pool and
  * returns when all have finished. Waits while another caller's task runs. */
-void cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument);
+void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument);
 
 /* Same for a task that calls no barrier and whose result does not depend on
  * how its work is split: when the pool is busy with another caller's task,
  * runs task(argument, 0, 1) on the calling thread instead of waiting, so
  * that threads serving requests side by side all make progress. */
-void cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument);
+void reco_cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument);
 
-/* Inside a task run by cpu_pool_run, on thread `thread`: returns once every
+/* Inside a task run by reco_cpu_pool_run, on thread `thread`: returns once every
  * thread of the pool has called it. */
-void cpu_pool_barrier(cpu_pool *pool, size_t thread);
+void reco_cpu_pool_barrier(cpu_pool *pool, size_t thread);
 
 #endif

@@ -178,8 +178,9 @@ RECO_API const int32_t *reco_dataset_test_negatives(const reco_dataset *test, si
  * items the row's user has no row for in `train`. The same (seed, epoch)
  * always gives the same items. The first call builds and caches a per-user
  * index in `train`. negatives must hold reco_dataset_size(train) * k items. */
-RECO_API reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k, uint64_t seed,
-                                                   uint64_t epoch, int32_t *negatives);
+RECO_API reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k,
+                                                   uint64_t seed, uint64_t epoch,
+                                                   int32_t *negatives);
 
 #ifdef __cplusplus
 }
