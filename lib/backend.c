@@ -56,7 +56,7 @@ static const reco_backend_ops *find(const char *name)
     return NULL;
 }
 
-reco_status reco_backend_register(const reco_backend_ops *ops)
+reco_status reco_backend_check_ops(const reco_backend_ops *ops)
 {
     if (!ops || ops->struct_size != sizeof(reco_backend_ops) ||
         ops->abi_version != RECO_BACKEND_ABI_VERSION)
@@ -65,6 +65,14 @@ reco_status reco_backend_register(const reco_backend_ops *ops)
                          sizeof(reco_backend_ops), RECO_BACKEND_ABI_VERSION);
     if (!ops_complete(ops))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "backend ops: a function is missing");
+    return RECO_OK;
+}
+
+reco_status reco_backend_register(const reco_backend_ops *ops)
+{
+    reco_status status = reco_backend_check_ops(ops);
+    if (status != RECO_OK)
+        return status;
     if (strcmp(ops->name, "auto") == 0 || strcmp(ops->name, "cuda") == 0 || find(ops->name))
         return reco_fail(RECO_ERR_STATE, "a backend named '%s' exists already", ops->name);
     if (n_registered == MAX_BACKENDS)

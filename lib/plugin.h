@@ -12,4 +12,9 @@
  * install directory. Loaded modules stay loaded. */
 const reco_backend_ops *reco_plugin_load(const char *name);
 
+/* Checks a backend's table as reco_backend_register does: struct_size,
+ * abi_version and every mandatory function. RECO_ERR_INVALID_ARGUMENT with
+ * the reason otherwise. */
+reco_status reco_backend_check_ops(const reco_backend_ops *ops);
+
 #endif

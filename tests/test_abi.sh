@@ -2,10 +2,12 @@
 # The exported ABI: every RECO_API function in the headers is in the version
 # script and exported by libreco.so, and nothing else named reco_ is; and
 # docs/api.md names every one of them.
-# Usage: test_abi.sh source-root path/to/libreco.so
+# The static archive defines no global symbol outside the reco_ prefix.
+# Usage: test_abi.sh source-root path/to/libreco.so path/to/libreco.a
 set -eu
 source=$1
 library=$2
+archive=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 grep -ho 'RECO_API [^(]*(' "$source"/include/reco/*.h | sed 's/($//' | awk '{print $NF}' |
@@ -25,6 +27,11 @@ missing=$(while read -r name; do
 done < "$tmp/headers")
 if [ -n "$missing" ]; then
     echo "FAILED: docs/api.md does not name: $missing"
+    exit 1
+fi
+foreign=$(nm -g --defined-only "$archive" | awk 'NF == 3 {print $3}' | grep -v '^reco_' || true)
+if [ -n "$foreign" ]; then
+    echo "FAILED: libreco.a defines globals outside the reco_ prefix:" $foreign
     exit 1
 fi
 echo "1 passed, 0 failed"

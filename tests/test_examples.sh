@@ -59,4 +59,17 @@ libdir=$(dirname "$(find "$tmp/root" -name 'libreco.so.0' | head -n 1)")
 LD_LIBRARY_PATH="$libdir" "$tmp/embed" "$tmp/model.reco" 1 1 2 > "$tmp/embed.txt"
 check "embed prints two scores" test "$(grep -c '^1 [12] [-0-9.]*$' "$tmp/embed.txt")" -eq 2
 check "embed links the installed library" sh -c "LD_LIBRARY_PATH='$libdir' ldd '$tmp/embed' | grep -q '$libdir/libreco.so.0'"
+
+# a fully static program, linked with the pkg-config line (a sanitized
+# build has no static runtime to link with)
+if [ -z "$sanitize" ]; then
+    cc -std=c11 -static "$source/tests/static_consumer.c" \
+        $(pkg-config --cflags libreco) $(pkg-config --static --libs libreco) \
+        -o "$tmp/static_consumer" 2> "$tmp/static.log" ||
+        { cat "$tmp/static.log"; check "a static program links" false; }
+    check "the static program has no dynamic loader" \
+        sh -c "! readelf -l '$tmp/static_consumer' | grep -q INTERP"
+    check "the static program trains and finds no CUDA module" \
+        sh -c "'$tmp/static_consumer' | grep -q ': ok\$'"
+fi
 echo "1 passed, 0 failed"

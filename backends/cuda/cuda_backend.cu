@@ -5,6 +5,14 @@
 
 #include "cuda_internal.h"
 
+/* The library that loaded the module, given to reco_backend_cuda_init. */
+static const reco_module_host *host;
+
+reco_status cuda_fail(reco_status status, const char *detail)
+{
+    return host->fail(status, detail);
+}
+
 reco_status cuda_check(cudaError_t err, const char *what)
 {
     if (err == cudaSuccess)
@@ -12,7 +20,7 @@ reco_status cuda_check(cudaError_t err, const char *what)
     char detail[256];
     snprintf(detail, sizeof detail, "cuda backend: %s: %s", what, cudaGetErrorString(err));
     cudaGetLastError(); /* clear a sticky non-fatal error */
-    return reco_backend_fail(err == cudaErrorMemoryAllocation ? RECO_ERR_OUT_OF_MEMORY
+    return cuda_fail(err == cudaErrorMemoryAllocation ? RECO_ERR_OUT_OF_MEMORY
                                                               : RECO_ERR_BACKEND,
                              detail);
 }
@@ -23,7 +31,7 @@ reco_status cublas_check(cublasStatus_t err, const char *what)
         return RECO_OK;
     char detail[256];
     snprintf(detail, sizeof detail, "cuda backend: %s: cuBLAS status %d", what, (int)err);
-    return reco_backend_fail(err == CUBLAS_STATUS_ALLOC_FAILED ? RECO_ERR_OUT_OF_MEMORY
+    return cuda_fail(err == CUBLAS_STATUS_ALLOC_FAILED ? RECO_ERR_OUT_OF_MEMORY
                                                                : RECO_ERR_BACKEND,
                              detail);
 }
@@ -36,12 +44,13 @@ static reco_status cuda_create(void **out)
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
         cudaGetLastError();
-        return reco_backend_fail(RECO_ERR_BACKEND_UNAVAILABLE,
+        return cuda_fail(RECO_ERR_BACKEND_UNAVAILABLE,
                                  "backend 'cuda': no CUDA device is present");
     }
     cuda_context *context = (cuda_context *)calloc(1, sizeof *context);
     if (!context)
-        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+        return cuda_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    pthread_mutex_init(&context->call_lock, NULL);
     reco_status status = cuda_check(cudaGetDevice(&context->device), "cudaGetDevice");
     if (status == RECO_OK)
         status = cuda_check(cudaStreamCreate(&context->stream), "cudaStreamCreate");
@@ -66,6 +75,7 @@ static reco_status cuda_create(void **out)
             cublasDestroy(context->blas);
         if (context->stream)
             cudaStreamDestroy(context->stream);
+        pthread_mutex_destroy(&context->call_lock);
         free(context);
         return status;
     }
@@ -80,6 +90,7 @@ static void cuda_destroy(void *opaque)
     cublasDestroy(context->blas);
     cudaFree(context->blas_workspace);
     cudaStreamDestroy(context->stream);
+    pthread_mutex_destroy(&context->call_lock);
     free(context);
 }
 
@@ -146,31 +157,65 @@ static reco_status cuda_set_fast_math(void *opaque, int enabled)
     return status;
 }
 
-/* The module's one export, found by lib/plugin.c with dlsym. */
-extern "C" __attribute__((visibility("default"))) const reco_backend_ops reco_backend_cuda_ops = {
+/* An entry of the table that holds the context's call lock while it runs. */
+template <typename F, F entry> struct serialized;
+template <typename R, typename... A, R (*entry)(void *, A...)>
+struct serialized<R (*)(void *, A...), entry> {
+    static R call(void *opaque, A... args)
+    {
+        struct hold {
+            pthread_mutex_t *lock;
+            explicit hold(pthread_mutex_t *l) : lock(l) { pthread_mutex_lock(lock); }
+            ~hold() { pthread_mutex_unlock(lock); }
+        } held(&((cuda_context *)opaque)->call_lock);
+        return entry(opaque, args...);
+    }
+};
+#define SERIALIZED(entry) serialized<decltype(&entry), &entry>::call
+
+static const reco_backend_ops cuda_ops = {
     sizeof(reco_backend_ops),
     RECO_BACKEND_ABI_VERSION,
     "cuda",
     cuda_create,
     cuda_destroy,
-    cuda_set_threads,
-    cuda_synchronize,
-    cuda_buffer_alloc,
-    cuda_buffer_free,
-    cuda_buffer_upload,
-    cuda_buffer_download,
-    cuda_buffer_zero,
-    cuda_workspace_create,
-    cuda_workspace_destroy,
-    cuda_forward,
+    SERIALIZED(cuda_set_threads),
+    SERIALIZED(cuda_synchronize),
+    SERIALIZED(cuda_buffer_alloc),
+    SERIALIZED(cuda_buffer_free),
+    SERIALIZED(cuda_buffer_upload),
+    SERIALIZED(cuda_buffer_download),
+    SERIALIZED(cuda_buffer_zero),
+    SERIALIZED(cuda_workspace_create),
+    SERIALIZED(cuda_workspace_destroy),
+    SERIALIZED(cuda_forward),
     NULL, /* score_items: the core's predict path already runs on the GPU */
-    cuda_forward_backward,
-    cuda_take_loss,
-    cuda_gradient_download,
-    cuda_optimizer_create,
-    cuda_optimizer_destroy,
-    cuda_optimizer_step,
-    cuda_train_step,
-    cuda_epoch_samples,
-    cuda_set_fast_math,
+    SERIALIZED(cuda_forward_backward),
+    SERIALIZED(cuda_take_loss),
+    SERIALIZED(cuda_gradient_download),
+    SERIALIZED(cuda_optimizer_create),
+    SERIALIZED(cuda_optimizer_destroy),
+    SERIALIZED(cuda_optimizer_step),
+    SERIALIZED(cuda_train_step),
+    SERIALIZED(cuda_epoch_samples),
+    SERIALIZED(cuda_set_fast_math),
+    NULL, /* threads: one device */
 };
+
+/* The module's one export, called by lib/plugin.c. */
+extern "C" __attribute__((visibility("default"))) reco_status
+reco_backend_cuda_init(const reco_module_host *library, const reco_backend_ops **ops)
+{
+    if (!library || library->struct_size < sizeof(reco_module_host) || !library->fail)
+        return RECO_ERR_BACKEND_UNAVAILABLE;
+    host = library;
+    if (library->abi_version != RECO_BACKEND_ABI_VERSION) {
+        char detail[128];
+        snprintf(detail, sizeof detail,
+                 "backend 'cuda': module built for backend ABI %d, library has %u",
+                 RECO_BACKEND_ABI_VERSION, (unsigned)library->abi_version);
+        return cuda_fail(RECO_ERR_BACKEND_UNAVAILABLE, detail);
+    }
+    *ops = &cuda_ops;
+    return RECO_OK;
+}

@@ -5,10 +5,17 @@
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#include <pthread.h>
 
 #include "reco/backend_impl.h"
 
+/* Records a failure through the library that loaded the module. */
+reco_status cuda_fail(reco_status status, const char *detail);
+
 typedef struct cuda_context {
+    /* one call at a time on the stream and the cuBLAS handle: a training
+     * step captured as a graph must not take in another thread's work */
+    pthread_mutex_t call_lock;
     int device;
     cudaStream_t stream;
     cublasHandle_t blas;

@@ -430,7 +430,7 @@ reco_status cuda_workspace_create(void *opaque, const reco_net_desc *net, size_t
     cuda_context *context = (cuda_context *)opaque;
     cuda_workspace *w = (cuda_workspace *)calloc(1, sizeof *w);
     if (!w)
-        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+        return cuda_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     reco_status status = RECO_OK;
     size_t capacity = 2 * (max_rows ? max_rows : 1);
     w->max_rows = max_rows;
@@ -716,7 +716,7 @@ static reco_status enqueue_forward_backward(cuda_context *context, const reco_ne
 static reco_status check_batch(const cuda_workspace *w, const reco_batch *batch)
 {
     if (batch->n == 0 || batch->n > w->max_rows)
-        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+        return cuda_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
     return RECO_OK;
 }
 
@@ -887,7 +887,7 @@ reco_status cuda_forward(void *opaque, const reco_net_desc *net, const reco_net_
     cuda_context *context = (cuda_context *)opaque;
     cuda_workspace *w = (cuda_workspace *)workspace;
     if (n > w->capacity)
-        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
+        return cuda_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
     if (n == 0)
         return RECO_OK;
     cudaStream_t stream = context->stream;

@@ -115,7 +115,7 @@ reco_status cuda_optimizer_create(void *opaque, const reco_net_desc *net,
     cuda_context *context = (cuda_context *)opaque;
     cuda_optimizer_state *state = (cuda_optimizer_state *)calloc(1, sizeof *state);
     if (!state)
-        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+        return cuda_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     int first = config->kind != 0 || config->momentum > 0.0f, second = config->kind == 2;
     reco_status status = RECO_OK;
     if (first)

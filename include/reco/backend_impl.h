@@ -206,6 +206,23 @@ typedef struct reco_backend_ops {
     size_t (*threads)(void *context);
 } reco_backend_ops;
 
+/* What libreco hands a backend module (libreco-NAME.so, loaded on the first
+ * reco_backend_open of NAME) so that the module never links libreco itself:
+ * the one function a backend calls back. */
+typedef struct reco_module_host {
+    size_t struct_size;   /* sizeof(reco_module_host) */
+    uint32_t abi_version; /* RECO_BACKEND_ABI_VERSION of the loading library */
+    reco_status (*fail)(reco_status status, const char *detail);
+} reco_module_host;
+
+/* A module exports one function, reco_backend_NAME_init, of this type. It
+ * refuses (RECO_ERR_BACKEND_UNAVAILABLE, through host->fail) an abi_version
+ * it was not built for, keeps `host` (valid while the process runs) and
+ * writes its ops table, which then passes the checks reco_backend_register
+ * makes. */
+typedef reco_status (*reco_module_init_fn)(const reco_module_host *host,
+                                           const reco_backend_ops **ops);
+
 /* For backends: records `detail` as the calling thread's reco_last_error()
  * and returns status, so that a backend's failure reads like the library's. */
 RECO_API reco_status reco_backend_fail(reco_status status, const char *detail);
