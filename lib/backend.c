@@ -8,6 +8,7 @@
 #include "backend_handle.h"
 #include "error.h"
 #include "plugin.h"
+#include "reco_alloc.h"
 
 extern const reco_backend_ops reco_backend_cpu_ops;
 
@@ -83,7 +84,7 @@ reco_status reco_backend_register(const reco_backend_ops *ops)
 
 static reco_status open_ops(const reco_backend_ops *ops, reco_backend **out)
 {
-    reco_backend *backend = calloc(1, sizeof *backend);
+    reco_backend *backend = reco_calloc(1, sizeof *backend);
     if (!backend)
         return reco_fail_oom();
     reco_status status = ops->create(&backend->context);

@@ -5,6 +5,7 @@
 
 #include "dataset_impl.h"
 #include "error.h"
+#include "reco_alloc.h"
 
 static atomic_uint_fast64_t next_serial = 1;
 
@@ -12,7 +13,7 @@ reco_status reco_dataset_create(reco_vocab *vocab, int with_ratings, int with_ti
                                 size_t capacity, reco_dataset **out)
 {
     reco_status status = RECO_OK;
-    reco_dataset *dataset = calloc(1, sizeof *dataset);
+    reco_dataset *dataset = reco_calloc(1, sizeof *dataset);
     if (!dataset)
         return reco_fail_oom();
     dataset->serial = atomic_fetch_add(&next_serial, 1);
@@ -26,8 +27,8 @@ reco_status reco_dataset_create(reco_vocab *vocab, int with_ratings, int with_ti
         goto fail;
     }
     /* a non-NULL column pointer marks the column as present */
-    dataset->ratings = with_ratings ? malloc(sizeof(float)) : NULL;
-    dataset->timestamps = with_timestamps ? malloc(sizeof(int64_t)) : NULL;
+    dataset->ratings = with_ratings ? reco_malloc(sizeof(float)) : NULL;
+    dataset->timestamps = with_timestamps ? reco_malloc(sizeof(int64_t)) : NULL;
     if ((with_ratings && !dataset->ratings) || (with_timestamps && !dataset->timestamps)) {
         status = reco_fail_oom();
         goto fail;
@@ -44,7 +45,7 @@ fail:
 
 static int grow_column(void **column, size_t capacity, size_t element_size)
 {
-    void *grown = realloc(*column, capacity * element_size);
+    void *grown = reco_realloc(*column, capacity * element_size);
     if (!grown)
         return 0;
     *column = grown;

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "id_map.h"
+#include "reco_alloc.h"
 
 static size_t hash_id(int64_t id, size_t n_slots)
 {
@@ -41,7 +42,7 @@ static void place_all(int32_t *slots, size_t n_slots, const int64_t *ids, size_t
 
 static reco_status rehash(reco_id_map *map, size_t n_slots)
 {
-    int32_t *slots = malloc(n_slots * sizeof *slots);
+    int32_t *slots = reco_malloc(n_slots * sizeof *slots);
     if (!slots)
         return reco_fail_oom();
     place_all(slots, n_slots, map->ids, map->count);
@@ -62,7 +63,7 @@ reco_status reco_id_map_insert(reco_id_map *map, int64_t id, int32_t *index)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "more than %d distinct ids", INT32_MAX);
     if (map->count == map->capacity) {
         size_t capacity = map->capacity ? map->capacity * 2 : 1024;
-        int64_t *ids = realloc(map->ids, capacity * sizeof *ids);
+        int64_t *ids = reco_realloc(map->ids, capacity * sizeof *ids);
         if (!ids)
             return reco_fail_oom();
         map->ids = ids;

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "ranking.h"
 #include "reco/metrics.h"
+#include "reco_alloc.h"
 
 #define N_METRICS 8
 #define MAX_K 100000
@@ -23,7 +24,7 @@ reco_status reco_metrics_new(reco_metrics **out)
 {
     if (!out)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
-    *out = calloc(1, sizeof **out);
+    *out = reco_calloc(1, sizeof **out);
     if (!*out)
         return reco_fail_oom();
     (*out)->k = 10;
@@ -100,9 +101,9 @@ reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_mode
         size_t n = test->negative_offsets[row + 1] - test->negative_offsets[row];
         widest = n > widest ? n : widest;
     }
-    int32_t *users = malloc((widest + 1) * sizeof *users);
-    int32_t *items = malloc((widest + 1) * sizeof *items);
-    float *scores = malloc((widest + 1) * sizeof *scores);
+    int32_t *users = reco_malloc((widest + 1) * sizeof *users);
+    int32_t *items = reco_malloc((widest + 1) * sizeof *items);
+    float *scores = reco_malloc((widest + 1) * sizeof *scores);
     if (!users || !items || !scores) {
         status = reco_fail_oom();
         goto done;
@@ -185,10 +186,10 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, const reco_mode
         status = reco_dataset_user_rows(exclude, &excluded);
     if (status == RECO_OK) {
         size_t capacity = relevant->n_users ? relevant->n_users : 1;
-        users = malloc(capacity * sizeof *users);
-        counts = malloc(capacity * sizeof *counts);
-        top_items = malloc(capacity * k * sizeof *top_items);
-        top_scores = malloc(capacity * k * sizeof *top_scores);
+        users = reco_malloc(capacity * sizeof *users);
+        counts = reco_malloc(capacity * sizeof *counts);
+        top_items = reco_malloc(capacity * k * sizeof *top_items);
+        top_scores = reco_malloc(capacity * k * sizeof *top_scores);
         if (!users || !counts || !top_items || !top_scores)
             status = reco_fail_oom();
     }
@@ -222,7 +223,7 @@ reco_status reco_metrics_evaluate_ratings(reco_metrics *metrics, const reco_mode
     if (!test->ratings)
         return reco_fail(RECO_ERR_STATE, "the test set has no ratings");
     enum { CHUNK = 8192 };
-    float *scores = malloc(CHUNK * sizeof *scores);
+    float *scores = reco_malloc(CHUNK * sizeof *scores);
     if (!scores)
         return reco_fail_oom();
     for (size_t begin = 0; begin < test->size && status == RECO_OK; begin += CHUNK) {

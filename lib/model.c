@@ -7,6 +7,7 @@
 #include "error.h"
 #include "model_impl.h"
 #include "rng.h"
+#include "reco_alloc.h"
 
 #define MAX_WIDTH 4096
 
@@ -32,7 +33,7 @@ reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
                          "%zu users and %zu items: expected 1 to 2^31-1 of each", n_users,
                          n_items);
-    reco_model *model = calloc(1, sizeof *model);
+    reco_model *model = reco_calloc(1, sizeof *model);
     if (!model)
         return reco_fail_oom();
     static const size_t default_layers[] = {64, 32, 16, 8};
@@ -289,7 +290,7 @@ static reco_status allocate(reco_model *model)
         ops->buffer_alloc(context, model->net.n_dense * sizeof(float), &model->params.dense);
     if (status != RECO_OK)
         return status;
-    if (!(model->scratch = malloc(sizeof *model->scratch)))
+    if (!(model->scratch = reco_malloc(sizeof *model->scratch)))
         return reco_fail_oom();
     reco_scratch_init(model->scratch, model->backend, &model->net, RECO_PREDICT_ROWS);
     /* one workspace now, so that a model that initializes can score */
@@ -307,7 +308,7 @@ reco_status reco_model_init(reco_model *model, reco_backend *backend, uint64_t s
     if (!backend)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend");
     size_t count = reco_model_parameter_count(model);
-    float *values = malloc(count * sizeof *values);
+    float *values = reco_malloc(count * sizeof *values);
     if (!values)
         return reco_fail_oom();
     describe(model, &model->net);
@@ -361,7 +362,7 @@ reco_status reco_model_add_users(reco_model *model, size_t extra)
             continue;
         size_t old_bytes = model->net.table_rows[t] * dim * sizeof(float);
         size_t new_bytes = (model->net.table_rows[t] + extra) * dim * sizeof(float);
-        float *staged = realloc(host, new_bytes);
+        float *staged = reco_realloc(host, new_bytes);
         if (!staged) {
             status = reco_fail_oom();
             break;
@@ -492,8 +493,8 @@ reco_status reco_model_neumf_from_pretrained(const reco_model *gmf, const reco_m
     if (!(alpha >= 0.0f && alpha <= 1.0f))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "alpha %g: expected [0, 1]", (double)alpha);
     reco_model *neumf = NULL;
-    float *gmf_values = malloc(reco_model_parameter_count(gmf) * sizeof(float));
-    float *mlp_values = malloc(reco_model_parameter_count(mlp) * sizeof(float));
+    float *gmf_values = reco_malloc(reco_model_parameter_count(gmf) * sizeof(float));
+    float *mlp_values = reco_malloc(reco_model_parameter_count(mlp) * sizeof(float));
     float *values = NULL;
     status = reco_model_new(RECO_MODEL_NEUMF, gmf->n_users, gmf->n_items, &neumf);
     if (status == RECO_OK)
@@ -506,7 +507,7 @@ reco_status reco_model_neumf_from_pretrained(const reco_model *gmf, const reco_m
         status = reco_model_set_dropout(neumf, mlp->dropout);
     if (status == RECO_OK)
         status = reco_model_init(neumf, gmf->backend, 0);
-    if (status == RECO_OK && !(values = malloc(reco_model_parameter_count(neumf) * sizeof(float))))
+    if (status == RECO_OK && !(values = reco_malloc(reco_model_parameter_count(neumf) * sizeof(float))))
         status = reco_fail_oom();
     if (status == RECO_OK && (!gmf_values || !mlp_values))
         status = reco_fail_oom();

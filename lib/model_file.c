@@ -12,6 +12,7 @@
 #include "crc32.h"
 #include "error.h"
 #include "model_impl.h"
+#include "reco_alloc.h"
 
 #define MODEL_MAGIC "RECOMODL"
 #define MODEL_FORMAT_VERSION 1u
@@ -36,7 +37,7 @@ static void put_bytes(writer *w, const void *bytes, size_t size)
         return;
     if (w->size + size > w->capacity) {
         size_t capacity = (w->size + size) * 2;
-        uint8_t *grown = realloc(w->data, capacity);
+        uint8_t *grown = reco_realloc(w->data, capacity);
         if (!grown) {
             w->failed = 1;
             return;
@@ -157,7 +158,7 @@ static void put_model(writer *w, const reco_model *model, const float *params)
 static reco_status write_atomically(const char *path, const uint8_t *data, size_t size)
 {
     size_t length = strlen(path);
-    char *temporary = malloc(length + 16);
+    char *temporary = reco_malloc(length + 16);
     if (!temporary)
         return reco_fail_oom();
     memcpy(temporary, path, length);
@@ -215,7 +216,7 @@ reco_status reco_model_save(const reco_model *model, const char *path)
         return status;
     if (!path)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path");
-    float *params = malloc(reco_model_parameter_count(model) * sizeof *params);
+    float *params = reco_malloc(reco_model_parameter_count(model) * sizeof *params);
     if (!params)
         return reco_fail_oom();
     writer w = {0};
@@ -321,7 +322,7 @@ static reco_status read_file(const char *path, uint8_t **data, size_t *size)
         length = ftell(file);
     if (length < 0 || fseek(file, 0, SEEK_SET) != 0) {
         status = reco_fail(RECO_ERR_IO, "%s: cannot tell its size", path);
-    } else if (!(*data = malloc((size_t)length + 1))) {
+    } else if (!(*data = reco_malloc((size_t)length + 1))) {
         status = reco_fail_oom();
     } else if (fread(*data, 1, (size_t)length, file) != (size_t)length) {
         status = reco_fail(RECO_ERR_IO, "%s: read error", path);
@@ -474,7 +475,7 @@ static void read_tensor(reader *r, const reco_net_desc *net, float *params, uint
 
 static reco_status read_body(reader *r, reco_model *model, float *params, size_t count)
 {
-    uint8_t *seen = calloc(count ? count : 1, 1);
+    uint8_t *seen = reco_calloc(count ? count : 1, 1);
     if (!seen)
         return reco_fail_oom();
     size_t n_read = 0, n_expected = 2 + 2 * model->net.n_layers;
@@ -542,7 +543,7 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
         read_config(&r, &model);
     if (r.status == RECO_OK) {
         status = reco_model_init(model, backend, 0);
-        params = status == RECO_OK ? calloc(reco_model_parameter_count(model), sizeof *params)
+        params = status == RECO_OK ? reco_calloc(reco_model_parameter_count(model), sizeof *params)
                                    : NULL;
         if (status == RECO_OK && !params)
             status = reco_fail_oom();

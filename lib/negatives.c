@@ -7,6 +7,7 @@
 #include "error.h"
 #include "rng.h"
 #include "text.h"
+#include "reco_alloc.h"
 
 /* Rows of training negatives that share one random stream: the draws do not
  * depend on how the rows are later divided among threads. */
@@ -53,9 +54,9 @@ reco_status reco_dataset_sample_test_negatives(reco_dataset *test,
     reco_status status = RECO_OK;
     size_t n_items = test->vocab->items.count;
     reco_user_rows *rows = NULL;
-    size_t *offsets = malloc((test->size + 1) * sizeof *offsets);
-    int32_t *items = malloc((test->size * n_negatives + 1) * sizeof *items);
-    uint8_t *chosen = calloc(n_items / 8 + 1, 1);
+    size_t *offsets = reco_malloc((test->size + 1) * sizeof *offsets);
+    int32_t *items = reco_malloc((test->size * n_negatives + 1) * sizeof *items);
+    uint8_t *chosen = reco_calloc(n_items / 8 + 1, 1);
     if (!offsets || !items || !chosen) {
         status = reco_fail_oom();
         goto fail;
@@ -148,7 +149,7 @@ static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_
         if (status != RECO_OK)
             return status;
         if (*n_written == *capacity) {
-            int32_t *grown = realloc(*items, *capacity * 2 * sizeof *grown);
+            int32_t *grown = reco_realloc(*items, *capacity * 2 * sizeof *grown);
             if (!grown)
                 return reco_fail_oom();
             *items = grown;
@@ -165,8 +166,8 @@ reco_status reco_dataset_read_test_negatives(reco_dataset *test, const char *pat
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or path");
     size_t n_items_before = test->vocab->items.count;
     size_t capacity = test->size * 100 + 16, n_written = 0, row = 0;
-    size_t *offsets = malloc((test->size + 1) * sizeof *offsets);
-    int32_t *items = malloc(capacity * sizeof *items);
+    size_t *offsets = reco_malloc((test->size + 1) * sizeof *offsets);
+    int32_t *items = reco_malloc(capacity * sizeof *items);
     reco_text text = {0};
     reco_status status = RECO_OK;
     if (!offsets || !items) {

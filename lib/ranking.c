@@ -3,6 +3,7 @@
 #include "error.h"
 #include "ranking.h"
 #include "topk.h"
+#include "reco_alloc.h"
 
 /* Scores held at once: users per block = this / items. */
 #define BLOCK_SCORES (1u << 22)
@@ -36,10 +37,10 @@ reco_status reco_rank_users(const reco_model *model, const int32_t *users, size_
     size_t block = BLOCK_SCORES / n_items ? BLOCK_SCORES / n_items : 1;
     if (block > n_users)
         block = n_users;
-    float *block_scores = malloc((block ? block : 1) * n_items * sizeof *block_scores);
-    int32_t *pair_users = malloc(n_items * sizeof *pair_users);
-    int32_t *pair_items = malloc(n_items * sizeof *pair_items);
-    uint8_t *excluded = calloc(n_items, 1);
+    float *block_scores = reco_malloc((block ? block : 1) * n_items * sizeof *block_scores);
+    int32_t *pair_users = reco_malloc(n_items * sizeof *pair_users);
+    int32_t *pair_items = reco_malloc(n_items * sizeof *pair_items);
+    uint8_t *excluded = reco_calloc(n_items, 1);
     void *workspace = NULL;
     reco_status status = RECO_OK;
     if (!block_scores || !pair_users || !pair_items || !excluded)

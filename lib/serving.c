@@ -11,6 +11,7 @@
 #include "rng.h"
 #include "ranking.h"
 #include "topk.h"
+#include "reco_alloc.h"
 
 /* Step size of fold-in's SGD on the summed BCE loss of the new user. */
 #define FOLD_IN_LEARNING_RATE 0.05f
@@ -140,7 +141,7 @@ static reco_status get_embeddings(const reco_model *model, int gmf_table, int ml
         size_t width = model->net.table_dim[tables[t]];
         if (!width)
             continue;
-        float *host = malloc(rows * width * sizeof *host);
+        float *host = reco_malloc(rows * width * sizeof *host);
         if (!host)
             return reco_fail_oom();
         status = ops->buffer_download(model->backend->context, model->params.tables[tables[t]], 0,
@@ -176,7 +177,7 @@ reco_status reco_model_similar_items(const reco_model *model, int32_t item, size
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "item %d outside the model's %zu items",
                          (int)item, model->n_items);
     size_t dim = reco_model_embedding_dim(model), n_items = model->n_items;
-    float *embeddings = malloc(n_items * dim * sizeof *embeddings);
+    float *embeddings = reco_malloc(n_items * dim * sizeof *embeddings);
     if (!embeddings)
         return reco_fail_oom();
     status = reco_model_get_item_embeddings(model, embeddings);
@@ -254,9 +255,9 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
                              (int)liked_items[i]);
     enum { NEGATIVES = 4 };
     size_t batch = n_liked * (1 + NEGATIVES);
-    int32_t *sorted = malloc(n_liked * sizeof *sorted);
-    int32_t *users = malloc(batch * sizeof *users), *items = malloc(batch * sizeof *items);
-    float *targets = malloc(batch * sizeof *targets);
+    int32_t *sorted = reco_malloc(n_liked * sizeof *sorted);
+    int32_t *users = reco_malloc(batch * sizeof *users), *items = reco_malloc(batch * sizeof *items);
+    float *targets = reco_malloc(batch * sizeof *targets);
     float *params = NULL, *gradient = NULL;
     reco_trainer *trainer = NULL;
     int added = 0;
@@ -276,8 +277,8 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
     added = 1;
     int32_t new_user = (int32_t)(model->n_users - 1);
     size_t count = reco_model_parameter_count(model);
-    params = malloc(count * sizeof *params);
-    gradient = malloc(count * sizeof *gradient);
+    params = reco_malloc(count * sizeof *params);
+    gradient = reco_malloc(count * sizeof *gradient);
     if (!params || !gradient) {
         status = reco_fail_oom();
         goto done;

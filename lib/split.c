@@ -7,6 +7,7 @@
 #include "dataset_impl.h"
 #include "error.h"
 #include "rng.h"
+#include "reco_alloc.h"
 
 enum { PART_TRAIN = 0, PART_TEST = 1, PART_VALID = 2 };
 
@@ -47,9 +48,9 @@ reco_status reco_dataset_split_leave_one_out(const reco_dataset *dataset,
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
     reco_status status = RECO_OK;
     size_t n_users = dataset->vocab->users.count;
-    size_t *latest = malloc((n_users ? n_users : 1) * sizeof *latest);
-    size_t *count = calloc(n_users ? n_users : 1, sizeof *count);
-    uint8_t *part = calloc(dataset->size ? dataset->size : 1, 1);
+    size_t *latest = reco_malloc((n_users ? n_users : 1) * sizeof *latest);
+    size_t *count = reco_calloc(n_users ? n_users : 1, sizeof *count);
+    uint8_t *part = reco_calloc(dataset->size ? dataset->size : 1, 1);
     reco_dataset *test_rows = NULL;
     if (!latest || !count || !part) {
         status = reco_fail_oom();
@@ -139,7 +140,7 @@ static int by_rating_then_row(const void *a, const void *b)
 /* Orders rows by rating value (then row) so that each value is one run. */
 static reco_status group_by_rating(const reco_dataset *dataset, size_t *rows)
 {
-    rated_row *keyed = malloc((dataset->size ? dataset->size : 1) * sizeof *keyed);
+    rated_row *keyed = reco_malloc((dataset->size ? dataset->size : 1) * sizeof *keyed);
     if (!keyed)
         return reco_fail_oom();
     for (size_t i = 0; i < dataset->size; i++)
@@ -172,8 +173,8 @@ static reco_status split_random(const reco_dataset *dataset, double valid_fracti
         return reco_fail(RECO_ERR_STATE, "cannot stratify by rating: the dataset has none");
     reco_status status = RECO_OK;
     size_t n = dataset->size;
-    size_t *rows = malloc((n ? n : 1) * sizeof *rows);
-    uint8_t *part = calloc(n ? n : 1, 1);
+    size_t *rows = reco_malloc((n ? n : 1) * sizeof *rows);
+    uint8_t *part = reco_calloc(n ? n : 1, 1);
     if (!rows || !part) {
         status = reco_fail_oom();
         goto done;

@@ -7,6 +7,7 @@
 #include "dataset_impl.h"
 #include "error.h"
 #include "rng.h"
+#include "reco_alloc.h"
 
 #define SYNTHETIC_FACTORS 8
 #define SYNTHETIC_FIRST_TIMESTAMP 956700000 /* April 2000, as ml-1m */
@@ -28,10 +29,10 @@ static void synthetic_model_free(synthetic_model *model)
 static reco_status synthetic_model_init(synthetic_model *model, size_t n_users, size_t n_items,
                                         reco_rng *rng)
 {
-    model->user_factors = malloc(n_users * SYNTHETIC_FACTORS * sizeof(double));
-    model->item_factors = malloc(n_items * SYNTHETIC_FACTORS * sizeof(double));
-    model->popularity_cdf = malloc(n_items * sizeof(double));
-    size_t *rank = malloc(n_items * sizeof *rank);
+    model->user_factors = reco_malloc(n_users * SYNTHETIC_FACTORS * sizeof(double));
+    model->item_factors = reco_malloc(n_items * SYNTHETIC_FACTORS * sizeof(double));
+    model->popularity_cdf = reco_malloc(n_items * sizeof(double));
+    size_t *rank = reco_malloc(n_items * sizeof *rank);
     if (!model->user_factors || !model->item_factors || !model->popularity_cdf || !rank) {
         free(rank);
         return reco_fail_oom();
@@ -140,8 +141,8 @@ reco_status reco_dataset_synthetic(size_t n_users, size_t n_items, size_t n_rati
     reco_dataset *dataset = NULL;
     synthetic_model model = {0};
     size_t per_user = n_ratings / n_users, remainder = n_ratings % n_users;
-    uint8_t *taken = calloc(n_items, 1);
-    size_t *picked = malloc((per_user + 1) * sizeof *picked);
+    uint8_t *taken = reco_calloc(n_items, 1);
+    size_t *picked = reco_malloc((per_user + 1) * sizeof *picked);
     if (!taken || !picked) {
         status = reco_fail_oom();
         goto fail;

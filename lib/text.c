@@ -7,6 +7,7 @@
 #include "reco/dataset.h"
 #include "error.h"
 #include "text.h"
+#include "reco_alloc.h"
 
 static size_t count_lines(const char *start, const char *end)
 {
@@ -32,7 +33,7 @@ reco_status reco_text_load(const char *path, reco_text *text)
         status = reco_fail(RECO_ERR_IO, "%s: cannot tell its size: %s", path, strerror(errno));
         goto fail;
     }
-    text->data = malloc((size_t)size + 1);
+    text->data = reco_malloc((size_t)size + 1);
     if (!text->data) {
         status = reco_fail_oom();
         goto fail;

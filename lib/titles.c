@@ -7,6 +7,7 @@
 #include "dataset_impl.h"
 #include "error.h"
 #include "text.h"
+#include "reco_alloc.h"
 
 typedef enum title_format { TITLES_DAT, TITLES_UITEM, TITLES_CSV } title_format;
 
@@ -29,7 +30,7 @@ static reco_status reserve_text(parsed_titles *titles, size_t more)
     if (titles->text_size + more <= titles->text_capacity)
         return RECO_OK;
     size_t capacity = (titles->text_size + more) * 2;
-    char *grown = realloc(titles->text, capacity);
+    char *grown = reco_realloc(titles->text, capacity);
     if (!grown)
         return reco_fail_oom();
     titles->text = grown;
@@ -41,10 +42,10 @@ static reco_status add_title(parsed_titles *titles, int64_t id)
 {
     if (titles->count + 1 >= titles->capacity) {
         size_t capacity = titles->capacity ? titles->capacity * 2 : 1024;
-        int64_t *ids = realloc(titles->ids, capacity * sizeof *ids);
+        int64_t *ids = reco_realloc(titles->ids, capacity * sizeof *ids);
         if (ids)
             titles->ids = ids;
-        size_t *offsets = realloc(titles->offsets, (capacity + 1) * sizeof *offsets);
+        size_t *offsets = reco_realloc(titles->offsets, (capacity + 1) * sizeof *offsets);
         if (offsets)
             titles->offsets = offsets;
         if (!ids || !offsets)

@@ -10,6 +10,7 @@
 #include "model_impl.h"
 #include "reco/trainer.h"
 #include "rng.h"
+#include "reco_alloc.h"
 
 /* Random streams of one seed: sampling uses reco_dataset_sample_negatives'
  * own streams, the shuffle and dropout these. */
@@ -126,7 +127,7 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
         return status;
-    reco_trainer *trainer = calloc(1, sizeof *trainer);
+    reco_trainer *trainer = reco_calloc(1, sizeof *trainer);
     if (!trainer)
         return reco_fail_oom();
     trainer->model = model;
@@ -472,7 +473,7 @@ static void epoch_samples_free(epoch_samples *samples)
 /* A uniform permutation of [0, n), seeded by the trainer's seed and epoch. */
 static uint32_t *shuffled_order(const reco_trainer *trainer, size_t n)
 {
-    uint32_t *order = malloc(n * sizeof *order + 1);
+    uint32_t *order = reco_malloc(n * sizeof *order + 1);
     if (!order)
         return NULL;
     reco_rng rng;
@@ -503,13 +504,13 @@ static reco_status build_samples(reco_trainer *trainer, reco_dataset *train,
     if (n > UINT32_MAX)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1", n);
     reco_status status = RECO_OK;
-    int32_t *drawn = k ? malloc(rows * k * sizeof *drawn) : NULL;
+    int32_t *drawn = k ? reco_malloc(rows * k * sizeof *drawn) : NULL;
     uint32_t *order = shuffled_order(trainer, n);
     samples->n = n;
-    samples->users = malloc(n * sizeof(int32_t) + 1);
-    samples->items = malloc(n * sizeof(int32_t) + 1);
-    samples->targets = malloc(n * sizeof(float) + 1);
-    samples->negatives = bpr ? malloc(n * sizeof(int32_t) + 1) : NULL;
+    samples->users = reco_malloc(n * sizeof(int32_t) + 1);
+    samples->items = reco_malloc(n * sizeof(int32_t) + 1);
+    samples->targets = reco_malloc(n * sizeof(float) + 1);
+    samples->negatives = bpr ? reco_malloc(n * sizeof(int32_t) + 1) : NULL;
     if (!order || !samples->users || !samples->items || !samples->targets ||
         (bpr && !samples->negatives) || (k && !drawn)) {
         status = reco_fail_oom();
@@ -631,7 +632,7 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
     reco_user_rows *rows = NULL;
     uint64_t *offsets = NULL;
     reco_status status = reco_user_rows_build(train, &rows);
-    if (status == RECO_OK && !(offsets = malloc((rows->n_users + 1) * sizeof *offsets)))
+    if (status == RECO_OK && !(offsets = reco_malloc((rows->n_users + 1) * sizeof *offsets)))
         status = reco_fail_oom();
     if (status != RECO_OK) {
         reco_user_rows_free(rows);
@@ -826,7 +827,7 @@ static reco_status validate(reco_trainer *trainer, int *stop)
     size_t epoch = trainer->epoch - 1;
     if (better) {
         if (!v->best_parameters)
-            v->best_parameters = malloc(reco_model_parameter_count(trainer->model) * sizeof(float));
+            v->best_parameters = reco_malloc(reco_model_parameter_count(trainer->model) * sizeof(float));
         if (!v->best_parameters)
             return reco_fail_oom();
         status = reco_model_get_parameters(trainer->model, v->best_parameters);

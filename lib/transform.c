@@ -5,6 +5,7 @@
 
 #include "dataset_impl.h"
 #include "error.h"
+#include "reco_alloc.h"
 
 static reco_status check_rated(const reco_dataset *dataset, reco_dataset **out)
 {
@@ -27,7 +28,7 @@ reco_status reco_dataset_binarize(const reco_dataset *dataset, float threshold,
     if (!isfinite(threshold))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "threshold %g is not finite",
                          (double)threshold);
-    uint8_t *keep = malloc(dataset->size ? dataset->size : 1);
+    uint8_t *keep = reco_malloc(dataset->size ? dataset->size : 1);
     if (!keep)
         return reco_fail_oom();
     for (size_t i = 0; i < dataset->size; i++)
@@ -46,7 +47,7 @@ reco_status reco_dataset_scale_ratings(const reco_dataset *dataset, float scale,
     if (!isfinite(scale) || scale == 0.0f)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "scale %g must be finite and non-zero",
                          (double)scale);
-    uint8_t *all = calloc(dataset->size ? dataset->size : 1, 1);
+    uint8_t *all = reco_calloc(dataset->size ? dataset->size : 1, 1);
     if (!all)
         return reco_fail_oom();
     reco_dataset *scaled = NULL;

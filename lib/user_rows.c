@@ -3,6 +3,7 @@
 
 #include "dataset_impl.h"
 #include "error.h"
+#include "reco_alloc.h"
 
 static int compare_items(const void *a, const void *b)
 {
@@ -13,13 +14,13 @@ static int compare_items(const void *a, const void *b)
 reco_status reco_user_rows_build(const reco_dataset *dataset, reco_user_rows **out)
 {
     size_t n_users = dataset->vocab->users.count;
-    reco_user_rows *rows = calloc(1, sizeof *rows);
+    reco_user_rows *rows = reco_calloc(1, sizeof *rows);
     if (!rows)
         return reco_fail_oom();
     rows->n_users = n_users;
-    rows->offsets = calloc(n_users + 1, sizeof *rows->offsets);
-    rows->items = malloc((dataset->size ? dataset->size : 1) * sizeof *rows->items);
-    size_t *fill = malloc((n_users ? n_users : 1) * sizeof *fill);
+    rows->offsets = reco_calloc(n_users + 1, sizeof *rows->offsets);
+    rows->items = reco_malloc((dataset->size ? dataset->size : 1) * sizeof *rows->items);
+    size_t *fill = reco_malloc((n_users ? n_users : 1) * sizeof *fill);
     if (!rows->offsets || !rows->items || !fill) {
         free(fill);
         reco_user_rows_free(rows);

@@ -3,10 +3,11 @@
 
 #include "error.h"
 #include "vocab.h"
+#include "reco_alloc.h"
 
 reco_vocab *reco_vocab_new(void)
 {
-    reco_vocab *vocab = calloc(1, sizeof *vocab);
+    reco_vocab *vocab = reco_calloc(1, sizeof *vocab);
     if (vocab)
         atomic_init(&vocab->references, 1);
     return vocab;
@@ -34,7 +35,7 @@ reco_status reco_vocab_set_title(reco_vocab *vocab, int64_t item_id, const char 
                                  size_t len)
 {
     reco_status status = RECO_OK;
-    char *copy = malloc(len + 1);
+    char *copy = reco_malloc(len + 1);
     if (!copy)
         return reco_fail_oom();
     memcpy(copy, title, len);
@@ -48,7 +49,7 @@ reco_status reco_vocab_set_title(reco_vocab *vocab, int64_t item_id, const char 
     /* grow titles first, so that a failure leaves map and titles in step */
     if (vocab->title_ids.count == vocab->titles_capacity) {
         size_t capacity = vocab->titles_capacity ? vocab->titles_capacity * 2 : 1024;
-        char **titles = realloc(vocab->titles, capacity * sizeof *titles);
+        char **titles = reco_realloc(vocab->titles, capacity * sizeof *titles);
         if (!titles) {
             status = reco_fail_oom();
             goto fail;

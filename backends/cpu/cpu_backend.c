@@ -5,6 +5,7 @@
 
 #include "cpu_budget.h"
 #include "cpu_internal.h"
+#include "reco_alloc.h"
 
 cpu_pool *reco_cpu_context_pool(cpu_context *context)
 {
@@ -17,7 +18,7 @@ cpu_pool *reco_cpu_context_pool(cpu_context *context)
 
 static reco_status cpu_create(void **out)
 {
-    cpu_context *context = calloc(1, sizeof *context);
+    cpu_context *context = reco_calloc(1, sizeof *context);
     if (!context)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     context->pool = reco_cpu_pool_create(reco_cpu_budget_threads());
@@ -77,7 +78,7 @@ static reco_status cpu_synchronize(void *context)
 static reco_status cpu_buffer_alloc(void *context, size_t bytes, void **buffer)
 {
     (void)context;
-    *buffer = aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
+    *buffer = reco_aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
     if (!*buffer)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "cpu backend: out of memory");
     return RECO_OK;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "reco_alloc.h"
 
 #define SHUFFLE_BUCKETS 1024
 
@@ -164,8 +165,8 @@ reco_status reco_cpu_epoch_samples(void *context, const reco_epoch_data *data,
                      .items = items,
                      .negatives = negatives,
                      .targets = targets};
-    b.bucket_of = malloc(b.n * sizeof *b.bucket_of + 1);
-    b.counts = malloc(n_threads * SHUFFLE_BUCKETS * sizeof *b.counts);
+    b.bucket_of = reco_malloc(b.n * sizeof *b.bucket_of + 1);
+    b.counts = reco_malloc(n_threads * SHUFFLE_BUCKETS * sizeof *b.counts);
     reco_status status = RECO_OK;
     if (!b.bucket_of || !b.counts) {
         status = reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for an epoch");

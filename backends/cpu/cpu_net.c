@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "reco_alloc.h"
 
 static int has_table(const reco_net_desc *net, int table)
 {
@@ -48,7 +49,7 @@ static size_t tower_weights(const reco_net_desc *net)
  * threads write the same line. */
 static void *cache_lines(size_t bytes)
 {
-    return aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
+    return reco_aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
 }
 
 static float *floats(size_t count)
@@ -151,13 +152,13 @@ static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int sid
         capacity = samples;
     /* a partition block of slots is one cache line: threads never share one */
     grad->slot_of_row = cache_lines(grad->n_rows * sizeof(int32_t));
-    grad->parts = calloc(n_parts, sizeof *grad->parts);
+    grad->parts = reco_calloc(n_parts, sizeof *grad->parts);
     if (!grad->slot_of_row || !grad->parts)
         return 0;
     memset(grad->slot_of_row, 0xff, grad->n_rows * sizeof(int32_t));
     for (size_t p = 0; p < n_parts; p++) {
         cpu_row_grads *part = &grad->parts[p];
-        if (!(part->rows = malloc(capacity * sizeof(int32_t))))
+        if (!(part->rows = reco_malloc(capacity * sizeof(int32_t))))
             return 0;
         for (int t = side; t < RECO_N_TABLES; t += CPU_N_SIDES)
             if (has_table(net, t) && !(part->grads[t] = floats(capacity * net->table_dim[t])))
@@ -193,7 +194,7 @@ void reco_cpu_workspace_destroy(void *context, void *opaque)
 reco_status reco_cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
                                       void **out)
 {
-    cpu_workspace *workspace = calloc(1, sizeof *workspace);
+    cpu_workspace *workspace = reco_calloc(1, sizeof *workspace);
     if (!workspace)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     size_t samples = 2 * (max_rows ? max_rows : 1); /* BPR scores two items per row */
@@ -206,7 +207,7 @@ reco_status reco_cpu_workspace_create(void *context, const reco_net_desc *net, s
     workspace->slices = cache_lines(workspace->n_slices * sizeof *workspace->slices);
     if (workspace->slices)
         memset(workspace->slices, 0, workspace->n_slices * sizeof *workspace->slices);
-    workspace->slice_counts = calloc(workspace->n_slices, sizeof *workspace->slice_counts);
+    workspace->slice_counts = reco_calloc(workspace->n_slices, sizeof *workspace->slice_counts);
     int ok = workspace->slices && workspace->slice_counts &&
              (workspace->dense_grad = floats(net->n_dense)) != NULL;
     size_t capacity = (samples + workspace->n_slices - 1) / workspace->n_slices + 1;
@@ -854,8 +855,8 @@ reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
     if (net->n_layers > 0) {
         /* a tower to run for every pair: the forward pass, in workspace-sized pieces */
         size_t piece = 2 * workspace->max_rows;
-        int32_t *pair_users = malloc(piece * sizeof *pair_users);
-        int32_t *pair_items = malloc(piece * sizeof *pair_items);
+        int32_t *pair_users = reco_malloc(piece * sizeof *pair_users);
+        int32_t *pair_items = reco_malloc(piece * sizeof *pair_items);
         reco_status status = pair_users && pair_items
                                  ? RECO_OK
                                  : reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");

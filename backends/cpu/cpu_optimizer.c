@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "reco_alloc.h"
 
 struct cpu_optimizer_state {
     float *dense_first;   /* SGD momentum buffer, Adagrad sum, Adam first moment */
@@ -102,7 +103,7 @@ void reco_cpu_optimizer_destroy(void *context, void *opaque)
 reco_status reco_cpu_optimizer_create(void *context, const reco_net_desc *net,
                                       const reco_optimizer_config *config, void **out)
 {
-    cpu_optimizer_state *state = calloc(1, sizeof *state);
+    cpu_optimizer_state *state = reco_calloc(1, sizeof *state);
     if (!state)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     int first = needs_first(config->kind, config->momentum), second = needs_second(config->kind);
@@ -110,18 +111,18 @@ reco_status reco_cpu_optimizer_create(void *context, const reco_net_desc *net,
     for (int t = 0; t < RECO_N_TABLES; t++)
         if (net->table_dim[t] > widest)
             widest = net->table_dim[t];
-    int ok = (state->zeros = calloc(widest, sizeof(float))) != NULL;
+    int ok = (state->zeros = reco_calloc(widest, sizeof(float))) != NULL;
     if (first)
-        ok &= (state->dense_first = calloc(net->n_dense, sizeof(float))) != NULL;
+        ok &= (state->dense_first = reco_calloc(net->n_dense, sizeof(float))) != NULL;
     if (second)
-        ok &= (state->dense_second = calloc(net->n_dense, sizeof(float))) != NULL;
+        ok &= (state->dense_second = reco_calloc(net->n_dense, sizeof(float))) != NULL;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t size = net->table_rows[t] * net->table_dim[t];
         if (!size)
             continue;
         /* aligned, so that two threads' row partitions share no cache line */
         size_t bytes = (size * (size_t)(first + second) * sizeof(float) + 63) / 64 * 64;
-        if (first && (state->table_state[t] = aligned_alloc(64, bytes)) != NULL)
+        if (first && (state->table_state[t] = reco_aligned_alloc(64, bytes)) != NULL)
             memset(state->table_state[t], 0, bytes);
         else if (first)
             ok = 0;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "cpu_pool.h"
+#include "reco_alloc.h"
 
 /* How long a waiting thread spins before it sleeps: longer than the gaps
  * between the steps of a training batch, short against a scheduler's time
@@ -144,12 +145,12 @@ static void pool_free(cpu_pool *pool)
 
 cpu_pool *reco_cpu_pool_create(size_t n_threads)
 {
-    cpu_pool *pool = calloc(1, sizeof *pool);
+    cpu_pool *pool = reco_calloc(1, sizeof *pool);
     if (!pool)
         return NULL;
     pool->n_threads = n_threads ? n_threads : 1;
-    pool->workers = calloc(pool->n_threads, sizeof *pool->workers);
-    pool->last_cpu = malloc(pool->n_threads * sizeof *pool->last_cpu);
+    pool->workers = reco_calloc(pool->n_threads, sizeof *pool->workers);
+    pool->last_cpu = reco_malloc(pool->n_threads * sizeof *pool->last_cpu);
     if (!pool->workers || !pool->last_cpu) {
         free(pool->last_cpu);
         free(pool->workers);
