@@ -373,8 +373,11 @@ static reco_status read_config(reader *r, reco_model **out)
         status = reco_model_set_init_std(model, init_std);
     if (status != RECO_OK) {
         reco_model_free(model);
-        r->status = reco_fail(RECO_ERR_FORMAT, "%s: invalid model settings: %s", r->path,
-                              reco_last_error());
+        /* a refused setting is the file's fault; no memory is not */
+        r->status = status == RECO_ERR_OUT_OF_MEMORY
+                        ? status
+                        : reco_fail(RECO_ERR_FORMAT, "%s: invalid model settings: %s", r->path,
+                                    reco_last_error());
         return r->status;
     }
     *out = model;
@@ -391,7 +394,10 @@ static void read_ids(reader *r, size_t end, size_t limit, reco_id_map *ids)
     for (uint64_t i = 0; i < count && r->status == RECO_OK; i++) {
         int64_t id = (int64_t)get_u64(r, "truncated vocabulary");
         int32_t index;
-        if (reco_id_map_insert(ids, id, &index) != RECO_OK || (uint64_t)index != i)
+        reco_status inserted = reco_id_map_insert(ids, id, &index);
+        if (inserted != RECO_OK)
+            r->status = inserted;
+        else if ((uint64_t)index != i)
             format_error(r, "repeated id in the vocabulary");
     }
 }

@@ -173,10 +173,9 @@ reco_status reco_dataset_read_titles(reco_dataset *dataset, const char *path)
     if (status != RECO_OK)
         return status;
     status = parse_titles(&text, &titles);
-    for (size_t i = 0; status == RECO_OK && i < titles.count; i++)
-        status = reco_vocab_set_title(dataset->vocab, titles.ids[i],
-                                      titles.text + titles.offsets[i],
-                                      titles.offsets[i + 1] - titles.offsets[i]);
+    if (status == RECO_OK)
+        status = reco_vocab_set_titles(dataset->vocab, titles.count, titles.ids, titles.text,
+                                       titles.offsets);
     parsed_titles_free(&titles);
     reco_text_free(&text);
     return status;

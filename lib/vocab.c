@@ -31,39 +31,58 @@ void reco_vocab_release(reco_vocab *vocab)
     free(vocab);
 }
 
-reco_status reco_vocab_set_title(reco_vocab *vocab, int64_t item_id, const char *title,
-                                 size_t len)
+reco_status reco_vocab_set_titles(reco_vocab *vocab, size_t n, const int64_t *item_ids,
+                                  const char *text, const size_t *offsets)
 {
     reco_status status = RECO_OK;
-    char *copy = reco_malloc(len + 1);
-    if (!copy)
-        return reco_fail_oom();
-    memcpy(copy, title, len);
-    copy[len] = '\0';
-    int32_t slot = reco_id_map_find(&vocab->title_ids, item_id);
-    if (slot >= 0) {
-        free(vocab->titles[slot]);
-        vocab->titles[slot] = copy;
-        return RECO_OK;
+    size_t old_count = vocab->title_ids.count;
+    char **copies = reco_calloc(n ? n : 1, sizeof *copies);
+    int32_t *slots = reco_malloc((n ? n : 1) * sizeof *slots);
+    if (!copies || !slots) {
+        status = reco_fail_oom();
+        goto done;
     }
-    /* grow titles first, so that a failure leaves map and titles in step */
-    if (vocab->title_ids.count == vocab->titles_capacity) {
-        size_t capacity = vocab->titles_capacity ? vocab->titles_capacity * 2 : 1024;
+    for (size_t i = 0; i < n; i++) {
+        size_t length = offsets[i + 1] - offsets[i];
+        if (!(copies[i] = reco_malloc(length + 1))) {
+            status = reco_fail_oom();
+            goto done;
+        }
+        memcpy(copies[i], text + offsets[i], length);
+        copies[i][length] = '\0';
+    }
+    /* room for every title being new, before any id goes into the map */
+    if (old_count + n > vocab->titles_capacity) {
+        size_t capacity = 2 * vocab->titles_capacity > old_count + n
+                              ? 2 * vocab->titles_capacity
+                              : old_count + n;
         char **titles = reco_realloc(vocab->titles, capacity * sizeof *titles);
         if (!titles) {
             status = reco_fail_oom();
-            goto fail;
+            goto done;
         }
         vocab->titles = titles;
         vocab->titles_capacity = capacity;
     }
-    status = reco_id_map_insert(&vocab->title_ids, item_id, &slot);
-    if (status != RECO_OK)
-        goto fail;
-    vocab->titles[slot] = copy;
-    return RECO_OK;
-fail:
-    free(copy);
+    for (size_t i = 0; i < n && status == RECO_OK; i++)
+        status = reco_id_map_insert(&vocab->title_ids, item_ids[i], &slots[i]);
+    if (status != RECO_OK) {
+        reco_id_map_truncate(&vocab->title_ids, old_count);
+        goto done;
+    }
+    /* nothing below fails */
+    for (size_t slot = old_count; slot < vocab->title_ids.count; slot++)
+        vocab->titles[slot] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        free(vocab->titles[slots[i]]);
+        vocab->titles[slots[i]] = copies[i];
+        copies[i] = NULL;
+    }
+done:
+    for (size_t i = 0; copies && i < n; i++)
+        free(copies[i]);
+    free(copies);
+    free(slots);
     return status;
 }
 

@@ -24,10 +24,12 @@ void reco_vocab_retain(reco_vocab *vocab);
 /* Drops one reference; frees the vocabulary with the last. NULL is a no-op. */
 void reco_vocab_release(reco_vocab *vocab);
 
-/* Stores a copy of the title (len bytes, UTF-8) of an external item id,
- * replacing an earlier one. */
-reco_status reco_vocab_set_title(reco_vocab *vocab, int64_t item_id, const char *title,
-                                 size_t len);
+/* Stores copies of n titles, title i of external item id item_ids[i] being
+ * text[offsets[i] .. offsets[i + 1]) (UTF-8), each replacing an earlier one
+ * (the last wins for an id given twice). All or nothing: on failure the
+ * vocabulary has the titles it had. */
+reco_status reco_vocab_set_titles(reco_vocab *vocab, size_t n, const int64_t *item_ids,
+                                  const char *text, const size_t *offsets);
 
 /* Returns the title of an external item id, or NULL. */
 const char *reco_vocab_title(const reco_vocab *vocab, int64_t item_id);

@@ -7,6 +7,15 @@
 
 #include "reco/reco.h"
 
+/* Fails the test unless `call` returns RECO_OK, naming the status and
+ * reco_last_error() (not just "3 != 0"). */
+#define RECO_ASSERT_OK(call)                                                              \
+    do {                                                                                  \
+        reco_status assert_status_ = (call);                                              \
+        ck_assert_msg(assert_status_ == RECO_OK, "%s: %s: %s", #call,                     \
+                      reco_status_string(assert_status_), reco_last_error());             \
+    } while (0)
+
 /* Returns RECO_FIXTURES "/" name in a static buffer. */
 const char *fixture(const char *name);
 

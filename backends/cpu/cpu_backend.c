@@ -24,7 +24,8 @@ static reco_status cpu_create(void **out)
     context->pool = reco_cpu_pool_create(reco_cpu_budget_threads());
     if (!context->pool) {
         free(context);
-        return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY,
+                                 "cpu backend: cannot start threads (out of memory)");
     }
     pthread_mutex_init(&context->pool_lock, NULL);
     *out = context;
@@ -52,7 +53,8 @@ static reco_status cpu_set_threads(void *opaque, size_t n_threads)
         return RECO_OK;
     cpu_pool *pool = reco_cpu_pool_create(wanted);
     if (!pool)
-        return reco_backend_fail(RECO_ERR_BACKEND, "cpu backend: cannot start threads");
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY,
+                                 "cpu backend: cannot start threads (out of memory)");
     pthread_mutex_lock(&context->pool_lock);
     cpu_pool *old = context->pool;
     context->pool = pool;

@@ -173,7 +173,7 @@ void reco_cpu_workspace_destroy(void *context, void *opaque)
     cpu_workspace *workspace = opaque;
     if (!workspace)
         return;
-    for (size_t s = 0; s < workspace->n_slices; s++)
+    for (size_t s = 0; workspace->slices && s < workspace->n_slices; s++)
         slice_free(&workspace->slices[s]);
     for (int side = 0; side < CPU_N_SIDES; side++) {
         cpu_side_grad *grad = &workspace->sides[side];

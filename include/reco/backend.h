@@ -39,8 +39,8 @@ RECO_API reco_status reco_backend_set_fast_math(reco_backend *backend, int enabl
  * rounded up; the environment variable RECO_NUM_THREADS, read when the
  * backend opens and when 0 is set, overrides it). Calls already running
  * finish with the threads they started with. A device backend ignores it.
- * RECO_ERR_OUT_OF_RANGE above 1024; RECO_ERR_BACKEND if threads cannot be
- * started (the old count then stays). */
+ * RECO_ERR_OUT_OF_RANGE above 1024; RECO_ERR_OUT_OF_MEMORY if threads
+ * cannot be started (the old count then stays). */
 RECO_API reco_status reco_backend_set_threads(reco_backend *backend, size_t threads);
 
 /* Returns the threads the backend computes with (1 for a device backend,
