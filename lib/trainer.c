@@ -492,7 +492,7 @@ static uint32_t *shuffled_order(const reco_trainer *trainer, size_t n)
 /* Draws the epoch's negatives and writes every sample straight to its
  * shuffled position: sample s is row s / per_row's positive (s % per_row ==
  * 0) or one of its negatives. */
-static reco_status build_samples(reco_trainer *trainer, reco_dataset *train,
+static reco_status build_samples(reco_trainer *trainer, const reco_dataset *train,
                                  epoch_samples *samples)
 {
     size_t rows = train->size;
@@ -676,7 +676,7 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
 }
 
 /* Builds the epoch's samples on the backend's device: no host copy. */
-static reco_status device_samples(reco_trainer *trainer, reco_dataset *train, size_t *n_samples)
+static reco_status device_samples(reco_trainer *trainer, const reco_dataset *train, size_t *n_samples)
 {
     int bpr = trainer->loss == RECO_LOSS_BPR;
     int explicit_mse = trainer->loss == RECO_LOSS_MSE && train->ratings;
@@ -705,7 +705,7 @@ static reco_status device_samples(reco_trainer *trainer, reco_dataset *train, si
 }
 
 /* Builds the epoch's samples on the host and uploads them. */
-static reco_status host_samples(reco_trainer *trainer, reco_dataset *train, size_t *n_samples)
+static reco_status host_samples(reco_trainer *trainer, const reco_dataset *train, size_t *n_samples)
 {
     epoch_samples samples = {0};
     reco_status status = build_samples(trainer, train, &samples);
@@ -719,7 +719,7 @@ static reco_status host_samples(reco_trainer *trainer, reco_dataset *train, size
     return status;
 }
 
-reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train, double *mean_loss)
+reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train, double *mean_loss)
 {
     CHECK_TRAINER(trainer);
     reco_status status = check_dataset(trainer, train);
@@ -839,7 +839,7 @@ static reco_status validate(reco_trainer *trainer, int *stop)
     return status;
 }
 
-reco_status reco_trainer_fit(reco_trainer *trainer, reco_dataset *train, size_t epochs)
+reco_status reco_trainer_fit(reco_trainer *trainer, const reco_dataset *train, size_t epochs)
 {
     CHECK_TRAINER(trainer);
     validation *v = &trainer->validation;

@@ -96,7 +96,7 @@ RECO_API reco_status reco_trainer_set_progress(reco_trainer *trainer, reco_progr
 
 /* Runs one epoch over `train`: samples negatives, shuffles, steps the model
  * batch by batch, and writes the mean batch loss to *mean_loss (may be NULL). */
-RECO_API reco_status reco_trainer_epoch(reco_trainer *trainer, reco_dataset *train,
+RECO_API reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
                                         double *mean_loss);
 
 /* Evaluates `valid` after every epoch of reco_trainer_fit with `metric` at
@@ -123,7 +123,7 @@ RECO_API reco_status reco_trainer_last_validation(const reco_trainer *trainer, d
 
 /* Runs `epochs` epochs (see reco_trainer_epoch), validating after each when a
  * validation set is configured; may stop early (see above). */
-RECO_API reco_status reco_trainer_fit(reco_trainer *trainer, reco_dataset *train, size_t epochs);
+RECO_API reco_status reco_trainer_fit(reco_trainer *trainer, const reco_dataset *train, size_t epochs);
 
 /* Loss and gradient of one explicit batch, without stepping: for BCE and MSE
  * `targets` gives each row's target; for BPR `negative_items` gives each
