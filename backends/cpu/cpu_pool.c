@@ -36,6 +36,7 @@ struct cpu_pool {
     atomic_uint barrier_round; /* bumped when a barrier opens */
     atomic_uint barrier_waiting;
     atomic_int stopping;
+    atomic_uint sharing_callers; /* in reco_cpu_pool_run_or_inline */
     cpu_task task;
     void *argument;
 };
@@ -169,6 +170,7 @@ cpu_pool *reco_cpu_pool_create(size_t n_threads)
     atomic_init(&pool->barrier_round, 0);
     atomic_init(&pool->barrier_waiting, 0);
     atomic_init(&pool->stopping, 0);
+    atomic_init(&pool->sharing_callers, 0);
     for (size_t i = 1; i < pool->n_threads; i++) {
         worker *w = &pool->workers[i - 1];
         w->pool = pool;
@@ -226,12 +228,16 @@ void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
 
 void reco_cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument)
 {
-    if (pool->n_threads == 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
+    /* with another caller scoring too, the CPUs have work for everyone:
+     * the pool's workers would only add threads to share them */
+    unsigned callers = atomic_fetch_add(&pool->sharing_callers, 1) + 1;
+    if (pool->n_threads == 1 || callers > 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
         task(argument, 0, 1);
-        return;
+    } else {
+        run_locked(pool, task, argument);
+        pthread_mutex_unlock(&pool->run_lock);
     }
-    run_locked(pool, task, argument);
-    pthread_mutex_unlock(&pool->run_lock);
+    atomic_fetch_sub(&pool->sharing_callers, 1);
 }
 
 void reco_cpu_pool_barrier(cpu_pool *pool, size_t thread)

@@ -35,9 +35,10 @@ size_t reco_cpu_pool_threads(const cpu_pool *pool);
 void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument);
 
 /* Same for a task that calls no barrier and whose result does not depend on
- * how its work is split: when the pool is busy with another caller's task,
- * runs task(argument, 0, 1) on the calling thread instead of waiting, so
- * that threads serving requests side by side all make progress. */
+ * how its work is split: when the pool is busy, or another thread is in this
+ * call too, runs task(argument, 0, 1) on the calling thread instead, so that
+ * threads serving requests side by side all make progress and do not share
+ * their CPUs with the pool's workers. */
 void reco_cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument);
 
 /* Inside a task run by reco_cpu_pool_run, on thread `thread`: returns once every

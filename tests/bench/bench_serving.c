@@ -1,0 +1,185 @@
+/* Serving benchmark: top-10 recommendations (training items excluded) for
+ * random users of a trained NeuMF and a trained MF model on ml-1m-implicit
+ * (RECO_DATA_DIR or argv[1]; else a synthetic set of its shape), from 1, 2
+ * and, where the process has the CPUs, 4 threads at once: requests/s, p50
+ * and p99 latency, and a check that every answer equals the one the single
+ * thread gave. Usage: bench_serving [data_dir] [requests per thread] */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reco/reco.h"
+
+#define TOP_K 10
+#define MAX_THREADS 4
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int fail(const char *what, reco_status status)
+{
+    fprintf(stderr, "bench_serving: %s: %s: %s\n", what, reco_status_string(status),
+            reco_last_error());
+    return 1;
+}
+
+typedef struct answer {
+    int32_t items[TOP_K];
+    float scores[TOP_K];
+    size_t n;
+} answer;
+
+typedef struct client {
+    pthread_t thread;
+    const reco_model *model;
+    const reco_dataset *train;
+    const int32_t *users;      /* the requests, in order */
+    size_t n_requests;
+    answer *answers;           /* one per request */
+    double *latencies;         /* seconds, one per request */
+    reco_status status;
+} client;
+
+static void *run_client(void *opaque)
+{
+    client *c = opaque;
+    for (size_t r = 0; r < c->n_requests && c->status == RECO_OK; r++) {
+        double start = now_seconds();
+        answer *a = &c->answers[r];
+        c->status = reco_model_recommend(c->model, c->users[r], TOP_K, c->train, a->items,
+                                         a->scores, &a->n);
+        c->latencies[r] = now_seconds() - start;
+    }
+    return NULL;
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double left = *(const double *)a, right = *(const double *)b;
+    return (left > right) - (left < right);
+}
+
+/* Serves every request of `users` split over n_threads clients; fills
+ * answers (in request order) and prints the figures. */
+static int serve(const char *name, const reco_model *model, const reco_dataset *train,
+                 const int32_t *users, size_t n_requests, size_t n_threads, answer *answers,
+                 const answer *expected)
+{
+    client clients[MAX_THREADS];
+    double *latencies = malloc(n_requests * sizeof *latencies);
+    if (!latencies)
+        return fail("latencies", RECO_ERR_OUT_OF_MEMORY);
+    size_t per_thread = n_requests / n_threads;
+    double start = now_seconds();
+    for (size_t t = 0; t < n_threads; t++) {
+        clients[t] = (client){.model = model, .train = train, .users = users + t * per_thread,
+                              .n_requests = per_thread, .answers = answers + t * per_thread,
+                              .latencies = latencies + t * per_thread, .status = RECO_OK};
+        pthread_create(&clients[t].thread, NULL, run_client, &clients[t]);
+    }
+    reco_status status = RECO_OK;
+    for (size_t t = 0; t < n_threads; t++) {
+        pthread_join(clients[t].thread, NULL);
+        if (clients[t].status != RECO_OK)
+            status = clients[t].status;
+    }
+    double seconds = now_seconds() - start;
+    if (status != RECO_OK) {
+        free(latencies);
+        return fail("recommend", status);
+    }
+    size_t served = per_thread * n_threads, differ = 0;
+    for (size_t r = 0; expected && r < served; r++)
+        differ += memcmp(&answers[r], &expected[r], sizeof *answers) != 0;
+    qsort(latencies, served, sizeof *latencies, compare_doubles);
+    printf("%-6s %zu thread(s): %8.0f requests/s, p50 %7.3f ms, p99 %7.3f ms, %s\n", name,
+           n_threads, (double)served / seconds, 1e3 * latencies[served / 2],
+           1e3 * latencies[served * 99 / 100],
+           expected ? (differ ? "ANSWERS DIFFER" : "answers identical")
+                    : "(the reference answers)");
+    free(latencies);
+    return differ != 0;
+}
+
+static int bench_model(const char *name, reco_model_kind kind, reco_backend *backend,
+                       reco_dataset *train, size_t requests_per_thread)
+{
+    reco_model *model = NULL;
+    reco_trainer *trainer = NULL;
+    reco_status status;
+    if ((status = reco_model_new(kind, reco_dataset_n_users(train), reco_dataset_n_items(train),
+                                 &model)) ||
+        (status = reco_model_init(model, backend, 1)) ||
+        (status = reco_trainer_new(model, &trainer)) ||
+        (kind == RECO_MODEL_MF && (status = reco_trainer_set_loss(trainer, RECO_LOSS_BPR))) ||
+        (status = reco_trainer_fit(trainer, train, 1)))
+        return fail("training", status);
+    size_t n_requests = requests_per_thread * MAX_THREADS;
+    int32_t *users = malloc(n_requests * sizeof *users);
+    answer *reference = calloc(n_requests, sizeof *reference);
+    answer *answers = calloc(n_requests, sizeof *answers);
+    int failed = !users || !reference || !answers;
+    srand(7);
+    for (size_t r = 0; !failed && r < n_requests; r++)
+        users[r] = (int32_t)((size_t)rand() % reco_dataset_n_users(train));
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    failed = failed || serve(name, model, train, users, n_requests, 1, reference, NULL);
+    for (size_t threads = 2; !failed && threads <= MAX_THREADS; threads *= 2) {
+        if (threads > 2 && (long)threads > cpus)
+            break;
+        memset(answers, 0, n_requests * sizeof *answers);
+        failed = serve(name, model, train, users, n_requests, threads, answers, reference);
+    }
+    free(users);
+    free(reference);
+    free(answers);
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    return failed;
+}
+
+int main(int argc, char **argv)
+{
+    const char *data_dir = argc > 1 && argv[1][0] ? argv[1] : getenv("RECO_DATA_DIR");
+    size_t requests = argc > 2 ? (size_t)atol(argv[2]) : 200;
+    reco_dataset *train = NULL;
+    reco_status status = RECO_ERR_IO;
+    const char *source = "synthetic ml-1m shape (6040 x 3706, 994169)";
+    char path[4096];
+    if (data_dir) {
+        snprintf(path, sizeof path, "%s/ml-1m-implicit/ml-1m.implicit.train.tsv", data_dir);
+        status = reco_dataset_read(path, RECO_FORMAT_AUTO, &train);
+        source = path;
+    }
+    if (status != RECO_OK)
+        status = reco_dataset_synthetic(6040, 3706, 994169, 42, &train);
+    if (status != RECO_OK)
+        return fail("data", status);
+    reco_backend *backend = NULL;
+    if ((status = reco_backend_open("cpu", &backend)))
+        return fail("backend", status);
+    FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (cpuinfo && fgets(line, sizeof line, cpuinfo))
+        if (strncmp(line, "model name", 10) == 0) {
+            printf("cpu: %s", strchr(line, ':') + 2);
+            break;
+        }
+    if (cpuinfo)
+        fclose(cpuinfo);
+    printf("top-%d for random users, training items excluded; data: %s\n"
+           "backend threads %zu (each request uses them when they are free, else its own)\n",
+           TOP_K, source, reco_backend_threads(backend));
+    int failed = bench_model("NeuMF", RECO_MODEL_NEUMF, backend, train, requests) ||
+                 bench_model("MF", RECO_MODEL_MF, backend, train, requests * 10);
+    reco_backend_free(backend);
+    reco_dataset_free(train);
+    return failed;
+}
