@@ -3,7 +3,27 @@
  * Every fallible libreco call returns a reco_status and writes its results
  * through out-parameters, which come last. On failure the thread-local
  * reco_last_error() holds a human-readable detail. The library never prints,
- * never exits and never aborts on behalf of the caller. */
+ * never exits and never aborts on behalf of the caller.
+ *
+ * Threads. libreco keeps no global state that calls share, except the
+ * backend registry (see reco_backend_register), and the rule is:
+ *   - Calls on different handles may run at the same time on any threads,
+ *     also when the handles share a backend or a vocabulary (a model and a
+ *     trainer on one backend, a train and a test set from one split).
+ *   - Calls that read a handle may run at the same time as each other on
+ *     that handle; a call that changes a handle runs alone on it: no other
+ *     call on that handle (nor, for a dataset's vocabulary, on the datasets
+ *     that share it) may overlap it. Each header says which of its calls
+ *     change their handle. In short: a trained model serves many threads at
+ *     once (predict, recommend, similar items, embeddings, ids, save,
+ *     evaluation with one reco_metrics per thread); a dataset is shared
+ *     read-only by any number of trainers, evaluations and samplers; a
+ *     trainer and a reco_metrics are used by one thread at a time; a
+ *     backend by any number.
+ *   - The details of reco_last_error() are per thread.
+ * "Read" and "change" are about what the caller can observe: caches a
+ * reading call fills (a dataset's per-user item lists, a model's scratch
+ * memory) are built once, under locks of their own. */
 #ifndef RECO_COMMON_H
 #define RECO_COMMON_H
 

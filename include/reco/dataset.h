@@ -38,6 +38,12 @@ typedef enum reco_format {
 /* Longest accepted line of any text input, in bytes (excluding the newline). */
 #define RECO_MAX_LINE 65536
 
+/* Threads (see reco/common.h): every call below reads its dataset, except
+ * reco_dataset_read_titles, reco_dataset_sample_test_negatives and
+ * reco_dataset_read_test_negatives, which change it, and
+ * reco_dataset_read_shared, which adds ids to the vocabulary it shares (a
+ * change of every dataset on that vocabulary). */
+
 /* Reads a ratings file into a new dataset with a new vocabulary. Lines may end
  * in LF or CRLF; blank lines are skipped. On failure *out is NULL and
  * reco_last_error() names the file, the line and what was expected.

@@ -1,7 +1,11 @@
 /* libreco — evaluation: sampled leave-one-out (NCF), full ranking, ratings.
  *
  * A reco_metrics handle accumulates per-user (or per-row) results over one or
- * more evaluate calls; reco_metrics_get returns their mean. */
+ * more evaluate calls; reco_metrics_get returns their mean.
+ *
+ * Threads (see reco/common.h): a reco_metrics handle is used by one thread at
+ * a time; the evaluate calls only read the model and the datasets, so
+ * threads with a reco_metrics each may evaluate one model at once. */
 #ifndef RECO_METRICS_H
 #define RECO_METRICS_H
 

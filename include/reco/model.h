@@ -2,7 +2,15 @@
  *
  * A model is created with its kind and the vocabulary sizes, configured with
  * setters (each validated at once), then initialized on a backend with a
- * seed. Users and items are dense indices, as reco_dataset gives them. */
+ * seed. Users and items are dense indices, as reco_dataset gives them.
+ *
+ * Threads (see reco/common.h): the calls that take a const reco_model read
+ * it, and any number of threads may make them at once on one model:
+ * predict, recommend, recommend_batch, similar_items, the embeddings, the
+ * parameters, the id lookups, save, and the reco_metrics_evaluate_* calls
+ * (one reco_metrics per thread). The others change it (configuration, init,
+ * set_parameters, set_vocabulary, fold_in, and a trainer's epochs on it) and
+ * run alone on it. Each scoring call takes scratch memory of its own. */
 #ifndef RECO_MODEL_H
 #define RECO_MODEL_H
 

@@ -2,7 +2,12 @@
  *
  * A trainer binds to one model and holds the optimizer state. Configure it
  * with setters (validated at once), then call reco_trainer_fit or
- * reco_trainer_epoch with a training dataset sharing the model's sizes. */
+ * reco_trainer_epoch with a training dataset sharing the model's sizes.
+ *
+ * Threads (see reco/common.h): a trainer is used by one thread at a time,
+ * and its epochs change its model (no other call on that model meanwhile).
+ * The training dataset is only read: several trainers, on one backend or
+ * several, may train on one dataset at the same time. */
 #ifndef RECO_TRAINER_H
 #define RECO_TRAINER_H
 
