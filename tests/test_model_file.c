@@ -95,6 +95,16 @@ START_TEST(round_trip_predicts_identically)
 }
 END_TEST
 
+/* A trained NeuMF, saved: returns the file's bytes (the caller frees them). */
+static unsigned char *saved_neumf(reco_backend *backend, reco_dataset **data, reco_model **model,
+                                  size_t *size)
+{
+    *model = trained(backend, RECO_MODEL_NEUMF, data);
+    const char *path = temp_path("saved.reco");
+    RECO_ASSERT_OK(reco_model_save(*model, path));
+    return read_all(path, size);
+}
+
 static void expect_refused(reco_backend *backend, const unsigned char *bytes, size_t size,
                            const char *message)
 {
@@ -110,14 +120,11 @@ static void expect_refused(reco_backend *backend, const unsigned char *bytes, si
 
 START_TEST(damaged_files_are_refused)
 {
-    reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    reco_backend *backend = open_backend("cpu");
     reco_dataset *data;
-    reco_model *model = trained(backend, RECO_MODEL_NEUMF, &data);
-    const char *path = temp_path("good.reco");
-    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    reco_model *model;
     size_t size;
-    unsigned char *bytes = read_all(path, &size);
+    unsigned char *bytes = saved_neumf(backend, &data, &model, &size);
     /* every truncation */
     for (size_t length = 0; length < size; length += length < 64 ? 1 : 97)
         expect_refused(backend, bytes, length, NULL);
@@ -173,11 +180,9 @@ START_TEST(invalid_settings_wrap_the_setters_detail)
 {
     reco_backend *backend = open_backend("cpu");
     reco_dataset *data;
-    reco_model *model = trained(backend, RECO_MODEL_NEUMF, &data);
-    const char *path = temp_path("settings.reco");
-    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    reco_model *model;
     size_t size;
-    unsigned char *bytes = read_all(path, &size);
+    unsigned char *bytes = saved_neumf(backend, &data, &model, &size);
     /* the model section: tag at 16, length at 20, payload at 28, which ends
      * with the f32 dropout and the f32 init std */
     unsigned char *section = bytes + 16, *payload = section + 12;

@@ -12,39 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "reco/reco.h"
+#include "bench_common.h"
 
 #define MAX_CORES 256
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int fail(const char *what, reco_status status)
-{
-    fprintf(stderr, "bench_contention: %s: %s: %s\n", what, reco_status_string(status),
-            reco_last_error());
-    return 1;
-}
-
-static void print_cpu(void)
-{
-    FILE *file = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (file && fgets(line, sizeof line, file))
-        if (strncmp(line, "model name", 10) == 0) {
-            printf("cpu: %s", strchr(line, ':') + 2);
-            break;
-        }
-    if (file)
-        fclose(file);
-}
 
 /* Confines the calling thread (and the threads it starts later) to the
  * CPUs of `set`. */
@@ -98,17 +70,17 @@ static double best_epoch(const run *r, size_t threads)
     reco_status status;
     if ((status = reco_backend_set_threads(r->backend, threads == 1 ? 2 : 1)) ||
         (status = reco_backend_set_threads(r->backend, threads))) {
-        fail("threads", status);
+        bench_fail("bench_contention", "threads", status);
         return -1.0;
     }
     double best = 1e30;
     for (int epoch = 0; epoch < r->epochs; epoch++) {
-        double loss, start = now_seconds();
+        double loss, start = bench_now();
         if ((status = reco_trainer_epoch(r->trainer, r->train, &loss))) {
-            fail("epoch", status);
+            bench_fail("bench_contention", "epoch", status);
             return -1.0;
         }
-        double seconds = now_seconds() - start;
+        double seconds = bench_now() - start;
         best = seconds < best ? seconds : best;
     }
     return best;
@@ -126,29 +98,20 @@ static int report(const char *name, const run *r)
 
 int main(int argc, char **argv)
 {
-    const char *data_dir = argc > 1 && argv[1][0] ? argv[1] : getenv("RECO_DATA_DIR");
     int epochs = argc > 2 ? atoi(argv[2]) : 1;
     run r = {.epochs = epochs > 0 ? epochs : 1};
-    reco_status status = RECO_ERR_IO;
-    const char *source = "synthetic ml-1m shape (6040 x 3706, 994169)";
-    char path[4096];
-    if (data_dir) {
-        snprintf(path, sizeof path, "%s/ml-1m-implicit/ml-1m.implicit.train.tsv", data_dir);
-        status = reco_dataset_read(path, RECO_FORMAT_AUTO, &r.train);
-        source = path;
-    }
+    const char *source;
+    reco_status status = bench_ml1m_train(argc > 1 ? argv[1] : NULL, &r.train, &source);
     if (status != RECO_OK)
-        status = reco_dataset_synthetic(6040, 3706, 994169, 42, &r.train);
-    if (status != RECO_OK)
-        return fail("data", status);
+        return bench_fail("bench_contention", "data", status);
     reco_model *model = NULL;
     if ((status = reco_backend_open("cpu", &r.backend)) ||
         (status = reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(r.train),
                                  reco_dataset_n_items(r.train), &model)) ||
         (status = reco_model_init(model, r.backend, 1)) ||
         (status = reco_trainer_new(model, &r.trainer)))
-        return fail("setup", status);
-    print_cpu();
+        return bench_fail("bench_contention", "setup", status);
+    bench_print_cpu();
     printf("NeuMF 8 factors, layers 64,32,16,8, batch 256, 4 negatives, Adam; best of %d epoch(s)\n"
            "data: %s\n", r.epochs, source);
     cpu_set_t all, first;

@@ -8,27 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "reco/reco.h"
+#include "bench_common.h"
 
 #define TOP_K 10
 #define MAX_THREADS 4
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int fail(const char *what, reco_status status)
-{
-    fprintf(stderr, "bench_serving: %s: %s: %s\n", what, reco_status_string(status),
-            reco_last_error());
-    return 1;
-}
 
 typedef struct answer {
     int32_t items[TOP_K];
@@ -51,11 +36,11 @@ static void *run_client(void *opaque)
 {
     client *c = opaque;
     for (size_t r = 0; r < c->n_requests && c->status == RECO_OK; r++) {
-        double start = now_seconds();
+        double start = bench_now();
         answer *a = &c->answers[r];
         c->status = reco_model_recommend(c->model, c->users[r], TOP_K, c->train, a->items,
                                          a->scores, &a->n);
-        c->latencies[r] = now_seconds() - start;
+        c->latencies[r] = bench_now() - start;
     }
     return NULL;
 }
@@ -75,9 +60,9 @@ static int serve(const char *name, const reco_model *model, const reco_dataset *
     client clients[MAX_THREADS];
     double *latencies = malloc(n_requests * sizeof *latencies);
     if (!latencies)
-        return fail("latencies", RECO_ERR_OUT_OF_MEMORY);
+        return bench_fail("bench_serving", "latencies", RECO_ERR_OUT_OF_MEMORY);
     size_t per_thread = n_requests / n_threads;
-    double start = now_seconds();
+    double start = bench_now();
     for (size_t t = 0; t < n_threads; t++) {
         clients[t] = (client){.model = model, .train = train, .users = users + t * per_thread,
                               .n_requests = per_thread, .answers = answers + t * per_thread,
@@ -90,10 +75,10 @@ static int serve(const char *name, const reco_model *model, const reco_dataset *
         if (clients[t].status != RECO_OK)
             status = clients[t].status;
     }
-    double seconds = now_seconds() - start;
+    double seconds = bench_now() - start;
     if (status != RECO_OK) {
         free(latencies);
-        return fail("recommend", status);
+        return bench_fail("bench_serving", "recommend", status);
     }
     size_t served = per_thread * n_threads, differ = 0;
     for (size_t r = 0; expected && r < served; r++)
@@ -120,7 +105,7 @@ static int bench_model(const char *name, reco_model_kind kind, reco_backend *bac
         (status = reco_trainer_new(model, &trainer)) ||
         (kind == RECO_MODEL_MF && (status = reco_trainer_set_loss(trainer, RECO_LOSS_BPR))) ||
         (status = reco_trainer_fit(trainer, train, 1)))
-        return fail("training", status);
+        return bench_fail("bench_serving", "training", status);
     size_t n_requests = requests_per_thread * MAX_THREADS;
     int32_t *users = malloc(n_requests * sizeof *users);
     answer *reference = calloc(n_requests, sizeof *reference);
@@ -147,33 +132,16 @@ static int bench_model(const char *name, reco_model_kind kind, reco_backend *bac
 
 int main(int argc, char **argv)
 {
-    const char *data_dir = argc > 1 && argv[1][0] ? argv[1] : getenv("RECO_DATA_DIR");
     size_t requests = argc > 2 ? (size_t)atol(argv[2]) : 200;
     reco_dataset *train = NULL;
-    reco_status status = RECO_ERR_IO;
-    const char *source = "synthetic ml-1m shape (6040 x 3706, 994169)";
-    char path[4096];
-    if (data_dir) {
-        snprintf(path, sizeof path, "%s/ml-1m-implicit/ml-1m.implicit.train.tsv", data_dir);
-        status = reco_dataset_read(path, RECO_FORMAT_AUTO, &train);
-        source = path;
-    }
+    const char *source;
+    reco_status status = bench_ml1m_train(argc > 1 ? argv[1] : NULL, &train, &source);
     if (status != RECO_OK)
-        status = reco_dataset_synthetic(6040, 3706, 994169, 42, &train);
-    if (status != RECO_OK)
-        return fail("data", status);
+        return bench_fail("bench_serving", "data", status);
     reco_backend *backend = NULL;
     if ((status = reco_backend_open("cpu", &backend)))
-        return fail("backend", status);
-    FILE *cpuinfo = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (cpuinfo && fgets(line, sizeof line, cpuinfo))
-        if (strncmp(line, "model name", 10) == 0) {
-            printf("cpu: %s", strchr(line, ':') + 2);
-            break;
-        }
-    if (cpuinfo)
-        fclose(cpuinfo);
+        return bench_fail("bench_serving", "backend", status);
+    bench_print_cpu();
     printf("top-%d for random users, training items excluded; data: %s\n"
            "backend threads %zu (each request uses them when they are free, else its own)\n",
            TOP_K, source, reco_backend_threads(backend));

@@ -6,42 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <time.h>
 
-#include "reco/reco.h"
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int fail(const char *what, reco_status status)
-{
-    fprintf(stderr, "bench_train: %s: %s: %s\n", what, reco_status_string(status),
-            reco_last_error());
-    return 1;
-}
+#include "bench_common.h"
 
 int main(int argc, char **argv)
 {
-    const char *data_dir = argc > 1 && argv[1][0] ? argv[1] : getenv("RECO_DATA_DIR");
     int epochs = argc > 2 ? atoi(argv[2]) : 2;
     int threads = argc > 3 ? atoi(argv[3]) : 2;
     reco_dataset *train = NULL;
-    reco_status status = RECO_ERR_IO;
-    const char *source = "synthetic ml-1m shape (6040 x 3706, 994169)";
-    char path[4096];
-    if (data_dir) {
-        snprintf(path, sizeof path, "%s/ml-1m-implicit/ml-1m.implicit.train.tsv", data_dir);
-        status = reco_dataset_read(path, RECO_FORMAT_AUTO, &train);
-        source = path;
-    }
+    const char *source;
+    reco_status status = bench_ml1m_train(argc > 1 ? argv[1] : NULL, &train, &source);
     if (status != RECO_OK)
-        status = reco_dataset_synthetic(6040, 3706, 994169, 42, &train);
-    if (status != RECO_OK)
-        return fail("data", status);
+        return bench_fail("bench_train", "data", status);
     reco_backend *backend = NULL;
     reco_model *model = NULL;
     reco_trainer *trainer = NULL;
@@ -51,16 +27,16 @@ int main(int argc, char **argv)
         (status = reco_model_init(model, backend, 1)) ||
         (status = reco_trainer_new(model, &trainer)) ||
         (status = reco_trainer_set_threads(trainer, (size_t)threads)))
-        return fail("setup", status);
+        return bench_fail("bench_train", "setup", status);
     printf("NeuMF 8 factors, layers 64,32,16,8, batch 256, 4 negatives, Adam 0.001, %d threads\n"
            "data: %s\n", threads, source);
     size_t samples = reco_dataset_size(train) * 5;
     double best = 1e30;
     for (int epoch = 0; epoch < epochs; epoch++) {
-        double loss, start = now_seconds();
+        double loss, start = bench_now();
         if ((status = reco_trainer_epoch(trainer, train, &loss)))
-            return fail("epoch", status);
-        double seconds = now_seconds() - start;
+            return bench_fail("bench_train", "epoch", status);
+        double seconds = bench_now() - start;
         best = seconds < best ? seconds : best;
         printf("epoch %d: loss %.4f, %.2f s, %.0f samples/s\n", epoch + 1, loss, seconds,
                (double)samples / seconds);
