@@ -11,6 +11,7 @@
 
 #include "crc32.h"
 #include "error.h"
+#include "input.h"
 #include "model_impl.h"
 #include "reco_alloc.h"
 
@@ -311,29 +312,6 @@ static void close_section(reader *r, size_t end)
     r->position = end + 4;
 }
 
-static reco_status read_file(const char *path, uint8_t **data, size_t *size)
-{
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return reco_fail(RECO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    reco_status status = RECO_OK;
-    long length = -1;
-    if (fseek(file, 0, SEEK_END) == 0)
-        length = ftell(file);
-    if (length < 0 || fseek(file, 0, SEEK_SET) != 0) {
-        status = reco_fail(RECO_ERR_IO, "%s: cannot tell its size", path);
-    } else if (!(*data = reco_malloc((size_t)length + 1))) {
-        status = reco_fail_oom();
-    } else if (fread(*data, 1, (size_t)length, file) != (size_t)length) {
-        status = reco_fail(RECO_ERR_IO, "%s: read error", path);
-        free(*data);
-        *data = NULL;
-    }
-    *size = length > 0 ? (size_t)length : 0;
-    fclose(file);
-    return status;
-}
-
 static reco_status read_config(reader *r, reco_model **out)
 {
     size_t end;
@@ -526,7 +504,7 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path or backend");
     reader r = {.path = path};
     uint8_t *data = NULL;
-    reco_status status = read_file(path, &data, &r.size);
+    reco_status status = reco_input_read(path, RECO_INPUT_BINARY, MODEL_MAGIC, &data, &r.size);
     if (status != RECO_OK)
         return status;
     r.data = data;

@@ -6,61 +6,40 @@
 
 #include "reco/dataset.h"
 #include "error.h"
+#include "input.h"
 #include "text.h"
 #include "reco_alloc.h"
 
-static size_t count_lines(const char *start, const char *end)
+/* A lone CR (old Mac line ends) ends a line as LF does: every line is read,
+ * none is swallowed into its neighbour. */
+static void lone_carriage_returns_to_newlines(char *data, size_t size)
 {
-    size_t lines = 1;
-    for (const char *p = start; p < end; p++)
-        lines += *p == '\n';
-    return lines;
+    for (char *cr = memchr(data, '\r', size); cr; cr = memchr(cr + 1, '\r',
+                                                                  size - (size_t)(cr + 1 - data)))
+        if (cr + 1 == data + size || cr[1] != '\n')
+            *cr = '\n';
 }
 
 reco_status reco_text_load(const char *path, reco_text *text)
 {
-    reco_status status = RECO_OK;
     *text = (reco_text){.path = path};
-    FILE *file = fopen(path, "rb");
-    if (!file)
-        return reco_fail(RECO_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (fseek(file, 0, SEEK_END) != 0) {
-        status = reco_fail(RECO_ERR_IO, "%s: cannot seek: %s", path, strerror(errno));
-        goto fail;
-    }
-    long size = ftell(file);
-    if (size < 0 || fseek(file, 0, SEEK_SET) != 0) {
-        status = reco_fail(RECO_ERR_IO, "%s: cannot tell its size: %s", path, strerror(errno));
-        goto fail;
-    }
-    text->data = reco_malloc((size_t)size + 1);
-    if (!text->data) {
-        status = reco_fail_oom();
-        goto fail;
-    }
-    if (fread(text->data, 1, (size_t)size, file) != (size_t)size) {
-        status = reco_fail(RECO_ERR_IO, "%s: read error", path);
-        goto fail;
-    }
-    text->data[size] = '\0';
-    text->size = (size_t)size;
+    uint8_t *data;
+    size_t size;
+    reco_status status = reco_input_read(path, RECO_INPUT_TEXT, NULL, &data, &size);
+    if (status != RECO_OK)
+        return status;
+    text->data = (char *)data;
+    text->size = size;
     text->cursor = text->data;
-    if (size == 0) {
-        status = reco_fail(RECO_ERR_PARSE, "%s: the file is empty", path);
-        goto fail;
+    /* a UTF-8 byte-order mark is not part of the first line */
+    if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        text->cursor += 3;
+    if (text->cursor == text->data + size) {
+        reco_text_free(text);
+        return reco_fail(RECO_ERR_PARSE, "%s: the input is empty", path);
     }
-    const char *nul = memchr(text->data, '\0', text->size);
-    if (nul) {
-        status = reco_fail_line(RECO_ERR_PARSE, path, count_lines(text->data, nul),
-                                "binary data (a NUL byte); expected a text file");
-        goto fail;
-    }
-    fclose(file);
+    lone_carriage_returns_to_newlines(text->data, size);
     return RECO_OK;
-fail:
-    fclose(file);
-    reco_text_free(text);
-    return status;
 }
 
 void reco_text_free(reco_text *text)

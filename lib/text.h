@@ -16,14 +16,16 @@ typedef struct reco_text {
     size_t line_number; /* of the line last returned, 1-based */
 } reco_text;
 
-/* Reads the whole file. Fails with RECO_ERR_IO when it cannot be read and
- * RECO_ERR_PARSE when it is empty or holds a NUL byte (a binary file). */
+/* Reads the whole input (see input.h: files, pipes, "-", gzip). Fails with
+ * RECO_ERR_IO when it cannot be read and RECO_ERR_PARSE when it is empty or
+ * holds a NUL byte (a binary file). A leading UTF-8 byte-order mark is
+ * skipped, and a CR not followed by LF ends a line (old Mac files). */
 reco_status reco_text_load(const char *path, reco_text *text);
 
 void reco_text_free(reco_text *text);
 
 /* Returns the next non-blank line in [*start, *start + *length), without its
- * LF or CRLF, or sets *start to NULL at the end. Fails with RECO_ERR_PARSE on a
+ * LF or CRLF (or lone CR), or sets *start to NULL at the end. Fails with RECO_ERR_PARSE on a
  * line longer than RECO_MAX_LINE bytes. */
 reco_status reco_text_next_line(reco_text *text, const char **start, size_t *length);
 

@@ -180,7 +180,7 @@ END_TEST
 
 START_TEST(empty_and_blank_files)
 {
-    EXPECT_FAILURE("", RECO_FORMAT_AUTO, RECO_ERR_PARSE, "the file is empty");
+    EXPECT_FAILURE("", RECO_FORMAT_AUTO, RECO_ERR_PARSE, "the input is empty");
     EXPECT_FAILURE("\n \n\n", RECO_FORMAT_AUTO, RECO_ERR_PARSE, "no data lines");
     EXPECT_FAILURE("userId,movieId,rating\n", RECO_FORMAT_CSV, RECO_ERR_PARSE,
                    "a header line but no data lines");
