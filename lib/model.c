@@ -166,8 +166,7 @@ reco_status reco_model_set_init_std(reco_model *model, float std)
     return RECO_OK;
 }
 
-/* Lays out tables and the flat dense vector for the configured kind. */
-static void describe(const reco_model *model, reco_net_desc *net)
+void reco_model_describe(const reco_model *model, reco_net_desc *net)
 {
     *net = (reco_net_desc){0};
     size_t users = model->n_users, items = model->n_items;
@@ -218,7 +217,7 @@ size_t reco_model_parameter_count(const reco_model *model)
     if (!model)
         return 0;
     reco_net_desc net;
-    describe(model, &net);
+    reco_model_describe(model, &net);
     size_t count = net.n_dense;
     for (int t = 0; t < RECO_N_TABLES; t++)
         count += table_size(&net, t);
@@ -300,29 +299,44 @@ static reco_status allocate(reco_model *model)
     return status;
 }
 
-reco_status reco_model_init(reco_model *model, reco_backend *backend, uint64_t seed)
+/* Puts the model's parameters on the backend: `values`, or the seed's
+ * initial values when values is NULL. */
+static reco_status place(reco_model *model, reco_backend *backend, uint64_t seed,
+                         const float *values)
 {
     reco_status status = check_configurable(model);
     if (status != RECO_OK)
         return status;
     if (!backend)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend");
-    size_t count = reco_model_parameter_count(model);
-    float *values = reco_malloc(count * sizeof *values);
-    if (!values)
-        return reco_fail_oom();
-    describe(model, &model->net);
+    float *initial = NULL;
+    if (!values) {
+        initial = reco_malloc(reco_model_parameter_count(model) * sizeof *initial);
+        if (!initial)
+            return reco_fail_oom();
+    }
+    reco_model_describe(model, &model->net);
     reco_backend_retain(backend);
     model->backend = backend;
     status = allocate(model);
-    if (status == RECO_OK) {
-        initial_values(model, &model->net, seed, values);
-        status = transfer(model, values, 1);
-    }
-    free(values);
+    if (status == RECO_OK && initial)
+        initial_values(model, &model->net, seed, initial);
+    if (status == RECO_OK)
+        status = transfer(model, initial ? initial : (float *)values, 1);
+    free(initial);
     if (status != RECO_OK)
         release_parameters(model); /* uninitialized again: the caller may retry */
     return status;
+}
+
+reco_status reco_model_init(reco_model *model, reco_backend *backend, uint64_t seed)
+{
+    return place(model, backend, seed, NULL);
+}
+
+reco_status reco_model_init_with(reco_model *model, reco_backend *backend, const float *values)
+{
+    return place(model, backend, 0, values);
 }
 
 reco_status reco_model_check_ready(const reco_model *model)

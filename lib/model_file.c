@@ -3,6 +3,7 @@
  * and verified (magic, version, byte order, checksums, shapes) before any
  * model is built. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -371,6 +372,11 @@ static void read_ids(reader *r, size_t end, size_t limit, reco_id_map *ids)
     }
     for (uint64_t i = 0; i < count && r->status == RECO_OK; i++) {
         int64_t id = (int64_t)get_u64(r, "truncated vocabulary");
+        if (r->status == RECO_OK && id < 0) {
+            r->position -= 8;
+            format_error(r, "a negative id in the vocabulary");
+            return;
+        }
         int32_t index;
         reco_status inserted = reco_id_map_insert(ids, id, &index);
         if (inserted != RECO_OK)
@@ -435,6 +441,10 @@ static void read_tensor(reader *r, const reco_net_desc *net, float *params, uint
         format_error(r, "unexpected tensor name or rank");
         return;
     }
+    if (memchr(name_bytes, '\0', name_length)) {
+        format_error(r, "a tensor name holds a NUL byte");
+        return;
+    }
     memcpy(name, name_bytes, name_length);
     name[name_length] = '\0';
     uint64_t rows = get_u64(r, "truncated tensor"), columns = get_u64(r, "truncated tensor");
@@ -450,21 +460,29 @@ static void read_tensor(reader *r, const reco_net_desc *net, float *params, uint
         format_error(r, "a tensor appears twice");
         return;
     }
-    for (size_t i = 0; i < rows * columns && r->status == RECO_OK; i++)
-        params[offset + i] = get_f32(r, "truncated tensor data");
+    for (size_t i = 0; i < rows * columns && r->status == RECO_OK; i++) {
+        float value = get_f32(r, "truncated tensor data");
+        if (r->status == RECO_OK && !isfinite(value)) {
+            r->position -= 4;
+            format_error(r, "a weight that is not a finite number");
+        }
+        params[offset + i] = value;
+    }
     if (offset < n_seen)
         seen[offset] = 1;
     ++*n_read;
 }
 
-static reco_status read_body(reader *r, reco_model *model, float *params, size_t count)
+static reco_status read_body(reader *r, reco_model *model, const reco_net_desc *net,
+                             float *params, size_t count)
 {
     uint8_t *seen = reco_calloc(count ? count : 1, 1);
     if (!seen)
         return reco_fail_oom();
-    size_t n_read = 0, n_expected = 2 + 2 * model->net.n_layers;
+    int users_seen = 0, items_seen = 0;
+    size_t n_read = 0, n_expected = 2 + 2 * net->n_layers;
     for (int t = 0; t < RECO_N_TABLES; t++)
-        n_expected += model->net.table_dim[t] != 0;
+        n_expected += net->table_dim[t] != 0;
     for (;;) {
         size_t end;
         uint32_t tag = open_section(r, &end);
@@ -474,13 +492,14 @@ static reco_status read_body(reader *r, reco_model *model, float *params, size_t
             close_section(r, end);
             break;
         }
-        if (tag == SECTION_USER_IDS) {
+        if (tag == SECTION_USER_IDS && !users_seen) {
             read_ids(r, end, model->n_users, &model->user_ids);
-            model->has_vocabulary = 1;
-        } else if (tag == SECTION_ITEM_IDS) {
+            users_seen = 1;
+        } else if (tag == SECTION_ITEM_IDS && !items_seen) {
             read_ids(r, end, model->n_items, &model->item_ids);
+            items_seen = 1;
         } else if (tag == SECTION_TENSOR) {
-            read_tensor(r, &model->net, params, seen, count, &n_read);
+            read_tensor(r, net, params, seen, count, &n_read);
         } else {
             format_error(r, "unknown section");
         }
@@ -491,6 +510,9 @@ static reco_status read_body(reader *r, reco_model *model, float *params, size_t
         format_error(r, "a tensor is missing");
     if (r->status == RECO_OK && r->position != r->size)
         format_error(r, "bytes after the end section");
+    if (r->status == RECO_OK && users_seen != items_seen)
+        format_error(r, "user ids without item ids, or item ids without user ids");
+    model->has_vocabulary = users_seen && items_seen;
     free(seen);
     return r->status;
 }
@@ -526,17 +548,19 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
     if (r.status == RECO_OK)
         read_config(&r, &model);
     if (r.status == RECO_OK) {
-        status = reco_model_init(model, backend, 0);
-        params = status == RECO_OK ? reco_calloc(reco_model_parameter_count(model), sizeof *params)
-                                   : NULL;
-        if (status == RECO_OK && !params)
+        /* every parameter takes 4 bytes of the file: nothing is allocated for
+         * more than the bytes present can hold */
+        size_t count = reco_model_parameter_count(model);
+        if (count > (r.size - r.position) / sizeof *params)
+            format_error(&r, "the model's sizes need more parameters than the file holds");
+        else if (!(params = reco_calloc(count, sizeof *params)))
             status = reco_fail_oom();
-        if (status == RECO_OK)
-            status = reco_model_get_parameters(model, params); /* fixed parts, e.g. MF head */
-        if (status == RECO_OK)
-            status = read_body(&r, model, params, reco_model_parameter_count(model));
-        if (status == RECO_OK)
-            status = reco_model_set_parameters(model, params);
+        reco_net_desc net;
+        reco_model_describe(model, &net);
+        if (r.status == RECO_OK && status == RECO_OK)
+            status = read_body(&r, model, &net, params, count);
+        if (r.status == RECO_OK && status == RECO_OK)
+            status = reco_model_init_with(model, backend, params);
     }
     if (r.status != RECO_OK)
         status = r.status;

@@ -43,6 +43,14 @@ void reco_model_drop_users(reco_model *model, size_t count);
 /* Rows per forward call when predicting (the scratch workspaces' size). */
 #define RECO_PREDICT_ROWS 4096
 
+/* Lays out the tables and the flat dense vector of the configured model
+ * (what reco_model_init puts in model->net). */
+void reco_model_describe(const reco_model *model, reco_net_desc *net);
+
+/* reco_model_init with the given parameters (the flat layout of
+ * reco_model_get_parameters) instead of random ones: the model loader's. */
+reco_status reco_model_init_with(reco_model *model, reco_backend *backend, const float *values);
+
 /* Fails with RECO_ERR_STATE unless the model is initialized. */
 reco_status reco_model_check_ready(const reco_model *model);
 

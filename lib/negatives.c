@@ -100,8 +100,8 @@ static const char *parse_pair(const char *line, const char *end, int64_t *user, 
         return NULL;
     const char *comma = memchr(line, ',', (size_t)(end - line));
     const char *close = comma ? memchr(comma, ')', (size_t)(end - comma)) : NULL;
-    if (!close || reco_parse_int64(line + 1, comma, user) != 1 ||
-        reco_parse_int64(comma + 1, close, item) != 1)
+    if (!close || reco_parse_id(line + 1, comma, user) != 1 ||
+        reco_parse_id(comma + 1, close, item) != 1)
         return NULL;
     return close + 1;
 }
@@ -135,7 +135,7 @@ static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_
         if (field_end == p)
             break;
         int64_t negative_id;
-        if (reco_parse_int64(p, field_end, &negative_id) != 1 || negative_id < 0) {
+        if (reco_parse_id(p, field_end, &negative_id) != 1) {
             char excerpt[48];
             reco_excerpt(p, field_end, excerpt, sizeof excerpt);
             return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,

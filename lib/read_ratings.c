@@ -111,6 +111,10 @@ static reco_status detect_layout(reco_text *text, reco_format format, line_layou
         text->line_number--;
     }
     int fields = count_fields(data_line, data_line + data_length, layout);
+    int header_fields = count_fields(line, line + length, layout);
+    if (layout->has_header && header_fields != fields)
+        return reco_fail_line(RECO_ERR_PARSE, text->path, data_line_number,
+                              "%d fields, but the header line names %d", fields, header_fields);
     if (layout->format == RECO_FORMAT_AUTO)
         layout->format = fields == 2 ? RECO_FORMAT_PAIRS
                          : separator == ',' ? RECO_FORMAT_CSV
@@ -143,10 +147,10 @@ static reco_status field_error(const reco_text *text, int field, const char *sta
 static reco_status parse_id(const reco_text *text, int field, const char *start,
                             const char *end, int64_t *id)
 {
-    int parsed = reco_parse_int64(start, end, id);
-    if (parsed == 1 && *id >= 0)
+    int parsed = reco_parse_id(start, end, id);
+    if (parsed == 1)
         return RECO_OK;
-    if (parsed == -1 || (parsed == 1 && *id < 0)) {
+    if (parsed == -1) {
         char excerpt[48];
         reco_excerpt(start, end, excerpt, sizeof excerpt);
         return reco_fail_line(RECO_ERR_OUT_OF_RANGE, text->path, text->line_number,

@@ -72,8 +72,10 @@ static void append_latin1(parsed_titles *titles, const char *start, const char *
 }
 
 /* Appends a CSV field starting at p (quoted or not); returns the field end
- * (at the comma or line end), or NULL on an unterminated quote. */
-static const char *append_csv_field(parsed_titles *titles, const char *p, const char *end)
+ * (at the comma or line end), or NULL with *problem set on an unterminated
+ * quote or text after the closing quote. */
+static const char *append_csv_field(parsed_titles *titles, const char *p, const char *end,
+                                    const char **problem)
 {
     if (p < end && *p == '"') {
         for (p++; p < end; p++) {
@@ -83,10 +85,15 @@ static const char *append_csv_field(parsed_titles *titles, const char *p, const 
                     p++;
                     continue;
                 }
+                if (p + 1 < end && p[1] != ',') {
+                    *problem = "text after the closing quote of a title";
+                    return NULL;
+                }
                 return p + 1;
             }
             titles->text[titles->text_size++] = *p;
         }
+        *problem = "unterminated quoted title";
         return NULL;
     }
     const char *comma = memchr(p, ',', (size_t)(end - p));
@@ -105,7 +112,7 @@ static reco_status parse_title_line(const reco_text *text, title_format format,
     while (id_end < end && strncmp(id_end, separator, separator_length) != 0)
         id_end++;
     int64_t id;
-    if (id_end == end || reco_parse_int64(line, id_end, &id) != 1 || id < 0)
+    if (id_end == end || reco_parse_id(line, id_end, &id) != 1)
         return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
                               "expected an item id then '%s' and a title", separator);
     reco_status status = add_title(titles, id);
@@ -115,9 +122,9 @@ static reco_status parse_title_line(const reco_text *text, title_format format,
         return status;
     const char *title = id_end + separator_length;
     if (format == TITLES_CSV) {
-        if (!append_csv_field(titles, title, end))
-            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
-                                  "unterminated quoted title");
+        const char *problem = NULL;
+        if (!append_csv_field(titles, title, end, &problem))
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number, "%s", problem);
         return RECO_OK;
     }
     const char *title_end = title;
