@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
-#include "crc32.h"
 #include "error.h"
 #include "input.h"
 #include "model_impl.h"
@@ -87,7 +87,7 @@ static void end_section(writer *w, size_t start)
     uint64_t length = w->size - start - 12;
     for (int i = 0; i < 8; i++)
         w->data[start + 4 + i] = (uint8_t)(length >> (8 * i));
-    put_u32(w, reco_crc32(0, w->data + start, w->size - start));
+    put_u32(w, (uint32_t)crc32_z(0, w->data + start, w->size - start));
 }
 
 static void put_ids(writer *w, uint32_t tag, const reco_id_map *ids)
@@ -297,7 +297,7 @@ static uint32_t open_section(reader *r, size_t *end)
     size_t saved = r->position;
     r->position = *end;
     uint32_t stored = get_u32(r, "truncated checksum");
-    if (stored != reco_crc32(0, r->data + start, *end - start)) {
+    if (stored != (uint32_t)crc32_z(0, r->data + start, *end - start)) {
         r->position = start;
         format_error(r, "section checksum mismatch (corrupt file)");
         return 0;
