@@ -26,6 +26,12 @@ void *reco_malloc(size_t size)
     return planned_failure() ? NULL : malloc(size);
 }
 
+void *reco_malloc_array(size_t count, size_t size)
+{
+    size_t bytes;
+    return reco_size_mul(count, size, &bytes) ? reco_malloc(bytes ? bytes : 1) : NULL;
+}
+
 void *reco_calloc(size_t count, size_t size)
 {
     return planned_failure() ? NULL : calloc(count, size);

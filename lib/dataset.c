@@ -45,7 +45,10 @@ fail:
 
 static int grow_column(void **column, size_t capacity, size_t element_size)
 {
-    void *grown = reco_realloc(*column, capacity * element_size);
+    size_t bytes;
+    if (!reco_size_mul(capacity, element_size, &bytes))
+        return 0;
+    void *grown = reco_realloc(*column, bytes);
     if (!grown)
         return 0;
     *column = grown;

@@ -53,9 +53,12 @@ reco_status reco_dataset_sample_test_negatives(reco_dataset *test,
                          "the test set and the interactions do not share a vocabulary");
     reco_status status = RECO_OK;
     size_t n_items = test->vocab->items.count;
+    if (n_negatives > n_items)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu negatives a row: the data has %zu items",
+                         n_negatives, n_items);
     reco_user_rows *rows = NULL;
-    size_t *offsets = reco_malloc((test->size + 1) * sizeof *offsets);
-    int32_t *items = reco_malloc((test->size * n_negatives + 1) * sizeof *items);
+    size_t *offsets = reco_malloc_array(test->size + 1, sizeof *offsets);
+    int32_t *items = reco_malloc_array(test->size * n_negatives + 1, sizeof *items);
     uint8_t *chosen = reco_calloc(n_items / 8 + 1, 1);
     if (!offsets || !items || !chosen) {
         status = reco_fail_oom();
@@ -229,8 +232,14 @@ const int32_t *reco_dataset_test_negatives(const reco_dataset *test, size_t row,
 reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k, uint64_t seed,
                                           uint64_t epoch, int32_t *negatives)
 {
-    if (!train || (!negatives && train->size * k > 0))
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or output");
+    size_t total;
+    if (!train)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    if (!reco_size_mul(train->size, k, &total) || !reco_size_mul(total, sizeof *negatives, &total))
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu negatives for each of %zu rows: too many",
+                         k, train->size);
+    if (!negatives && total > 0)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
     const reco_user_rows *rows = NULL;
     reco_status status = reco_dataset_user_rows(train, &rows);
     if (status != RECO_OK)

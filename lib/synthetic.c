@@ -29,9 +29,9 @@ static void synthetic_model_free(synthetic_model *model)
 static reco_status synthetic_model_init(synthetic_model *model, size_t n_users, size_t n_items,
                                         reco_rng *rng)
 {
-    model->user_factors = reco_malloc(n_users * SYNTHETIC_FACTORS * sizeof(double));
-    model->item_factors = reco_malloc(n_items * SYNTHETIC_FACTORS * sizeof(double));
-    model->popularity_cdf = reco_malloc(n_items * sizeof(double));
+    model->user_factors = reco_malloc_array(n_users, SYNTHETIC_FACTORS * sizeof(double));
+    model->item_factors = reco_malloc_array(n_items, SYNTHETIC_FACTORS * sizeof(double));
+    model->popularity_cdf = reco_malloc_array(n_items, sizeof(double));
     size_t *rank = reco_malloc(n_items * sizeof *rank);
     if (!model->user_factors || !model->item_factors || !model->popularity_cdf || !rank) {
         free(rank);

@@ -504,7 +504,7 @@ static reco_status build_samples(reco_trainer *trainer, const reco_dataset *trai
     if (n > UINT32_MAX)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1", n);
     reco_status status = RECO_OK;
-    int32_t *drawn = k ? reco_malloc(rows * k * sizeof *drawn) : NULL;
+    int32_t *drawn = k ? reco_malloc_array(n, sizeof *drawn) : NULL;
     uint32_t *order = shuffled_order(trainer, n);
     samples->n = n;
     samples->users = reco_malloc(n * sizeof(int32_t) + 1);

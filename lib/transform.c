@@ -1,4 +1,5 @@
-/* Rating transformations: binarize into implicit positives, scale. */
+/* Rating transformations: binarize into implicit positives, scale; rows
+ * that repeat a (user, item) pair kept or refused. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,8 +56,76 @@ reco_status reco_dataset_scale_ratings(const reco_dataset *dataset, float scale,
     free(all);
     if (status != RECO_OK)
         return status;
-    for (size_t i = 0; i < scaled->size; i++)
+    for (size_t i = 0; i < scaled->size; i++) {
+        float rating = scaled->ratings[i];
         scaled->ratings[i] *= scale;
+        /* the readers' bound, so that a scaled set is one they would take */
+        if (!(fabsf(scaled->ratings[i]) <= RECO_RATING_LIMIT)) {
+            reco_dataset_free(scaled);
+            return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                             "row %zu: rating %g times %g is outside +-%g", i, (double)rating,
+                             (double)scale, RECO_RATING_LIMIT);
+        }
+    }
     *out = scaled;
     return RECO_OK;
+}
+
+/* A row's place in the (user, item, row) order that groups repeated pairs. */
+typedef struct pair_row {
+    int32_t user, item;
+    size_t row;
+} pair_row;
+
+static int compare_pair_rows(const void *a, const void *b)
+{
+    const pair_row *left = a, *right = b;
+    if (left->user != right->user)
+        return left->user < right->user ? -1 : 1;
+    if (left->item != right->item)
+        return left->item < right->item ? -1 : 1;
+    return (left->row > right->row) - (left->row < right->row);
+}
+
+reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicates policy,
+                                     reco_dataset **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (!dataset)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    if (policy < RECO_DUPLICATES_KEEP_ALL || policy > RECO_DUPLICATES_REFUSE)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown duplicates policy %d", (int)policy);
+    size_t n = dataset->size;
+    pair_row *order = reco_malloc_array(n ? n : 1, sizeof *order);
+    uint8_t *keep = reco_malloc(n ? n : 1);
+    reco_status status = RECO_OK;
+    if (!order || !keep) {
+        status = reco_fail_oom();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = (pair_row){dataset->users[i], dataset->items[i], i};
+    qsort(order, n, sizeof *order, compare_pair_rows);
+    memset(keep, 1, n);
+    for (size_t i = 1; i < n && policy != RECO_DUPLICATES_KEEP_ALL; i++) {
+        if (order[i].user != order[i - 1].user || order[i].item != order[i - 1].item)
+            continue;
+        if (policy == RECO_DUPLICATES_REFUSE) {
+            status = reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                               "rows %zu and %zu repeat user %lld and item %lld",
+                               order[i - 1].row + 1, order[i].row + 1,
+                               (long long)dataset->vocab->users.ids[order[i].user],
+                               (long long)dataset->vocab->items.ids[order[i].item]);
+            goto done;
+        }
+        /* the group is in row order: drop all but its first, or its last */
+        keep[policy == RECO_DUPLICATES_KEEP_FIRST ? order[i].row : order[i - 1].row] = 0;
+    }
+    status = reco_dataset_select(dataset, keep, 1, dataset->ratings != NULL, out);
+done:
+    free(order);
+    free(keep);
+    return status;
 }

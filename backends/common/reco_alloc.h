@@ -10,6 +10,21 @@
 void *reco_malloc(size_t size);
 void *reco_calloc(size_t count, size_t size);
 void *reco_realloc(void *memory, size_t size);
+/* count * size elements, or NULL when the product overflows a size_t. */
+void *reco_malloc_array(size_t count, size_t size);
+
+/* Writes a * b (or a + b) to *result; returns 0 instead when it overflows:
+ * every size computed from input goes through one of these. */
+static inline int reco_size_mul(size_t a, size_t b, size_t *result)
+{
+    return !__builtin_mul_overflow(a, b, result);
+}
+
+static inline int reco_size_add(size_t a, size_t b, size_t *result)
+{
+    return !__builtin_add_overflow(a, b, result);
+}
+
 /* size is rounded up to a multiple of alignment, as aligned_alloc wants. */
 void *reco_aligned_alloc(size_t alignment, size_t size);
 

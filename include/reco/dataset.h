@@ -117,13 +117,30 @@ RECO_API reco_status reco_dataset_read_titles(reco_dataset *dataset, const char 
  * index is out of range. Owned by the vocabulary. */
 RECO_API const char *reco_dataset_item_title(const reco_dataset *dataset, int32_t item_index);
 
+/* What to do with rows that repeat a (user, item) pair. The readers keep
+ * every row, as the file has them (MovieLens files have no repeats); a
+ * caller that wants one row a pair deduplicates. */
+typedef enum reco_duplicates {
+    RECO_DUPLICATES_KEEP_ALL = 0,   /* a copy of the dataset */
+    RECO_DUPLICATES_KEEP_FIRST = 1, /* the pair's first row in dataset order */
+    RECO_DUPLICATES_KEEP_LAST = 2,  /* its last row: a later rating replaces an earlier one */
+    RECO_DUPLICATES_REFUSE = 3      /* RECO_ERR_INVALID_ARGUMENT naming two rows of a pair */
+} reco_duplicates;
+
+/* New dataset on the same vocabulary with the rows `policy` keeps, in their
+ * order. The caller owns *out. */
+RECO_API reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicates policy,
+                                              reco_dataset **out);
+
 /* New dataset of the rows whose rating is >= threshold, without ratings
  * (implicit positives). Fails with RECO_ERR_STATE on a dataset with no ratings. */
 RECO_API reco_status reco_dataset_binarize(const reco_dataset *dataset, float threshold,
                                            reco_dataset **out);
 
 /* New dataset whose ratings are multiplied by scale (e.g. 0.2 maps 1..5 to
- * 0.2..1). scale must be finite and non-zero. */
+ * 0.2..1). scale must be finite and non-zero (RECO_ERR_INVALID_ARGUMENT),
+ * and every scaled rating within +-RECO_RATING_LIMIT, the readers' bound
+ * (RECO_ERR_OUT_OF_RANGE naming the row). */
 RECO_API reco_status reco_dataset_scale_ratings(const reco_dataset *dataset, float scale,
                                                 reco_dataset **out);
 
