@@ -1,16 +1,14 @@
 /* The model file: see docs/model-format.md for the byte layout. Written in
- * memory, then to a temporary file that is synced and renamed; read whole
- * and verified (magic, version, byte order, checksums, shapes) before any
- * model is built. */
-#include <errno.h>
+ * memory, then replaced atomically (atomic_file.c); read whole (input.c)
+ * and verified (magic, version, byte order, checksums, sizes against the
+ * bytes present, shapes, finite weights) before any model is built. */
 #include <math.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "error.h"
 #include "input.h"
 #include "model_impl.h"
@@ -155,62 +153,6 @@ static void put_model(writer *w, const reco_model *model, const float *params)
     end_section(w, begin_section(w, SECTION_END));
 }
 
-/* Writes bytes to a temporary file beside `path`, syncs it and renames it
- * over `path`, so that a crash leaves either the old file or the new one. */
-static reco_status write_atomically(const char *path, const uint8_t *data, size_t size)
-{
-    size_t length = strlen(path);
-    char *temporary = reco_malloc(length + 16);
-    if (!temporary)
-        return reco_fail_oom();
-    memcpy(temporary, path, length);
-    memcpy(temporary + length, ".tmp-XXXXXX", 12);
-    reco_status status = RECO_OK;
-    int fd = mkstemp(temporary);
-    if (fd < 0) {
-        status = reco_fail(RECO_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                           strerror(errno));
-        free(temporary);
-        return status;
-    }
-    size_t written = 0;
-    while (written < size) {
-        ssize_t n = write(fd, data + written, size - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            status = reco_fail(RECO_ERR_IO, "%s: write failed: %s", temporary, strerror(errno));
-            break;
-        }
-        written += (size_t)n;
-    }
-    if (status == RECO_OK && fsync(fd) != 0)
-        status = reco_fail(RECO_ERR_IO, "%s: fsync failed: %s", temporary, strerror(errno));
-    if (close(fd) != 0 && status == RECO_OK)
-        status = reco_fail(RECO_ERR_IO, "%s: close failed: %s", temporary, strerror(errno));
-    if (status == RECO_OK && rename(temporary, path) != 0)
-        status = reco_fail(RECO_ERR_IO, "%s: cannot rename into place: %s", path,
-                           strerror(errno));
-    if (status != RECO_OK) {
-        unlink(temporary);
-    } else {
-        /* make the rename itself durable */
-        char *slash = strrchr(temporary, '/');
-        const char *directory = ".";
-        if (slash) {
-            *slash = '\0';
-            directory = slash == temporary ? "/" : temporary;
-        }
-        int dir = open(directory, O_RDONLY);
-        if (dir >= 0) {
-            fsync(dir);
-            close(dir);
-        }
-    }
-    free(temporary);
-    return status;
-}
-
 reco_status reco_model_save(const reco_model *model, const char *path)
 {
     reco_status status = reco_model_check_ready(model);
@@ -225,7 +167,7 @@ reco_status reco_model_save(const reco_model *model, const char *path)
     status = reco_model_get_parameters(model, params);
     if (status == RECO_OK) {
         put_model(&w, model, params);
-        status = w.failed ? reco_fail_oom() : write_atomically(path, w.data, w.size);
+        status = w.failed ? reco_fail_oom() : reco_write_atomically(path, w.data, w.size);
     }
     free(params);
     free(w.data);
