@@ -138,14 +138,14 @@ static int wrong_magic(const sink *s, const char *magic)
     return magic && memcmp(s->data, magic, compared) != 0;
 }
 
-/* Inflates `raw` into the sink, across gzip members; *ended says whether the
- * last member ended exactly at the end of `raw`. */
+/* Inflates `raw` into the sink, across gzip members, draining what zlib
+ * holds back; *ended says whether the last member ended with `raw`. */
 static reco_status inflate_into(z_stream *z, const uint8_t *raw, size_t n_raw, sink *s,
                                 int *ended, const char *path, reco_status corrupt)
 {
     z->next_in = (Bytef *)raw;
     z->avail_in = (uInt)n_raw;
-    while (z->avail_in > 0) {
+    for (;;) {
         reco_status status = reserve(s, CHUNK_BYTES);
         if (status != RECO_OK)
             return status;
@@ -155,7 +155,9 @@ static reco_status inflate_into(z_stream *z, const uint8_t *raw, size_t n_raw, s
         s->size += CHUNK_BYTES - z->avail_out;
         if (result == Z_STREAM_END) {
             *ended = 1;
-            if (z->avail_in > 0 && inflateReset(z) != Z_OK)
+            if (z->avail_in == 0)
+                return RECO_OK;
+            if (inflateReset(z) != Z_OK)
                 return reco_fail(corrupt, "%s: corrupt gzip data", path);
             continue;
         }
@@ -163,25 +165,9 @@ static reco_status inflate_into(z_stream *z, const uint8_t *raw, size_t n_raw, s
             return reco_fail(corrupt, "%s: corrupt gzip data: %s", path,
                              z->msg ? z->msg : "inflate failed");
         *ended = 0;
+        if (z->avail_in == 0 && z->avail_out > 0)
+            return RECO_OK; /* all taken, nothing held back */
     }
-    /* output that fit in the window but not yet in the sink */
-    while (!*ended) {
-        reco_status status = reserve(s, CHUNK_BYTES);
-        if (status != RECO_OK)
-            return status;
-        z->next_out = s->data + s->size;
-        z->avail_out = (uInt)CHUNK_BYTES;
-        int result = inflate(z, Z_NO_FLUSH);
-        s->size += CHUNK_BYTES - z->avail_out;
-        if (result == Z_STREAM_END)
-            *ended = 1;
-        else if (result == Z_BUF_ERROR || z->avail_out > 0)
-            break;
-        else if (result != Z_OK)
-            return reco_fail(corrupt, "%s: corrupt gzip data: %s", path,
-                             z->msg ? z->msg : "inflate failed");
-    }
-    return RECO_OK;
 }
 
 reco_status reco_input_read(const char *path, reco_input_kind kind, const char *magic,
