@@ -60,6 +60,15 @@ LD_LIBRARY_PATH="$libdir" "$tmp/embed" "$tmp/model.reco" 1 1 2 > "$tmp/embed.txt
 check "embed prints two scores" test "$(grep -c '^1 [12] [-0-9.]*$' "$tmp/embed.txt")" -eq 2
 check "embed links the installed library" sh -c "LD_LIBRARY_PATH='$libdir' ldd '$tmp/embed' | grep -q '$libdir/libreco.so.0'"
 
+# the Python package, where the build installed it (a system python3 with numpy)
+package=$(find "$tmp/root" -path '*dist-packages/libreco/__init__.py' | head -n 1)
+if [ -n "$package" ]; then
+    version=$(PYTHONPATH="$(dirname "$(dirname "$package")")" LIBRECO_PATH="$libdir" \
+        /usr/bin/python3 -c 'import libreco; print(libreco.version())')
+    check "the installed Python package loads the installed library (got '$version')" \
+        test "$version" = "$(sed -n "s/^  version: '\([0-9.]*\)',/\1/p" "$source/meson.build")"
+fi
+
 # a fully static program, linked with the pkg-config line (a sanitized
 # build has no static runtime to link with)
 if [ -z "$sanitize" ]; then

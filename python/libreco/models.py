@@ -1,0 +1,417 @@
+"""Models (MF, GMF, MLP, NeuMF, BPR-MF): training, evaluation and serving.
+
+Keyword hyper-parameters are passed to the C setters only when given, so a
+model left alone has libreco's own defaults (docs/training.md): 8 factors,
+layers 64-32-16-8, BCE with 4 sampled negatives, Adam with learning rate
+0.001, batches of 256. Users and items are the dense indices of the datasets;
+``user_index``/``item_id`` map them to and from the data's ids.
+"""
+import ctypes
+
+import numpy as np
+
+from . import _arrays
+from . import progress as progress_module
+from ._native import (PROGRESS_FN, Progress, c_float_p, c_int32_p, c_size, c_size_p, check,
+                      lib, text)
+from .backend import default_backend
+from .dataset import Dataset
+from .errors import Interrupted, StateError
+
+KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3}
+LOSSES = {"bce": 0, "mse": 1, "bpr": 2}
+OPTIMIZERS = {"sgd": 0, "adagrad": 1, "adam": 2}
+OUTPUTS = {"identity": 0, "sigmoid": 1, "relu": 2}
+METRICS = {"hr": 0, "ndcg": 1, "recall": 2, "precision": 3, "map": 4, "rmse": 5, "mae": 6,
+           "mse": 7}
+
+
+def _choice(table, name, value):
+    if value not in table:
+        raise ValueError(f"{name}: expected one of {sorted(table)}, got {value!r}")
+    return table[value]
+
+
+def _set_layers(handle, sizes):
+    sizes = [int(size) for size in sizes]
+    array = (ctypes.c_size_t * len(sizes))(*sizes)
+    return lib.reco_model_set_layers(handle, array, len(sizes))
+
+
+# keyword: (C setter, conversion of the Python value to the setter's arguments)
+_MODEL_SETTINGS = {
+    "factors": (lib.reco_model_set_factors, lambda v: (int(v),)),
+    "biases": (lib.reco_model_set_biases, lambda v: (int(bool(v)),)),
+    "output": (lib.reco_model_set_output, lambda v: (_choice(OUTPUTS, "output", v),)),
+    "dropout": (lib.reco_model_set_dropout, lambda v: (float(v),)),
+    "init_std": (lib.reco_model_set_init_std, lambda v: (float(v),)),
+}
+_TRAINER_SETTINGS = {
+    "loss": (lib.reco_trainer_set_loss, lambda v: (_choice(LOSSES, "loss", v),)),
+    "mean_reduction": (lib.reco_trainer_set_mean_reduction, lambda v: (int(bool(v)),)),
+    "negatives": (lib.reco_trainer_set_negatives, lambda v: (int(v),)),
+    "optimizer": (lib.reco_trainer_set_optimizer,
+                  lambda v: (_choice(OPTIMIZERS, "optimizer", v),)),
+    "learning_rate": (lib.reco_trainer_set_learning_rate, lambda v: (float(v),)),
+    "momentum": (lib.reco_trainer_set_momentum, lambda v: (float(v),)),
+    "betas": (lib.reco_trainer_set_adam_betas, lambda v: (float(v[0]), float(v[1]))),
+    "epsilon": (lib.reco_trainer_set_epsilon, lambda v: (float(v),)),
+    "weight_decay": (lib.reco_trainer_set_weight_decay, lambda v: (float(v),)),
+    "lr_decay": (lib.reco_trainer_set_lr_decay, lambda v: (float(v),)),
+    "batch_size": (lib.reco_trainer_set_batch_size, lambda v: (int(v),)),
+    "dense_embeddings": (lib.reco_trainer_set_dense_embeddings, lambda v: (int(bool(v)),)),
+    "seed": (lib.reco_trainer_set_seed, lambda v: (int(v),)),
+}
+
+
+class Model:
+    """A recommender model; use the subclasses MF, GMF, MLP, NeuMF, BPRMF.
+
+    ``backend`` is a Backend (default: one "auto" backend shared by all);
+    ``init_seed`` seeds the initial parameters; the other keywords are the
+    model's and trainer's hyper-parameters (see the module's doc)."""
+
+    kind = None
+    defaults = {}
+
+    def __init__(self, backend=None, init_seed=42, layers=None, **settings):
+        unknown = set(settings) - set(_MODEL_SETTINGS) - set(_TRAINER_SETTINGS)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown hyper-parameter(s) "
+                            f"{', '.join(sorted(unknown))}")
+        self._settings = {**self.defaults, **settings}
+        self._layers = layers
+        self._backend = backend
+        self._init_seed = init_seed
+        self._handle = None
+        self._trainer = None
+        self._train = None  # the last training set: what recommend filters by default
+        self.history = []   # mean training loss of each epoch run by fit
+        self.best_validation = None  # (epoch, value) after a fit with validation
+
+    def __del__(self):
+        if getattr(self, "_trainer", None):
+            lib.reco_trainer_free(self._trainer)
+            self._trainer = None
+        if getattr(self, "_handle", None):
+            lib.reco_model_free(self._handle)
+            self._handle = None
+
+    # -- making the C model -----------------------------------------------
+
+    def init(self, n_users, n_items):
+        """Creates and initializes the parameters for n_users x n_items (fit
+        does it from its training set)."""
+        handle = ctypes.c_void_p()
+        check(lib.reco_model_new(self.kind, n_users, n_items, ctypes.byref(handle)))
+        try:
+            for name, (setter, convert) in _MODEL_SETTINGS.items():
+                if name in self._settings:
+                    check(setter(handle, *convert(self._settings[name])))
+            if self._layers is not None:
+                check(_set_layers(handle, self._layers))
+            self._backend = self._backend or default_backend()
+            check(lib.reco_model_init(handle, self._backend._handle, self._init_seed))
+        except BaseException:
+            lib.reco_model_free(handle)
+            raise
+        self._handle = handle
+        return self
+
+    def _adopt(self, handle, backend):
+        self._handle = handle
+        self._backend = backend
+        return self
+
+    def _ready(self):
+        if not self._handle:
+            raise StateError(f"{type(self).__name__}: not trained or initialized yet "
+                             "(fit, init or load first)")
+        return self._handle
+
+    def _trainer_handle(self):
+        if not self._trainer:
+            trainer = ctypes.c_void_p()
+            check(lib.reco_trainer_new(self._ready(), ctypes.byref(trainer)))
+            self._trainer = trainer
+            for name, (setter, convert) in _TRAINER_SETTINGS.items():
+                if name in self._settings:
+                    check(setter(trainer, *convert(self._settings[name])))
+        return self._trainer
+
+    # -- training ------------------------------------------------------------
+
+    def fit(self, train, epochs=1, valid=None, exclude=None, metric="hr", k=10, patience=None,
+            progress=None, callback=None):
+        """Trains for `epochs` epochs on `train` (a Dataset). With `valid`, the
+        model is evaluated after every epoch by `metric` at K = k (items of
+        `exclude` left out of full ranking), keeps its best parameters, and
+        stops after `patience` epochs without improvement. ``progress``: a bar
+        on stderr (None: only on a terminal); ``callback(report)`` is called
+        after every batch with a dict (epoch, step, steps, loss,
+        samples_per_second) and may return True to stop. Returns self."""
+        if not isinstance(train, Dataset):
+            raise TypeError(f"train: expected a Dataset, got {type(train).__name__}")
+        if not self._handle:
+            self.init(train.n_users, train.n_items)
+            check(lib.reco_model_set_vocabulary(self._handle, train._handle))
+        trainer = self._trainer_handle()
+        self._train = train
+        bar = progress_module.Bar(epochs) if progress_module.wanted(progress) else None
+        failure = []
+
+        def report(pointer, _user_data):
+            p = pointer.contents
+            update = {"epoch": p.epoch, "step": p.step, "steps": p.steps, "loss": p.loss,
+                      "samples_per_second": p.samples_per_second}
+            try:
+                if bar:
+                    bar.update(update)
+                return 1 if callback and callback(update) else 0
+            except BaseException as error:  # raised again once C has returned
+                failure.append(error)
+                return 1
+
+        hook = PROGRESS_FN(report) if bar or callback else PROGRESS_FN()
+        check(lib.reco_trainer_set_progress(trainer, hook, None))
+        try:
+            if valid is not None:
+                check(lib.reco_trainer_set_validation(
+                    trainer, valid._handle, exclude._handle if exclude is not None else None,
+                    _choice(METRICS, "metric", metric), k))
+                check(lib.reco_trainer_set_early_stopping(trainer, patience or 0))
+                self._run(lambda: lib.reco_trainer_fit(trainer, train._handle, epochs), failure)
+                epoch, value = c_size(), ctypes.c_double()
+                check(lib.reco_trainer_best(trainer, ctypes.byref(epoch), ctypes.byref(value)))
+                self.best_validation = (epoch.value, value.value)
+            else:
+                for _ in range(epochs):
+                    loss = ctypes.c_double()
+                    self._run(lambda: lib.reco_trainer_epoch(trainer, train._handle,
+                                                             ctypes.byref(loss)), failure)
+                    self.history.append(loss.value)
+        finally:
+            lib.reco_trainer_set_progress(trainer, PROGRESS_FN(), None)
+            if valid is not None:
+                lib.reco_trainer_set_validation(trainer, None, None, 0, k)
+        return self
+
+    @staticmethod
+    def _run(call, failure):
+        status = call()
+        if failure:
+            raise failure[0]
+        try:
+            check(status)
+        except Interrupted:
+            pass  # the callback asked to stop
+
+    # -- serving ---------------------------------------------------------------
+
+    @property
+    def n_users(self):
+        return lib.reco_model_n_users(self._ready())
+
+    @property
+    def n_items(self):
+        return lib.reco_model_n_items(self._ready())
+
+    def predict(self, users, items):
+        """Scores of (users[i], items[i]) pairs: a float32 array."""
+        users = _arrays.indices(users, "users")
+        items = _arrays.indices(items, "items")
+        if len(users) != len(items):
+            raise ValueError(f"items: {len(items)} values for {len(users)} users")
+        scores = np.empty(len(users), dtype=np.float32)
+        check(lib.reco_model_predict(self._ready(), users.ctypes.data_as(c_int32_p),
+                                     items.ctypes.data_as(c_int32_p), len(users),
+                                     scores.ctypes.data_as(c_float_p)))
+        return scores
+
+    def _exclusion(self, filter_already_liked_items, exclude):
+        if not filter_already_liked_items:
+            return None
+        chosen = exclude if exclude is not None else self._train
+        return chosen._handle if chosen is not None else None
+
+    def recommend(self, user, k=10, filter_already_liked_items=True, exclude=None):
+        """The user's top k items and their scores, two arrays. Items the user
+        has in `exclude` (default: the training set of fit) are left out
+        unless filter_already_liked_items is False."""
+        if not isinstance(user, (int, np.integer)) or isinstance(user, bool):
+            raise TypeError(f"user: expected an int index, got {type(user).__name__}")
+        items = np.empty(k, dtype=np.int32)
+        scores = np.empty(k, dtype=np.float32)
+        count = c_size()
+        check(lib.reco_model_recommend(self._ready(), int(user), k,
+                                       self._exclusion(filter_already_liked_items, exclude),
+                                       items.ctypes.data_as(c_int32_p),
+                                       scores.ctypes.data_as(c_float_p), ctypes.byref(count)))
+        return items[:count.value], scores[:count.value]
+
+    def recommend_batch(self, users, k=10, filter_already_liked_items=True, exclude=None):
+        """Top k of many users: arrays (len(users), k) of items and scores;
+        rows with fewer than k candidates end in item -1 and score NaN."""
+        users = _arrays.indices(users, "users")
+        items = np.full((len(users), k), -1, dtype=np.int32)
+        scores = np.full((len(users), k), np.nan, dtype=np.float32)
+        counts = np.empty(len(users), dtype=np.uintp)
+        check(lib.reco_model_recommend_batch(
+            self._ready(), users.ctypes.data_as(c_int32_p), len(users), k,
+            self._exclusion(filter_already_liked_items, exclude), items.ctypes.data_as(c_int32_p),
+            scores.ctypes.data_as(c_float_p), counts.ctypes.data_as(c_size_p)))
+        for row, count in enumerate(counts):
+            items[row, count:] = -1
+            scores[row, count:] = np.nan
+        return items, scores
+
+    def similar_items(self, item, k=10):
+        """The k items whose embeddings are closest to the item's (cosine)."""
+        items = np.empty(k, dtype=np.int32)
+        similarities = np.empty(k, dtype=np.float32)
+        count = c_size()
+        check(lib.reco_model_similar_items(self._ready(), int(item), k,
+                                           items.ctypes.data_as(c_int32_p),
+                                           similarities.ctypes.data_as(c_float_p),
+                                           ctypes.byref(count)))
+        return items[:count.value], similarities[:count.value]
+
+    def _embeddings(self, getter, rows):
+        dim = lib.reco_model_embedding_dim(self._ready())
+        out = np.empty((rows, dim), dtype=np.float32)
+        check(getter(self._handle, out.ctypes.data_as(c_float_p)))
+        return out
+
+    @property
+    def user_factors(self):
+        """(n_users, dim) float32: GMF (or MF) factors, then MLP embeddings."""
+        return self._embeddings(lib.reco_model_get_user_embeddings, self.n_users)
+
+    @property
+    def item_factors(self):
+        return self._embeddings(lib.reco_model_get_item_embeddings, self.n_items)
+
+    def fold_in(self, liked_items, steps=20, seed=0):
+        """Adds a user who liked `liked_items`, training only that user's
+        rows; returns the new user's index."""
+        liked = _arrays.indices(liked_items, "liked_items")
+        user = ctypes.c_int32()
+        check(lib.reco_model_fold_in(self._ready(), liked.ctypes.data_as(c_int32_p), len(liked),
+                                     steps, seed, ctypes.byref(user)))
+        return user.value
+
+    def user_id(self, index):
+        value = ctypes.c_int64()
+        check(lib.reco_model_user_id(self._ready(), index, ctypes.byref(value)))
+        return value.value
+
+    def item_id(self, index):
+        value = ctypes.c_int64()
+        check(lib.reco_model_item_id(self._ready(), index, ctypes.byref(value)))
+        return value.value
+
+    def user_index(self, user_id):
+        value = ctypes.c_int32()
+        check(lib.reco_model_user_index(self._ready(), user_id, ctypes.byref(value)))
+        return value.value
+
+    def item_index(self, item_id):
+        value = ctypes.c_int32()
+        check(lib.reco_model_item_index(self._ready(), item_id, ctypes.byref(value)))
+        return value.value
+
+    def item_title(self, index, dataset=None):
+        """The item's title from `dataset` (default: the training set)."""
+        source = dataset if dataset is not None else self._train
+        return source.item_title(index) if source is not None else None
+
+    # -- evaluation --------------------------------------------------------
+
+    def _evaluate(self, call, names, k, *datasets):
+        metrics = ctypes.c_void_p()
+        check(lib.reco_metrics_new(ctypes.byref(metrics)))
+        try:
+            check(lib.reco_metrics_set_k(metrics, k))
+            check(call(metrics, self._ready(), *datasets))
+            results = {}
+            for name in names:
+                value = ctypes.c_double()
+                check(lib.reco_metrics_get(metrics, METRICS[name], ctypes.byref(value)))
+                results[name] = value.value
+            return results
+        finally:
+            lib.reco_metrics_free(metrics)
+
+    def evaluate_sampled(self, test, k=10):
+        """NCF protocol (test negatives attached): {"hr", "ndcg"} at K = k."""
+        return self._evaluate(lib.reco_metrics_evaluate_sampled, ("hr", "ndcg"), k,
+                              test._handle)
+
+    def evaluate_ranking(self, test, exclude=None, k=10):
+        """Full ranking: {"hr", "ndcg", "recall", "precision", "map"} at K = k,
+        the items of `exclude` (e.g. the training set) left out."""
+        return self._evaluate(lib.reco_metrics_evaluate_ranking,
+                              ("hr", "ndcg", "recall", "precision", "map"), k, test._handle,
+                              exclude._handle if exclude is not None else None)
+
+    def evaluate_ratings(self, test):
+        """{"rmse", "mae", "mse"} of the scores against the test ratings."""
+        return self._evaluate(lib.reco_metrics_evaluate_ratings, ("rmse", "mae", "mse"), 10,
+                              test._handle)
+
+    # -- files -----------------------------------------------------------------
+
+    def save(self, path):
+        """Saves the model (settings, vocabulary, parameters) atomically."""
+        check(lib.reco_model_save(self._ready(), text(path)))
+
+    @staticmethod
+    def load(path, backend=None):
+        """A model saved by save(), or by any libreco program, as an instance
+        of its class (MF, GMF, MLP or NeuMF)."""
+        backend = backend or default_backend()
+        handle = ctypes.c_void_p()
+        check(lib.reco_model_load(text(path), backend._handle, ctypes.byref(handle)))
+        kind = lib.reco_model_kind_of(handle)
+        cls = {c.kind: c for c in (MF, GMF, MLP, NeuMF)}[kind]
+        return cls(backend=backend)._adopt(handle, backend)
+
+    def __repr__(self):
+        state = f"{self.n_users} users x {self.n_items} items" if self._handle else "untrained"
+        return f"{type(self).__name__}({state})"
+
+
+class MF(Model):
+    """Matrix factorization p_u . q_i (+ biases with biases=True)."""
+    kind = KINDS["mf"]
+
+
+class BPRMF(MF):
+    """MF trained with the BPR loss (one sampled negative per positive)."""
+    defaults = {"loss": "bpr"}
+
+
+class GMF(Model):
+    """Generalized matrix factorization: act(h . (p_u * q_i) + b)."""
+    kind = KINDS["gmf"]
+
+
+class MLP(Model):
+    """An MLP tower over the concatenated user and item embeddings."""
+    kind = KINDS["mlp"]
+
+
+class NeuMF(Model):
+    """GMF and an MLP tower side by side under one head (the NCF paper's)."""
+    kind = KINDS["neumf"]
+
+    @classmethod
+    def from_pretrained(cls, gmf, mlp, alpha=0.5, **settings):
+        """NeuMF initialized from a trained GMF and MLP (alpha weighs the
+        GMF half of the head); keywords are the trainer's settings."""
+        handle = ctypes.c_void_p()
+        check(lib.reco_model_neumf_from_pretrained(gmf._ready(), mlp._ready(), alpha,
+                                                   ctypes.byref(handle)))
+        model = cls(backend=gmf._backend, **settings)._adopt(handle, gmf._backend)
+        model._train = gmf._train
+        return model

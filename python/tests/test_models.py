@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+
+import libreco
+
+
+def test_keyword_settings_reach_the_library(ncf_split):
+    data, train, test = ncf_split
+    model = libreco.NeuMF(factors=4, layers=(16, 8), negatives=2, learning_rate=0.01,
+                          batch_size=512, seed=3).fit(train, epochs=1)
+    assert model.user_factors.shape == (data.n_users, 4 + 8)
+    with pytest.raises(TypeError, match="unknown hyper-parameter"):
+        libreco.GMF(factor=8)
+    with pytest.raises(ValueError, match="optimizer: expected one of"):
+        libreco.GMF(optimizer="rmsprop").fit(train)
+    with pytest.raises(libreco.InvalidArgument, match="factors 0"):
+        libreco.GMF(factors=0).fit(train)
+
+
+def test_training_improves_on_the_untrained_model(ncf_split, trained):
+    data, train, test = ncf_split
+    untrained = libreco.NeuMF().init(data.n_users, data.n_items)
+    assert trained.evaluate_sampled(test)["hr"] > untrained.evaluate_sampled(test)["hr"] + 0.1
+    assert len(trained.history) == 1 and 0 < trained.history[0] < 1
+
+
+def test_serving_round_trips(ncf_split, trained):
+    data, train, test = ncf_split
+    items, scores = trained.recommend(3, k=10)
+    assert items.dtype == np.int32 and scores.dtype == np.float32 and len(items) == 10
+    assert np.all(np.diff(scores) <= 0)
+    seen = set(train.items[train.users == 3].tolist())
+    assert not seen & set(items.tolist())
+    unfiltered, _ = trained.recommend(3, k=10, filter_already_liked_items=False)
+    assert np.allclose(trained.predict(np.full(10, 3), unfiltered),
+                       trained.recommend(3, 10, filter_already_liked_items=False)[1])
+    batch_items, batch_scores = trained.recommend_batch([3, 5], k=10)
+    assert batch_items.shape == (2, 10) and (batch_items[0] == items).all()
+    similar, similarities = trained.similar_items(7, k=5)
+    assert 7 not in similar and np.all(np.abs(similarities) <= 1.0001)
+    assert trained.user_factors.shape == (data.n_users, 8 + 32)
+    assert trained.item_id(trained.item_index(data.item_id(4))) == data.item_id(4)
+    with pytest.raises(TypeError, match="user: expected an int"):
+        trained.recommend("3")
+    with pytest.raises(libreco.OutOfRange):
+        trained.recommend(10**6)
+    with pytest.raises(ValueError, match="items: 1 values for 2 users"):
+        trained.predict([1, 2], [3])
+
+
+def test_save_load_and_fold_in(tmp_path, ncf_split, trained):
+    data, train, test = ncf_split
+    path = tmp_path / "model.reco"
+    trained.save(path)
+    loaded = libreco.Model.load(path)
+    assert isinstance(loaded, libreco.NeuMF)
+    assert np.array_equal(loaded.predict([1, 2], [3, 4]), trained.predict([1, 2], [3, 4]))
+    user = loaded.fold_in([1, 5, 9], steps=5)
+    assert user == data.n_users and loaded.n_users == data.n_users + 1
+    with pytest.raises(libreco.FormatError, match="bad magic"):
+        (tmp_path / "junk.reco").write_bytes(b"not a model at all")
+        libreco.Model.load(tmp_path / "junk.reco")
+    with pytest.raises(libreco.StateError, match="not trained"):
+        libreco.GMF().recommend(0)
+
+
+def test_every_model_kind_trains_and_evaluates(fixtures):
+    data = libreco.Dataset.synthetic(120, 90, 3000, seed=5)
+    train, test = data.split_random(0.2, seed=1)
+    rmse = libreco.MF(loss="mse", biases=True, factors=16, learning_rate=0.01) \
+        .fit(train, epochs=10).evaluate_ratings(test)
+    assert set(rmse) == {"rmse", "mae", "mse"} and rmse["rmse"] < 1.3
+    ranking = libreco.BPRMF(factors=16).fit(train.binarize(4), epochs=2) \
+        .evaluate_ranking(test.binarize(4), exclude=train, k=20)
+    assert set(ranking) == {"hr", "ndcg", "recall", "precision", "map"}
+    for cls in (libreco.GMF, libreco.MLP):
+        assert cls().fit(train, epochs=1).n_items == data.n_items
+
+
+def test_validation_early_stopping_and_pretraining(ncf_split):
+    data, train, test = ncf_split
+    model = libreco.GMF().fit(train, epochs=3, valid=test, metric="hr", patience=1)
+    epoch, value = model.best_validation
+    assert 0 <= epoch < 3 and value == pytest.approx(model.evaluate_sampled(test)["hr"])
+    gmf = libreco.GMF().fit(train, epochs=1)
+    mlp = libreco.MLP().fit(train, epochs=1)
+    neumf = libreco.NeuMF.from_pretrained(gmf, mlp, optimizer="sgd", learning_rate=0.01)
+    assert neumf.evaluate_sampled(test)["hr"] > 0.2
+    neumf.fit(train, epochs=1)
+
+
+def test_progress_callback_and_stopping(ncf_split):
+    data, train, test = ncf_split
+    reports = []
+    libreco.GMF().fit(train, epochs=1, callback=lambda r: reports.append(r) or len(reports) >= 3)
+    assert len(reports) == 3 and reports[-1]["step"] == 3 and reports[0]["epoch"] == 0
+
+    def broken(report):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError, match="from the callback"):
+        libreco.GMF().fit(train, epochs=1, callback=broken)
+
+
+def test_backend_threads():
+    backend = libreco.Backend("cpu", threads=2)
+    assert backend.threads == 2 and backend.name == "cpu"
+    backend.threads = 1
+    assert backend.threads == 1
+    with pytest.raises(TypeError):
+        backend.threads = -1
+    with pytest.raises(libreco.OutOfRange):
+        backend.threads = 5000
+    with pytest.raises(libreco.BackendUnavailable):
+        libreco.Backend("tpu")
+
+
+def test_version():
+    assert libreco.version().count(".") == 2
