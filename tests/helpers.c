@@ -81,7 +81,7 @@ TCase *test_case(Suite *suite, const char *name)
 reco_backend *open_backend(const char *name)
 {
     reco_backend *backend = NULL;
-    ck_assert_int_eq(reco_backend_open(name, &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open(name, &backend));
     return backend;
 }
 
@@ -89,9 +89,9 @@ training_setup training_setup_new(reco_backend *backend, reco_model_kind kind, s
                                   size_t n_items, uint64_t seed)
 {
     training_setup setup = {.backend = backend};
-    ck_assert_int_eq(reco_model_new(kind, n_users, n_items, &setup.model), RECO_OK);
-    ck_assert_int_eq(reco_model_init(setup.model, backend, seed), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(setup.model, &setup.trainer), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(kind, n_users, n_items, &setup.model));
+    RECO_ASSERT_OK(reco_model_init(setup.model, backend, seed));
+    RECO_ASSERT_OK(reco_trainer_new(setup.model, &setup.trainer));
     return setup;
 }
 
@@ -106,12 +106,9 @@ loo_split loo_split_synthetic(size_t n_users, size_t n_items, size_t n_ratings, 
                               uint64_t negative_seed)
 {
     loo_split split;
-    ck_assert_int_eq(reco_dataset_synthetic(n_users, n_items, n_ratings, seed, &split.all),
-                     RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(split.all, &split.train, &split.test),
-                     RECO_OK);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(split.test, split.all, 99, negative_seed),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(n_users, n_items, n_ratings, seed, &split.all));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(split.all, &split.train, &split.test));
+    RECO_ASSERT_OK(reco_dataset_sample_test_negatives(split.test, split.all, 99, negative_seed));
     return split;
 }
 

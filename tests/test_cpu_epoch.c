@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "helpers.h"
 
 enum { N_USERS = 4, N_ITEMS = 9, N_ROWS = 10, NEGATIVES = 4 };
 
@@ -41,9 +42,8 @@ static void build(size_t n_threads, const reco_epoch_plan *plan, samples *out)
                            .pool = reco_cpu_pool_create(n_threads)};
     ck_assert_ptr_nonnull(context.pool);
     memset(out, 0xee, sizeof *out);
-    ck_assert_int_eq(reco_cpu_epoch_samples(&context, &data, plan, out->users, out->items,
-                                            out->targets, plan->pairs ? out->negatives : NULL),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &data, plan, out->users, out->items,
+                                          out->targets, plan->pairs ? out->negatives : NULL));
     reco_cpu_pool_release(context.pool);
 }
 
@@ -101,8 +101,7 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
     cpu_context context = {.pool_lock = PTHREAD_MUTEX_INITIALIZER,
                            .pool = reco_cpu_pool_create(n_threads)};
     ck_assert_ptr_nonnull(context.pool);
-    ck_assert_int_eq(reco_cpu_epoch_samples(&context, &big, &plan, out, out + n, out + 2 * n, NULL),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &big, &plan, out, out + n, out + 2 * n, NULL));
     reco_cpu_pool_release(context.pool);
     return out;
 }

@@ -29,17 +29,17 @@ static const double hr_tolerance[3] = {0.01, 0.02, 0.01};
 static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
 {
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(kind, 30, 40, &model), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(kind, 30, 40, &model));
     const size_t layers[] = {16, 12, 8};
     if (kind == RECO_MODEL_MLP || kind == RECO_MODEL_NEUMF) {
-        ck_assert_int_eq(reco_model_set_layers(model, layers, 3), RECO_OK);
-        ck_assert_int_eq(reco_model_set_dropout(model, dropout), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_layers(model, layers, 3));
+        RECO_ASSERT_OK(reco_model_set_dropout(model, dropout));
     }
     if (kind == RECO_MODEL_MF)
-        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 6), RECO_OK);
-    ck_assert_int_eq(reco_model_set_init_std(model, 0.5f), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 77), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 6));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.5f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 77));
     return model;
 }
 
@@ -63,7 +63,7 @@ START_TEST(gradients_agree)
     reco_loss loss = (reco_loss)(_i / 2 % 3);
     int fast_math = _i % 2;
     reco_backend *cpu = open_backend("cpu"), *cuda = open_backend("cuda");
-    ck_assert_int_eq(reco_backend_set_fast_math(cuda, fast_math), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_set_fast_math(cuda, fast_math));
     reco_model *on_cpu = small_model(cpu, kind, 0.25f), *on_cuda = small_model(cuda, kind, 0.25f);
     enum { ROWS = 200 };
     int32_t users[ROWS], items[ROWS], negatives[ROWS];
@@ -77,17 +77,15 @@ START_TEST(gradients_agree)
     size_t count = reco_model_parameter_count(on_cpu);
     float *gradient_cpu = malloc(count * sizeof(float)), *gradient_cuda = malloc(count * sizeof(float));
     reco_trainer *trainer_cpu, *trainer_cuda;
-    ck_assert_int_eq(reco_trainer_new(on_cpu, &trainer_cpu), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(on_cuda, &trainer_cuda), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_loss(trainer_cpu, loss), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_loss(trainer_cuda, loss), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_new(on_cpu, &trainer_cpu));
+    RECO_ASSERT_OK(reco_trainer_new(on_cuda, &trainer_cuda));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer_cpu, loss));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer_cuda, loss));
     double loss_cpu, loss_cuda;
-    ck_assert_int_eq(reco_trainer_batch_gradient(trainer_cpu, users, items, targets, negatives,
-                                                 ROWS, &loss_cpu, gradient_cpu),
-                     RECO_OK);
-    ck_assert_int_eq(reco_trainer_batch_gradient(trainer_cuda, users, items, targets, negatives,
-                                                 ROWS, &loss_cuda, gradient_cuda),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer_cpu, users, items, targets, negatives, ROWS,
+                                               &loss_cpu, gradient_cpu));
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer_cuda, users, items, targets, negatives, ROWS,
+                                               &loss_cuda, gradient_cuda));
     /* TF32 keeps 10 mantissa bits of the matrix products' inputs */
     double tolerance = fast_math ? TF32_TOLERANCE : GRADIENT_TOLERANCE;
     ck_assert_msg(fabs(loss_cpu - loss_cuda) <= tolerance * fabs(loss_cpu), "loss %g vs %g",
@@ -118,8 +116,8 @@ START_TEST(scores_agree)
             users[i] = i % 30;
             items[i] = i / 30;
         }
-        ck_assert_int_eq(reco_model_predict(on_cpu, users, items, 1200, scores_cpu), RECO_OK);
-        ck_assert_int_eq(reco_model_predict(on_cuda, users, items, 1200, scores_cuda), RECO_OK);
+        RECO_ASSERT_OK(reco_model_predict(on_cpu, users, items, 1200, scores_cpu));
+        RECO_ASSERT_OK(reco_model_predict(on_cuda, users, items, 1200, scores_cuda));
         for (int i = 0; i < 1200; i++)
             ck_assert_float_eq_tol(scores_cpu[i], scores_cuda[i], SCORE_TOLERANCE);
         reco_model_free(on_cpu);
@@ -140,22 +138,21 @@ static double train_neumf(const char *name, int optimizer, int dense, int device
                                           reco_dataset_n_items(data.all), 5);
     reco_model *model = t.model;
     reco_trainer *trainer = t.trainer;
-    ck_assert_int_eq(reco_trainer_set_threads(trainer, 1), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_optimizer(trainer, (reco_optimizer)optimizer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, optimizer == 2 ? 0.001 : 0.05),
-                     RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_momentum(trainer, optimizer == 0 ? 0.9 : 0.0), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_weight_decay(trainer, 1e-5), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_dense_embeddings(trainer, dense), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_device_sampling(trainer, device_sampling), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, data.train, 3), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_threads(trainer, 1));
+    RECO_ASSERT_OK(reco_trainer_set_optimizer(trainer, (reco_optimizer)optimizer));
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, optimizer == 2 ? 0.001 : 0.05));
+    RECO_ASSERT_OK(reco_trainer_set_momentum(trainer, optimizer == 0 ? 0.9 : 0.0));
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(trainer, 1e-5));
+    RECO_ASSERT_OK(reco_trainer_set_dense_embeddings(trainer, dense));
+    RECO_ASSERT_OK(reco_trainer_set_device_sampling(trainer, device_sampling));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, data.train, 3));
     reco_metrics *metrics;
     double hr;
-    ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, model, data.test), RECO_OK);
-    ck_assert_int_eq(reco_metrics_get(metrics, RECO_METRIC_HR, &hr), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled(metrics, model, data.test));
+    RECO_ASSERT_OK(reco_metrics_get(metrics, RECO_METRIC_HR, &hr));
     *count = reco_model_parameter_count(model);
-    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
     reco_metrics_free(metrics);
     training_setup_free(&t);
     loo_split_free(&data);
@@ -207,7 +204,7 @@ static int record_loss(const reco_progress *progress, void *user_data)
 START_TEST(training_steps_with_and_without_a_callback_agree)
 {
     reco_dataset *data;
-    ck_assert_int_eq(reco_dataset_synthetic(80, 120, 1800, 6, &data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(80, 120, 1800, 6, &data));
     static float with[20000], without[20000], again[20000];
     double callback_loss = 0.0, epoch_loss[2];
     size_t count = 0;
@@ -216,15 +213,14 @@ START_TEST(training_steps_with_and_without_a_callback_agree)
                                               reco_dataset_n_users(data),
                                               reco_dataset_n_items(data), 2);
         if (run == 0)
-            ck_assert_int_eq(reco_trainer_set_progress(t.trainer, record_loss, &callback_loss),
-                             RECO_OK);
-        ck_assert_int_eq(reco_trainer_epoch(t.trainer, data, &epoch_loss[run]), RECO_OK);
+            RECO_ASSERT_OK(reco_trainer_set_progress(t.trainer, record_loss, &callback_loss));
+        RECO_ASSERT_OK(reco_trainer_epoch(t.trainer, data, &epoch_loss[run]));
         count = reco_model_parameter_count(t.model);
         ck_assert_uint_le(count, 20000);
-        ck_assert_int_eq(reco_model_get_parameters(t.model, run == 0 ? with : without), RECO_OK);
+        RECO_ASSERT_OK(reco_model_get_parameters(t.model, run == 0 ? with : without));
         if (run == 1) {
-            ck_assert_int_eq(reco_trainer_epoch(t.trainer, data, NULL), RECO_OK);
-            ck_assert_int_eq(reco_model_get_parameters(t.model, again), RECO_OK);
+            RECO_ASSERT_OK(reco_trainer_epoch(t.trainer, data, NULL));
+            RECO_ASSERT_OK(reco_model_get_parameters(t.model, again));
         }
         training_setup_free(&t);
     }
@@ -244,8 +240,8 @@ START_TEST(out_of_device_memory_is_an_error)
 {
     reco_backend *cuda = open_backend("cuda");
     reco_model *huge;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 2000000000, 10, &huge), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(huge, 4096), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_GMF, 2000000000, 10, &huge));
+    RECO_ASSERT_OK(reco_model_set_factors(huge, 4096));
     ck_assert_int_eq(reco_model_init(huge, cuda, 1), RECO_ERR_OUT_OF_MEMORY);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "cuda backend"));
     reco_model_free(huge);

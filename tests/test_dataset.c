@@ -11,7 +11,7 @@ START_TEST(from_arrays_maps_ids_in_order_of_appearance)
     const int64_t items[] = {1000, 1000, 5, 1000000000000};
     const float ratings[] = {1.0f, 2.0f, 3.0f, 4.0f};
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, ratings, NULL, 4, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, ratings, NULL, 4, &ds));
     const int32_t expected_users[] = {0, 1, 0, 2}, expected_items[] = {0, 0, 1, 2};
     for (int i = 0; i < 4; i++) {
         ck_assert_int_eq(reco_dataset_users(ds)[i], expected_users[i]);
@@ -20,7 +20,7 @@ START_TEST(from_arrays_maps_ids_in_order_of_appearance)
     }
     ck_assert_ptr_null(reco_dataset_timestamps(ds));
     int64_t id;
-    ck_assert_int_eq(reco_dataset_item_id(ds, 2, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_id(ds, 2, &id));
     ck_assert_int_eq(id, 1000000000000);
     reco_dataset_free(ds);
 }
@@ -41,7 +41,7 @@ START_TEST(from_arrays_rejects_bad_values)
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "row 1: rating nan is not a finite"));
     ck_assert_int_eq(reco_dataset_from_arrays(NULL, items, NULL, NULL, 2, &ds),
                      RECO_ERR_INVALID_ARGUMENT);
-    ck_assert_int_eq(reco_dataset_from_arrays(NULL, NULL, NULL, NULL, 0, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(NULL, NULL, NULL, NULL, 0, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 0);
     reco_dataset_free(ds);
 }
@@ -50,8 +50,8 @@ END_TEST
 START_TEST(binarize_keeps_ratings_at_or_above_threshold)
 {
     reco_dataset *ds = NULL, *positives = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_binarize(ds, 4.0f, &positives), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_binarize(ds, 4.0f, &positives));
     ck_assert_uint_eq(reco_dataset_size(positives), 3); /* ratings 5, 4, 4 */
     ck_assert_ptr_null(reco_dataset_ratings(positives));
     ck_assert(reco_dataset_shares_vocabulary(ds, positives));
@@ -72,8 +72,8 @@ END_TEST
 START_TEST(scale_multiplies_ratings)
 {
     reco_dataset *ds = NULL, *scaled = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_scale_ratings(ds, 0.2f, &scaled), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_scale_ratings(ds, 0.2f, &scaled));
     ck_assert_uint_eq(reco_dataset_size(scaled), 6);
     ck_assert_float_eq_tol(reco_dataset_ratings(scaled)[0], 1.0f, 1e-6f);
     ck_assert_float_eq_tol(reco_dataset_ratings(scaled)[4], 0.2f, 1e-6f);
@@ -88,15 +88,15 @@ END_TEST
 static const char *title_of(const reco_dataset *ds, int64_t item_id)
 {
     int32_t index;
-    ck_assert_int_eq(reco_dataset_item_index(ds, item_id, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_index(ds, item_id, &index));
     return reco_dataset_item_title(ds, index);
 }
 
 START_TEST(titles_from_movies_dat_are_utf8)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_read_titles(ds, fixture("movies.dat")), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_read_titles(ds, fixture("movies.dat")));
     ck_assert_str_eq(title_of(ds, 10), "Toy Story (1995)");
     ck_assert_str_eq(title_of(ds, 20), "Caf\xc3\xa9 au lait (1993)");
     ck_assert_ptr_null(title_of(ds, 30));
@@ -104,7 +104,7 @@ START_TEST(titles_from_movies_dat_are_utf8)
     /* an id with no ratings keeps its title for a later shared read */
     reco_dataset *more = NULL;
     const char *path = write_temp_text("more.dat", "5::99::3::1\n");
-    ck_assert_int_eq(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, ds, &more), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, ds, &more));
     ck_assert_str_eq(title_of(more, 99), "Never Rated (2000)");
     reco_dataset_free(more);
     reco_dataset_free(ds);
@@ -114,8 +114,8 @@ END_TEST
 START_TEST(titles_from_movies_csv_honour_quotes)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_read_titles(ds, fixture("movies.csv")), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_read_titles(ds, fixture("movies.csv")));
     ck_assert_str_eq(title_of(ds, 10), "American President, The (1995)");
     ck_assert_str_eq(title_of(ds, 20), "Say \"Hello\" (1990)");
     ck_assert_str_eq(title_of(ds, 30), "Heat (1995)");
@@ -126,8 +126,8 @@ END_TEST
 START_TEST(titles_from_u_item)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_read_titles(ds, fixture("u.item")), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_read_titles(ds, fixture("u.item")));
     ck_assert_str_eq(title_of(ds, 10), "Toy Story (1995)");
     ck_assert_str_eq(title_of(ds, 40), "Caf\xc3\xa9 (1990)");
     reco_dataset_free(ds);
@@ -137,7 +137,7 @@ END_TEST
 START_TEST(bad_title_files_change_nothing)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
     const char *path = write_temp_text("bad.csv", "movieId,title\n10,Good\nten,Bad\n");
     ck_assert_int_eq(reco_dataset_read_titles(ds, path), RECO_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "bad.csv:3: expected an item id"));

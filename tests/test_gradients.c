@@ -19,25 +19,24 @@ static reco_model *small_model(reco_backend *backend, reco_model_kind kind,
                                reco_activation output)
 {
     reco_model *model = NULL;
-    ck_assert_int_eq(reco_model_new(kind, N_USERS, N_ITEMS, &model), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(kind, N_USERS, N_ITEMS, &model));
     const size_t layers[] = {6, 5, 3};
-    ck_assert_int_eq(reco_model_set_factors(model, 3), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_factors(model, 3));
     if (kind == RECO_MODEL_MLP || kind == RECO_MODEL_NEUMF)
-        ck_assert_int_eq(reco_model_set_layers(model, layers, 3), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_layers(model, layers, 3));
     if (kind == RECO_MODEL_MF)
-        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_set_output(model, output), RECO_OK);
-    ck_assert_int_eq(reco_model_set_init_std(model, 0.7f), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1234), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_set_output(model, output));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.7f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1234));
     return model;
 }
 
 static double batch_loss(reco_trainer *trainer, const float *targets)
 {
     double loss = 0.0;
-    ck_assert_int_eq(reco_trainer_batch_gradient(trainer, users, items, targets, negatives, N_ROWS,
-                                                 &loss, NULL),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer, users, items, targets, negatives, N_ROWS,
+                                               &loss, NULL));
     return loss;
 }
 
@@ -45,22 +44,21 @@ static double batch_loss(reco_trainer *trainer, const float *targets)
 static void check_gradient(reco_model_kind kind, reco_activation output, reco_loss loss)
 {
     reco_backend *backend = NULL;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_model *model = small_model(backend, kind, output);
     reco_trainer *trainer = NULL;
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_loss(trainer, loss), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_threads(trainer, 2), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, loss));
+    RECO_ASSERT_OK(reco_trainer_set_threads(trainer, 2));
     const float *targets = loss == RECO_LOSS_MSE ? ratings : binary_targets;
     size_t count = reco_model_parameter_count(model);
     float *params = malloc(count * sizeof *params);
     float *analytic = malloc(count * sizeof *analytic);
     double loss_value = 0.0;
-    ck_assert_int_eq(reco_trainer_batch_gradient(trainer, users, items, targets, negatives, N_ROWS,
-                                                 &loss_value, analytic),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer, users, items, targets, negatives, N_ROWS,
+                                               &loss_value, analytic));
     ck_assert(isfinite(loss_value) && loss_value > 0.0);
-    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
     double difference = 0.0, norm_analytic = 0.0, norm_numeric = 0.0;
     /* small enough to rarely cross a ReLU kink, large enough for float */
     const float step = 3e-3f;
@@ -129,23 +127,22 @@ START_TEST(bce_loss_by_hand)
     /* MF, one factor, no biases: logit = p * q; set p = 0.5, q = 2 for both
      * rows' user and item, so both logits are 1 */
     reco_backend *backend = NULL;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_model *model = NULL;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 1, 1, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 1, 1, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 1));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
     ck_assert_uint_eq(reco_model_parameter_count(model), 4); /* p, q, head w, head b */
     const float params[] = {0.5f, 2.0f, 1.0f, 0.0f};
-    ck_assert_int_eq(reco_model_set_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_parameters(model, params));
     reco_trainer *trainer = NULL;
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
     const int32_t zero[2] = {0, 0};
     const float targets[2] = {1.0f, 0.0f};
     double loss;
     float gradient[4];
-    ck_assert_int_eq(reco_trainer_batch_gradient(trainer, zero, zero, targets, NULL, 2, &loss,
-                                                 gradient),
-                     RECO_OK);
+    RECO_ASSERT_OK(
+        reco_trainer_batch_gradient(trainer, zero, zero, targets, NULL, 2, &loss, gradient));
     /* mean of softplus(-1) and softplus(1) = (0.3132617 + 1.3132617) / 2 */
     ck_assert_double_eq_tol(loss, 0.8132616875, 1e-7);
     /* dL/dlogit = ((s - 1) + s) / 2 = s - 0.5, s = sigmoid(1) = 0.7310586 */

@@ -24,16 +24,16 @@ static world make_world(void)
     world w = {0};
     const char *train = write_temp_text("train.tsv", "9\t0\n9\t1\n9\t2\n9\t3\n9\t4\n9\t5\n1\t0\n");
     const char *test = write_temp_text("test.tsv", "1\t1\n1\t3\n2\t5\n3\t0\n3\t4\n3\t1\n3\t2\n");
-    ck_assert_int_eq(reco_dataset_read(train, RECO_FORMAT_PAIRS, &w.train), RECO_OK);
-    ck_assert_int_eq(reco_dataset_read_shared(test, RECO_FORMAT_PAIRS, w.train, &w.test), RECO_OK);
-    ck_assert_int_eq(reco_backend_open("cpu", &w.backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 4, 6, &w.model), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(w.model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_init(w.model, w.backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(train, RECO_FORMAT_PAIRS, &w.train));
+    RECO_ASSERT_OK(reco_dataset_read_shared(test, RECO_FORMAT_PAIRS, w.train, &w.test));
+    RECO_ASSERT_OK(reco_backend_open("cpu", &w.backend));
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 4, 6, &w.model));
+    RECO_ASSERT_OK(reco_model_set_factors(w.model, 1));
+    RECO_ASSERT_OK(reco_model_init(w.model, w.backend, 1));
     float params[4 + 6 + 2] = {1, 1, 1, 1};
     memcpy(params + 4, item_scores, sizeof item_scores);
     params[10] = 1.0f; /* head weight; head bias 0 */
-    ck_assert_int_eq(reco_model_set_parameters(w.model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_parameters(w.model, params));
     return w;
 }
 
@@ -48,7 +48,7 @@ static void free_world(world *w)
 static double get(const reco_metrics *metrics, reco_metric metric)
 {
     double value = NAN;
-    ck_assert_int_eq(reco_metrics_get(metrics, metric, &value), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_get(metrics, metric, &value));
     return value;
 }
 
@@ -56,9 +56,9 @@ START_TEST(full_ranking_by_hand)
 {
     world w = make_world();
     reco_metrics *metrics;
-    ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_set_k(metrics, 3), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_ranking(metrics, w.model, w.test, w.train), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_set_k(metrics, 3));
+    RECO_ASSERT_OK(reco_metrics_evaluate_ranking(metrics, w.model, w.test, w.train));
     /* user 1 (item 0 excluded): top 4, 1, 2 -> one of its two relevant, at rank 2;
      * user 2: top 0, 4, 1 -> none of {5}; user 3: top 0, 4, 1 -> three of four */
     ck_assert_uint_eq(reco_metrics_count(metrics, RECO_METRIC_HR), 3);
@@ -81,24 +81,24 @@ START_TEST(sampled_protocol_and_ties_by_hand)
     /* leave-one-out on pairs without timestamps: the last row per user */
     const char *rows = write_temp_text("all.tsv", "9\t0\n9\t1\n9\t2\n9\t3\n9\t4\n9\t5\n"
                                                    "1\t0\n1\t1\n2\t0\n2\t3\n");
-    ck_assert_int_eq(reco_dataset_read(rows, RECO_FORMAT_PAIRS, &all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &loo_train, &loo_test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(rows, RECO_FORMAT_PAIRS, &all));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(all, &loo_train, &loo_test));
     /* test rows: user 9 -> 5, user 1 -> 1, user 2 -> 3 */
     const char *negatives = write_temp_text("t.negative", "(9,5)\t3\n"
                                                           "(1,1)\t2\t3\t5\n"
                                                           "(2,3)\t0\t4\n");
-    ck_assert_int_eq(reco_dataset_read_test_negatives(loo_test, negatives), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read_test_negatives(loo_test, negatives));
     reco_metrics *metrics;
-    ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_set_k(metrics, 2), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, w.model, loo_test), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_set_k(metrics, 2));
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled(metrics, w.model, loo_test));
     /* user 9: 0.3 over 0.1, rank 0; user 1: 0.5 ties item 2, pessimistic rank 1;
      * user 2: 0.1 under 0.9 and 0.7, rank 2, a miss at K = 2 */
     ck_assert_double_eq_tol(get(metrics, RECO_METRIC_HR), 2.0 / 3.0, 1e-9);
     ck_assert_double_eq_tol(get(metrics, RECO_METRIC_NDCG), (1.0 + 1.0 / log2(3.0)) / 3.0, 1e-9);
-    ck_assert_int_eq(reco_metrics_set_tie_policy(metrics, RECO_TIES_OPTIMISTIC), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_set_tie_policy(metrics, RECO_TIES_OPTIMISTIC));
     reco_metrics_reset(metrics);
-    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, w.model, loo_test), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled(metrics, w.model, loo_test));
     ck_assert_double_eq_tol(get(metrics, RECO_METRIC_NDCG), 2.0 / 3.0, 1e-9);
     ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, w.model, w.test), RECO_ERR_STATE);
     reco_metrics_free(metrics);
@@ -114,10 +114,10 @@ START_TEST(rating_errors_by_hand)
     world w = make_world();
     const char *rated = write_temp_text("rated.tsv", "1\t0\t1.0\n1\t4\t0.2\n");
     reco_dataset *test;
-    ck_assert_int_eq(reco_dataset_read_shared(rated, RECO_FORMAT_TSV, w.train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read_shared(rated, RECO_FORMAT_TSV, w.train, &test));
     reco_metrics *metrics;
-    ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_ratings(metrics, w.model, test), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_evaluate_ratings(metrics, w.model, test));
     /* errors -0.1 and +0.5 */
     ck_assert_double_eq_tol(get(metrics, RECO_METRIC_MSE), 0.13, 1e-6);
     ck_assert_double_eq_tol(get(metrics, RECO_METRIC_RMSE), sqrt(0.13), 1e-6);
@@ -139,23 +139,22 @@ START_TEST(validation_keeps_the_best_epoch)
     training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, 200,
                                           reco_dataset_n_items(data.all), 1);
     reco_trainer *trainer = t.trainer;
-    ck_assert_int_eq(reco_trainer_set_early_stopping(trainer, 2), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_early_stopping(trainer, 2));
     ck_assert_int_eq(reco_trainer_fit(trainer, train, 1), RECO_ERR_STATE);
     /* a learning rate this large makes the validation value wander */
-    ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, 0.05), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_validation(trainer, valid, train, RECO_METRIC_NDCG, 10),
-                     RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, train, 12), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, 0.05));
+    RECO_ASSERT_OK(reco_trainer_set_validation(trainer, valid, train, RECO_METRIC_NDCG, 10));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, train, 12));
     size_t best_epoch;
     double best, last, now;
-    ck_assert_int_eq(reco_trainer_best(trainer, &best_epoch, &best), RECO_OK);
-    ck_assert_int_eq(reco_trainer_last_validation(trainer, &last), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_best(trainer, &best_epoch, &best));
+    RECO_ASSERT_OK(reco_trainer_last_validation(trainer, &last));
     ck_assert(best >= last);
     /* the model holds the best epoch's parameters again */
     reco_metrics *metrics;
-    ck_assert_int_eq(reco_metrics_new(&metrics), RECO_OK);
-    ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, t.model, valid), RECO_OK);
-    ck_assert_int_eq(reco_metrics_get(metrics, RECO_METRIC_NDCG, &now), RECO_OK);
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled(metrics, t.model, valid));
+    RECO_ASSERT_OK(reco_metrics_get(metrics, RECO_METRIC_NDCG, &now));
     ck_assert_double_eq_tol(now, best, 1e-12);
     reco_metrics_free(metrics);
     training_setup_free(&t);

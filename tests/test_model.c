@@ -11,14 +11,14 @@
 START_TEST(backends_open_by_name)
 {
     reco_backend *backend = NULL;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     ck_assert_str_eq(reco_backend_name(backend), "cpu");
     reco_backend_free(backend);
-    ck_assert_int_eq(reco_backend_open("auto", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("auto", &backend));
     ck_assert_ptr_nonnull(reco_backend_name(backend));
     reco_backend_free(backend);
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_backend_set_fast_math(backend, 1), RECO_OK); /* nothing to trade */
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    RECO_ASSERT_OK(reco_backend_set_fast_math(backend, 1)); /* nothing to trade */
     reco_backend_free(backend);
     ck_assert_int_eq(reco_backend_set_fast_math(NULL, 1), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(reco_backend_open("tpu", &backend), RECO_ERR_BACKEND_UNAVAILABLE);
@@ -50,7 +50,7 @@ START_TEST(model_configuration_is_checked)
     reco_model *model = NULL;
     ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, 0, 5, &model), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(reco_model_new((reco_model_kind)7, 5, 5, &model), RECO_ERR_INVALID_ARGUMENT);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, 5, 5, &model), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_NEUMF, 5, 5, &model));
     const size_t odd[] = {7, 4}, many[] = {8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
     ck_assert_int_eq(reco_model_set_layers(model, odd, 2), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(reco_model_set_layers(model, many, 10), RECO_ERR_INVALID_ARGUMENT);
@@ -67,13 +67,13 @@ START_TEST(model_configuration_is_checked)
                       (8 + 8) + 1;
     ck_assert_uint_eq(reco_model_parameter_count(model), expected);
     reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
     reco_backend_free(backend); /* the model keeps its own reference */
     ck_assert_int_eq(reco_model_set_factors(model, 4), RECO_ERR_STATE);
     const int32_t bad = 5;
     ck_assert_int_eq(reco_model_predict(model, &zero, &bad, 1, &score), RECO_ERR_OUT_OF_RANGE);
-    ck_assert_int_eq(reco_model_predict(model, &zero, &zero, 1, &score), RECO_OK);
+    RECO_ASSERT_OK(reco_model_predict(model, &zero, &zero, 1, &score));
     ck_assert(isfinite(score));
     reco_model_free(model);
     reco_model_free(NULL);
@@ -83,13 +83,13 @@ END_TEST
 START_TEST(initialization_follows_the_recipe)
 {
     reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MLP, 2000, 10, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 9), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MLP, 2000, 10, &model));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 9));
     size_t count = reco_model_parameter_count(model);
     float *params = malloc(count * sizeof *params);
-    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
     /* user MLP table: 2000 x 32 draws of N(0, 0.01) */
     double sum = 0.0, squares = 0.0;
     for (size_t i = 0; i < 2000 * 32; i++) {
@@ -116,19 +116,19 @@ END_TEST
 START_TEST(mf_with_biases_predicts_by_hand)
 {
     reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 2, 2, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 2), RECO_OK);
-    ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 2, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 2));
+    RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
     /* P (2x2), Q (2x2), user bias (2), item bias (2), head w (2, ones), mu */
     const float params[] = {1, 2, 3, 4, 0.5f, -1, 2, 0, 0.1f, 0.2f, 0.3f, 0.4f, 1, 1, 3.5f};
     ck_assert_uint_eq(reco_model_parameter_count(model), 15);
-    ck_assert_int_eq(reco_model_set_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_parameters(model, params));
     const int32_t users[] = {0, 1}, items[] = {0, 1};
     float scores[2];
-    ck_assert_int_eq(reco_model_predict(model, users, items, 2, scores), RECO_OK);
+    RECO_ASSERT_OK(reco_model_predict(model, users, items, 2, scores));
     ck_assert_float_eq_tol(scores[0], 1 * 0.5f + 2 * -1 + 0.1f + 0.3f + 3.5f, 1e-6f);
     ck_assert_float_eq_tol(scores[1], 3 * 2 + 4 * 0 + 0.2f + 0.4f + 3.5f, 1e-6f);
     reco_model_free(model);
@@ -139,24 +139,24 @@ END_TEST
 static reco_model *initialized(reco_backend *backend, reco_model_kind kind, uint64_t seed)
 {
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(kind, 6, 7, &model), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(kind, 6, 7, &model));
     const size_t layers[] = {8, 4, 2};
     if (kind == RECO_MODEL_MLP)
-        ck_assert_int_eq(reco_model_set_layers(model, layers, 3), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 3), RECO_OK);
-    ck_assert_int_eq(reco_model_set_init_std(model, 0.5f), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, seed), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_layers(model, layers, 3));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 3));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.5f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, seed));
     return model;
 }
 
 START_TEST(neumf_from_pretrained_mixes_the_logits)
 {
     reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_model *gmf = initialized(backend, RECO_MODEL_GMF, 1);
     reco_model *mlp = initialized(backend, RECO_MODEL_MLP, 2);
     reco_model *neumf = NULL;
-    ck_assert_int_eq(reco_model_neumf_from_pretrained(gmf, mlp, 0.3f, &neumf), RECO_OK);
+    RECO_ASSERT_OK(reco_model_neumf_from_pretrained(gmf, mlp, 0.3f, &neumf));
     ck_assert_int_eq(reco_model_kind_of(neumf), RECO_MODEL_NEUMF);
     int32_t users[42], items[42];
     for (int i = 0; i < 42; i++) {
@@ -164,9 +164,9 @@ START_TEST(neumf_from_pretrained_mixes_the_logits)
         items[i] = i / 6;
     }
     float from_gmf[42], from_mlp[42], mixed[42];
-    ck_assert_int_eq(reco_model_predict(gmf, users, items, 42, from_gmf), RECO_OK);
-    ck_assert_int_eq(reco_model_predict(mlp, users, items, 42, from_mlp), RECO_OK);
-    ck_assert_int_eq(reco_model_predict(neumf, users, items, 42, mixed), RECO_OK);
+    RECO_ASSERT_OK(reco_model_predict(gmf, users, items, 42, from_gmf));
+    RECO_ASSERT_OK(reco_model_predict(mlp, users, items, 42, from_mlp));
+    RECO_ASSERT_OK(reco_model_predict(neumf, users, items, 42, mixed));
     for (int i = 0; i < 42; i++)
         ck_assert_float_eq_tol(mixed[i], 0.3f * from_gmf[i] + 0.7f * from_mlp[i], 1e-5f);
     reco_model *wrong = NULL;

@@ -11,22 +11,21 @@
 
 static reco_model *trained(reco_backend *backend, reco_model_kind kind, reco_dataset **data)
 {
-    ck_assert_int_eq(reco_dataset_synthetic(40, 50, 800, 4, data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(40, 50, 800, 4, data));
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(kind, reco_dataset_n_users(*data), reco_dataset_n_items(*data),
-                                    &model),
-                     RECO_OK);
+    RECO_ASSERT_OK(
+        reco_model_new(kind, reco_dataset_n_users(*data), reco_dataset_n_items(*data), &model));
     const size_t layers[] = {8, 6, 4};
     if (kind == RECO_MODEL_NEUMF || kind == RECO_MODEL_MLP)
-        ck_assert_int_eq(reco_model_set_layers(model, layers, 3), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_layers(model, layers, 3));
     if (kind == RECO_MODEL_MF)
-        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 4), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 2), RECO_OK);
-    ck_assert_int_eq(reco_model_set_vocabulary(model, *data), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 4));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 2));
+    RECO_ASSERT_OK(reco_model_set_vocabulary(model, *data));
     reco_trainer *trainer;
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, *data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, *data, 1));
     reco_trainer_free(trainer);
     return model;
 }
@@ -38,7 +37,7 @@ static void predict_all(reco_model *model, float *scores)
         users[i] = i / 50;
         items[i] = i % 50;
     }
-    ck_assert_int_eq(reco_model_predict(model, users, items, 40 * 50, scores), RECO_OK);
+    RECO_ASSERT_OK(reco_model_predict(model, users, items, 40 * 50, scores));
 }
 
 static unsigned char *read_all(const char *path, size_t *size)
@@ -59,13 +58,13 @@ START_TEST(round_trip_predicts_identically)
     static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
                                             RECO_MODEL_NEUMF};
     reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_dataset *data;
     reco_model *model = trained(backend, kinds[_i], &data);
     const char *path = temp_path("model.reco");
-    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    RECO_ASSERT_OK(reco_model_save(model, path));
     reco_model *loaded;
-    ck_assert_int_eq(reco_model_load(path, backend, &loaded), RECO_OK);
+    RECO_ASSERT_OK(reco_model_load(path, backend, &loaded));
     ck_assert_int_eq(reco_model_kind_of(loaded), kinds[_i]);
     static float before[40 * 50], after[40 * 50];
     predict_all(model, before);
@@ -73,15 +72,15 @@ START_TEST(round_trip_predicts_identically)
     ck_assert_mem_eq(before, after, sizeof before);
     int64_t id;
     int32_t index;
-    ck_assert_int_eq(reco_model_user_id(loaded, 39, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_model_user_id(loaded, 39, &id));
     ck_assert_int_eq(id, 40);
-    ck_assert_int_eq(reco_dataset_item_index(data, 17, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_index(data, 17, &index));
     int32_t loaded_index;
-    ck_assert_int_eq(reco_model_item_index(loaded, 17, &loaded_index), RECO_OK);
+    RECO_ASSERT_OK(reco_model_item_index(loaded, 17, &loaded_index));
     ck_assert_int_eq(loaded_index, index);
     /* saving the loaded model gives the same bytes */
     const char *again = temp_path("again.reco");
-    ck_assert_int_eq(reco_model_save(loaded, again), RECO_OK);
+    RECO_ASSERT_OK(reco_model_save(loaded, again));
     size_t size_a, size_b;
     unsigned char *a = read_all(path, &size_a), *b = read_all(again, &size_b);
     ck_assert_uint_eq(size_a, size_b);
@@ -150,7 +149,7 @@ START_TEST(damaged_files_are_refused)
     bytes[8] = 1;
     reco_model *fine;
     const char *restored = write_temp_file("restored.reco", bytes, size);
-    ck_assert_int_eq(reco_model_load(restored, backend, &fine), RECO_OK);
+    RECO_ASSERT_OK(reco_model_load(restored, backend, &fine));
     reco_model_free(fine);
     reco_model *none;
     ck_assert_int_eq(reco_model_load(temp_path("missing.reco"), backend, &none), RECO_ERR_IO);
@@ -211,13 +210,13 @@ END_TEST
 START_TEST(save_replaces_atomically)
 {
     reco_backend *backend;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_dataset *data;
     reco_model *model = trained(backend, RECO_MODEL_GMF, &data);
     const char *path = write_temp_text("model.reco", "an older file");
-    ck_assert_int_eq(reco_model_save(model, path), RECO_OK);
+    RECO_ASSERT_OK(reco_model_save(model, path));
     reco_model *loaded;
-    ck_assert_int_eq(reco_model_load(path, backend, &loaded), RECO_OK);
+    RECO_ASSERT_OK(reco_model_load(path, backend, &loaded));
     reco_model_free(loaded);
     /* no temporary file is left beside it */
     char directory[256];

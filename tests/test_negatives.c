@@ -7,8 +7,8 @@
 
 static void leave_one_out(reco_dataset **all, reco_dataset **train, reco_dataset **test)
 {
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(*all, train, test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, all));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(*all, train, test));
 }
 
 static void free_all(reco_dataset *a, reco_dataset *b, reco_dataset *c)
@@ -22,7 +22,7 @@ START_TEST(reads_ncf_negatives_and_drops_the_test_item)
 {
     reco_dataset *all, *train, *test;
     leave_one_out(&all, &train, &test);
-    ck_assert_int_eq(reco_dataset_read_test_negatives(test, fixture("ratings.negative")), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read_test_negatives(test, fixture("ratings.negative")));
     size_t count;
     const int32_t *negatives = reco_dataset_test_negatives(test, 0, &count);
     ck_assert_uint_eq(count, 1); /* "40 20": 20 is the row's own test item */
@@ -72,7 +72,7 @@ START_TEST(negative_file_may_name_new_items)
     reco_dataset *all, *train, *test;
     leave_one_out(&all, &train, &test);
     const char *path = write_temp_text("new.negative", "(1,20)\t555\n(2,20)\t10\n");
-    ck_assert_int_eq(reco_dataset_read_test_negatives(test, path), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read_test_negatives(test, path));
     ck_assert_uint_eq(reco_dataset_n_items(train), 5);
     size_t count;
     ck_assert_int_eq(reco_dataset_test_negatives(test, 0, &count)[0], 4);
@@ -94,7 +94,7 @@ static reco_dataset *almost_full_user(void)
     users[n] = 2;
     items[n++] = 3;
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, (size_t)n, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, NULL, NULL, (size_t)n, &ds));
     return ds;
 }
 
@@ -102,18 +102,18 @@ static reco_dataset *almost_full_user(void)
 static int64_t item_id(const reco_dataset *ds, int32_t index)
 {
     int64_t id;
-    ck_assert_int_eq(reco_dataset_item_id(ds, index, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_id(ds, index, &id));
     return id;
 }
 
 START_TEST(sampled_test_negatives_are_the_untouched_items)
 {
     reco_dataset *all = almost_full_user(), *train, *test;
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(all, &train, &test));
     ck_assert_uint_eq(reco_dataset_size(test), 1);
     /* the vocabulary knows items 0,1,2,4,6,7 and 3 (item 5 appears nowhere):
      * user 1 rated all of them but 3 */
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 1, 9), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_test_negatives(test, all, 1, 9));
     size_t count;
     const int32_t *negatives = reco_dataset_test_negatives(test, 0, &count);
     ck_assert_uint_eq(count, 1);
@@ -130,9 +130,9 @@ END_TEST
 START_TEST(sampled_test_negatives_are_distinct_unseen_and_seeded)
 {
     reco_dataset *all = NULL, *train, *test;
-    ck_assert_int_eq(reco_dataset_synthetic(50, 300, 2000, 5, &all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(all, &train, &test), RECO_OK);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 99, 1234), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(50, 300, 2000, 5, &all));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(all, &train, &test));
+    RECO_ASSERT_OK(reco_dataset_sample_test_negatives(test, all, 99, 1234));
     int32_t first_row[99];
     size_t count;
     memcpy(first_row, reco_dataset_test_negatives(test, 0, &count), sizeof first_row);
@@ -154,9 +154,9 @@ START_TEST(sampled_test_negatives_are_distinct_unseen_and_seeded)
         }
     }
     free(seen);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 99, 1234), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_test_negatives(test, all, 99, 1234));
     ck_assert_mem_eq(first_row, reco_dataset_test_negatives(test, 0, &count), sizeof first_row);
-    ck_assert_int_eq(reco_dataset_sample_test_negatives(test, all, 99, 4321), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_test_negatives(test, all, 99, 4321));
     ck_assert(memcmp(first_row, reco_dataset_test_negatives(test, 0, &count),
                      sizeof first_row) != 0);
     free_all(all, train, test);
@@ -169,10 +169,10 @@ START_TEST(training_negatives_avoid_positives_and_are_uniform)
     const int64_t users[] = {1, 2, 2, 2, 2, 3};
     const int64_t items[] = {10, 10, 11, 12, 13, 14};
     reco_dataset *train = NULL;
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 6, &train), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, NULL, NULL, 6, &train));
     enum { K = 4000 };
     int32_t *negatives = malloc(6 * K * sizeof *negatives);
-    ck_assert_int_eq(reco_dataset_sample_negatives(train, K, 77, 0, negatives), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_negatives(train, K, 77, 0, negatives));
     int counts[5] = {0};
     for (int j = 0; j < K; j++)
         counts[item_id(train, negatives[j]) - 10]++;
@@ -184,9 +184,9 @@ START_TEST(training_negatives_avoid_positives_and_are_uniform)
         for (int j = 0; j < K; j++)
             ck_assert_int_eq(item_id(train, negatives[row * K + j]), 14);
     int32_t *again = malloc(6 * K * sizeof *again);
-    ck_assert_int_eq(reco_dataset_sample_negatives(train, K, 77, 0, again), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_negatives(train, K, 77, 0, again));
     ck_assert_mem_eq(negatives, again, 6 * K * sizeof *again);
-    ck_assert_int_eq(reco_dataset_sample_negatives(train, K, 77, 1, again), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_negatives(train, K, 77, 1, again));
     ck_assert(memcmp(negatives, again, K * sizeof *again) != 0);
     free(again);
     free(negatives);
@@ -198,7 +198,7 @@ START_TEST(training_negatives_fail_for_a_user_with_every_item)
 {
     const int64_t users[] = {1, 1, 2}, items[] = {10, 11, 10};
     reco_dataset *train = NULL;
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 3, &train), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, NULL, NULL, 3, &train));
     int32_t negatives[3];
     ck_assert_int_eq(reco_dataset_sample_negatives(train, 1, 1, 0, negatives),
                      RECO_ERR_OUT_OF_RANGE);
@@ -211,10 +211,10 @@ END_TEST
 START_TEST(training_negatives_on_synthetic_data_are_never_positives)
 {
     reco_dataset *train = NULL;
-    ck_assert_int_eq(reco_dataset_synthetic(200, 500, 20000, 3, &train), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(200, 500, 20000, 3, &train));
     size_t n = reco_dataset_size(train), n_items = reco_dataset_n_items(train);
     int32_t *negatives = malloc(n * 4 * sizeof *negatives);
-    ck_assert_int_eq(reco_dataset_sample_negatives(train, 4, 5, 2, negatives), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_sample_negatives(train, 4, 5, 2, negatives));
     char *positive = calloc(reco_dataset_n_users(train) * n_items, 1);
     for (size_t i = 0; i < n; i++)
         positive[(size_t)reco_dataset_users(train)[i] * n_items + reco_dataset_items(train)[i]] = 1;

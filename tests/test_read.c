@@ -11,21 +11,21 @@
 static int64_t user_id_of(const reco_dataset *ds, size_t row)
 {
     int64_t id = -1;
-    ck_assert_int_eq(reco_dataset_user_id(ds, reco_dataset_users(ds)[row], &id), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_user_id(ds, reco_dataset_users(ds)[row], &id));
     return id;
 }
 
 static int64_t item_id_of(const reco_dataset *ds, size_t row)
 {
     int64_t id = -1;
-    ck_assert_int_eq(reco_dataset_item_id(ds, reco_dataset_items(ds)[row], &id), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_id(ds, reco_dataset_items(ds)[row], &id));
     return id;
 }
 
 START_TEST(reads_movielens_dat)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 6);
     ck_assert_uint_eq(reco_dataset_n_users(ds), 3);
     ck_assert_uint_eq(reco_dataset_n_items(ds), 4);
@@ -41,9 +41,9 @@ START_TEST(reads_movielens_dat)
     }
     ck_assert_int_eq(item_id_of(ds, 4), 40);
     int32_t index = -1;
-    ck_assert_int_eq(reco_dataset_item_index(ds, 30, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_index(ds, 30, &index));
     ck_assert_int_eq(index, 2);
-    ck_assert_int_eq(reco_dataset_user_index(ds, 3, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_user_index(ds, 3, &index));
     ck_assert_int_eq(index, 2);
     ck_assert_int_eq(reco_dataset_user_index(ds, 4, &index), RECO_ERR_OUT_OF_RANGE);
     ck_assert_int_eq(reco_dataset_user_id(ds, 3, &(int64_t){0}), RECO_ERR_OUT_OF_RANGE);
@@ -54,7 +54,7 @@ END_TEST
 START_TEST(reads_csv_with_header_and_crlf)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.csv"), RECO_FORMAT_AUTO, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.csv"), RECO_FORMAT_AUTO, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 3);
     ck_assert_int_eq(user_id_of(ds, 2), 8);
     ck_assert_int_eq(item_id_of(ds, 1), 200);
@@ -62,7 +62,7 @@ START_TEST(reads_csv_with_header_and_crlf)
     ck_assert_float_eq(reco_dataset_ratings(ds)[2], 0.5f);
     ck_assert_int_eq(reco_dataset_timestamps(ds)[2], 964982224);
     reco_dataset_free(ds);
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.csv"), RECO_FORMAT_CSV, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.csv"), RECO_FORMAT_CSV, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 3);
     reco_dataset_free(ds);
 }
@@ -71,7 +71,7 @@ END_TEST
 START_TEST(reads_tsv)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("u.data"), RECO_FORMAT_TSV, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("u.data"), RECO_FORMAT_TSV, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 3);
     ck_assert_uint_eq(reco_dataset_n_users(ds), 2);
     ck_assert_int_eq(user_id_of(ds, 2), 196);
@@ -86,14 +86,14 @@ END_TEST
 START_TEST(reads_pairs_without_ratings)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 3);
     ck_assert_ptr_null(reco_dataset_ratings(ds));
     ck_assert_ptr_null(reco_dataset_timestamps(ds));
     ck_assert_int_eq(reco_dataset_items(ds)[2], 0);
     reco_dataset_free(ds);
     const char *spaces = write_temp_text("pairs.txt", "5 6\n5 7\n\n  \n6 6\n");
-    ck_assert_int_eq(reco_dataset_read(spaces, RECO_FORMAT_PAIRS, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(spaces, RECO_FORMAT_PAIRS, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 3);
     ck_assert_uint_eq(reco_dataset_n_items(ds), 2);
     reco_dataset_free(ds);
@@ -104,7 +104,7 @@ START_TEST(three_column_csv_has_no_timestamps)
 {
     reco_dataset *ds = NULL;
     const char *path = write_temp_text("r.csv", "1,2,4.5\n3,2,1e0\n");
-    ck_assert_int_eq(reco_dataset_read(path, RECO_FORMAT_AUTO, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(path, RECO_FORMAT_AUTO, &ds));
     ck_assert_ptr_nonnull(reco_dataset_ratings(ds));
     ck_assert_ptr_null(reco_dataset_timestamps(ds));
     ck_assert_float_eq(reco_dataset_ratings(ds)[0], 4.5f);
@@ -116,9 +116,9 @@ END_TEST
 START_TEST(shared_vocabulary_extends_and_agrees)
 {
     reco_dataset *train = NULL, *test = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &train), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &train));
     const char *path = write_temp_text("test.tsv", "2\t1917\n3\t5\n");
-    ck_assert_int_eq(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, train, &test));
     ck_assert(reco_dataset_shares_vocabulary(train, test));
     ck_assert_int_eq(reco_dataset_users(test)[0], 1);
     ck_assert_int_eq(reco_dataset_items(test)[0], 1);
@@ -127,7 +127,7 @@ START_TEST(shared_vocabulary_extends_and_agrees)
     ck_assert_uint_eq(reco_dataset_n_items(train), 3);
     reco_dataset_free(train); /* the vocabulary lives on in test */
     int64_t id = 0;
-    ck_assert_int_eq(reco_dataset_item_id(test, 2, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_item_id(test, 2, &id));
     ck_assert_int_eq(id, 5);
     reco_dataset_free(test);
 }
@@ -136,7 +136,7 @@ END_TEST
 START_TEST(failed_shared_read_leaves_vocabulary_unchanged)
 {
     reco_dataset *train = NULL, *test = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &train), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &train));
     const char *path = write_temp_text("bad.tsv", "9\t9\n10\tx\n");
     ck_assert_int_eq(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, train, &test),
                      RECO_ERR_PARSE);
@@ -145,7 +145,7 @@ START_TEST(failed_shared_read_leaves_vocabulary_unchanged)
     ck_assert_uint_eq(reco_dataset_n_items(train), 2);
     int32_t index;
     ck_assert_int_eq(reco_dataset_user_index(train, 9, &index), RECO_ERR_OUT_OF_RANGE);
-    ck_assert_int_eq(reco_dataset_user_index(train, 2, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_user_index(train, 2, &index));
     ck_assert_int_eq(index, 1);
     reco_dataset_free(train);
 }
@@ -234,7 +234,7 @@ START_TEST(largest_id_is_accepted)
 {
     reco_dataset *ds = NULL;
     const char *path = write_temp_text("big.dat", "9223372036854775807::0::3::4\n");
-    ck_assert_int_eq(reco_dataset_read(path, RECO_FORMAT_AUTO, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(path, RECO_FORMAT_AUTO, &ds));
     ck_assert_int_eq(user_id_of(ds, 0), INT64_MAX);
     reco_dataset_free(ds);
 }

@@ -11,15 +11,15 @@
 static reco_model *mf_with(reco_backend *backend, const float users[4], const float items[8])
 {
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 2, 4, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 2), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 4, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 2));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
     float params[4 + 8 + 3];
     memcpy(params, users, 4 * sizeof *params);
     memcpy(params + 4, items, 8 * sizeof *params);
     params[12] = params[13] = 1.0f;
     params[14] = 0.0f;
-    ck_assert_int_eq(reco_model_set_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_parameters(model, params));
     return model;
 }
 
@@ -34,20 +34,19 @@ START_TEST(recommend_excludes_seen_items)
      * items 0 and 2, user 1 items 1 and 3 */
     const int64_t seen_users[] = {0, 1, 0, 1}, seen_items[] = {0, 1, 2, 3};
     reco_dataset *seen;
-    ck_assert_int_eq(reco_dataset_from_arrays(seen_users, seen_items, NULL, NULL, 4, &seen),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(seen_users, seen_items, NULL, NULL, 4, &seen));
     int32_t items[4];
     float scores[4];
     size_t n;
     /* user 0 scores items 1, 0, 1, -1: items 0 and 2 tie, lower index first */
-    ck_assert_int_eq(reco_model_recommend(model, 0, 3, NULL, items, scores, &n), RECO_OK);
+    RECO_ASSERT_OK(reco_model_recommend(model, 0, 3, NULL, items, scores, &n));
     ck_assert_uint_eq(n, 3);
     ck_assert_int_eq(items[0], 0);
     ck_assert_int_eq(items[1], 2);
     ck_assert_int_eq(items[2], 1);
     ck_assert_float_eq(scores[0], 1.0f);
     ck_assert_float_eq(scores[2], 0.0f);
-    ck_assert_int_eq(reco_model_recommend(model, 0, 3, seen, items, scores, &n), RECO_OK);
+    RECO_ASSERT_OK(reco_model_recommend(model, 0, 3, seen, items, scores, &n));
     ck_assert_uint_eq(n, 2);
     ck_assert_int_eq(items[0], 1);
     ck_assert_int_eq(items[1], 3);
@@ -57,9 +56,8 @@ START_TEST(recommend_excludes_seen_items)
     int32_t batch_items[2 * 2];
     float batch_scores[2 * 2];
     size_t counts[2];
-    ck_assert_int_eq(reco_model_recommend_batch(model, users, 2, 2, seen, batch_items,
-                                                batch_scores, counts),
-                     RECO_OK);
+    RECO_ASSERT_OK(
+        reco_model_recommend_batch(model, users, 2, 2, seen, batch_items, batch_scores, counts));
     ck_assert_uint_eq(counts[0], 2);
     ck_assert_int_eq(batch_items[0], 2);
     ck_assert_int_eq(batch_items[1], 0);
@@ -83,18 +81,18 @@ START_TEST(recommend_matches_brute_force)
                                             RECO_MODEL_NEUMF};
     reco_backend *backend = open_backend("cpu");
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(kinds[_i], 7, 300, &model), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(kinds[_i], 7, 300, &model));
     if (kinds[_i] == RECO_MODEL_MF)
-        ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_set_output(model, RECO_ACTIVATION_SIGMOID), RECO_OK);
-    ck_assert_int_eq(reco_model_set_init_std(model, 0.5f), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 11), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_set_output(model, RECO_ACTIVATION_SIGMOID));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.5f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 11));
     if (kinds[_i] == RECO_MODEL_MF) { /* non-zero biases */
         float *params = malloc(reco_model_parameter_count(model) * sizeof *params);
-        ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+        RECO_ASSERT_OK(reco_model_get_parameters(model, params));
         for (size_t i = 0; i < 7 + 300; i++)
             params[(7 + 300) * 8 + i] = 0.01f * (float)(i % 13);
-        ck_assert_int_eq(reco_model_set_parameters(model, params), RECO_OK);
+        RECO_ASSERT_OK(reco_model_set_parameters(model, params));
         free(params);
     }
     int32_t users[7], items[7 * 5];
@@ -102,8 +100,7 @@ START_TEST(recommend_matches_brute_force)
     size_t counts[7];
     for (int u = 0; u < 7; u++)
         users[u] = u;
-    ck_assert_int_eq(reco_model_recommend_batch(model, users, 7, 5, NULL, items, scores, counts),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_model_recommend_batch(model, users, 7, 5, NULL, items, scores, counts));
     for (int u = 0; u < 7; u++) {
         int32_t pair_users[300], pair_items[300];
         float all[300];
@@ -111,7 +108,7 @@ START_TEST(recommend_matches_brute_force)
             pair_users[i] = u;
             pair_items[i] = i;
         }
-        ck_assert_int_eq(reco_model_predict(model, pair_users, pair_items, 300, all), RECO_OK);
+        RECO_ASSERT_OK(reco_model_predict(model, pair_users, pair_items, 300, all));
         ck_assert_uint_eq(counts[u], 5);
         for (int r = 0; r < 5; r++) {
             /* the r-th recommendation beats every item not recommended */
@@ -134,7 +131,7 @@ START_TEST(similar_items_by_cosine)
     int32_t items[3];
     float similarities[3];
     size_t n;
-    ck_assert_int_eq(reco_model_similar_items(model, 0, 3, items, similarities, &n), RECO_OK);
+    RECO_ASSERT_OK(reco_model_similar_items(model, 0, 3, items, similarities, &n));
     ck_assert_uint_eq(n, 3);
     const int32_t expected_items[] = {2, 1, 3};
     const float expected[] = {0.70710678f, 0.0f, -1.0f};
@@ -153,17 +150,17 @@ START_TEST(embeddings_concatenate_gmf_and_mlp)
 {
     reco_backend *backend = open_backend("cpu");
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, 3, 5, &model), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_NEUMF, 3, 5, &model));
     const size_t layers[] = {4, 2};
-    ck_assert_int_eq(reco_model_set_layers(model, layers, 2), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(model, 3), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 7), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_layers(model, layers, 2));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 3));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 7));
     ck_assert_uint_eq(reco_model_embedding_dim(model), 5);
     float params[512], users[3 * 5], items[5 * 5];
     ck_assert_uint_lt(reco_model_parameter_count(model), 512);
-    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
-    ck_assert_int_eq(reco_model_get_user_embeddings(model, users), RECO_OK);
-    ck_assert_int_eq(reco_model_get_item_embeddings(model, items), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+    RECO_ASSERT_OK(reco_model_get_user_embeddings(model, users));
+    RECO_ASSERT_OK(reco_model_get_item_embeddings(model, items));
     /* flat order: user GMF (3x3), item GMF (5x3), user MLP (3x2), item MLP (5x2) */
     for (int u = 0; u < 3; u++)
         for (int d = 0; d < 5; d++)
@@ -183,27 +180,27 @@ START_TEST(model_vocabulary_maps_ids)
     reco_backend *backend = open_backend("cpu");
     reco_dataset *data;
     const int64_t users[] = {100, 200}, items[] = {7, 9};
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 2, &data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, NULL, NULL, 2, &data));
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 2, 2, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_GMF, 2, 2, &model));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
     int64_t id;
     ck_assert_int_eq(reco_model_user_id(model, 0, &id), RECO_ERR_STATE);
-    ck_assert_int_eq(reco_model_set_vocabulary(model, data), RECO_OK);
-    ck_assert_int_eq(reco_model_user_id(model, 1, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_vocabulary(model, data));
+    RECO_ASSERT_OK(reco_model_user_id(model, 1, &id));
     ck_assert_int_eq(id, 200);
     int32_t index;
-    ck_assert_int_eq(reco_model_item_index(model, 9, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_model_item_index(model, 9, &index));
     ck_assert_int_eq(index, 1);
     ck_assert_int_eq(reco_model_item_index(model, 8, &index), RECO_ERR_OUT_OF_RANGE);
-    ck_assert_int_eq(reco_model_item_id(model, 0, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_model_item_id(model, 0, &id));
     ck_assert_int_eq(id, 7);
     ck_assert_int_eq(reco_model_item_id(model, 2, &id), RECO_ERR_OUT_OF_RANGE);
-    ck_assert_int_eq(reco_model_user_index(model, 100, &index), RECO_OK);
+    RECO_ASSERT_OK(reco_model_user_index(model, 100, &index));
     ck_assert_int_eq(index, 0);
     ck_assert_uint_eq(reco_model_n_items(model), 2);
     reco_model *small;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 1, 2, &small), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_GMF, 1, 2, &small));
     ck_assert_int_eq(reco_model_set_vocabulary(small, data), RECO_ERR_OUT_OF_RANGE);
     reco_model_free(small);
     reco_model_free(model);
@@ -216,27 +213,26 @@ START_TEST(fold_in_learns_one_user_and_freezes_the_rest)
 {
     reco_backend *backend = open_backend("cpu");
     reco_dataset *data;
-    ck_assert_int_eq(reco_dataset_synthetic(100, 150, 4000, 5, &data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(100, 150, 4000, 5, &data));
     reco_model *model;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_GMF, 100, reco_dataset_n_items(data), &model),
-                     RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 3), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_GMF, 100, reco_dataset_n_items(data), &model));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 3));
     reco_trainer *trainer;
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, 0.01), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, data, 3), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, 0.01));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, data, 3));
     size_t before = reco_model_parameter_count(model);
     float *old = malloc(before * sizeof *old);
-    ck_assert_int_eq(reco_model_get_parameters(model, old), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, old));
     const int32_t liked[] = {0, 1, 2, 3, 4, 5};
     int32_t user = -1;
-    ck_assert_int_eq(reco_model_fold_in(model, liked, 6, 30, 9, &user), RECO_OK);
+    RECO_ASSERT_OK(reco_model_fold_in(model, liked, 6, 30, 9, &user));
     ck_assert_int_eq(user, 100);
     ck_assert_uint_eq(reco_model_n_users(model), 101);
     size_t after = reco_model_parameter_count(model);
     ck_assert_uint_eq(after, before + 8); /* one GMF user row of 8 factors */
     float *now = malloc(after * sizeof *now);
-    ck_assert_int_eq(reco_model_get_parameters(model, now), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, now));
     /* the old user rows and everything after the new row are unchanged */
     ck_assert_mem_eq(now, old, 100 * 8 * sizeof *now);
     ck_assert_mem_eq(now + 101 * 8, old + 100 * 8, (before - 100 * 8) * sizeof *now);
@@ -248,7 +244,7 @@ START_TEST(fold_in_learns_one_user_and_freezes_the_rest)
         users[i] = user;
         items[i] = (int32_t)i;
     }
-    ck_assert_int_eq(reco_model_predict(model, users, items, n_items, scores), RECO_OK);
+    RECO_ASSERT_OK(reco_model_predict(model, users, items, n_items, scores));
     double liked_mean = 0.0, other_mean = 0.0;
     for (size_t i = 0; i < n_items; i++) {
         if (i < 6)
@@ -258,7 +254,7 @@ START_TEST(fold_in_learns_one_user_and_freezes_the_rest)
     }
     ck_assert_msg(liked_mean > other_mean + 0.5, "liked %g, others %g", liked_mean, other_mean);
     /* the trainer notices the model grew and keeps working */
-    ck_assert_int_eq(reco_trainer_fit(trainer, data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, data, 1));
     free(old);
     free(now);
     reco_trainer_free(trainer);

@@ -9,8 +9,8 @@
 START_TEST(leave_one_out_takes_latest_and_breaks_ties_by_file_order)
 {
     reco_dataset *ds = NULL, *train = NULL, *test = NULL;
-    ck_assert_int_eq(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(ds, &train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(ds, &train, &test));
     /* user 1: items 20 and 30 share t=300, 20 comes first; user 2: t=50;
      * user 3 has one row and stays in train */
     ck_assert_uint_eq(reco_dataset_size(test), 2);
@@ -35,8 +35,8 @@ START_TEST(leave_one_out_without_timestamps_holds_out_last_row)
 {
     reco_dataset *ds = NULL, *train = NULL, *test = NULL;
     const int64_t users[] = {5, 6, 5, 6, 5}, items[] = {1, 2, 3, 4, 2};
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 5, &ds), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_leave_one_out(ds, &train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, NULL, NULL, 5, &ds));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(ds, &train, &test));
     ck_assert_uint_eq(reco_dataset_size(test), 2);
     int64_t id;
     reco_dataset_item_id(test, reco_dataset_items(test)[0], &id);
@@ -61,7 +61,7 @@ static reco_dataset *twenty_rows(void)
         ratings[i] = (float)(1 + i % 5);
     }
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, ratings, NULL, 20, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, ratings, NULL, 20, &ds));
     return ds;
 }
 
@@ -83,7 +83,7 @@ static void mark_rows(const reco_dataset *part, int *owner, int label)
 START_TEST(random_split_is_a_seeded_partition)
 {
     reco_dataset *ds = twenty_rows(), *train = NULL, *test = NULL;
-    ck_assert_int_eq(reco_dataset_split_random(ds, 0.2, 7, 0, &train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_split_random(ds, 0.2, 7, 0, &train, &test));
     ck_assert_uint_eq(reco_dataset_size(test), 4);
     ck_assert_uint_eq(reco_dataset_size(train), 16);
     int owner[20];
@@ -100,9 +100,9 @@ START_TEST(random_split_is_a_seeded_partition)
         ck_assert_int_eq(item, expected_test[i]);
     }
     reco_dataset *train_again = NULL, *test_again = NULL, *other_train = NULL, *other_test = NULL;
-    ck_assert_int_eq(reco_dataset_split_random(ds, 0.2, 7, 0, &train_again, &test_again), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_split_random(ds, 0.2, 7, 0, &train_again, &test_again));
     ck_assert_mem_eq(reco_dataset_items(test), reco_dataset_items(test_again), 4 * sizeof(int32_t));
-    ck_assert_int_eq(reco_dataset_split_random(ds, 0.2, 8, 0, &other_train, &other_test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_split_random(ds, 0.2, 8, 0, &other_train, &other_test));
     ck_assert(memcmp(reco_dataset_items(test), reco_dataset_items(other_test),
                      4 * sizeof(int32_t)) != 0);
     reco_dataset_free(train_again);
@@ -118,8 +118,7 @@ END_TEST
 START_TEST(three_way_split_sizes_and_partition)
 {
     reco_dataset *ds = twenty_rows(), *train = NULL, *valid = NULL, *test = NULL;
-    ck_assert_int_eq(reco_dataset_split_three_way(ds, 0.2, 0.2, 3, 0, &train, &valid, &test),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_split_three_way(ds, 0.2, 0.2, 3, 0, &train, &valid, &test));
     ck_assert_uint_eq(reco_dataset_size(train), 12);
     ck_assert_uint_eq(reco_dataset_size(valid), 4);
     ck_assert_uint_eq(reco_dataset_size(test), 4);
@@ -142,9 +141,8 @@ START_TEST(stratified_split_takes_the_fraction_of_each_rating)
     reco_dataset *ds = twenty_rows(), *train = NULL, *valid = NULL, *test = NULL;
     /* each rating value has 4 rows: 2 train, 1 valid, 1 test (80/10/10 would
      * round 0.4 down; 50/25/25 is exact) */
-    ck_assert_int_eq(reco_dataset_split_three_way(ds, 0.25, 0.25, 11, RECO_SPLIT_STRATIFY, &train,
-                                                  &valid, &test),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_split_three_way(ds, 0.25, 0.25, 11, RECO_SPLIT_STRATIFY, &train,
+                                                &valid, &test));
     int per_rating[3][6] = {{0}};
     const reco_dataset *parts[3] = {train, valid, test};
     for (int p = 0; p < 3; p++)
@@ -175,7 +173,7 @@ START_TEST(split_arguments_are_checked)
                      RECO_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_null(train);
     reco_dataset *implicit = NULL;
-    ck_assert_int_eq(reco_dataset_binarize(ds, 3.0f, &implicit), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_binarize(ds, 3.0f, &implicit));
     ck_assert_int_eq(reco_dataset_split_random(implicit, 0.2, 1, RECO_SPLIT_STRATIFY, &train,
                                                &test),
                      RECO_ERR_STATE);

@@ -8,7 +8,7 @@
 START_TEST(synthetic_has_the_asked_shape)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_synthetic(100, 400, 5050, 42, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(100, 400, 5050, 42, &ds));
     ck_assert_uint_eq(reco_dataset_size(ds), 5050);
     ck_assert_uint_eq(reco_dataset_n_users(ds), 100);
     ck_assert_uint_le(reco_dataset_n_items(ds), 400);
@@ -30,7 +30,7 @@ START_TEST(synthetic_has_the_asked_shape)
     for (int user = 0; user < 100; user++)
         ck_assert_uint_eq(per_user[user], user < 50 ? 51 : 50);
     int64_t id;
-    ck_assert_int_eq(reco_dataset_user_id(ds, 99, &id), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_user_id(ds, 99, &id));
     ck_assert_int_eq(id, 100);
     reco_dataset_free(ds);
 }
@@ -39,7 +39,7 @@ END_TEST
 START_TEST(synthetic_popularity_is_skewed_and_ratings_spread)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_synthetic(300, 1000, 30000, 7, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(300, 1000, 30000, 7, &ds));
     size_t n_items = reco_dataset_n_items(ds);
     size_t *count = calloc(n_items, sizeof *count);
     size_t by_rating[6] = {0};
@@ -70,9 +70,9 @@ END_TEST
 START_TEST(synthetic_is_reproducible)
 {
     reco_dataset *a = NULL, *b = NULL, *c = NULL;
-    ck_assert_int_eq(reco_dataset_synthetic(30, 60, 600, 99, &a), RECO_OK);
-    ck_assert_int_eq(reco_dataset_synthetic(30, 60, 600, 99, &b), RECO_OK);
-    ck_assert_int_eq(reco_dataset_synthetic(30, 60, 600, 98, &c), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(30, 60, 600, 99, &a));
+    RECO_ASSERT_OK(reco_dataset_synthetic(30, 60, 600, 99, &b));
+    RECO_ASSERT_OK(reco_dataset_synthetic(30, 60, 600, 98, &c));
     ck_assert_mem_eq(reco_dataset_items(a), reco_dataset_items(b), 600 * sizeof(int32_t));
     ck_assert_mem_eq(reco_dataset_ratings(a), reco_dataset_ratings(b), 600 * sizeof(float));
     ck_assert_mem_eq(reco_dataset_timestamps(a), reco_dataset_timestamps(b),
@@ -87,7 +87,7 @@ END_TEST
 START_TEST(synthetic_can_fill_every_item)
 {
     reco_dataset *ds = NULL;
-    ck_assert_int_eq(reco_dataset_synthetic(3, 5, 15, 1, &ds), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(3, 5, 15, 1, &ds));
     ck_assert_uint_eq(reco_dataset_n_items(ds), 5);
     reco_dataset_free(ds);
     ck_assert_int_eq(reco_dataset_synthetic(3, 5, 16, 1, &ds), RECO_ERR_OUT_OF_RANGE);

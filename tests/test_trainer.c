@@ -35,27 +35,26 @@ static setup one_rating(size_t n_items, reco_optimizer optimizer, double learnin
     setup f = {0};
     const int64_t user_ids[] = {0}, item_ids[] = {0};
     const float rating[] = {3.0f};
-    ck_assert_int_eq(reco_dataset_from_arrays(user_ids, item_ids, rating, NULL, 1, &f.data),
-                     RECO_OK);
-    ck_assert_int_eq(reco_backend_open("cpu", &f.backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 1, n_items, &f.model), RECO_OK);
-    ck_assert_int_eq(reco_model_set_factors(f.model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_init(f.model, f.backend, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(user_ids, item_ids, rating, NULL, 1, &f.data));
+    RECO_ASSERT_OK(reco_backend_open("cpu", &f.backend));
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 1, n_items, &f.model));
+    RECO_ASSERT_OK(reco_model_set_factors(f.model, 1));
+    RECO_ASSERT_OK(reco_model_init(f.model, f.backend, 1));
     float params[8] = {0.5f, 2.0f, 2.0f, 2.0f};
     params[1 + n_items] = 1.0f; /* head weight, then head bias 0 */
     params[2 + n_items] = 0.0f;
-    ck_assert_int_eq(reco_model_set_parameters(f.model, params), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(f.model, &f.trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_loss(f.trainer, RECO_LOSS_MSE), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_optimizer(f.trainer, optimizer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_learning_rate(f.trainer, learning_rate), RECO_OK);
+    RECO_ASSERT_OK(reco_model_set_parameters(f.model, params));
+    RECO_ASSERT_OK(reco_trainer_new(f.model, &f.trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(f.trainer, RECO_LOSS_MSE));
+    RECO_ASSERT_OK(reco_trainer_set_optimizer(f.trainer, optimizer));
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(f.trainer, learning_rate));
     return f;
 }
 
 static void expect_parameters(setup *f, float p, float q)
 {
     float params[8];
-    ck_assert_int_eq(reco_model_get_parameters(f->model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(f->model, params));
     ck_assert_float_eq_tol(params[0], p, 2e-6f);
     ck_assert_float_eq_tol(params[1], q, 2e-6f);
 }
@@ -63,7 +62,7 @@ static void expect_parameters(setup *f, float p, float q)
 START_TEST(sgd_step_by_hand)
 {
     setup f = one_rating(1, RECO_OPTIMIZER_SGD, 0.1);
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     expect_parameters(&f, 0.5f + 0.8f, 2.0f + 0.2f);
     setup_free(&f);
 }
@@ -72,11 +71,11 @@ END_TEST
 START_TEST(sgd_momentum_and_weight_decay_by_hand)
 {
     setup f = one_rating(1, RECO_OPTIMIZER_SGD, 0.01);
-    ck_assert_int_eq(reco_trainer_set_momentum(f.trainer, 0.9), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_weight_decay(f.trainer, 0.01), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_momentum(f.trainer, 0.9));
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.01));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     expect_parameters(&f, 0.57995f, 2.0198f);
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     expect_parameters(&f, 0.72571582f, 2.05862815f);
     setup_free(&f);
 }
@@ -85,7 +84,7 @@ END_TEST
 START_TEST(adagrad_step_by_hand)
 {
     setup f = one_rating(1, RECO_OPTIMIZER_ADAGRAD, 0.1);
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     /* p - lr * g / sqrt(g^2) */
     expect_parameters(&f, 0.6f, 2.1f);
     setup_free(&f);
@@ -95,9 +94,9 @@ END_TEST
 START_TEST(adagrad_epsilon_by_hand)
 {
     setup f = one_rating(1, RECO_OPTIMIZER_ADAGRAD, 0.1);
-    ck_assert_int_eq(reco_trainer_set_epsilon(f.trainer, 1.0), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_epsilon(f.trainer, 1.0));
     ck_assert_int_eq(reco_trainer_set_epsilon(f.trainer, 0.0), RECO_ERR_INVALID_ARGUMENT);
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     /* p - lr * g / (|g| + 1): 0.5 + 0.8 / 9, 2 + 0.2 / 3 */
     expect_parameters(&f, 0.5f + 0.8f / 9.0f, 2.0f + 0.2f / 3.0f);
     setup_free(&f);
@@ -111,13 +110,11 @@ START_TEST(mse_sum_reduction_scales_loss_and_gradient)
     const float targets[3] = {3.0f, 1.0f, 2.0f};
     double mean_loss, sum_loss;
     float mean_grad[16], sum_grad[16];
-    ck_assert_int_eq(reco_trainer_batch_gradient(f.trainer, users, items, targets, NULL, 3,
-                                                 &mean_loss, mean_grad),
-                     RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_mean_reduction(f.trainer, 0), RECO_OK);
-    ck_assert_int_eq(reco_trainer_batch_gradient(f.trainer, users, items, targets, NULL, 3,
-                                                 &sum_loss, sum_grad),
-                     RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(f.trainer, users, items, targets, NULL, 3,
+                                               &mean_loss, mean_grad));
+    RECO_ASSERT_OK(reco_trainer_set_mean_reduction(f.trainer, 0));
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(f.trainer, users, items, targets, NULL, 3, &sum_loss,
+                                               sum_grad));
     /* predictions 0.5 * 2 = 1 for both items: errors -2, 0, -1 */
     ck_assert_double_eq_tol(sum_loss, 4.0 + 0.0 + 1.0, 1e-6);
     ck_assert_double_eq_tol(mean_loss, 5.0 / 3.0, 1e-6);
@@ -131,9 +128,9 @@ END_TEST
 START_TEST(adam_steps_by_hand)
 {
     setup f = one_rating(1, RECO_OPTIMIZER_ADAM, 0.1);
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     expect_parameters(&f, 0.6f, 2.1f); /* the first Adam step moves by lr */
-    ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 1), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
     expect_parameters(&f, 0.69966255f, 2.20008903f);
     setup_free(&f);
 }
@@ -146,10 +143,10 @@ START_TEST(lazy_and_dense_embedding_updates_differ_as_documented)
         /* item 1 is never in a batch: with weight decay, only the dense mode,
          * like torch.optim.Adam on nn.Embedding, moves it */
         setup f = one_rating(2, RECO_OPTIMIZER_ADAM, 0.1);
-        ck_assert_int_eq(reco_trainer_set_weight_decay(f.trainer, 0.5), RECO_OK);
-        ck_assert_int_eq(reco_trainer_set_dense_embeddings(f.trainer, mode), RECO_OK);
-        ck_assert_int_eq(reco_trainer_fit(f.trainer, f.data, 2), RECO_OK);
-        ck_assert_int_eq(reco_model_get_parameters(f.model, mode ? dense : lazy), RECO_OK);
+        RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.5));
+        RECO_ASSERT_OK(reco_trainer_set_dense_embeddings(f.trainer, mode));
+        RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 2));
+        RECO_ASSERT_OK(reco_model_get_parameters(f.model, mode ? dense : lazy));
         setup_free(&f);
     }
     ck_assert_float_eq(lazy[2], 2.0f);
@@ -173,7 +170,7 @@ static double hit_ratio_at_10(reco_model *model, const reco_dataset *test)
         memcpy(items + 1, negatives, n_negatives * sizeof *items);
         for (size_t i = 0; i <= n_negatives; i++)
             users[i] = reco_dataset_users(test)[row];
-        ck_assert_int_eq(reco_model_predict(model, users, items, n_negatives + 1, scores), RECO_OK);
+        RECO_ASSERT_OK(reco_model_predict(model, users, items, n_negatives + 1, scores));
         size_t above = 0;
         for (size_t i = 1; i <= n_negatives; i++)
             above += scores[i] >= scores[0];
@@ -188,11 +185,11 @@ START_TEST(neumf_learns_the_synthetic_preferences)
     training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_NEUMF,
                                           reco_dataset_n_users(data.all),
                                           reco_dataset_n_items(data.all), 5);
-    ck_assert_int_eq(reco_trainer_set_threads(t.trainer, 2), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_threads(t.trainer, 2));
     double before = hit_ratio_at_10(t.model, data.test), first_loss, last_loss;
-    ck_assert_int_eq(reco_trainer_epoch(t.trainer, data.train, &first_loss), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(t.trainer, data.train, 6), RECO_OK);
-    ck_assert_int_eq(reco_trainer_epoch(t.trainer, data.train, &last_loss), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_epoch(t.trainer, data.train, &first_loss));
+    RECO_ASSERT_OK(reco_trainer_fit(t.trainer, data.train, 6));
+    RECO_ASSERT_OK(reco_trainer_epoch(t.trainer, data.train, &last_loss));
     double after = hit_ratio_at_10(t.model, data.test);
     ck_assert_msg(last_loss < first_loss - 0.05, "loss %g -> %g", first_loss, last_loss);
     ck_assert_msg(before < 0.25 && after > HR_BAND_LOW, "HR@10 %g -> %g", before, after);
@@ -205,9 +202,8 @@ static double rmse(reco_model *model, const reco_dataset *test)
 {
     size_t n = reco_dataset_size(test);
     float *scores = malloc(n * sizeof *scores);
-    ck_assert_int_eq(reco_model_predict(model, reco_dataset_users(test), reco_dataset_items(test),
-                                        n, scores),
-                     RECO_OK);
+    RECO_ASSERT_OK(
+        reco_model_predict(model, reco_dataset_users(test), reco_dataset_items(test), n, scores));
     double sum = 0.0;
     for (size_t i = 0; i < n; i++)
         sum += (scores[i] - reco_dataset_ratings(test)[i]) * (scores[i] - reco_dataset_ratings(test)[i]);
@@ -218,8 +214,8 @@ static double rmse(reco_model *model, const reco_dataset *test)
 START_TEST(mf_beats_the_global_mean)
 {
     reco_dataset *all, *train, *test;
-    ck_assert_int_eq(reco_dataset_synthetic(300, 400, 30000, 8, &all), RECO_OK);
-    ck_assert_int_eq(reco_dataset_split_random(all, 0.2, 9, 0, &train, &test), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(300, 400, 30000, 8, &all));
+    RECO_ASSERT_OK(reco_dataset_split_random(all, 0.2, 9, 0, &train, &test));
     double mean = 0.0, baseline = 0.0;
     for (size_t i = 0; i < reco_dataset_size(train); i++)
         mean += reco_dataset_ratings(train)[i];
@@ -230,19 +226,18 @@ START_TEST(mf_beats_the_global_mean)
     reco_backend *backend;
     reco_model *model;
     reco_trainer *trainer;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, reco_dataset_n_users(all),
-                                    reco_dataset_n_items(all), &model),
-                     RECO_OK);
-    ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_OK);
-    ck_assert_int_eq(reco_model_set_init_std(model, 0.1f), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, 5), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_loss(trainer, RECO_LOSS_MSE), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_learning_rate(trainer, 0.01), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_weight_decay(trainer, 1e-4), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_batch_size(trainer, 64), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, train, 15), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, reco_dataset_n_users(all),
+                                  reco_dataset_n_items(all), &model));
+    RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.1f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 5));
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, RECO_LOSS_MSE));
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, 0.01));
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(trainer, 1e-4));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(trainer, 64));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, train, 15));
     double achieved = rmse(model, test);
     ck_assert_msg(achieved < RMSE_BAND_FACTOR * baseline, "RMSE %g, global mean %g", achieved,
                   baseline);
@@ -258,21 +253,21 @@ END_TEST
 static void train_once(uint64_t seed, reco_loss loss, float *params, size_t *count)
 {
     reco_dataset *data;
-    ck_assert_int_eq(reco_dataset_synthetic(60, 80, 1200, 1, &data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(60, 80, 1200, 1, &data));
     reco_backend *backend;
     reco_model *model;
     reco_trainer *trainer;
-    ck_assert_int_eq(reco_backend_open("cpu", &backend), RECO_OK);
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_NEUMF, 60, 80, &model), RECO_OK);
-    ck_assert_int_eq(reco_model_set_dropout(model, 0.2f), RECO_OK);
-    ck_assert_int_eq(reco_model_init(model, backend, seed), RECO_OK);
-    ck_assert_int_eq(reco_trainer_new(model, &trainer), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_loss(trainer, loss), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_seed(trainer, seed), RECO_OK);
-    ck_assert_int_eq(reco_trainer_set_threads(trainer, 2), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(trainer, data, 2), RECO_OK);
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_NEUMF, 60, 80, &model));
+    RECO_ASSERT_OK(reco_model_set_dropout(model, 0.2f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, seed));
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, loss));
+    RECO_ASSERT_OK(reco_trainer_set_seed(trainer, seed));
+    RECO_ASSERT_OK(reco_trainer_set_threads(trainer, 2));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, data, 2));
     *count = reco_model_parameter_count(model);
-    ck_assert_int_eq(reco_model_get_parameters(model, params), RECO_OK);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
     reco_trainer_free(trainer);
     reco_model_free(model);
     reco_backend_free(backend);
@@ -305,10 +300,10 @@ static int stop_at_third(const reco_progress *progress, void *user_data)
 START_TEST(progress_callback_can_stop)
 {
     reco_dataset *data;
-    ck_assert_int_eq(reco_dataset_synthetic(50, 60, 1000, 1, &data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(50, 60, 1000, 1, &data));
     training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, 50, 60, 1);
     size_t calls = 0;
-    ck_assert_int_eq(reco_trainer_set_progress(t.trainer, stop_at_third, &calls), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_progress(t.trainer, stop_at_third, &calls));
     ck_assert_int_eq(reco_trainer_fit(t.trainer, data, 3), RECO_ERR_INTERRUPTED);
     ck_assert_uint_eq(calls, 3);
     training_setup_free(&t);
@@ -331,12 +326,12 @@ START_TEST(configuration_is_checked)
     ck_assert_int_eq(reco_trainer_set_negatives(f.trainer, 5000), RECO_ERR_INVALID_ARGUMENT);
     /* a dataset wider than the model */
     reco_dataset *wide;
-    ck_assert_int_eq(reco_dataset_synthetic(3, 4, 6, 1, &wide), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_synthetic(3, 4, 6, 1, &wide));
     ck_assert_int_eq(reco_trainer_fit(f.trainer, wide, 1), RECO_ERR_OUT_OF_RANGE);
     reco_dataset_free(wide);
     reco_trainer *none = (reco_trainer *)1;
     reco_model *fresh;
-    ck_assert_int_eq(reco_model_new(RECO_MODEL_MF, 2, 2, &fresh), RECO_OK);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 2, &fresh));
     ck_assert_int_eq(reco_trainer_new(fresh, &none), RECO_ERR_STATE);
     ck_assert_ptr_null(none);
     reco_model_free(fresh);
@@ -348,10 +343,10 @@ START_TEST(a_user_with_every_item_has_no_negatives)
 {
     const int64_t users[] = {1, 1, 2}, items[] = {10, 11, 10};
     reco_dataset *data;
-    ck_assert_int_eq(reco_dataset_from_arrays(users, items, NULL, NULL, 3, &data), RECO_OK);
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, NULL, NULL, 3, &data));
     training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, 2, 2, 1);
     for (int device = 0; device < 2; device++) {
-        ck_assert_int_eq(reco_trainer_set_device_sampling(t.trainer, device), RECO_OK);
+        RECO_ASSERT_OK(reco_trainer_set_device_sampling(t.trainer, device));
         ck_assert_int_eq(reco_trainer_fit(t.trainer, data, 1), RECO_ERR_OUT_OF_RANGE);
         ck_assert_str_eq(reco_last_error(),
                          "user 1 interacted with every item: no negative to draw");
@@ -365,8 +360,8 @@ START_TEST(learning_rate_decays_per_epoch)
 {
     /* SGD steps of lr then lr * 0.5: compare with a fresh run at lr 0.05 */
     setup decayed = one_rating(1, RECO_OPTIMIZER_SGD, 0.1);
-    ck_assert_int_eq(reco_trainer_set_lr_decay(decayed.trainer, 0.5), RECO_OK);
-    ck_assert_int_eq(reco_trainer_fit(decayed.trainer, decayed.data, 2), RECO_OK);
+    RECO_ASSERT_OK(reco_trainer_set_lr_decay(decayed.trainer, 0.5));
+    RECO_ASSERT_OK(reco_trainer_fit(decayed.trainer, decayed.data, 2));
     /* after step 1: p = 1.3, q = 2.2; error 1.3 * 2.2 - 3 = -0.14 */
     float p = 1.3f + 0.05f * 2.0f * 0.14f * 2.2f, q = 2.2f + 0.05f * 2.0f * 0.14f * 1.3f;
     expect_parameters(&decayed, p, q);
