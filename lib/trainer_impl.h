@@ -1,0 +1,96 @@
+/* Internal: the trainer's structure, shared by its three files: trainer.c
+ * (the handle and its settings), trainer_epoch.c (epoch samples and the batch
+ * loop) and trainer_fit.c (validation, early stopping, fit). */
+#ifndef RECO_LIB_TRAINER_IMPL_H
+#define RECO_LIB_TRAINER_IMPL_H
+
+#include "dataset_impl.h"
+#include "error.h"
+#include "model_impl.h"
+#include "reco/trainer.h"
+
+/* Random streams of one seed: sampling uses reco_dataset_sample_negatives'
+ * own streams, the shuffle and dropout these. */
+#define STREAM_SHUFFLE 0x5348554646ull
+#define STREAM_DROPOUT 0x44524f50ull
+
+typedef struct epoch_buffers {
+    void *users;
+    void *items;
+    void *targets;
+    void *negatives;
+    size_t capacity;
+} epoch_buffers;
+
+typedef struct validation {
+    const reco_dataset *valid;
+    const reco_dataset *exclude;
+    reco_metric metric;
+    size_t k;
+    size_t patience;
+    int has_best;
+    size_t best_epoch;
+    double best_value;
+    double last_value;
+    int has_last;
+    float *best_parameters;
+} validation;
+
+/* A training set uploaded for a backend that builds epochs on its device. */
+typedef struct device_dataset {
+    uint64_t serial; /* of the dataset uploaded; 0 when none */
+    int64_t full_user; /* external id of a user with every item, or -1 */
+    size_t n_users;
+    size_t n_items;
+    void *buffers[5]; /* users, items, ratings, user offsets, user items */
+    reco_epoch_data data;
+} device_dataset;
+
+struct reco_trainer {
+    reco_model *model;
+    reco_loss loss;
+    int mean_reduction;
+    size_t negatives;
+    reco_optimizer_config optimizer;
+    double learning_rate;
+    double lr_decay;
+    size_t batch_size;
+    uint64_t seed;
+    int device_sampling;
+    reco_progress_fn progress;
+    void *progress_data;
+    void *workspace;
+    size_t workspace_rows;
+    size_t workspace_threads; /* the backend's, when the workspace was made */
+    void *optimizer_state;
+    uint64_t step;
+    size_t epoch;
+    epoch_buffers buffers;
+    unsigned layout_version; /* the model's, when workspace and state were made */
+    validation validation;
+    device_dataset device_data;
+};
+
+static inline const reco_backend_ops *ops_of(const reco_trainer *trainer)
+{
+    return trainer->model->backend->ops;
+}
+
+static inline void *context_of(const reco_trainer *trainer)
+{
+    return trainer->model->backend->context;
+}
+
+#define CHECK_TRAINER(trainer)                                                      \
+    do {                                                                            \
+        if (!(trainer))                                                             \
+            return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL trainer");            \
+    } while (0)
+
+/* Release what the trainer holds on the backend; each leaves its part empty. */
+void reco_trainer_free_buffers(reco_trainer *trainer);
+void reco_trainer_free_device_dataset(reco_trainer *trainer);
+void reco_trainer_reset_optimizer(reco_trainer *trainer);
+void reco_trainer_free_workspace(reco_trainer *trainer);
+
+#endif
