@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "reco/dataset.h"
+#include "reco_math.h"
 #include "vocab.h"
 
 /* Per-user sorted, de-duplicated item lists (CSR), for negative sampling. */
@@ -75,22 +76,6 @@ static inline const int32_t *reco_user_rows_of(const reco_user_rows *rows, int32
     }
     *count = rows->offsets[user + 1] - rows->offsets[user];
     return rows->items + rows->offsets[user];
-}
-
-/* Maps rank r in [0, n_items - count) to the r-th item, in increasing order,
- * that is not in the sorted list `taken` of `count` items. O(log count). */
-static inline int32_t reco_nth_untaken(const int32_t *taken, size_t count, uint64_t rank)
-{
-    /* taken[j] - j counts the untaken items below taken[j]: nondecreasing */
-    size_t low = 0, high = count;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        if ((uint64_t)(taken[middle] - (int32_t)middle) <= rank)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return (int32_t)(rank + low);
 }
 
 void reco_user_rows_free(reco_user_rows *rows);

@@ -1,14 +1,7 @@
 #include <math.h>
 
+#include "reco_math.h"
 #include "rng.h"
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static uint64_t rotl(uint64_t x, int k)
 {
@@ -19,9 +12,9 @@ void reco_rng_seed(reco_rng *rng, uint64_t seed, uint64_t stream)
 {
     uint64_t mix = seed;
     uint64_t stream_mix = stream * 0xd1342543de82ef95ull + 0x2545f4914f6cdd1dull;
-    mix ^= splitmix64(&stream_mix);
+    mix ^= reco_splitmix64(&stream_mix);
     for (int i = 0; i < 4; i++)
-        rng->state[i] = splitmix64(&mix);
+        rng->state[i] = reco_splitmix64(&mix);
 }
 
 uint64_t reco_rng_next(reco_rng *rng)

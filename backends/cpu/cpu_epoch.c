@@ -10,16 +10,15 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "reco_math.h"
 #include "reco_alloc.h"
 
 #define SHUFFLE_BUCKETS 1024
 
+/* SplitMix64's step and finalizer on a counter. */
 static uint64_t mix(uint64_t x)
 {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
+    return reco_mix64(x + 0x9e3779b97f4a7c15ull);
 }
 
 /* Uniform in [0, bound) from 64 random bits (multiply-high). */
@@ -27,23 +26,6 @@ static uint64_t below(uint64_t bits, uint64_t bound)
 {
     __extension__ typedef unsigned __int128 u128;
     return (uint64_t)(((u128)bits * bound) >> 64);
-}
-
-/* The rank-th item (from 0) not in the sorted list `taken`: rank plus the
- * number of taken items m with taken[m] - m <= rank, found by a binary
- * search without data-dependent branches (the user's list is in cache; the
- * mispredictions were the cost). */
-static int32_t nth_untaken(const int32_t *taken, size_t count, uint64_t rank)
-{
-    if (count == 0)
-        return (int32_t)rank;
-    size_t low = 0; /* taken[m] - m <= rank for every m < low */
-    for (size_t length = count; length > 1; length -= length / 2) {
-        size_t middle = low + length / 2;
-        size_t keep = (uint64_t)(taken[middle] - (int32_t)middle) <= rank;
-        low += (length / 2) & (0 - keep);
-    }
-    return (int32_t)(rank + low + ((uint64_t)(taken[low] - (int32_t)low) <= rank));
 }
 
 typedef struct epoch_build {
@@ -93,7 +75,7 @@ static void scatter_samples(epoch_build *b, size_t thread, size_t n_threads)
         if (plan->pairs || j > 0) {
             size_t count = offsets[user + 1] - offsets[user];
             uint64_t bits = mix(b->stream ^ mix(s ^ 0x4e45474154ull));
-            negative = nth_untaken(user_items + offsets[user], count,
+            negative = reco_nth_untaken(user_items + offsets[user], count,
                                    below(bits, data->n_items - count));
         }
         if (plan->pairs) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu_internal.h"
+#include "reco_math.h"
 #include "reco_alloc.h"
 
 static int has_table(const reco_net_desc *net, int table)
@@ -237,26 +238,6 @@ static void gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k,
                  (inc_t)ldc, 1, NULL, &rntm);
 }
 
-CPU_INLINE uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-/* Dropout is a pure function of (seed, sample, layer, unit): the same mask
- * whatever the slicing. */
-CPU_INLINE float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
-                           float probability)
-{
-    uint64_t h = mix64(seed ^ mix64(sample * 0x9e3779b97f4a7c15ull + layer * 0x632be59bd9b4e019ull +
-                                    unit));
-    float u = (float)(h >> 40) * 0x1.0p-24f;
-    return u < probability ? 0.0f : 1.0f / (1.0f - probability);
-}
-
 CPU_INLINE void copy_floats(float *restrict target, const float *restrict source, size_t n)
 {
     for (size_t k = 0; k < n; k++)
@@ -334,7 +315,7 @@ CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *p
                 uint64_t sample = (uint64_t)slice->origin[local] +
                                   (pair_rows && i >= pair_rows ? batch_rows : 0);
                 for (size_t j = 0; j < out; j++) {
-                    float scale = dropout_scale(dropout_seed, sample, l, j, net->dropout);
+                    float scale = reco_dropout_scale(dropout_seed, sample, l, j, net->dropout);
                     slice->mask[l + 1][i * out + j] = scale;
                     y[i * out + j] *= scale;
                 }
@@ -358,32 +339,6 @@ CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *p
     }
 }
 
-CPU_INLINE float activate(int activation, float logit)
-{
-    switch (activation) {
-    case 1: return 1.0f / (1.0f + expf(-logit));
-    case 2: return logit > 0.0f ? logit : 0.0f;
-    default: return logit;
-    }
-}
-
-CPU_INLINE float activation_slope(int activation, float logit)
-{
-    switch (activation) {
-    case 1: {
-        float s = 1.0f / (1.0f + expf(-logit));
-        return s * (1.0f - s);
-    }
-    case 2: return logit > 0.0f ? 1.0f : 0.0f;
-    default: return 1.0f;
-    }
-}
-
-static double softplus(double x)
-{
-    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-
 /* Loss of the slice and d loss / d logit; scale is 1/rows for a mean. */
 CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss, size_t pair_rows,
                        float scale)
@@ -393,12 +348,12 @@ CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss,
     if (loss == RECO_BATCH_BPR) {
         for (size_t i = 0; i < pair_rows; i++) {
             float positive = slice->logit[i], negative = slice->logit[pair_rows + i];
-            double difference = (double)activate(activation, positive) -
-                                (double)activate(activation, negative);
-            total += softplus(-difference);
+            double difference = (double)reco_activate(activation, positive) -
+                                (double)reco_activate(activation, negative);
+            total += reco_softplus(-difference);
             float d_difference = (float)(-1.0 / (1.0 + exp(difference))) * scale;
-            slice->dlogit[i] = d_difference * activation_slope(activation, positive);
-            slice->dlogit[pair_rows + i] = -d_difference * activation_slope(activation, negative);
+            slice->dlogit[i] = d_difference * reco_activation_slope(activation, positive);
+            slice->dlogit[pair_rows + i] = -d_difference * reco_activation_slope(activation, negative);
         }
     } else if (loss == RECO_BATCH_BCE) {
         for (size_t i = 0; i < slice->rows; i++) {
@@ -411,11 +366,11 @@ CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss,
         }
     } else {
         for (size_t i = 0; i < slice->rows; i++) {
-            float score = activate(activation, slice->logit[i]);
+            float score = reco_activate(activation, slice->logit[i]);
             double error = (double)score - (double)slice->targets[i];
             total += error * error;
             slice->dlogit[i] =
-                (float)(2.0 * error) * scale * activation_slope(activation, slice->logit[i]);
+                (float)(2.0 * error) * scale * reco_activation_slope(activation, slice->logit[i]);
         }
     }
     slice->loss = total * scale;
@@ -763,7 +718,7 @@ static void scoring_task(void *argument, size_t thread, size_t n_threads)
         memcpy(slice->items, p->items + begin, slice->rows * sizeof(int32_t));
         slice_forward(p->net, p->params, slice, 0, 0, 0, p->n);
         for (size_t i = 0; i < slice->rows; i++)
-            p->scores[begin + i] = activate(p->net->output_activation, slice->logit[i]);
+            p->scores[begin + i] = reco_activate(p->net->output_activation, slice->logit[i]);
     }
 }
 
@@ -839,7 +794,7 @@ static void product_task(void *argument, size_t thread, size_t n_threads)
         float offset = dense[net->head_b_offset] + (user_bias ? user_bias[p->users[u]] : 0.0f);
         float *row = p->scores + u * n_items;
         for (size_t i = 0; i < n_items; i++)
-            row[i] = activate(net->output_activation,
+            row[i] = reco_activate(net->output_activation,
                               row[i] + offset + (item_bias ? item_bias[i] : 0.0f));
     }
 }

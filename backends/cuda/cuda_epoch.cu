@@ -5,15 +5,8 @@
 #include <cub/cub.cuh>
 
 #include "cuda_internal.h"
+#include "reco_math.h"
 
-__device__ static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 #define GRID_STRIDE(index, n)                                                          \
     for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
@@ -23,23 +16,9 @@ __global__ static void key_kernel(uint64_t seed, size_t n, uint64_t *keys, unsig
 {
     GRID_STRIDE(s, n)
     {
-        keys[s] = mix64(seed ^ mix64(s + 0x5348554646ull));
+        keys[s] = reco_mix64(seed ^ reco_mix64(s + 0x5348554646ull));
         order[s] = (unsigned)s;
     }
-}
-
-/* The rank-th item (0-based, increasing) not among `taken` sorted items. */
-__device__ static int nth_untaken(const int *taken, size_t count, uint64_t rank)
-{
-    size_t low = 0, high = count;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        if ((uint64_t)(taken[middle] - (int)middle) <= rank)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return (int)(rank + low);
 }
 
 __global__ static void sample_kernel(reco_epoch_data data, reco_epoch_plan plan, size_t n,
@@ -61,10 +40,10 @@ __global__ static void sample_kernel(reco_epoch_data data, reco_epoch_plan plan,
         if (!positive || plan.pairs) {
             const int *taken = user_items + offsets[user];
             size_t count = offsets[user + 1] - offsets[user];
-            uint64_t h = mix64(plan.seed ^ mix64(plan.epoch * 0x9e3779b97f4a7c15ull + sample));
+            uint64_t h = reco_mix64(plan.seed ^ reco_mix64(plan.epoch * 0x9e3779b97f4a7c15ull + sample));
             /* multiply-high maps 64 random bits to [0, free) */
             uint64_t free_items = data.n_items - count;
-            negative = nth_untaken(taken, count, __umul64hi(h, free_items));
+            negative = reco_nth_untaken(taken, count, __umul64hi(h, free_items));
         }
         if (plan.pairs) {
             items[i] = row_items[row];

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cuda_internal.h"
+#include "reco_math.h"
 
 static int has_table(const reco_net_desc *net, int table)
 {
@@ -27,45 +28,6 @@ static int is_mlp_table(int table)
 #define GRID_STRIDE(index, n)                                                          \
     for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
          index += (size_t)blockDim.x * gridDim.x)
-
-__device__ static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-/* The CPU backend's mask function, bit for bit. */
-__device__ static float dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
-                                      float probability)
-{
-    uint64_t h = mix64(seed ^ mix64(sample * 0x9e3779b97f4a7c15ull +
-                                    layer * 0x632be59bd9b4e019ull + unit));
-    float u = (float)(h >> 40) * 0x1.0p-24f;
-    return u < probability ? 0.0f : 1.0f / (1.0f - probability);
-}
-
-__device__ static float activate(int activation, float logit)
-{
-    if (activation == 1)
-        return 1.0f / (1.0f + expf(-logit));
-    if (activation == 2)
-        return logit > 0.0f ? logit : 0.0f;
-    return logit;
-}
-
-__device__ static float activation_slope(int activation, float logit)
-{
-    if (activation == 1) {
-        float s = 1.0f / (1.0f + expf(-logit));
-        return s * (1.0f - s);
-    }
-    if (activation == 2)
-        return logit > 0.0f ? 1.0f : 0.0f;
-    return 1.0f;
-}
 
 /* One table's rows for a batch: row i goes to out + i * stride + column. */
 typedef struct gather_entry {
@@ -100,7 +62,7 @@ __global__ static void bias_relu_kernel(float *y, const float *bias, size_t rows
         if (mask) {
             /* samples are laid out in batch order (BPR: then the negatives),
              * so the sample number is the row, as on the CPU */
-            float scale = dropout_scale(seed, index / out, layer, j, dropout);
+            float scale = reco_dropout_scale(seed, index / out, layer, j, dropout);
             mask[index] = scale;
             v *= scale;
         }
@@ -133,13 +95,9 @@ __global__ static void head_forward_kernel(size_t n, const float *gmf, size_t gm
 
 __global__ static void score_kernel(size_t n, const float *logit, int activation, float *scores)
 {
-    GRID_STRIDE(i, n) scores[i] = activate(activation, logit[i]);
+    GRID_STRIDE(i, n) scores[i] = reco_activate(activation, logit[i]);
 }
 
-__device__ static double softplus(double x)
-{
-    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
 
 /* The sum of v over the block's threads, in a fixed order; every thread
  * gets it. */
@@ -169,11 +127,11 @@ __global__ static void loss_kernel(int loss, size_t n, const float *logit, const
         if (loss == RECO_BATCH_BPR) {
             float positive = logit[i], negative = logit[n + i];
             double difference =
-                (double)activate(activation, positive) - (double)activate(activation, negative);
-            sum += softplus(-difference);
+                (double)reco_activate(activation, positive) - (double)reco_activate(activation, negative);
+            sum += reco_softplus(-difference);
             float d = (float)(-1.0 / (1.0 + exp(difference))) * scale;
-            dlogit[i] = d * activation_slope(activation, positive);
-            dlogit[n + i] = -d * activation_slope(activation, negative);
+            dlogit[i] = d * reco_activation_slope(activation, positive);
+            dlogit[n + i] = -d * reco_activation_slope(activation, negative);
         } else if (loss == RECO_BATCH_BCE) {
             float l = logit[i], t = targets[i];
             float decay = expf(-fabsf(l));
@@ -181,10 +139,10 @@ __global__ static void loss_kernel(int loss, size_t n, const float *logit, const
             sum += (double)((l > 0.0f ? l : 0.0f) - l * t + log1pf(decay));
             dlogit[i] = (sigmoid - t) * scale;
         } else {
-            float score = activate(activation, logit[i]);
+            float score = reco_activate(activation, logit[i]);
             double error = (double)score - (double)targets[i];
             sum += error * error;
-            dlogit[i] = (float)(2.0 * error) * scale * activation_slope(activation, logit[i]);
+            dlogit[i] = (float)(2.0 * error) * scale * reco_activation_slope(activation, logit[i]);
         }
     }
     sum = block_sum(sum);

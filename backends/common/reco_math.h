@@ -1,0 +1,97 @@
+/* The math the core, the CPU backend and the CUDA backend share, written
+ * once: compiled by the C compiler and by nvcc (for host and device), in the
+ * manner of ggml's ggml-common.h. Every backend's results depend on these
+ * exact operations (masks bit for bit, the same random streams), so there
+ * is no second copy to keep equal. */
+#ifndef RECO_MATH_H
+#define RECO_MATH_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__CUDACC__)
+#define RECO_SHARED static __host__ __device__ __forceinline__
+#elif defined(__GNUC__)
+/* forced, so that the CPU backend's AVX2 clones inline their own copy */
+#define RECO_SHARED static inline __attribute__((always_inline))
+#else
+#define RECO_SHARED static inline
+#endif
+
+/* The activations a network's output may have (reco_activation's values). */
+enum { RECO_MATH_IDENTITY = 0, RECO_MATH_SIGMOID = 1, RECO_MATH_RELU = 2 };
+
+/* SplitMix64's finalizer: 64 well-mixed bits from any 64-bit value, the
+ * building block of every counter-based random draw. */
+RECO_SHARED uint64_t reco_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/* The next value of a SplitMix64 stream whose state is *state. */
+RECO_SHARED uint64_t reco_splitmix64(uint64_t *state)
+{
+    *state += 0x9e3779b97f4a7c15ull;
+    return reco_mix64(*state);
+}
+
+/* The rank-th item (from 0, increasing) not in the sorted, distinct list
+ * `taken` of `count` items: rank plus the number of m with
+ * taken[m] - m <= rank, by a binary search without data-dependent branches. */
+RECO_SHARED int32_t reco_nth_untaken(const int32_t *taken, size_t count, uint64_t rank)
+{
+    if (count == 0)
+        return (int32_t)rank;
+    size_t low = 0; /* taken[m] - m <= rank for every m < low */
+    for (size_t length = count; length > 1; length -= length / 2) {
+        size_t middle = low + length / 2;
+        size_t keep = (uint64_t)(taken[middle] - (int32_t)middle) <= rank;
+        low += (length / 2) & (0 - keep);
+    }
+    return (int32_t)(rank + low + ((uint64_t)(taken[low] - (int32_t)low) <= rank));
+}
+
+/* Inverted dropout as a pure function of (seed, sample, layer, unit): 0 for
+ * a dropped unit, 1 / (1 - p) for a kept one, whatever the slicing. */
+RECO_SHARED float reco_dropout_scale(uint64_t seed, uint64_t sample, size_t layer, size_t unit,
+                                     float probability)
+{
+    uint64_t h = reco_mix64(seed ^ reco_mix64(sample * 0x9e3779b97f4a7c15ull +
+                                              layer * 0x632be59bd9b4e019ull + unit));
+    float u = (float)(h >> 40) * 0x1.0p-24f;
+    return u < probability ? 0.0f : 1.0f / (1.0f - probability);
+}
+
+/* The output activation of a logit, and its derivative. */
+RECO_SHARED float reco_activate(int activation, float logit)
+{
+    if (activation == RECO_MATH_SIGMOID)
+        return 1.0f / (1.0f + expf(-logit));
+    if (activation == RECO_MATH_RELU)
+        return logit > 0.0f ? logit : 0.0f;
+    return logit;
+}
+
+RECO_SHARED float reco_activation_slope(int activation, float logit)
+{
+    if (activation == RECO_MATH_SIGMOID) {
+        float s = 1.0f / (1.0f + expf(-logit));
+        return s * (1.0f - s);
+    }
+    if (activation == RECO_MATH_RELU)
+        return logit > 0.0f ? 1.0f : 0.0f;
+    return 1.0f;
+}
+
+/* log(1 + e^x) without overflow: the BPR loss of a score difference -x. */
+RECO_SHARED double reco_softplus(double x)
+{
+    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+#endif
