@@ -6,6 +6,12 @@
  * row-major float32. Buffers are opaque to the core: it reaches their bytes
  * only through buffer_upload / buffer_download.
  *
+ * Not a stable ABI: the table changes with the library (ABI version
+ * RECO_BACKEND_ABI_VERSION), so a program that includes this header says so
+ * with `#define RECO_BACKEND_UNSTABLE` first (as zstd's experimental API
+ * wants ZSTD_STATIC_LINKING_ONLY), and a backend is rebuilt against each
+ * release. The rest of include/reco is the stable ABI.
+ *
  * Versioning: a backend sets struct_size = sizeof(reco_backend_ops) and
  * abi_version = RECO_BACKEND_ABI_VERSION; the registry refuses others.
  *
@@ -15,6 +21,10 @@
  * supports that or serializes its calls itself. */
 #ifndef RECO_BACKEND_IMPL_H
 #define RECO_BACKEND_IMPL_H
+
+#ifndef RECO_BACKEND_UNSTABLE
+#error "reco/backend_impl.h is not part of the stable ABI: #define RECO_BACKEND_UNSTABLE before including it and rebuild the backend with every libreco release"
+#endif
 
 #include "reco/backend.h"
 #include "reco/model.h"
