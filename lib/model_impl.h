@@ -40,6 +40,12 @@ reco_status reco_model_add_users(reco_model *model, size_t extra);
  * keep their allocation). */
 void reco_model_drop_users(reco_model *model, size_t count);
 
+/* Floats in one table of a network (0 for an absent table). */
+static inline size_t reco_table_size(const reco_net_desc *net, int table)
+{
+    return net->table_rows[table] * net->table_dim[table];
+}
+
 /* Rows per forward call when predicting (the scratch workspaces' size). */
 #define RECO_PREDICT_ROWS 4096
 

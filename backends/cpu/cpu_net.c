@@ -6,7 +6,12 @@
  * the loss and the whole backward pass on its own rows, and sums its user
  * rows' gradients per user. The slices' dense gradients are then summed in
  * slice order and their row gradients scattered in slice order, so a given
- * slice count always gives the same bits. Scoring cuts pairs contiguously. */
+ * slice count always gives the same bits. Scoring cuts pairs contiguously.
+ *
+ * Why one file of this length: the slice math is the hot path, and its
+ * helpers must inline into each thread task's AVX2 clone (target_clones
+ * clones only what it sees in this translation unit); split across files
+ * they would be calls into default-ISA code. */
 #include <blis.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,12 @@
 /* CUDA backend: forward and backward of the network. Gathers, the GMF
  * product, bias + ReLU (+ dropout), the head, the losses and the scatter of
  * row gradients are kernels; the tower's matrix products and the dense
- * reductions go to cuBLAS (FP32, column-major views of row-major data). */
+ * reductions go to cuBLAS (FP32, column-major views of row-major data).
+ *
+ * Why one file of this length: the kernels, the passes that launch them and
+ * the CUDA graphs that capture those passes share device helpers, which
+ * nvcc inlines only within one translation unit unless the module is built
+ * with relocatable device code (slower kernels, a device link step). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
