@@ -453,6 +453,27 @@ reco_status reco_model_set_parameters(reco_model *model, const float *parameters
     return transfer(model, (float *)parameters, 1);
 }
 
+reco_status reco_model_upload_range(reco_model *model, size_t offset, const float *values,
+                                    size_t count)
+{
+    const reco_backend_ops *ops = model->backend->ops;
+    void *context = model->backend->context;
+    size_t begin = 0;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        size_t size = reco_table_size(&model->net, t);
+        if (offset >= begin && offset + count <= begin + size)
+            return ops->buffer_upload(context, model->params.tables[t],
+                                      (offset - begin) * sizeof(float), values,
+                                      count * sizeof(float));
+        begin += size;
+    }
+    if (offset >= begin && offset + count <= begin + model->net.n_dense)
+        return ops->buffer_upload(context, model->params.dense, (offset - begin) * sizeof(float),
+                                  values, count * sizeof(float));
+    return reco_fail(RECO_ERR_OUT_OF_RANGE, "parameters %zu..%zu span two tensors", offset,
+                     offset + count);
+}
+
 reco_status reco_model_predict(const reco_model *model, const int32_t *users, const int32_t *items,
                                size_t n, float *scores)
 {

@@ -49,6 +49,12 @@ static inline size_t reco_table_size(const reco_net_desc *net, int table)
 /* Rows per forward call when predicting (the scratch workspaces' size). */
 #define RECO_PREDICT_ROWS 4096
 
+/* Uploads `count` parameters at `offset` of the flat vector (the layout of
+ * reco_model_get_parameters), which must lie in one tensor: a few rows
+ * without moving the whole model. */
+reco_status reco_model_upload_range(reco_model *model, size_t offset, const float *values,
+                                    size_t count);
+
 /* Lays out the tables and the flat dense vector of the configured model
  * (what reco_model_init puts in model->net). */
 void reco_model_describe(const reco_model *model, reco_net_desc *net);

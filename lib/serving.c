@@ -276,24 +276,25 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         goto done;
     added = 1;
     int32_t new_user = (int32_t)(model->n_users - 1);
-    size_t count = reco_model_parameter_count(model);
-    params = reco_malloc(count * sizeof *params);
-    gradient = reco_malloc(count * sizeof *gradient);
+    size_t offsets[3], widths[3], row_floats = 0;
+    size_t n_ranges = user_row_ranges(model, new_user, offsets, widths);
+    for (size_t r = 0; r < n_ranges; r++)
+        row_floats += widths[r];
+    /* the new user's rows, one range a user table, side by side */
+    params = reco_malloc(row_floats * sizeof *params);
+    gradient = reco_malloc(reco_model_parameter_count(model) * sizeof *gradient);
     if (!params || !gradient) {
         status = reco_fail_oom();
         goto done;
     }
-    status = reco_model_get_parameters(model, params);
-    size_t offsets[3], widths[3];
-    size_t n_ranges = user_row_ranges(model, new_user, offsets, widths);
     reco_rng rng;
     reco_rng_seed(&rng, seed, 0);
-    for (size_t r = 0; r < n_ranges && status == RECO_OK; r++)
+    for (size_t r = 0, at = 0; r < n_ranges; at += widths[r++])
         for (size_t d = 0; d < widths[r]; d++)
-            params[offsets[r] + d] = widths[r] == 1 ? 0.0f
-                                                    : (float)(model->init_std * reco_rng_normal(&rng));
-    if (status == RECO_OK)
-        status = reco_model_set_parameters(model, params);
+            params[at + d] = widths[r] == 1 ? 0.0f
+                                            : (float)(model->init_std * reco_rng_normal(&rng));
+    for (size_t r = 0, at = 0; r < n_ranges && status == RECO_OK; at += widths[r++])
+        status = reco_model_upload_range(model, offsets[r], params + at, widths[r]);
     if (status == RECO_OK)
         status = reco_trainer_new(model, &trainer);
     for (size_t step = 0; step < steps && status == RECO_OK; step++) {
@@ -312,13 +313,12 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         status = reco_trainer_batch_gradient(trainer, users, items, targets, NULL, batch, &loss,
                                              gradient);
         /* plain SGD on the summed loss, on the new user's rows only: the
-         * rest of the model is frozen */
-        for (size_t r = 0; r < n_ranges && status == RECO_OK; r++)
+         * rest of the model is frozen, and only those rows go back */
+        for (size_t r = 0, at = 0; r < n_ranges && status == RECO_OK; at += widths[r++]) {
             for (size_t d = 0; d < widths[r]; d++)
-                params[offsets[r] + d] -=
-                    FOLD_IN_LEARNING_RATE * gradient[offsets[r] + d] * (float)batch;
-        if (status == RECO_OK)
-            status = reco_model_set_parameters(model, params);
+                params[at + d] -= FOLD_IN_LEARNING_RATE * gradient[offsets[r] + d] * (float)batch;
+            status = reco_model_upload_range(model, offsets[r], params + at, widths[r]);
+        }
     }
     if (status == RECO_OK)
         *user = new_user;
