@@ -94,4 +94,55 @@ RECO_SHARED double reco_softplus(double x)
     return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
 }
 
+/* One optimizer step's arithmetic, in torch.optim's forms: the settings
+ * and, for Adam, the bias corrections of step t. */
+typedef struct reco_step_rule {
+    int kind; /* reco_optimizer: 0 SGD, 1 Adagrad, 2 Adam */
+    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
+    float adam_step_size;        /* lr / (1 - beta1^t) */
+    float adam_correction2_sqrt; /* sqrt(1 - beta2^t) */
+    int first_step;              /* t == 1: SGD's momentum buffer starts at the gradient */
+} reco_step_rule;
+
+RECO_SHARED reco_step_rule reco_step_rule_make(int kind, float learning_rate, float momentum,
+                                               float beta1, float beta2, float epsilon,
+                                               float weight_decay, uint64_t step)
+{
+    reco_step_rule rule = {kind,
+                           learning_rate,
+                           momentum,
+                           beta1,
+                           beta2,
+                           epsilon,
+                           weight_decay,
+                           (float)(learning_rate / (1.0 - pow(beta1, (double)step))),
+                           (float)sqrt(1.0 - pow(beta2, (double)step)),
+                           step == 1};
+    return rule;
+}
+
+/* One parameter's step given its gradient. `first` is SGD's momentum buffer
+ * (NULL without momentum), Adagrad's sum of squares or Adam's first moment;
+ * `second` is Adam's second moment. Weight decay is L2 added to the gradient. */
+RECO_SHARED void reco_optimizer_update(reco_step_rule rule, float *param, float grad,
+                                       float *first, float *second)
+{
+    float g = grad + rule.weight_decay * *param;
+    if (rule.kind == 0) {
+        if (first) {
+            *first = (rule.first_step ? 0.0f : rule.momentum) * *first + g;
+            g = *first;
+        }
+        *param -= rule.learning_rate * g;
+    } else if (rule.kind == 1) {
+        *first += g * g;
+        *param -= rule.learning_rate * g / (sqrtf(*first) + rule.epsilon);
+    } else {
+        *first = *first * rule.beta1 + (1.0f - rule.beta1) * g;
+        *second = *second * rule.beta2 + (1.0f - rule.beta2) * g * g;
+        *param -= rule.adam_step_size * *first /
+                  (sqrtf(*second) / rule.adam_correction2_sqrt + rule.epsilon);
+    }
+}
+
 #endif

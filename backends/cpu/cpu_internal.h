@@ -3,6 +3,7 @@
 #define RECO_CPU_INTERNAL_H
 
 #include "cpu_pool.h"
+#include "reco_math.h"
 #include "reco/backend_impl.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
@@ -145,11 +146,7 @@ reco_status reco_cpu_gradient_download(void *context, const reco_net_desc *net, 
 
 /* One optimizer step, ready to be shared among threads. */
 typedef struct cpu_step {
-    int kind;
-    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
-    float adam_step_size;        /* lr / (1 - beta1^t) */
-    float adam_correction2_sqrt; /* sqrt(1 - beta2^t) */
-    int first_step;
+    reco_step_rule rule;
     int dense_embeddings;
     const reco_net_desc *net;
     reco_net_params *params;

@@ -20,58 +20,22 @@ struct cpu_optimizer_state {
 };
 typedef struct cpu_optimizer_state cpu_optimizer_state;
 
-typedef cpu_step step_rule;
-
-CPU_INLINE void step_sgd(const step_rule *rule, float *restrict param, const float *restrict grad,
-                     float *restrict buffer, size_t n)
-{
-    float lr = rule->learning_rate, decay = rule->weight_decay, momentum = rule->momentum;
-    if (!buffer) {
-        for (size_t i = 0; i < n; i++)
-            param[i] -= lr * (grad[i] + decay * param[i]);
-        return;
-    }
-    float keep = rule->first_step ? 0.0f : momentum;
-    for (size_t i = 0; i < n; i++) {
-        buffer[i] = keep * buffer[i] + (grad[i] + decay * param[i]);
-        param[i] -= lr * buffer[i];
-    }
-}
-
-CPU_INLINE void step_adagrad(const step_rule *rule, float *restrict param, const float *restrict grad,
-                         float *restrict sum, size_t n)
-{
-    float lr = rule->learning_rate, decay = rule->weight_decay, epsilon = rule->epsilon;
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] + decay * param[i];
-        sum[i] += g * g;
-        param[i] -= lr * g / (sqrtf(sum[i]) + epsilon);
-    }
-}
-
-CPU_INLINE void step_adam(const step_rule *rule, float *restrict param, const float *restrict grad,
-                      float *restrict first, float *restrict second, size_t n)
-{
-    float beta1 = rule->beta1, beta2 = rule->beta2, decay = rule->weight_decay;
-    float step_size = rule->adam_step_size, correction = rule->adam_correction2_sqrt;
-    float epsilon = rule->epsilon;
-    for (size_t i = 0; i < n; i++) {
-        float g = grad[i] + decay * param[i];
-        first[i] = first[i] * beta1 + (1.0f - beta1) * g;
-        second[i] = second[i] * beta2 + (1.0f - beta2) * g * g;
-        param[i] -= step_size * first[i] / (sqrtf(second[i]) / correction + epsilon);
-    }
-}
-
 /* Steps n parameters with their gradient (all zeros for rows a batch did not
- * touch in dense-embedding mode: they still decay and move under momentum). */
-CPU_INLINE void step_values(const step_rule *rule, float *param, const float *grad, float *first,
-                        float *second, size_t n)
+ * touch in dense-embedding mode: they still decay and move under momentum).
+ * The rule is copied in, so that the loops see constants and vectorize. */
+CPU_INLINE void step_values(reco_step_rule rule, float *restrict param,
+                            const float *restrict grad, float *restrict first,
+                            float *restrict second, size_t n)
 {
-    switch (rule->kind) {
-    case 0: step_sgd(rule, param, grad, first, n); break;
-    case 1: step_adagrad(rule, param, grad, first, n); break;
-    default: step_adam(rule, param, grad, first, second, n); break;
+    if (rule.kind == 0 && !first) {
+        for (size_t i = 0; i < n; i++)
+            reco_optimizer_update(rule, param + i, grad[i], NULL, NULL);
+    } else if (rule.kind != 2) {
+        for (size_t i = 0; i < n; i++)
+            reco_optimizer_update(rule, param + i, grad[i], first + i, NULL);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            reco_optimizer_update(rule, param + i, grad[i], first + i, second + i);
     }
 }
 
@@ -142,7 +106,7 @@ static float *at(float *base, size_t offset)
 }
 
 /* Steps the dense range [begin, end). */
-CPU_INLINE void step_dense_range(const step_rule *rule, float *dense, const float *grad,
+CPU_INLINE void step_dense_range(reco_step_rule rule, float *dense, const float *grad,
                              cpu_optimizer_state *state, size_t begin, size_t end)
 {
     if (end > begin)
@@ -162,7 +126,7 @@ CPU_INLINE void step_dense_share(const cpu_step *step, size_t begin, size_t end)
     for (int r = 0; r < 3; r++) {
         size_t low = begin > limits[r][0] ? begin : limits[r][0];
         size_t high = end < limits[r][1] ? end : limits[r][1];
-        step_dense_range(step, dense, grad, step->state, low, high);
+        step_dense_range(step->rule, dense, grad, step->state, low, high);
     }
 }
 
@@ -185,7 +149,7 @@ CPU_INLINE void step_row(const cpu_step *p, int t, size_t row, const float *row_
     size_t width = p->state->state_width * dim; /* state floats per row */
     float *table = p->params->tables[t];
     float *first = at(p->state->table_state[t], row * width);
-    step_values(p, table + row * dim, row_grad, first,
+    step_values(p->rule, table + row * dim, row_grad, first,
                 width > dim ? first + dim : NULL, dim);
 }
 
@@ -252,16 +216,9 @@ void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_pa
                            uint64_t step_number)
 {
     *step = (cpu_step){
-        .kind = config->kind,
-        .learning_rate = learning_rate,
-        .momentum = config->momentum,
-        .beta1 = config->beta1,
-        .beta2 = config->beta2,
-        .epsilon = config->epsilon,
-        .weight_decay = config->weight_decay,
-        .adam_step_size = (float)(learning_rate / (1.0 - pow(config->beta1, (double)step_number))),
-        .adam_correction2_sqrt = (float)sqrt(1.0 - pow(config->beta2, (double)step_number)),
-        .first_step = step_number == 1,
+        .rule = reco_step_rule_make(config->kind, learning_rate, config->momentum, config->beta1,
+                                    config->beta2, config->epsilon, config->weight_decay,
+                                    step_number),
         .dense_embeddings = config->dense_embeddings,
         .net = net,
         .params = params,

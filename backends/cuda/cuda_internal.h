@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "reco/backend_impl.h"
+#include "reco_math.h"
 
 /* Records a failure through the library that loaded the module. */
 reco_status cuda_fail(reco_status status, const char *detail);
@@ -23,13 +24,8 @@ typedef struct cuda_context {
     int fast_math;        /* TF32 products: a captured graph bakes the choice in */
 } cuda_context;
 
-/* One optimizer step's arithmetic, in torch.optim's terms. */
-typedef struct cuda_step_rule {
-    int kind;
-    float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
-    float adam_step_size, adam_correction2_sqrt;
-    int first_step;
-} cuda_step_rule;
+/* One optimizer step's arithmetic (backends/common/reco_math.h). */
+typedef reco_step_rule cuda_step_rule;
 
 /* What changes from one training batch to the next. Kernels read it from
  * device memory, so that one captured CUDA graph serves every batch. */

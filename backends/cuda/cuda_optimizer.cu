@@ -15,27 +15,6 @@ typedef struct cuda_optimizer_state {
 
 typedef cuda_step_rule step_rule;
 
-__device__ static void update(const step_rule rule, float *param, float grad, float *first,
-                              float *second)
-{
-    float g = grad + rule.weight_decay * *param;
-    if (rule.kind == 0) {
-        if (first) {
-            *first = rule.first_step ? g : rule.momentum * *first + g;
-            g = *first;
-        }
-        *param -= rule.learning_rate * g;
-    } else if (rule.kind == 1) {
-        *first += g * g;
-        *param -= rule.learning_rate * g / (sqrtf(*first) + rule.epsilon);
-    } else {
-        *first = *first * rule.beta1 + (1.0f - rule.beta1) * g;
-        *second = *second * rule.beta2 + (1.0f - rule.beta2) * g * g;
-        *param -= rule.adam_step_size * *first /
-                  (sqrtf(*second) / rule.adam_correction2_sqrt + rule.epsilon);
-    }
-}
-
 #define GRID_STRIDE(index, n)                                                          \
     for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
          index += (size_t)blockDim.x * gridDim.x)
@@ -64,7 +43,7 @@ __global__ static void step_kernel(const cuda_step_args *args, float *dense,
     {
         if (index < n_dense) {
             if (index < frozen_begin || index >= frozen_end)
-                update(rule, dense + index, dense_grad[index],
+                reco_optimizer_update(rule, dense + index, dense_grad[index],
                        dense_first ? dense_first + index : NULL,
                        dense_second ? dense_second + index : NULL);
             continue;
@@ -77,7 +56,7 @@ __global__ static void step_kernel(const cuda_step_args *args, float *dense,
                 continue;
             at = (size_t)e.rows[r] * e.dim + d;
         }
-        update(rule, e.table + at, e.grads[at], e.first ? e.first + at : NULL,
+        reco_optimizer_update(rule, e.table + at, e.grads[at], e.first ? e.first + at : NULL,
                e.second ? e.second + at : NULL);
     }
 }
@@ -142,17 +121,8 @@ reco_status cuda_optimizer_create(void *opaque, const reco_net_desc *net,
 cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float learning_rate,
                                   uint64_t step)
 {
-    cuda_step_rule rule = {config->kind,
-                           learning_rate,
-                           config->momentum,
-                           config->beta1,
-                           config->beta2,
-                           config->epsilon,
-                           config->weight_decay,
-                           (float)(learning_rate / (1.0 - pow(config->beta1, (double)step))),
-                           (float)sqrt(1.0 - pow(config->beta2, (double)step)),
-                           step == 1};
-    return rule;
+    return reco_step_rule_make(config->kind, learning_rate, config->momentum, config->beta1,
+                               config->beta2, config->epsilon, config->weight_decay, step);
 }
 
 reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_desc *net,
