@@ -11,16 +11,8 @@ epochs=${3:-3}
 threads=${4:-2}
 here=$(dirname "$0")
 python=${PYTHON:-/usr/bin/python3}
-if [ -z "$data_dir" ] || [ ! -f "$data_dir/ml-1m-implicit/ml-1m.implicit.test.negative" ]; then
-    echo "compare_python: no ml-1m-implicit under '$data_dir' (set RECO_DATA_DIR)" >&2
-    exit 77
-fi
-if ! "$python" -c 'import torch, numpy' 2>/dev/null; then
-    echo "compare_python: $python has no torch (Debian: apt-get install python3-torch)" >&2
-    exit 77
-fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+program=compare_python
+. "$here/torch_common.sh"
 grep -m1 'model name' /proc/cpuinfo | tee -a "$log"
 LIBRECO_PATH="$build_dir/lib" PYTHONPATH="$here/../../python" \
     "$python" "$here/ncf_python.py" "$data_dir" "$epochs" "$threads" | tee -a "$log"

@@ -13,16 +13,8 @@ build_dir=${2:-build}
 threads=${3:-2}
 here=$(dirname "$0")
 python=${PYTHON:-/usr/bin/python3}
-if [ -z "$data_dir" ] || [ ! -f "$data_dir/ml-1m-implicit/ml-1m.implicit.train.tsv" ]; then
-    echo "compare_torch: no ml-1m-implicit under '$data_dir' (set RECO_DATA_DIR)" >&2
-    exit 77
-fi
-if ! "$python" -c 'import torch' 2>/dev/null; then
-    echo "compare_torch: $python has no torch (Debian: apt-get install python3-torch)" >&2
-    exit 77
-fi
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+program=compare_torch
+. "$here/torch_common.sh"
 "$build_dir/tests/bench/bench_train" "$data_dir" 3 "$threads" | tee -a "$log"
 OMP_NUM_THREADS=$threads "$python" "$here/ncf_torch.py" "$data_dir" 1 "$threads" | tee -a "$log"
 "$build_dir/tests/bench/bench_train" "$data_dir" 3 "$threads" | tee -a "$log"
