@@ -7,7 +7,7 @@ epoch, batch 256, Adam lr 0.001, on ml-1m-implicit's training file. Data lives
 in index tensors and batches are slices of a shuffled permutation (no
 DataLoader), which is the fastest way PyTorch tutorials write this loop.
 
-Usage: ncf_torch.py DATA_DIR [epochs] [threads]
+Usage: ncf_torch.py DATA_DIR [epochs] [threads] [seed]
 Prints one line per epoch: sampling seconds, training seconds, samples/s, and
 HR@10 on the test users against their 99 negatives of the .negative file.
 Needs python3-torch (Debian: apt-get install python3-torch); libreco does not.
@@ -89,9 +89,10 @@ def main():
     data_dir = sys.argv[1]
     epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 1
     torch.set_num_threads(threads)
-    torch.manual_seed(1)
-    generator = np.random.default_rng(1)
+    torch.manual_seed(seed)
+    generator = np.random.default_rng(seed)
     pairs = np.loadtxt(data_dir + "/ml-1m-implicit/ml-1m.implicit.train.tsv",
                        dtype=np.int64, usecols=(0, 1))
     user_ids, users = np.unique(pairs[:, 0], return_inverse=True)
