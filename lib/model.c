@@ -207,7 +207,6 @@ void reco_model_describe(const reco_model *model, reco_net_desc *net)
     net->dropout = model->dropout;
 }
 
-
 size_t reco_model_parameter_count(const reco_model *model)
 {
     if (!model)
