@@ -8,10 +8,7 @@
 #include "rng.h"
 #include "text.h"
 #include "reco_alloc.h"
-
-/* Rows of training negatives that share one random stream: the draws do not
- * depend on how the rows are later divided among threads. */
-#define SAMPLER_BLOCK_ROWS 4096
+#include "reco_sampling.h"
 
 static void replace_test_negatives(reco_dataset *test, size_t *offsets, int32_t *items)
 {
@@ -245,25 +242,26 @@ reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k, u
     if (status != RECO_OK)
         return status;
     size_t n_items = train->vocab->items.count;
-    for (size_t block = 0; block * SAMPLER_BLOCK_ROWS < train->size; block++) {
-        reco_rng rng;
-        reco_rng_seed(&rng, seed, (epoch << 32) ^ block);
-        size_t end = (block + 1) * SAMPLER_BLOCK_ROWS;
-        if (end > train->size)
-            end = train->size;
-        for (size_t row = block * SAMPLER_BLOCK_ROWS; row < end; row++) {
-            size_t n_taken;
-            const int32_t *taken = reco_user_rows_of(rows, train->users[row], &n_taken);
-            if (n_taken >= n_items) {
-                int64_t user_id = train->vocab->users.ids[train->users[row]];
-                return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                                 "user %lld interacted with every item: no negative to draw",
-                                 (long long)user_id);
-            }
-            for (size_t j = 0; j < k; j++)
-                negatives[row * k + j] =
-                    reco_nth_untaken(taken, n_taken, reco_rng_below(&rng, n_items - n_taken));
+    /* the law of reco_sampling.h: row r's j-th negative is sample
+     * r * (1 + k) + 1 + j of the epoch, as a trainer with k negatives draws */
+    reco_sample_source source = {.row_users = train->users,
+                                 .user_offsets = rows->offsets,
+                                 .user_items = rows->items,
+                                 .n_rows = train->size,
+                                 .n_items = n_items,
+                                 .negatives = k,
+                                 .stream = reco_sampling_stream(seed, epoch)};
+    for (size_t row = 0; row < train->size; row++) {
+        int32_t user = train->users[row];
+        if (rows->offsets[user + 1] - rows->offsets[user] >= n_items) {
+            if (k == 0)
+                continue;
+            return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                             "user %lld interacted with every item: no negative to draw",
+                             (long long)train->vocab->users.ids[user]);
         }
+        for (size_t j = 0; j < k; j++)
+            negatives[row * k + j] = reco_sample_negative(&source, row * (1 + k) + 1 + j, user);
     }
     return RECO_OK;
 }

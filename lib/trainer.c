@@ -62,7 +62,6 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->learning_rate = 1e-3;
     trainer->lr_decay = 1.0;
     trainer->batch_size = 256;
-    trainer->device_sampling = 1;
     *out = trainer;
     return RECO_OK;
 }
@@ -229,7 +228,7 @@ reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed)
 reco_status reco_trainer_set_device_sampling(reco_trainer *trainer, int enabled)
 {
     CHECK_TRAINER(trainer);
-    trainer->device_sampling = enabled != 0;
+    (void)enabled;
     return RECO_OK;
 }
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "reco_alloc.h"
-#include "rng.h"
+#include "reco_epoch_build.h"
 #include "trainer_impl.h"
 
 /* Makes sure workspace, optimizer state and epoch buffers are in place. */
@@ -127,94 +127,6 @@ reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *us
     return status;
 }
 
-/* One epoch's samples on the host, in training order. */
-typedef struct epoch_samples {
-    int32_t *users;
-    int32_t *items;
-    float *targets;
-    int32_t *negatives; /* BPR */
-    size_t n;
-} epoch_samples;
-
-static void epoch_samples_free(epoch_samples *samples)
-{
-    free(samples->users);
-    free(samples->items);
-    free(samples->targets);
-    free(samples->negatives);
-}
-
-/* A uniform permutation of [0, n), seeded by the trainer's seed and epoch. */
-static uint32_t *shuffled_order(const reco_trainer *trainer, size_t n)
-{
-    uint32_t *order = reco_malloc(n * sizeof *order + 1);
-    if (!order)
-        return NULL;
-    reco_rng rng;
-    reco_rng_seed(&rng, trainer->seed, STREAM_SHUFFLE + trainer->epoch);
-    for (size_t i = 0; i < n; i++)
-        order[i] = (uint32_t)i;
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)reco_rng_below(&rng, i);
-        uint32_t swap = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = swap;
-    }
-    return order;
-}
-
-/* Draws the epoch's negatives and writes every sample straight to its
- * shuffled position: sample s is row s / per_row's positive (s % per_row ==
- * 0) or one of its negatives. */
-static reco_status build_samples(reco_trainer *trainer, const reco_dataset *train,
-                                 epoch_samples *samples)
-{
-    size_t rows = train->size;
-    int bpr = trainer->loss == RECO_LOSS_BPR;
-    int explicit_mse = trainer->loss == RECO_LOSS_MSE && train->ratings;
-    size_t k = bpr ? 1 : explicit_mse ? 0 : trainer->negatives;
-    size_t per_row = bpr ? 1 : 1 + k;
-    size_t n = rows * per_row;
-    if (n > UINT32_MAX)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1", n);
-    reco_status status = RECO_OK;
-    int32_t *drawn = k ? reco_malloc_array(n, sizeof *drawn) : NULL;
-    uint32_t *order = shuffled_order(trainer, n);
-    samples->n = n;
-    samples->users = reco_malloc(n * sizeof(int32_t) + 1);
-    samples->items = reco_malloc(n * sizeof(int32_t) + 1);
-    samples->targets = reco_malloc(n * sizeof(float) + 1);
-    samples->negatives = bpr ? reco_malloc(n * sizeof(int32_t) + 1) : NULL;
-    if (!order || !samples->users || !samples->items || !samples->targets ||
-        (bpr && !samples->negatives) || (k && !drawn)) {
-        status = reco_fail_oom();
-        goto done;
-    }
-    if (k)
-        status = reco_dataset_sample_negatives(train, k, trainer->seed, trainer->epoch, drawn);
-    if (status != RECO_OK)
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        size_t sample = order[i], row = sample / per_row, j = sample % per_row;
-        samples->users[i] = train->users[row];
-        if (bpr) {
-            samples->items[i] = train->items[row];
-            samples->negatives[i] = drawn[row];
-            samples->targets[i] = 1.0f;
-        } else if (j == 0) {
-            samples->items[i] = train->items[row];
-            samples->targets[i] = explicit_mse ? train->ratings[row] : 1.0f;
-        } else {
-            samples->items[i] = drawn[row * k + j - 1];
-            samples->targets[i] = 0.0f;
-        }
-    }
-done:
-    free(drawn);
-    free(order);
-    return status;
-}
-
 static double seconds_now(void)
 {
     struct timespec now;
@@ -295,37 +207,55 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
     return status;
 }
 
+/* What an epoch of `train` is made of. */
+static reco_epoch_plan epoch_plan(const reco_trainer *trainer, const reco_dataset *train)
+{
+    int bpr = trainer->loss == RECO_LOSS_BPR;
+    int explicit_mse = trainer->loss == RECO_LOSS_MSE && train->ratings;
+    return (reco_epoch_plan){.negatives = bpr            ? 1
+                                          : explicit_mse ? 0
+                                                         : trainer->negatives,
+                             .pairs = bpr,
+                             .explicit_targets = explicit_mse,
+                             .seed = trainer->seed,
+                             .epoch = trainer->epoch};
+}
+
+/* Counts the epoch's samples, and refuses an epoch that would need a
+ * negative for a user who has every item. */
+static reco_status count_samples(const reco_dataset *train, const reco_user_rows *rows,
+                                 const reco_epoch_plan *plan, size_t *n_samples)
+{
+    *n_samples = train->size * (plan->pairs ? 1 : 1 + plan->negatives);
+    if (*n_samples > UINT32_MAX)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1",
+                         *n_samples);
+    size_t n_items = reco_dataset_n_items(train);
+    for (size_t u = 0; plan->negatives > 0 && u < rows->n_users; u++)
+        if (rows->offsets[u + 1] - rows->offsets[u] >= n_items)
+            return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                             "user %lld interacted with every item: no negative to draw",
+                             (long long)train->vocab->users.ids[u]);
+    return RECO_OK;
+}
+
 /* Uploads `train` (rows and per-user item lists) unless it is there already. */
-static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *train)
+static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *train,
+                                  const reco_user_rows *rows)
 {
     device_dataset *device = &trainer->device_data;
     if (device->serial == train->serial && device->n_users == reco_dataset_n_users(train) &&
         device->n_items == reco_dataset_n_items(train))
         return RECO_OK;
     reco_trainer_free_device_dataset(trainer);
-    reco_user_rows *rows = NULL;
-    uint64_t *offsets = NULL;
-    reco_status status = reco_user_rows_build(train, &rows);
-    if (status == RECO_OK && !(offsets = reco_malloc((rows->n_users + 1) * sizeof *offsets)))
-        status = reco_fail_oom();
-    if (status != RECO_OK) {
-        reco_user_rows_free(rows);
-        return status;
-    }
-    device->full_user = -1;
-    for (size_t u = 0; u <= rows->n_users; u++) {
-        offsets[u] = rows->offsets[u];
-        size_t degree = u < rows->n_users ? rows->offsets[u + 1] - rows->offsets[u] : 0;
-        if (degree >= reco_dataset_n_items(train))
-            device->full_user = train->vocab->users.ids[u];
-    }
     size_t n = train->size;
-    const void *host[5] = {train->users, train->items, train->ratings, offsets, rows->items};
+    const void *host[5] = {train->users, train->items, train->ratings, rows->offsets, rows->items};
     size_t bytes[5] = {n * sizeof(int32_t), n * sizeof(int32_t),
                        train->ratings ? n * sizeof(float) : 0,
-                       (rows->n_users + 1) * sizeof *offsets,
+                       (rows->n_users + 1) * sizeof *rows->offsets,
                        rows->offsets[rows->n_users] * sizeof(int32_t)};
     const reco_backend_ops *ops = ops_of(trainer);
+    reco_status status = RECO_OK;
     for (int i = 0; i < 5 && status == RECO_OK; i++) {
         if (!host[i])
             continue;
@@ -334,62 +264,63 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
             status = ops->buffer_upload(context_of(trainer), device->buffers[i], 0, host[i],
                                         bytes[i]);
     }
-    if (status == RECO_OK) {
-        device->serial = train->serial;
-        device->n_users = reco_dataset_n_users(train);
-        device->n_items = reco_dataset_n_items(train);
-        device->data = (reco_epoch_data){device->buffers[0], device->buffers[1],
-                                         device->buffers[2], n, device->buffers[3],
-                                         device->buffers[4], rows->n_users, device->n_items};
-    } else {
+    if (status != RECO_OK) {
         reco_trainer_free_device_dataset(trainer);
+        return status;
     }
-    free(offsets);
-    reco_user_rows_free(rows);
-    return status;
+    device->serial = train->serial;
+    device->n_users = reco_dataset_n_users(train);
+    device->n_items = reco_dataset_n_items(train);
+    device->data = (reco_epoch_data){
+        device->buffers[0], device->buffers[1], device->buffers[2], n,
+        device->buffers[3], device->buffers[4], rows->n_users,      device->n_items};
+    return RECO_OK;
 }
 
 /* Builds the epoch's samples on the backend's device: no host copy. */
-static reco_status device_samples(reco_trainer *trainer, const reco_dataset *train, size_t *n_samples)
+static reco_status device_samples(reco_trainer *trainer, const reco_dataset *train,
+                                  const reco_user_rows *rows, const reco_epoch_plan *plan)
 {
-    int bpr = trainer->loss == RECO_LOSS_BPR;
-    int explicit_mse = trainer->loss == RECO_LOSS_MSE && train->ratings;
-    reco_epoch_plan plan = {.negatives = bpr ? 1 : explicit_mse ? 0 : trainer->negatives,
-                            .pairs = bpr,
-                            .explicit_targets = explicit_mse,
-                            .seed = trainer->seed,
-                            .epoch = trainer->epoch};
-    *n_samples = train->size * (bpr ? 1 : 1 + plan.negatives);
-    if (*n_samples > UINT32_MAX)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1",
-                         *n_samples);
-    reco_status status = prepare(trainer, trainer->batch_size, *n_samples);
+    reco_status status = upload_dataset(trainer, train, rows);
     if (status == RECO_OK)
-        status = upload_dataset(trainer, train);
-    if (status == RECO_OK && plan.negatives > 0 && trainer->device_data.full_user >= 0)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                         "user %lld interacted with every item: no negative to draw",
-                         (long long)trainer->device_data.full_user);
-    if (status == RECO_OK)
-        status = ops_of(trainer)->epoch_samples(context_of(trainer), &trainer->device_data.data,
-                                                &plan, trainer->buffers.users,
-                                                trainer->buffers.items, trainer->buffers.targets,
-                                                trainer->buffers.negatives);
+        status = ops_of(trainer)->epoch_samples(
+            context_of(trainer), &trainer->device_data.data, plan, trainer->buffers.users,
+            trainer->buffers.items, trainer->buffers.targets, trainer->buffers.negatives);
     return status;
 }
 
-/* Builds the epoch's samples on the host and uploads them. */
-static reco_status host_samples(reco_trainer *trainer, const reco_dataset *train, size_t *n_samples)
+/* Builds the epoch's samples on the host, on this thread, and uploads them. */
+static reco_status host_samples(reco_trainer *trainer, const reco_dataset *train,
+                                const reco_user_rows *rows, const reco_epoch_plan *plan,
+                                size_t n_samples)
 {
-    epoch_samples samples = {0};
-    reco_status status = build_samples(trainer, train, &samples);
+    reco_sample_source source = {.row_users = train->users,
+                                 .row_items = train->items,
+                                 .ratings = train->ratings,
+                                 .user_offsets = rows->offsets,
+                                 .user_items = rows->items,
+                                 .n_rows = train->size,
+                                 .n_items = reco_dataset_n_items(train),
+                                 .negatives = plan->negatives,
+                                 .pairs = plan->pairs,
+                                 .explicit_targets = plan->explicit_targets,
+                                 .stream = reco_sampling_stream(plan->seed, plan->epoch)};
+    reco_sample_sink sink = {reco_malloc_array(n_samples + 1, sizeof(int32_t)),
+                             reco_malloc_array(n_samples + 1, sizeof(int32_t)),
+                             reco_malloc_array(n_samples + 1, sizeof(float)),
+                             plan->pairs ? reco_malloc_array(n_samples + 1, sizeof(int32_t))
+                                         : NULL};
+    reco_status status = RECO_OK;
+    if (!sink.users || !sink.items || !sink.targets || (plan->pairs && !sink.negatives) ||
+        reco_epoch_build(&source, &sink, reco_run_serially, NULL, 1) != 0)
+        status = reco_fail_oom();
     if (status == RECO_OK)
-        status = prepare(trainer, trainer->batch_size, samples.n);
-    if (status == RECO_OK)
-        status = upload_samples(trainer, samples.users, samples.items, samples.targets,
-                                samples.negatives, samples.n);
-    *n_samples = samples.n;
-    epoch_samples_free(&samples);
+        status = upload_samples(trainer, sink.users, sink.items, sink.targets, sink.negatives,
+                                n_samples);
+    free(sink.users);
+    free(sink.items);
+    free(sink.targets);
+    free(sink.negatives);
     return status;
 }
 
@@ -399,10 +330,18 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     reco_status status = check_dataset(trainer, train);
     if (status != RECO_OK)
         return status;
+    reco_epoch_plan plan = epoch_plan(trainer, train);
+    const reco_user_rows *rows = NULL;
     size_t n_samples = 0;
-    status = ops_of(trainer)->epoch_samples && trainer->device_sampling
-                 ? device_samples(trainer, train, &n_samples)
-                 : host_samples(trainer, train, &n_samples);
+    status = reco_dataset_user_rows(train, &rows);
+    if (status == RECO_OK)
+        status = count_samples(train, rows, &plan, &n_samples);
+    if (status == RECO_OK)
+        status = prepare(trainer, trainer->batch_size, n_samples);
+    if (status == RECO_OK)
+        status = ops_of(trainer)->epoch_samples
+                     ? device_samples(trainer, train, rows, &plan)
+                     : host_samples(trainer, train, rows, &plan, n_samples);
     if (status != RECO_OK)
         return status;
     status = run_batches(trainer, n_samples, mean_loss);

@@ -9,9 +9,8 @@
 #include "model_impl.h"
 #include "reco/trainer.h"
 
-/* Random streams of one seed: sampling uses reco_dataset_sample_negatives'
- * own streams, the shuffle and dropout these. */
-#define STREAM_SHUFFLE 0x5348554646ull
+/* The dropout masks' random stream of a seed (samples follow the law of
+ * backends/common/reco_sampling.h). */
 #define STREAM_DROPOUT 0x44524f50ull
 
 typedef struct epoch_buffers {
@@ -39,7 +38,6 @@ typedef struct validation {
 /* A training set uploaded for a backend that builds epochs on its device. */
 typedef struct device_dataset {
     uint64_t serial; /* of the dataset uploaded; 0 when none */
-    int64_t full_user; /* external id of a user with every item, or -1 */
     size_t n_users;
     size_t n_items;
     void *buffers[5]; /* users, items, ratings, user offsets, user items */
@@ -56,7 +54,6 @@ struct reco_trainer {
     double lr_decay;
     size_t batch_size;
     uint64_t seed;
-    int device_sampling;
     reco_progress_fn progress;
     void *progress_data;
     void *workspace;

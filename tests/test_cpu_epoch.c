@@ -15,7 +15,7 @@ enum { N_USERS = 4, N_ITEMS = 9, N_ROWS = 10, NEGATIVES = 4 };
 static const int32_t row_users[N_ROWS] = {0, 2, 0, 1, 2, 3, 2, 0, 2, 2};
 static const int32_t row_items[N_ROWS] = {3, 5, 1, 0, 2, 8, 7, 4, 6, 8};
 static const float row_ratings[N_ROWS] = {1, 2, 3, 4, 5, 1, 2, 3, 4, 5};
-static const uint64_t user_offsets[N_USERS + 1] = {0, 3, 4, 9, 10};
+static const size_t user_offsets[N_USERS + 1] = {0, 3, 4, 9, 10};
 static const int32_t user_items[N_ROWS] = {1, 3, 4, 0, 2, 5, 6, 7, 8, 8};
 
 static const reco_epoch_data data = {row_users, row_items, row_ratings, N_ROWS, user_offsets,
@@ -30,7 +30,7 @@ typedef struct samples {
 
 static int user_has(int32_t user, int32_t item)
 {
-    for (uint64_t i = user_offsets[user]; i < user_offsets[user + 1]; i++)
+    for (size_t i = user_offsets[user]; i < user_offsets[user + 1]; i++)
         if (user_items[i] == item)
             return 1;
     return 0;
@@ -85,7 +85,7 @@ enum { BIG_USERS = 300, BIG_ITEMS = 64, BIG_PER_USER = 10, BIG_ROWS = BIG_USERS 
 static int32_t *build_big(size_t n_threads, uint64_t epoch)
 {
     static int32_t users[BIG_ROWS], items[BIG_ROWS];
-    static uint64_t offsets[BIG_USERS + 1];
+    static size_t offsets[BIG_USERS + 1];
     for (int32_t u = 0; u < BIG_USERS; u++) {
         offsets[u + 1] = offsets[u] + BIG_PER_USER;
         for (int32_t j = 0; j < BIG_PER_USER; j++) {

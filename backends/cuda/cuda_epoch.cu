@@ -1,108 +1,135 @@
-/* CUDA backend: an epoch's samples built on the device. Every sample gets a
- * 64-bit random key; a radix sort of (key, sample number) pairs gives a
- * uniformly shuffled order, and one kernel then writes each position's
- * sample, drawing its negative from the sample number's own random stream. */
+/* CUDA backend: an epoch's samples built on the device by the sampling law
+ * of backends/common/reco_sampling.h, the same samples in the same order as
+ * the host builder. A stable radix sort of sample numbers by bucket lays
+ * the buckets out in order with each in sample order; one thread per bucket
+ * then runs the bucket's Fisher-Yates swaps on the sample numbers, and one
+ * kernel writes each place's sample. */
 #include <cub/cub.cuh>
 
 #include "cuda_internal.h"
-#include "reco_math.h"
-
+#include "reco_sampling.h"
 
 #define GRID_STRIDE(index, n)                                                          \
     for (size_t index = (size_t)blockIdx.x * blockDim.x + threadIdx.x; index < (n);    \
          index += (size_t)blockDim.x * gridDim.x)
 
-__global__ static void key_kernel(uint64_t seed, size_t n, uint64_t *keys, unsigned *order)
+__global__ static void bucket_kernel(uint64_t stream, size_t n, uint16_t *buckets,
+                                     unsigned *order)
 {
     GRID_STRIDE(s, n)
     {
-        keys[s] = reco_mix64(seed ^ reco_mix64(s + 0x5348554646ull));
+        buckets[s] = (uint16_t)reco_sample_bucket(stream, s);
         order[s] = (unsigned)s;
     }
 }
 
-__global__ static void sample_kernel(reco_epoch_data data, reco_epoch_plan plan, size_t n,
-                                     const unsigned *order, int *users, int *items,
-                                     float *targets, int *negatives)
+/* start[b]: the first place of bucket b in the sorted bucket numbers. */
+__global__ static void bucket_start_kernel(const uint16_t *sorted, size_t n, size_t *start)
 {
-    const int *row_users = (const int *)data.users, *row_items = (const int *)data.items;
-    const float *ratings = (const float *)data.ratings;
-    const uint64_t *offsets = (const uint64_t *)data.user_offsets;
-    const int *user_items = (const int *)data.user_items;
-    size_t per_row = plan.pairs ? 1 : 1 + plan.negatives;
-    GRID_STRIDE(i, n)
+    GRID_STRIDE(bucket, (size_t)RECO_SHUFFLE_BUCKETS + 1)
     {
-        size_t sample = order[i], row = sample / per_row, j = sample % per_row;
-        int user = row_users[row];
-        users[i] = user;
-        int positive = j == 0 || plan.pairs;
-        int negative = 0;
-        if (!positive || plan.pairs) {
-            const int *taken = user_items + offsets[user];
-            size_t count = offsets[user + 1] - offsets[user];
-            uint64_t h = reco_mix64(plan.seed ^ reco_mix64(plan.epoch * 0x9e3779b97f4a7c15ull + sample));
-            /* multiply-high maps 64 random bits to [0, free) */
-            uint64_t free_items = data.n_items - count;
-            negative = reco_nth_untaken(taken, count, __umul64hi(h, free_items));
+        size_t low = 0, high = n;
+        while (low < high) {
+            size_t middle = low + (high - low) / 2;
+            if (sorted[middle] < bucket)
+                low = middle + 1;
+            else
+                high = middle;
         }
-        if (plan.pairs) {
-            items[i] = row_items[row];
-            negatives[i] = negative;
-            targets[i] = 1.0f;
-        } else if (positive) {
-            items[i] = row_items[row];
-            targets[i] = plan.explicit_targets ? ratings[row] : 1.0f;
-        } else {
-            items[i] = negative;
-            targets[i] = 0.0f;
+        start[bucket] = low;
+    }
+}
+
+__global__ static void shuffle_kernel(uint64_t stream, const size_t *start, unsigned *order)
+{
+    GRID_STRIDE(bucket, (size_t)RECO_SHUFFLE_BUCKETS)
+    {
+        unsigned *place = order + start[bucket];
+        uint64_t state = reco_bucket_state(stream, bucket);
+        for (size_t i = start[bucket + 1] - start[bucket]; i > 1; i--) {
+            size_t j = reco_shuffle_pick(&state, i);
+            unsigned swap = place[i - 1];
+            place[i - 1] = place[j];
+            place[j] = swap;
         }
     }
 }
 
+__global__ static void sample_kernel(reco_sample_source source, reco_sample_sink sink, size_t n,
+                                     const unsigned *order)
+{
+    GRID_STRIDE(i, n)
+    reco_sample_write(&source, order[i], &sink, i);
+}
+
 reco_status cuda_epoch_samples(void *opaque, const reco_epoch_data *data,
-                                          const reco_epoch_plan *plan, void *users, void *items,
-                                          void *targets, void *negatives)
+                               const reco_epoch_plan *plan, void *users, void *items,
+                               void *targets, void *negatives)
 {
     cuda_context *context = (cuda_context *)opaque;
     cudaStream_t stream = context->stream;
-    size_t n = data->n_rows * (plan->pairs ? 1 : 1 + plan->negatives);
-    uint64_t *keys = NULL, *sorted_keys = NULL;
+    reco_sample_source source = {};
+    source.row_users = (const int32_t *)data->users;
+    source.row_items = (const int32_t *)data->items;
+    source.ratings = (const float *)data->ratings;
+    source.user_offsets = (const size_t *)data->user_offsets;
+    source.user_items = (const int32_t *)data->user_items;
+    source.n_rows = data->n_rows;
+    source.n_items = data->n_items;
+    source.negatives = plan->negatives;
+    source.pairs = plan->pairs;
+    source.explicit_targets = plan->explicit_targets;
+    source.stream = reco_sampling_stream(plan->seed, plan->epoch);
+    reco_sample_sink sink = {(int32_t *)users, (int32_t *)items, (float *)targets,
+                             (int32_t *)negatives};
+    size_t n = data->n_rows * reco_samples_per_row(&source);
+    uint16_t *buckets = NULL, *sorted_buckets = NULL;
     unsigned *order = NULL, *sorted = NULL;
+    size_t *start = NULL;
     void *scratch = NULL;
     size_t scratch_bytes = 0;
-    reco_status status = cuda_check(cudaMalloc(&keys, n * sizeof *keys), "cudaMalloc");
+    reco_status status = cuda_check(cudaMalloc(&buckets, n * sizeof *buckets), "cudaMalloc");
     if (status == RECO_OK)
-        status = cuda_check(cudaMalloc(&sorted_keys, n * sizeof *keys), "cudaMalloc");
+        status = cuda_check(cudaMalloc(&sorted_buckets, n * sizeof *buckets), "cudaMalloc");
     if (status == RECO_OK)
         status = cuda_check(cudaMalloc(&order, n * sizeof *order), "cudaMalloc");
     if (status == RECO_OK)
         status = cuda_check(cudaMalloc(&sorted, n * sizeof *order), "cudaMalloc");
     if (status == RECO_OK)
-        status = cuda_check(cub::DeviceRadixSort::SortPairs(NULL, scratch_bytes, keys, sorted_keys,
-                                                            order, sorted, (int)n, 0, 64, stream),
+        status = cuda_check(cudaMalloc(&start, (RECO_SHUFFLE_BUCKETS + 1) * sizeof *start),
+                            "cudaMalloc");
+    /* bits 0-9 hold a bucket number (RECO_SHUFFLE_BUCKETS = 2^10); the radix
+     * sort is stable, so each bucket keeps sample order */
+    if (status == RECO_OK)
+        status = cuda_check(cub::DeviceRadixSort::SortPairs(NULL, scratch_bytes, buckets,
+                                                            sorted_buckets, order, sorted, (int)n,
+                                                            0, 10, stream),
                             "sort sizing");
     if (status == RECO_OK)
         status = cuda_check(cudaMalloc(&scratch, scratch_bytes), "cudaMalloc");
     if (status == RECO_OK) {
-        key_kernel<<<cuda_blocks(n), CUDA_BLOCK, 0, stream>>>(
-            plan->seed ^ (plan->epoch * 0xd1342543de82ef95ull), n, keys, order);
-        status = cuda_check(cub::DeviceRadixSort::SortPairs(scratch, scratch_bytes, keys,
-                                                            sorted_keys, order, sorted, (int)n, 0,
-                                                            64, stream),
-                            "shuffle");
+        bucket_kernel<<<cuda_blocks(n), CUDA_BLOCK, 0, stream>>>(source.stream, n, buckets,
+                                                                  order);
+        status = cuda_check(cub::DeviceRadixSort::SortPairs(scratch, scratch_bytes, buckets,
+                                                            sorted_buckets, order, sorted, (int)n,
+                                                            0, 10, stream),
+                            "bucket sort");
     }
     if (status == RECO_OK) {
-        sample_kernel<<<cuda_blocks(n), CUDA_BLOCK, 0, stream>>>(
-            *data, *plan, n, sorted, (int *)users, (int *)items, (float *)targets,
-            (int *)negatives);
+        bucket_start_kernel<<<cuda_blocks(RECO_SHUFFLE_BUCKETS + 1), CUDA_BLOCK, 0, stream>>>(
+            sorted_buckets, n, start);
+        shuffle_kernel<<<cuda_blocks(RECO_SHUFFLE_BUCKETS), CUDA_BLOCK, 0, stream>>>(
+            source.stream, start, sorted);
+        sample_kernel<<<cuda_blocks(n), CUDA_BLOCK, 0, stream>>>(source, sink, n, sorted);
         status = cuda_check(cudaGetLastError(), "epoch samples");
     }
     if (status == RECO_OK)
         status = cuda_check(cudaStreamSynchronize(stream), "epoch samples");
-    cudaFree(keys);
-    cudaFree(sorted_keys);
+    cudaFree(buckets);
+    cudaFree(sorted_buckets);
     cudaFree(order);
     cudaFree(sorted);
+    cudaFree(start);
     cudaFree(scratch);
     return status;
 }

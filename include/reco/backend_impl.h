@@ -96,7 +96,7 @@ typedef struct reco_batch {
 
 /* A training set on the device, for backends that build epochs there:
  * rows (users, items, ratings or NULL) and, per user, the sorted distinct
- * items it has (CSR: offsets of n_users + 1 uint64, then int32 items). */
+ * items it has (CSR: offsets of n_users + 1 size_t, then int32 items). */
 typedef struct reco_epoch_data {
     const void *users;
     const void *items;
@@ -198,12 +198,12 @@ typedef struct reco_backend_ops {
                               float learning_rate, uint64_t step, const reco_batch *batch,
                               double *loss);
 
-    /* Optional (may be NULL): builds an epoch's samples on the device, so
-     * that training data never crosses to the host per epoch. Writes every
-     * row's positive and its negatives (drawn uniformly among the items the
-     * user has no row for), in a seeded uniformly shuffled order, to the
-     * users, items and targets buffers (BPR: users, items, negatives). The
-     * draws differ from the core's host sampler but follow the same law. */
+    /* Optional (may be NULL: the core builds samples on the host and
+     * uploads them): builds an epoch's samples where the backend computes,
+     * so that training data never crosses to the host per epoch. Writes
+     * the samples of the law of backends/common/reco_sampling.h, exactly
+     * those and in that order, to the users, items and targets buffers
+     * (BPR: users, items, targets, negatives). */
     reco_status (*epoch_samples)(void *context, const reco_epoch_data *data,
                                  const reco_epoch_plan *plan, void *users, void *items,
                                  void *targets, void *negatives);

@@ -199,7 +199,9 @@ RECO_API const int32_t *reco_dataset_test_negatives(const reco_dataset *test, si
 /* Training negatives for one epoch: for row i writes k items to
  * negatives[i*k .. i*k+k-1], each drawn uniformly (with replacement) among the
  * items the row's user has no row for in `train`. The same (seed, epoch)
- * always gives the same items. The first call builds and caches a per-user
+ * always gives the same items: those a trainer with that seed and k
+ * negatives draws for the epoch (docs/training.md, "Sampling"). RECO_ERR_
+ * OUT_OF_RANGE when k > 0 and a user has every item. The first call builds and caches a per-user
  * index in `train`. negatives must hold reco_dataset_size(train) * k items. */
 RECO_API reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k,
                                                    uint64_t seed, uint64_t epoch,

@@ -86,9 +86,10 @@ RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t b
 RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
 /* Seed of the negatives, the shuffles and dropout (default 0). */
 RECO_API reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed);
-/* 1 (default): when the backend can (CUDA), draw and shuffle each epoch's
- * samples on its device, with its own random streams. 0: always use the
- * host sampler, so that every backend sees the same samples for a seed. */
+/* Kept for the ABI; does nothing and returns RECO_OK (RECO_ERR_INVALID_
+ * ARGUMENT for a NULL trainer). Every backend, on the host or its device,
+ * makes the same samples for a seed (one counter-based law), so where they
+ * are made no longer matters. */
 RECO_API reco_status reco_trainer_set_device_sampling(reco_trainer *trainer, int enabled);
 /* Kept for compatibility: reco_backend_set_threads on the model's backend,
  * so it changes the threads of every model and trainer on that backend.
