@@ -39,14 +39,37 @@ static const reco_backend_ops *cuda_backend(void)
     return cuda_ops;
 }
 
-static int ops_complete(const reco_backend_ops *ops)
+/* The first entry a backend must have and lacks, or NULL; the rest are
+ * optional (backend_impl.h). */
+static const char *missing_entry(const reco_backend_ops *ops)
 {
-    return ops->name && ops->create && ops->destroy && ops->set_threads && ops->synchronize &&
-           ops->buffer_alloc && ops->buffer_free && ops->buffer_upload &&
-           ops->buffer_download && ops->buffer_zero && ops->workspace_create &&
-           ops->workspace_destroy && ops->forward && ops->forward_backward && ops->take_loss &&
-           ops->gradient_download && ops->optimizer_create && ops->optimizer_destroy &&
-           ops->optimizer_step;
+    const reco_backend_device_ops *device = &ops->device;
+    const reco_backend_kernel_ops *kernels = &ops->kernels;
+    const struct {
+        const char *name;
+        int present;
+    } required[] = {
+        {"name", ops->name != NULL},
+        {"device.create", device->create != NULL},
+        {"device.destroy", device->destroy != NULL},
+        {"device.buffer_alloc", device->buffer_alloc != NULL},
+        {"device.buffer_free", device->buffer_free != NULL},
+        {"device.buffer_upload", device->buffer_upload != NULL},
+        {"device.buffer_download", device->buffer_download != NULL},
+        {"kernels.workspace_create", kernels->workspace_create != NULL},
+        {"kernels.workspace_destroy", kernels->workspace_destroy != NULL},
+        {"kernels.forward", kernels->forward != NULL},
+        {"kernels.forward_backward", kernels->forward_backward != NULL},
+        {"kernels.take_loss", kernels->take_loss != NULL},
+        {"kernels.gradient_download", kernels->gradient_download != NULL},
+        {"kernels.optimizer_create", kernels->optimizer_create != NULL},
+        {"kernels.optimizer_destroy", kernels->optimizer_destroy != NULL},
+        {"kernels.optimizer_step", kernels->optimizer_step != NULL},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!required[i].present)
+            return required[i].name;
+    return NULL;
 }
 
 static const reco_backend_ops *find(const char *name)
@@ -64,8 +87,10 @@ reco_status reco_backend_check_ops(const reco_backend_ops *ops)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
                          "backend ops: expected struct_size %zu and abi_version %d",
                          sizeof(reco_backend_ops), RECO_BACKEND_ABI_VERSION);
-    if (!ops_complete(ops))
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "backend ops: a function is missing");
+    const char *missing = missing_entry(ops);
+    if (missing)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "backend ops: %s is missing (required)",
+                         missing);
     return RECO_OK;
 }
 
@@ -87,7 +112,7 @@ static reco_status open_ops(const reco_backend_ops *ops, reco_backend **out)
     reco_backend *backend = reco_calloc(1, sizeof *backend);
     if (!backend)
         return reco_fail_oom();
-    reco_status status = ops->create(&backend->context);
+    reco_status status = ops->device.create(&backend->context);
     if (status != RECO_OK) {
         free(backend);
         return status;
@@ -133,17 +158,25 @@ void reco_backend_free(reco_backend *backend)
 {
     if (!backend || atomic_fetch_sub(&backend->references, 1) != 1)
         return;
-    backend->ops->destroy(backend->context);
+    backend->ops->device.destroy(backend->context);
     free(backend);
+}
+
+/* Sets or reads a knob through the backend's control entry; a backend
+ * without one has no knobs. */
+static reco_status control(const reco_backend *backend, reco_backend_control_op op, void *arg)
+{
+    if (!backend->ops->device.control)
+        return RECO_OK;
+    return backend->ops->device.control(backend->context, op, arg);
 }
 
 reco_status reco_backend_set_fast_math(reco_backend *backend, int enabled)
 {
     if (!backend)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend");
-    if (!backend->ops->set_fast_math)
-        return RECO_OK;
-    return backend->ops->set_fast_math(backend->context, enabled != 0);
+    int flag = enabled != 0;
+    return control(backend, RECO_CONTROL_SET_FAST_MATH, &flag);
 }
 
 reco_status reco_backend_set_threads(reco_backend *backend, size_t threads)
@@ -153,14 +186,15 @@ reco_status reco_backend_set_threads(reco_backend *backend, size_t threads)
     if (threads > RECO_MAX_THREADS)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu threads: expected 0 to %d", threads,
                          RECO_MAX_THREADS);
-    return backend->ops->set_threads(backend->context, threads);
+    return control(backend, RECO_CONTROL_SET_THREADS, &threads);
 }
 
 size_t reco_backend_threads(const reco_backend *backend)
 {
     if (!backend)
         return 0;
-    return backend->ops->threads ? backend->ops->threads(backend->context) : 1;
+    size_t threads = 1;
+    return control(backend, RECO_CONTROL_GET_THREADS, &threads) == RECO_OK ? threads : 1;
 }
 
 const char *reco_backend_name(const reco_backend *backend)

@@ -10,7 +10,7 @@
 struct reco_backend {
     atomic_size_t references;
     const reco_backend_ops *ops;
-    void *context;
+    reco_backend_context *context;
 };
 
 void reco_backend_retain(reco_backend *backend);

@@ -55,12 +55,12 @@ static void release_parameters(reco_model *model)
     if (!model->backend)
         return;
     const reco_backend_ops *ops = model->backend->ops;
-    void *context = model->backend->context;
+    reco_backend_context *context = model->backend->context;
     for (int t = 0; t < RECO_N_TABLES; t++)
         if (model->params.tables[t])
-            ops->buffer_free(context, model->params.tables[t]);
+            ops->device.buffer_free(context, model->params.tables[t]);
     if (model->params.dense)
-        ops->buffer_free(context, model->params.dense);
+        ops->device.buffer_free(context, model->params.dense);
     if (model->scratch)
         reco_scratch_destroy(model->scratch);
     free(model->scratch);
@@ -249,46 +249,47 @@ static void initial_values(const reco_model *model, const reco_net_desc *net, ui
 static reco_status transfer(reco_model *model, float *values, int upload)
 {
     const reco_backend_ops *ops = model->backend->ops;
-    void *context = model->backend->context;
+    reco_backend_context *context = model->backend->context;
     float *p = values;
     reco_status status = RECO_OK;
     for (int t = 0; t < RECO_N_TABLES && status == RECO_OK; t++) {
         size_t bytes = reco_table_size(&model->net, t) * sizeof(float);
         if (!bytes)
             continue;
-        status = upload ? ops->buffer_upload(context, model->params.tables[t], 0, p, bytes)
-                        : ops->buffer_download(context, model->params.tables[t], 0, p, bytes);
+        status = upload
+                     ? ops->device.buffer_upload(context, model->params.tables[t], 0, p, bytes)
+                     : ops->device.buffer_download(context, model->params.tables[t], 0, p, bytes);
         p += bytes / sizeof(float);
     }
     if (status == RECO_OK)
-        status = upload ? ops->buffer_upload(context, model->params.dense, 0, p,
-                                             model->net.n_dense * sizeof(float))
-                        : ops->buffer_download(context, model->params.dense, 0, p,
-                                               model->net.n_dense * sizeof(float));
+        status = upload ? ops->device.buffer_upload(context, model->params.dense, 0, p,
+                                                    model->net.n_dense * sizeof(float))
+                        : ops->device.buffer_download(context, model->params.dense, 0, p,
+                                                      model->net.n_dense * sizeof(float));
     return status;
 }
 
 static reco_status allocate(reco_model *model)
 {
     const reco_backend_ops *ops = model->backend->ops;
-    void *context = model->backend->context;
+    reco_backend_context *context = model->backend->context;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t bytes = reco_table_size(&model->net, t) * sizeof(float);
         if (bytes) {
-            reco_status status = ops->buffer_alloc(context, bytes, &model->params.tables[t]);
+            reco_status status = ops->device.buffer_alloc(context, bytes, &model->params.tables[t]);
             if (status != RECO_OK)
                 return status;
         }
     }
     reco_status status =
-        ops->buffer_alloc(context, model->net.n_dense * sizeof(float), &model->params.dense);
+        ops->device.buffer_alloc(context, model->net.n_dense * sizeof(float), &model->params.dense);
     if (status != RECO_OK)
         return status;
     if (!(model->scratch = reco_malloc(sizeof *model->scratch)))
         return reco_fail_oom();
     reco_scratch_init(model->scratch, model->backend, &model->net, RECO_PREDICT_ROWS);
     /* one workspace now, so that a model that initializes can score */
-    void *workspace = NULL;
+    reco_backend_workspace *workspace = NULL;
     status = reco_scratch_take(model->scratch, &workspace);
     reco_scratch_give(model->scratch, workspace);
     return status;
@@ -358,10 +359,10 @@ reco_status reco_model_check_pairs(const reco_model *model, const int32_t *users
 reco_status reco_model_add_users(reco_model *model, size_t extra)
 {
     const reco_backend_ops *ops = model->backend->ops;
-    void *context = model->backend->context;
+    reco_backend_context *context = model->backend->context;
     static const int user_tables[] = {RECO_TABLE_USER_GMF, RECO_TABLE_USER_MLP,
                                       RECO_TABLE_USER_BIAS};
-    void *grown[3] = {NULL, NULL, NULL};
+    reco_backend_buffer *grown[3] = {NULL, NULL, NULL};
     float *host = NULL;
     reco_status status = RECO_OK;
     for (int u = 0; u < 3 && status == RECO_OK; u++) {
@@ -378,24 +379,24 @@ reco_status reco_model_add_users(reco_model *model, size_t extra)
         }
         host = staged;
         memset(host, 0, new_bytes);
-        status = ops->buffer_download(context, model->params.tables[t], 0, host, old_bytes);
+        status = ops->device.buffer_download(context, model->params.tables[t], 0, host, old_bytes);
         if (status == RECO_OK)
-            status = ops->buffer_alloc(context, new_bytes, &grown[u]);
+            status = ops->device.buffer_alloc(context, new_bytes, &grown[u]);
         if (status == RECO_OK)
-            status = ops->buffer_upload(context, grown[u], 0, host, new_bytes);
+            status = ops->device.buffer_upload(context, grown[u], 0, host, new_bytes);
     }
     free(host);
     if (status != RECO_OK) {
         for (int u = 0; u < 3; u++)
             if (grown[u])
-                ops->buffer_free(context, grown[u]);
+                ops->device.buffer_free(context, grown[u]);
         return status;
     }
     for (int u = 0; u < 3; u++) {
         int t = user_tables[u];
         if (!grown[u])
             continue;
-        ops->buffer_free(context, model->params.tables[t]);
+        ops->device.buffer_free(context, model->params.tables[t]);
         model->params.tables[t] = grown[u];
         model->net.table_rows[t] += extra;
     }
@@ -456,19 +457,20 @@ reco_status reco_model_upload_range(reco_model *model, size_t offset, const floa
                                     size_t count)
 {
     const reco_backend_ops *ops = model->backend->ops;
-    void *context = model->backend->context;
+    reco_backend_context *context = model->backend->context;
     size_t begin = 0;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t size = reco_table_size(&model->net, t);
         if (offset >= begin && offset + count <= begin + size)
-            return ops->buffer_upload(context, model->params.tables[t],
-                                      (offset - begin) * sizeof(float), values,
-                                      count * sizeof(float));
+            return ops->device.buffer_upload(context, model->params.tables[t],
+                                             (offset - begin) * sizeof(float), values,
+                                             count * sizeof(float));
         begin += size;
     }
     if (offset >= begin && offset + count <= begin + model->net.n_dense)
-        return ops->buffer_upload(context, model->params.dense, (offset - begin) * sizeof(float),
-                                  values, count * sizeof(float));
+        return ops->device.buffer_upload(context, model->params.dense,
+                                         (offset - begin) * sizeof(float), values,
+                                         count * sizeof(float));
     return reco_fail(RECO_ERR_OUT_OF_RANGE, "parameters %zu..%zu span two tensors", offset,
                      offset + count);
 }
@@ -485,12 +487,12 @@ reco_status reco_model_predict(const reco_model *model, const int32_t *users, co
     if (status != RECO_OK)
         return status;
     const reco_backend_ops *ops = model->backend->ops;
-    void *workspace = NULL;
+    reco_backend_workspace *workspace = NULL;
     status = reco_scratch_take(model->scratch, &workspace);
     for (size_t done = 0; done < n && status == RECO_OK; done += RECO_PREDICT_ROWS) {
         size_t rows = n - done < RECO_PREDICT_ROWS ? n - done : RECO_PREDICT_ROWS;
-        status = ops->forward(model->backend->context, &model->net, &model->params, workspace,
-                              users + done, items + done, rows, scores + done);
+        status = ops->kernels.forward(model->backend->context, &model->net, &model->params,
+                                      workspace, users + done, items + done, rows, scores + done);
     }
     reco_scratch_give(model->scratch, workspace);
     return status;

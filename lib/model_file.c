@@ -1,18 +1,19 @@
-/* The model file: see docs/model-format.md for the byte layout. Written in
- * memory, then replaced atomically (atomic_file.c); read whole (input.c)
- * and verified (magic, version, byte order, checksums, sizes against the
- * bytes present, shapes, finite weights) before any model is built. */
+/* The model file's schema: see docs/model-format.md for the byte layout.
+ * Written in memory as checksummed sections (sections.c), then replaced
+ * atomically (atomic_file.c); read whole (input.c) and verified (magic,
+ * version, byte order, checksums, sizes against the bytes present, shapes,
+ * finite weights) before any model is built. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "atomic_file.h"
 #include "error.h"
 #include "input.h"
 #include "model_impl.h"
 #include "reco_alloc.h"
+#include "sections.h"
 
 #define MODEL_MAGIC "RECOMODL"
 #define MODEL_FORMAT_VERSION 1u
@@ -24,111 +25,47 @@ enum { SECTION_END = 0, SECTION_MODEL = 1, SECTION_USER_IDS = 2, SECTION_ITEM_ID
 static const char *const table_names[RECO_N_TABLES] = {
     "user_gmf", "item_gmf", "user_mlp", "item_mlp", "user_bias", "item_bias"};
 
-/* A growable little-endian byte buffer. */
-typedef struct writer {
-    uint8_t *data;
-    size_t size, capacity;
-    int failed;
-} writer;
-
-static void put_bytes(writer *w, const void *bytes, size_t size)
+static void put_ids(reco_writer *w, uint32_t tag, const reco_id_map *ids)
 {
-    if (w->failed)
-        return;
-    if (w->size + size > w->capacity) {
-        size_t capacity = (w->size + size) * 2;
-        uint8_t *grown = reco_realloc(w->data, capacity);
-        if (!grown) {
-            w->failed = 1;
-            return;
-        }
-        w->data = grown;
-        w->capacity = capacity;
-    }
-    memcpy(w->data + w->size, bytes, size);
-    w->size += size;
-}
-
-static void put_u32(writer *w, uint32_t value)
-{
-    uint8_t bytes[4] = {(uint8_t)value, (uint8_t)(value >> 8), (uint8_t)(value >> 16),
-                        (uint8_t)(value >> 24)};
-    put_bytes(w, bytes, 4);
-}
-
-static void put_u64(writer *w, uint64_t value)
-{
-    put_u32(w, (uint32_t)value);
-    put_u32(w, (uint32_t)(value >> 32));
-}
-
-static void put_f32(writer *w, float value)
-{
-    uint32_t bits;
-    memcpy(&bits, &value, 4);
-    put_u32(w, bits);
-}
-
-/* Sections: tag, payload length, payload, CRC-32 of all three. */
-static size_t begin_section(writer *w, uint32_t tag)
-{
-    size_t start = w->size;
-    put_u32(w, tag);
-    put_u64(w, 0); /* patched by end_section */
-    return start;
-}
-
-static void end_section(writer *w, size_t start)
-{
-    if (w->failed)
-        return;
-    uint64_t length = w->size - start - 12;
-    for (int i = 0; i < 8; i++)
-        w->data[start + 4 + i] = (uint8_t)(length >> (8 * i));
-    put_u32(w, (uint32_t)crc32_z(0, w->data + start, w->size - start));
-}
-
-static void put_ids(writer *w, uint32_t tag, const reco_id_map *ids)
-{
-    size_t start = begin_section(w, tag);
-    put_u64(w, ids->count);
+    size_t start = reco_begin_section(w, tag);
+    reco_put_u64(w, ids->count);
     for (size_t i = 0; i < ids->count; i++)
-        put_u64(w, (uint64_t)ids->ids[i]);
-    end_section(w, start);
+        reco_put_u64(w, (uint64_t)ids->ids[i]);
+    reco_end_section(w, start);
 }
 
-static void put_tensor(writer *w, const char *name, size_t rows, size_t columns,
+static void put_tensor(reco_writer *w, const char *name, size_t rows, size_t columns,
                        const float *values)
 {
-    size_t start = begin_section(w, SECTION_TENSOR);
-    put_u32(w, (uint32_t)strlen(name));
-    put_bytes(w, name, strlen(name));
-    put_u32(w, 2);
-    put_u64(w, rows);
-    put_u64(w, columns);
+    size_t start = reco_begin_section(w, SECTION_TENSOR);
+    reco_put_u32(w, (uint32_t)strlen(name));
+    reco_put_bytes(w, name, strlen(name));
+    reco_put_u32(w, 2);
+    reco_put_u64(w, rows);
+    reco_put_u64(w, columns);
     for (size_t i = 0; i < rows * columns; i++)
-        put_f32(w, values[i]);
-    end_section(w, start);
+        reco_put_f32(w, values[i]);
+    reco_end_section(w, start);
 }
 
-static void put_model(writer *w, const reco_model *model, const float *params)
+static void put_model(reco_writer *w, const reco_model *model, const float *params)
 {
-    put_bytes(w, MODEL_MAGIC, 8);
-    put_u32(w, MODEL_FORMAT_VERSION);
-    put_u32(w, BYTE_ORDER_MARK);
-    size_t start = begin_section(w, SECTION_MODEL);
-    put_u32(w, (uint32_t)model->kind);
-    put_u64(w, model->n_users);
-    put_u64(w, model->n_items);
-    put_u64(w, model->factors);
-    put_u32(w, (uint32_t)model->n_layer_sizes);
+    reco_put_bytes(w, MODEL_MAGIC, 8);
+    reco_put_u32(w, MODEL_FORMAT_VERSION);
+    reco_put_u32(w, BYTE_ORDER_MARK);
+    size_t start = reco_begin_section(w, SECTION_MODEL);
+    reco_put_u32(w, (uint32_t)model->kind);
+    reco_put_u64(w, model->n_users);
+    reco_put_u64(w, model->n_items);
+    reco_put_u64(w, model->factors);
+    reco_put_u32(w, (uint32_t)model->n_layer_sizes);
     for (size_t i = 0; i < model->n_layer_sizes; i++)
-        put_u64(w, model->layer_sizes[i]);
-    put_u32(w, (uint32_t)model->biases);
-    put_u32(w, (uint32_t)model->output);
-    put_f32(w, model->dropout);
-    put_f32(w, model->init_std);
-    end_section(w, start);
+        reco_put_u64(w, model->layer_sizes[i]);
+    reco_put_u32(w, (uint32_t)model->biases);
+    reco_put_u32(w, (uint32_t)model->output);
+    reco_put_f32(w, model->dropout);
+    reco_put_f32(w, model->init_std);
+    reco_end_section(w, start);
     if (model->has_vocabulary) {
         put_ids(w, SECTION_USER_IDS, &model->user_ids);
         put_ids(w, SECTION_ITEM_IDS, &model->item_ids);
@@ -150,7 +87,7 @@ static void put_model(writer *w, const reco_model *model, const float *params)
     }
     put_tensor(w, "head.weight", 1, net->head_in, p + net->head_w_offset);
     put_tensor(w, "head.bias", 1, 1, p + net->head_b_offset);
-    end_section(w, begin_section(w, SECTION_END));
+    reco_end_section(w, reco_begin_section(w, SECTION_END));
 }
 
 reco_status reco_model_save(const reco_model *model, const char *path)
@@ -163,7 +100,7 @@ reco_status reco_model_save(const reco_model *model, const char *path)
     float *params = reco_malloc(reco_model_parameter_count(model) * sizeof *params);
     if (!params)
         return reco_fail_oom();
-    writer w = {0};
+    reco_writer w = {0};
     status = reco_model_get_parameters(model, params);
     if (status == RECO_OK) {
         put_model(&w, model, params);
@@ -174,107 +111,26 @@ reco_status reco_model_save(const reco_model *model, const char *path)
     return status;
 }
 
-/* A bounds-checked little-endian reader; the first failure sticks. */
-typedef struct reader {
-    const char *path;
-    const uint8_t *data;
-    size_t size, position;
-    reco_status status;
-} reader;
-
-static reco_status format_error(reader *r, const char *what)
-{
-    if (r->status == RECO_OK)
-        r->status = reco_fail(RECO_ERR_FORMAT, "%s: %s at byte %zu", r->path, what, r->position);
-    return r->status;
-}
-
-static const uint8_t *take(reader *r, size_t size, const char *what)
-{
-    if (r->status != RECO_OK)
-        return NULL;
-    if (size > r->size - r->position) {
-        format_error(r, what);
-        return NULL;
-    }
-    const uint8_t *bytes = r->data + r->position;
-    r->position += size;
-    return bytes;
-}
-
-static uint32_t get_u32(reader *r, const char *what)
-{
-    const uint8_t *b = take(r, 4, what);
-    return b ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24
-             : 0;
-}
-
-static uint64_t get_u64(reader *r, const char *what)
-{
-    uint64_t low = get_u32(r, what);
-    return low | (uint64_t)get_u32(r, what) << 32;
-}
-
-static float get_f32(reader *r, const char *what)
-{
-    uint32_t bits = get_u32(r, what);
-    float value;
-    memcpy(&value, &bits, 4);
-    return value;
-}
-
-/* Reads a section header and checks its CRC; *end is where its payload ends. */
-static uint32_t open_section(reader *r, size_t *end)
-{
-    size_t start = r->position;
-    uint32_t tag = get_u32(r, "truncated section header");
-    uint64_t length = get_u64(r, "truncated section header");
-    if (r->status != RECO_OK)
-        return 0;
-    if (length > r->size - r->position || r->size - r->position - length < 4) {
-        format_error(r, "truncated section");
-        return 0;
-    }
-    *end = r->position + (size_t)length;
-    size_t saved = r->position;
-    r->position = *end;
-    uint32_t stored = get_u32(r, "truncated checksum");
-    if (stored != (uint32_t)crc32_z(0, r->data + start, *end - start)) {
-        r->position = start;
-        format_error(r, "section checksum mismatch (corrupt file)");
-        return 0;
-    }
-    r->position = saved;
-    return tag;
-}
-
-static void close_section(reader *r, size_t end)
-{
-    if (r->status == RECO_OK && r->position != end)
-        format_error(r, "section length disagrees with its contents");
-    r->position = end + 4;
-}
-
-static reco_status read_config(reader *r, reco_model **out)
+static reco_status read_config(reco_reader *r, reco_model **out)
 {
     size_t end;
-    if (open_section(r, &end) != SECTION_MODEL)
-        return format_error(r, "expected the model section");
-    uint32_t kind = get_u32(r, "truncated model section");
-    uint64_t n_users = get_u64(r, "truncated model section");
-    uint64_t n_items = get_u64(r, "truncated model section");
-    uint64_t factors = get_u64(r, "truncated model section");
-    uint32_t n_sizes = get_u32(r, "truncated model section");
+    if (reco_open_section(r, &end) != SECTION_MODEL)
+        return reco_format_error(r, "expected the model section");
+    uint32_t kind = reco_get_u32(r, "truncated model section");
+    uint64_t n_users = reco_get_u64(r, "truncated model section");
+    uint64_t n_items = reco_get_u64(r, "truncated model section");
+    uint64_t factors = reco_get_u64(r, "truncated model section");
+    uint32_t n_sizes = reco_get_u32(r, "truncated model section");
     size_t sizes[RECO_MAX_LAYERS + 1];
     if (r->status == RECO_OK && n_sizes > RECO_MAX_LAYERS + 1)
-        return format_error(r, "too many layer sizes");
+        return reco_format_error(r, "too many layer sizes");
     for (uint32_t i = 0; i < n_sizes; i++)
-        sizes[i] = (size_t)get_u64(r, "truncated model section");
-    uint32_t biases = get_u32(r, "truncated model section");
-    uint32_t output = get_u32(r, "truncated model section");
-    float dropout = get_f32(r, "truncated model section");
-    float init_std = get_f32(r, "truncated model section");
-    close_section(r, end);
+        sizes[i] = (size_t)reco_get_u64(r, "truncated model section");
+    uint32_t biases = reco_get_u32(r, "truncated model section");
+    uint32_t output = reco_get_u32(r, "truncated model section");
+    float dropout = reco_get_f32(r, "truncated model section");
+    float init_std = reco_get_f32(r, "truncated model section");
+    reco_close_section(r, end);
     if (r->status != RECO_OK)
         return r->status;
     reco_model *model = NULL;
@@ -305,18 +161,18 @@ static reco_status read_config(reader *r, reco_model **out)
     return RECO_OK;
 }
 
-static void read_ids(reader *r, size_t end, size_t limit, reco_id_map *ids)
+static void read_ids(reco_reader *r, size_t end, size_t limit, reco_id_map *ids)
 {
-    uint64_t count = get_u64(r, "truncated vocabulary");
+    uint64_t count = reco_get_u64(r, "truncated vocabulary");
     if (r->status == RECO_OK && (count > limit || count * 8 != end - r->position)) {
-        format_error(r, "vocabulary size disagrees with the model");
+        reco_format_error(r, "vocabulary size disagrees with the model");
         return;
     }
     for (uint64_t i = 0; i < count && r->status == RECO_OK; i++) {
-        int64_t id = (int64_t)get_u64(r, "truncated vocabulary");
+        int64_t id = (int64_t)reco_get_u64(r, "truncated vocabulary");
         if (r->status == RECO_OK && id < 0) {
             r->position -= 8;
-            format_error(r, "a negative id in the vocabulary");
+            reco_format_error(r, "a negative id in the vocabulary");
             return;
         }
         int32_t index;
@@ -324,7 +180,7 @@ static void read_ids(reader *r, size_t end, size_t limit, reco_id_map *ids)
         if (inserted != RECO_OK)
             r->status = inserted;
         else if ((uint64_t)index != i)
-            format_error(r, "repeated id in the vocabulary");
+            reco_format_error(r, "repeated id in the vocabulary");
     }
 }
 
@@ -370,43 +226,44 @@ static int tensor_place(const reco_net_desc *net, const char *name, size_t *offs
 }
 
 /* Reads one tensor into place; counts it in *n_read. */
-static void read_tensor(reader *r, const reco_net_desc *net, float *params, uint8_t *seen,
+static void read_tensor(reco_reader *r, const reco_net_desc *net, float *params, uint8_t *seen,
                         size_t n_seen, size_t *n_read)
 {
-    uint32_t name_length = get_u32(r, "truncated tensor");
-    const uint8_t *name_bytes = take(r, name_length, "truncated tensor name");
-    uint32_t ndim = get_u32(r, "truncated tensor");
+    uint32_t name_length = reco_get_u32(r, "truncated tensor");
+    const uint8_t *name_bytes = reco_take(r, name_length, "truncated tensor name");
+    uint32_t ndim = reco_get_u32(r, "truncated tensor");
     if (r->status != RECO_OK)
         return;
     char name[64];
     if (name_length >= sizeof name || ndim != 2) {
-        format_error(r, "unexpected tensor name or rank");
+        reco_format_error(r, "unexpected tensor name or rank");
         return;
     }
     if (memchr(name_bytes, '\0', name_length)) {
-        format_error(r, "a tensor name holds a NUL byte");
+        reco_format_error(r, "a tensor name holds a NUL byte");
         return;
     }
     memcpy(name, name_bytes, name_length);
     name[name_length] = '\0';
-    uint64_t rows = get_u64(r, "truncated tensor"), columns = get_u64(r, "truncated tensor");
+    uint64_t rows = reco_get_u64(r, "truncated tensor"),
+             columns = reco_get_u64(r, "truncated tensor");
     size_t offset, expected_rows, expected_columns;
     if (r->status != RECO_OK)
         return;
     if (!tensor_place(net, name, &offset, &expected_rows, &expected_columns) ||
         rows != expected_rows || columns != expected_columns) {
-        format_error(r, "a tensor's name or shape does not fit the model");
+        reco_format_error(r, "a tensor's name or shape does not fit the model");
         return;
     }
     if (offset < n_seen && seen[offset]) {
-        format_error(r, "a tensor appears twice");
+        reco_format_error(r, "a tensor appears twice");
         return;
     }
     for (size_t i = 0; i < rows * columns && r->status == RECO_OK; i++) {
-        float value = get_f32(r, "truncated tensor data");
+        float value = reco_get_f32(r, "truncated tensor data");
         if (r->status == RECO_OK && !isfinite(value)) {
             r->position -= 4;
-            format_error(r, "a weight that is not a finite number");
+            reco_format_error(r, "a weight that is not a finite number");
         }
         params[offset + i] = value;
     }
@@ -415,7 +272,7 @@ static void read_tensor(reader *r, const reco_net_desc *net, float *params, uint
     ++*n_read;
 }
 
-static reco_status read_body(reader *r, reco_model *model, const reco_net_desc *net,
+static reco_status read_body(reco_reader *r, reco_model *model, const reco_net_desc *net,
                              float *params, size_t count)
 {
     uint8_t *seen = reco_calloc(count ? count : 1, 1);
@@ -427,11 +284,11 @@ static reco_status read_body(reader *r, reco_model *model, const reco_net_desc *
         n_expected += net->table_dim[t] != 0;
     for (;;) {
         size_t end;
-        uint32_t tag = open_section(r, &end);
+        uint32_t tag = reco_open_section(r, &end);
         if (r->status != RECO_OK)
             break;
         if (tag == SECTION_END) {
-            close_section(r, end);
+            reco_close_section(r, end);
             break;
         }
         if (tag == SECTION_USER_IDS && !users_seen) {
@@ -443,17 +300,17 @@ static reco_status read_body(reader *r, reco_model *model, const reco_net_desc *
         } else if (tag == SECTION_TENSOR) {
             read_tensor(r, net, params, seen, count, &n_read);
         } else {
-            format_error(r, "unknown section");
+            reco_format_error(r, "unknown section");
         }
-        close_section(r, end);
+        reco_close_section(r, end);
     }
     /* no tensor appears twice, so every one the model has was present */
     if (r->status == RECO_OK && n_read != n_expected)
-        format_error(r, "a tensor is missing");
+        reco_format_error(r, "a tensor is missing");
     if (r->status == RECO_OK && r->position != r->size)
-        format_error(r, "bytes after the end section");
+        reco_format_error(r, "bytes after the end section");
     if (r->status == RECO_OK && users_seen != items_seen)
-        format_error(r, "user ids without item ids, or item ids without user ids");
+        reco_format_error(r, "user ids without item ids, or item ids without user ids");
     model->has_vocabulary = users_seen && items_seen;
     free(seen);
     return r->status;
@@ -466,7 +323,7 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
     *out = NULL;
     if (!path || !backend)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path or backend");
-    reader r = {.path = path};
+    reco_reader r = {.path = path};
     uint8_t *data = NULL;
     reco_status status = reco_input_read(path, RECO_INPUT_BINARY, MODEL_MAGIC, &data, &r.size);
     if (status != RECO_OK)
@@ -474,19 +331,19 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
     r.data = data;
     reco_model *model = NULL;
     float *params = NULL;
-    const uint8_t *magic = take(&r, 8, "truncated header (not a libreco model)");
+    const uint8_t *magic = reco_take(&r, 8, "truncated header (not a libreco model)");
     if (magic && memcmp(magic, MODEL_MAGIC, 8) != 0) {
         r.position = 0;
-        format_error(&r, "bad magic (not a libreco model)");
+        reco_format_error(&r, "bad magic (not a libreco model)");
     }
-    uint32_t version = get_u32(&r, "truncated header");
-    uint32_t mark = get_u32(&r, "truncated header");
+    uint32_t version = reco_get_u32(&r, "truncated header");
+    uint32_t mark = reco_get_u32(&r, "truncated header");
     if (r.status == RECO_OK && version > MODEL_FORMAT_VERSION)
         r.status = reco_fail(RECO_ERR_FORMAT,
                              "%s: format version %u is newer than this library's %u", path,
                              version, MODEL_FORMAT_VERSION);
     if (r.status == RECO_OK && (version == 0 || mark != BYTE_ORDER_MARK))
-        format_error(&r, "bad version or byte-order mark");
+        reco_format_error(&r, "bad version or byte-order mark");
     if (r.status == RECO_OK)
         read_config(&r, &model);
     if (r.status == RECO_OK) {
@@ -494,7 +351,7 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
          * more than the bytes present can hold */
         size_t count = reco_model_parameter_count(model);
         if (count > (r.size - r.position) / sizeof *params)
-            format_error(&r, "the model's sizes need more parameters than the file holds");
+            reco_format_error(&r, "the model's sizes need more parameters than the file holds");
         else if (!(params = reco_calloc(count, sizeof *params)))
             status = reco_fail_oom();
         reco_net_desc net;

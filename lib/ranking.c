@@ -9,14 +9,14 @@
 #define BLOCK_SCORES (1u << 22)
 
 /* Scores a block of users against every item into scores[u * n_items + i]. */
-static reco_status score_block(const reco_model *model, void *workspace, const int32_t *users,
-                               size_t n_users, float *scores, int32_t *pair_users,
-                               int32_t *pair_items)
+static reco_status score_block(const reco_model *model, reco_backend_workspace *workspace,
+                               const int32_t *users, size_t n_users, float *scores,
+                               int32_t *pair_users, int32_t *pair_items)
 {
     const reco_backend_ops *ops = model->backend->ops;
-    if (ops->score_items)
-        return ops->score_items(model->backend->context, &model->net, &model->params, workspace,
-                                users, n_users, scores);
+    if (ops->kernels.score_items)
+        return ops->kernels.score_items(model->backend->context, &model->net, &model->params,
+                                        workspace, users, n_users, scores);
     size_t n_items = model->n_items;
     reco_status status = RECO_OK;
     for (size_t u = 0; u < n_users && status == RECO_OK; u++) {
@@ -41,7 +41,7 @@ reco_status reco_rank_users(const reco_model *model, const int32_t *users, size_
     int32_t *pair_users = reco_malloc(n_items * sizeof *pair_users);
     int32_t *pair_items = reco_malloc(n_items * sizeof *pair_items);
     uint8_t *excluded = reco_calloc(n_items, 1);
-    void *workspace = NULL;
+    reco_backend_workspace *workspace = NULL;
     reco_status status = RECO_OK;
     if (!block_scores || !pair_users || !pair_items || !excluded)
         status = reco_fail_oom();

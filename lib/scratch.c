@@ -15,8 +15,8 @@ void reco_scratch_empty(reco_scratch *scratch)
 {
     pthread_mutex_lock(&scratch->lock);
     while (scratch->n_idle > 0)
-        scratch->backend->ops->workspace_destroy(scratch->backend->context,
-                                                 scratch->idle[--scratch->n_idle]);
+        scratch->backend->ops->kernels.workspace_destroy(scratch->backend->context,
+                                                         scratch->idle[--scratch->n_idle]);
     pthread_mutex_unlock(&scratch->lock);
 }
 
@@ -26,18 +26,18 @@ void reco_scratch_destroy(reco_scratch *scratch)
     pthread_mutex_destroy(&scratch->lock);
 }
 
-reco_status reco_scratch_take(reco_scratch *scratch, void **workspace)
+reco_status reco_scratch_take(reco_scratch *scratch, reco_backend_workspace **workspace)
 {
     pthread_mutex_lock(&scratch->lock);
     *workspace = scratch->n_idle > 0 ? scratch->idle[--scratch->n_idle] : NULL;
     pthread_mutex_unlock(&scratch->lock);
     if (*workspace)
         return RECO_OK;
-    return scratch->backend->ops->workspace_create(scratch->backend->context, scratch->net,
-                                                   scratch->rows, workspace);
+    return scratch->backend->ops->kernels.workspace_create(scratch->backend->context, scratch->net,
+                                                           scratch->rows, workspace);
 }
 
-void reco_scratch_give(reco_scratch *scratch, void *workspace)
+void reco_scratch_give(reco_scratch *scratch, reco_backend_workspace *workspace)
 {
     if (!workspace)
         return;
@@ -47,5 +47,5 @@ void reco_scratch_give(reco_scratch *scratch, void *workspace)
         scratch->idle[scratch->n_idle++] = workspace;
     pthread_mutex_unlock(&scratch->lock);
     if (!kept)
-        scratch->backend->ops->workspace_destroy(scratch->backend->context, workspace);
+        scratch->backend->ops->kernels.workspace_destroy(scratch->backend->context, workspace);
 }

@@ -17,7 +17,7 @@ typedef struct reco_scratch {
     const reco_backend *backend;
     const reco_net_desc *net;
     size_t rows;
-    void *idle[RECO_SCRATCH_KEPT];
+    reco_backend_workspace *idle[RECO_SCRATCH_KEPT];
     size_t n_idle;
 } reco_scratch;
 
@@ -33,9 +33,9 @@ void reco_scratch_empty(reco_scratch *scratch);
 void reco_scratch_destroy(reco_scratch *scratch);
 
 /* Takes an idle workspace, or makes one. */
-reco_status reco_scratch_take(reco_scratch *scratch, void **workspace);
+reco_status reco_scratch_take(reco_scratch *scratch, reco_backend_workspace **workspace);
 
 /* Gives a workspace back (NULL is a no-op). */
-void reco_scratch_give(reco_scratch *scratch, void *workspace);
+void reco_scratch_give(reco_scratch *scratch, reco_backend_workspace *workspace);
 
 #endif

@@ -8,11 +8,11 @@
 
 void reco_trainer_free_buffers(reco_trainer *trainer)
 {
-    void **buffers[] = {&trainer->buffers.users, &trainer->buffers.items,
-                        &trainer->buffers.targets, &trainer->buffers.negatives};
+    reco_backend_buffer **buffers[] = {&trainer->buffers.users, &trainer->buffers.items,
+                                       &trainer->buffers.targets, &trainer->buffers.negatives};
     for (size_t i = 0; i < sizeof buffers / sizeof *buffers; i++) {
         if (*buffers[i])
-            ops_of(trainer)->buffer_free(context_of(trainer), *buffers[i]);
+            ops_of(trainer)->device.buffer_free(context_of(trainer), *buffers[i]);
         *buffers[i] = NULL;
     }
     trainer->buffers.capacity = 0;
@@ -22,21 +22,22 @@ void reco_trainer_free_device_dataset(reco_trainer *trainer)
 {
     for (int i = 0; i < 5; i++)
         if (trainer->device_data.buffers[i])
-            ops_of(trainer)->buffer_free(context_of(trainer), trainer->device_data.buffers[i]);
+            ops_of(trainer)->device.buffer_free(context_of(trainer),
+                                                trainer->device_data.buffers[i]);
     memset(&trainer->device_data, 0, sizeof trainer->device_data);
 }
 
 void reco_trainer_reset_optimizer(reco_trainer *trainer)
 {
     if (trainer->optimizer_state)
-        ops_of(trainer)->optimizer_destroy(context_of(trainer), trainer->optimizer_state);
+        ops_of(trainer)->kernels.optimizer_destroy(context_of(trainer), trainer->optimizer_state);
     trainer->optimizer_state = NULL;
 }
 
 void reco_trainer_free_workspace(reco_trainer *trainer)
 {
     if (trainer->workspace)
-        ops_of(trainer)->workspace_destroy(context_of(trainer), trainer->workspace);
+        ops_of(trainer)->kernels.workspace_destroy(context_of(trainer), trainer->workspace);
     trainer->workspace = NULL;
     trainer->workspace_rows = 0;
 }
@@ -110,7 +111,7 @@ reco_status reco_trainer_set_optimizer(reco_trainer *trainer, reco_optimizer opt
     CHECK_TRAINER(trainer);
     if (optimizer < RECO_OPTIMIZER_SGD || optimizer > RECO_OPTIMIZER_ADAM)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown optimizer %d", (int)optimizer);
-    if (trainer->optimizer.kind != (int)optimizer) {
+    if (trainer->optimizer.kind != optimizer) {
         reco_trainer_reset_optimizer(trainer); /* moments of another rule mean nothing */
         if (optimizer == RECO_OPTIMIZER_ADAGRAD && trainer->optimizer.epsilon == 1e-8f)
             trainer->optimizer.epsilon = 1e-10f;

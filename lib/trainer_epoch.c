@@ -11,7 +11,7 @@
 static reco_status prepare(reco_trainer *trainer, size_t batch_rows, size_t samples)
 {
     const reco_backend_ops *ops = ops_of(trainer);
-    void *context = context_of(trainer);
+    reco_backend_context *context = context_of(trainer);
     const reco_net_desc *net = &trainer->model->net;
     reco_status status = RECO_OK;
     if (trainer->layout_version != trainer->model->layout_version) {
@@ -24,28 +24,29 @@ static reco_status prepare(reco_trainer *trainer, size_t batch_rows, size_t samp
     size_t threads = reco_backend_threads(trainer->model->backend);
     if (trainer->workspace_rows < batch_rows || trainer->workspace_threads != threads) {
         reco_trainer_free_workspace(trainer);
-        status = ops->workspace_create(context, net, batch_rows, &trainer->workspace);
+        status = ops->kernels.workspace_create(context, net, batch_rows, &trainer->workspace);
         if (status != RECO_OK)
             return status;
         trainer->workspace_rows = batch_rows;
         trainer->workspace_threads = threads;
     }
     if (!trainer->optimizer_state) {
-        status = ops->optimizer_create(context, net, &trainer->optimizer,
-                                       &trainer->optimizer_state);
+        status = ops->kernels.optimizer_create(context, net, &trainer->optimizer,
+                                               &trainer->optimizer_state);
         if (status != RECO_OK)
             return status;
     }
     if (trainer->buffers.capacity < samples) {
         reco_trainer_free_buffers(trainer);
         size_t bytes = samples * sizeof(int32_t);
-        status = ops->buffer_alloc(context, bytes, &trainer->buffers.users);
+        status = ops->device.buffer_alloc(context, bytes, &trainer->buffers.users);
         if (status == RECO_OK)
-            status = ops->buffer_alloc(context, bytes, &trainer->buffers.items);
+            status = ops->device.buffer_alloc(context, bytes, &trainer->buffers.items);
         if (status == RECO_OK)
-            status = ops->buffer_alloc(context, samples * sizeof(float), &trainer->buffers.targets);
+            status = ops->device.buffer_alloc(context, samples * sizeof(float),
+                                              &trainer->buffers.targets);
         if (status == RECO_OK)
-            status = ops->buffer_alloc(context, bytes, &trainer->buffers.negatives);
+            status = ops->device.buffer_alloc(context, bytes, &trainer->buffers.negatives);
         if (status != RECO_OK) {
             reco_trainer_free_buffers(trainer);
             return status;
@@ -60,25 +61,19 @@ static reco_status upload_samples(reco_trainer *trainer, const int32_t *users,
                                   const int32_t *negatives, size_t n)
 {
     const reco_backend_ops *ops = ops_of(trainer);
-    void *context = context_of(trainer);
-    reco_status status = ops->buffer_upload(context, trainer->buffers.users, 0, users,
-                                            n * sizeof *users);
+    reco_backend_context *context = context_of(trainer);
+    reco_status status =
+        ops->device.buffer_upload(context, trainer->buffers.users, 0, users, n * sizeof *users);
     if (status == RECO_OK)
-        status = ops->buffer_upload(context, trainer->buffers.items, 0, items, n * sizeof *items);
+        status =
+            ops->device.buffer_upload(context, trainer->buffers.items, 0, items, n * sizeof *items);
     if (status == RECO_OK && targets)
-        status = ops->buffer_upload(context, trainer->buffers.targets, 0, targets,
-                                    n * sizeof *targets);
+        status = ops->device.buffer_upload(context, trainer->buffers.targets, 0, targets,
+                                           n * sizeof *targets);
     if (status == RECO_OK && negatives)
-        status = ops->buffer_upload(context, trainer->buffers.negatives, 0, negatives,
-                                    n * sizeof *negatives);
+        status = ops->device.buffer_upload(context, trainer->buffers.negatives, 0, negatives,
+                                           n * sizeof *negatives);
     return status;
-}
-
-static int batch_loss_kind(reco_loss loss)
-{
-    return loss == RECO_LOSS_BPR ? RECO_BATCH_BPR
-           : loss == RECO_LOSS_MSE ? RECO_BATCH_MSE
-                                   : RECO_BATCH_BCE;
 }
 
 static reco_batch make_batch(const reco_trainer *trainer, size_t offset, size_t n)
@@ -90,7 +85,7 @@ static reco_batch make_batch(const reco_trainer *trainer, size_t offset, size_t 
         .negatives = trainer->buffers.negatives,
         .offset = offset,
         .n = n,
-        .loss = batch_loss_kind(trainer->loss),
+        .loss = trainer->loss,
         .mean_reduction = trainer->loss == RECO_LOSS_MSE ? trainer->mean_reduction : 1,
         .dropout_seed = trainer->seed ^ (STREAM_DROPOUT + trainer->step * 0x9e3779b97f4a7c15ull),
     };
@@ -118,12 +113,12 @@ reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *us
     if (status != RECO_OK)
         return status;
     reco_batch batch = make_batch(trainer, 0, n);
-    status = ops_of(trainer)->forward_backward(context_of(trainer), &trainer->model->net,
-                                               &trainer->model->params, trainer->workspace,
-                                               &batch, loss);
+    status = ops_of(trainer)->kernels.forward_backward(context_of(trainer), &trainer->model->net,
+                                                       &trainer->model->params, trainer->workspace,
+                                                       &batch, loss);
     if (status == RECO_OK && gradient)
-        status = ops_of(trainer)->gradient_download(context_of(trainer), &trainer->model->net,
-                                                    trainer->workspace, gradient);
+        status = ops_of(trainer)->kernels.gradient_download(
+            context_of(trainer), &trainer->model->net, trainer->workspace, gradient);
     return status;
 }
 
@@ -155,7 +150,7 @@ static reco_status check_dataset(const reco_trainer *trainer, const reco_dataset
 static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *mean_loss)
 {
     const reco_backend_ops *ops = ops_of(trainer);
-    void *context = context_of(trainer);
+    reco_backend_context *context = context_of(trainer);
     reco_model *model = trainer->model;
     size_t steps = (n_samples + trainer->batch_size - 1) / trainer->batch_size;
     double loss_sum = 0.0, started = seconds_now();
@@ -170,17 +165,17 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
          * epoch ends: a device backend then never waits between batches */
         double *wanted = trainer->progress ? &batch_loss : NULL;
         float learning_rate = (float)trainer->learning_rate;
-        if (ops->train_step) {
-            status = ops->train_step(context, &model->net, &model->params, trainer->workspace,
-                                     trainer->optimizer_state, &trainer->optimizer, learning_rate,
-                                     ++trainer->step, &batch, wanted);
+        if (ops->kernels.train_step) {
+            status = ops->kernels.train_step(
+                context, &model->net, &model->params, trainer->workspace, trainer->optimizer_state,
+                &trainer->optimizer, learning_rate, ++trainer->step, &batch, wanted);
         } else {
-            status = ops->forward_backward(context, &model->net, &model->params,
-                                           trainer->workspace, &batch, wanted);
+            status = ops->kernels.forward_backward(context, &model->net, &model->params,
+                                                   trainer->workspace, &batch, wanted);
             if (status == RECO_OK)
-                status = ops->optimizer_step(context, &model->net, &model->params,
-                                             trainer->workspace, trainer->optimizer_state,
-                                             &trainer->optimizer, learning_rate, ++trainer->step);
+                status = ops->kernels.optimizer_step(
+                    context, &model->net, &model->params, trainer->workspace,
+                    trainer->optimizer_state, &trainer->optimizer, learning_rate, ++trainer->step);
         }
         loss_sum += batch_loss;
         if (status == RECO_OK && trainer->progress) {
@@ -199,7 +194,7 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
         }
     }
     double deferred = 0.0;
-    reco_status taken = ops->take_loss(context, trainer->workspace, &deferred);
+    reco_status taken = ops->kernels.take_loss(context, trainer->workspace, &deferred);
     if (status == RECO_OK)
         status = taken;
     if (mean_loss)
@@ -259,10 +254,10 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
     for (int i = 0; i < 5 && status == RECO_OK; i++) {
         if (!host[i])
             continue;
-        status = ops->buffer_alloc(context_of(trainer), bytes[i], &device->buffers[i]);
+        status = ops->device.buffer_alloc(context_of(trainer), bytes[i], &device->buffers[i]);
         if (status == RECO_OK)
-            status = ops->buffer_upload(context_of(trainer), device->buffers[i], 0, host[i],
-                                        bytes[i]);
+            status = ops->device.buffer_upload(context_of(trainer), device->buffers[i], 0, host[i],
+                                               bytes[i]);
     }
     if (status != RECO_OK) {
         reco_trainer_free_device_dataset(trainer);
@@ -281,11 +276,12 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
 static reco_status device_samples(reco_trainer *trainer, const reco_dataset *train,
                                   const reco_user_rows *rows, const reco_epoch_plan *plan)
 {
+    reco_epoch_buffers out = {trainer->buffers.users, trainer->buffers.items,
+                              trainer->buffers.targets, trainer->buffers.negatives};
     reco_status status = upload_dataset(trainer, train, rows);
     if (status == RECO_OK)
-        status = ops_of(trainer)->epoch_samples(
-            context_of(trainer), &trainer->device_data.data, plan, trainer->buffers.users,
-            trainer->buffers.items, trainer->buffers.targets, trainer->buffers.negatives);
+        status = ops_of(trainer)->kernels.epoch_samples(context_of(trainer),
+                                                        &trainer->device_data.data, plan, &out);
     return status;
 }
 
@@ -339,12 +335,14 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     if (status == RECO_OK)
         status = prepare(trainer, trainer->batch_size, n_samples);
     if (status == RECO_OK)
-        status = ops_of(trainer)->epoch_samples
+        status = ops_of(trainer)->kernels.epoch_samples
                      ? device_samples(trainer, train, rows, &plan)
                      : host_samples(trainer, train, rows, &plan, n_samples);
     if (status != RECO_OK)
         return status;
     status = run_batches(trainer, n_samples, mean_loss);
+    if (status == RECO_OK && ops_of(trainer)->device.synchronize)
+        status = ops_of(trainer)->device.synchronize(context_of(trainer));
     trainer->epoch++;
     trainer->learning_rate *= trainer->lr_decay;
     return status;

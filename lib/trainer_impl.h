@@ -14,10 +14,10 @@
 #define STREAM_DROPOUT 0x44524f50ull
 
 typedef struct epoch_buffers {
-    void *users;
-    void *items;
-    void *targets;
-    void *negatives;
+    reco_backend_buffer *users;
+    reco_backend_buffer *items;
+    reco_backend_buffer *targets;
+    reco_backend_buffer *negatives;
     size_t capacity;
 } epoch_buffers;
 
@@ -40,7 +40,7 @@ typedef struct device_dataset {
     uint64_t serial; /* of the dataset uploaded; 0 when none */
     size_t n_users;
     size_t n_items;
-    void *buffers[5]; /* users, items, ratings, user offsets, user items */
+    reco_backend_buffer *buffers[5]; /* users, items, ratings, user offsets, user items */
     reco_epoch_data data;
 } device_dataset;
 
@@ -56,10 +56,10 @@ struct reco_trainer {
     uint64_t seed;
     reco_progress_fn progress;
     void *progress_data;
-    void *workspace;
+    reco_backend_workspace *workspace;
     size_t workspace_rows;
     size_t workspace_threads; /* the backend's, when the workspace was made */
-    void *optimizer_state;
+    reco_backend_optimizer *optimizer_state;
     uint64_t step;
     size_t epoch;
     epoch_buffers buffers;
@@ -73,7 +73,7 @@ static inline const reco_backend_ops *ops_of(const reco_trainer *trainer)
     return trainer->model->backend->ops;
 }
 
-static inline void *context_of(const reco_trainer *trainer)
+static inline reco_backend_context *context_of(const reco_trainer *trainer)
 {
     return trainer->model->backend->context;
 }

@@ -27,6 +27,16 @@ const char *write_temp_file(const char *name, const void *content, size_t size);
 /* Same, for a NUL-terminated string. */
 const char *write_temp_text(const char *name, const char *content);
 
+/* Asserts that `call` returns `status` with `detail` in reco_last_error(). */
+#define EXPECT_STATUS(call, status, detail)                                                        \
+    do {                                                                                           \
+        reco_status got_ = (call);                                                                 \
+        ck_assert_msg(got_ == (status), "%s: %s: %s", #call, reco_status_string(got_),             \
+                      reco_last_error());                                                          \
+        ck_assert_msg(strstr(reco_last_error(), detail), "'%s' lacks '%s'", reco_last_error(),     \
+                      detail);                                                                     \
+    } while (0)
+
 /* Returns a path in the temporary folder without creating the file. */
 const char *temp_path(const char *name);
 

@@ -18,8 +18,18 @@ static const float row_ratings[N_ROWS] = {1, 2, 3, 4, 5, 1, 2, 3, 4, 5};
 static const size_t user_offsets[N_USERS + 1] = {0, 3, 4, 9, 10};
 static const int32_t user_items[N_ROWS] = {1, 3, 4, 0, 2, 5, 6, 7, 8, 8};
 
-static const reco_epoch_data data = {row_users, row_items, row_ratings, N_ROWS, user_offsets,
-                                     user_items, N_USERS, N_ITEMS};
+/* The CPU backend's buffers are host memory. */
+#define BUFFER(array) ((const reco_backend_buffer *)(const void *)(array))
+#define OUT(array) ((reco_backend_buffer *)(void *)(array))
+
+static const reco_epoch_data data = {BUFFER(row_users),
+                                     BUFFER(row_items),
+                                     BUFFER(row_ratings),
+                                     N_ROWS,
+                                     BUFFER(user_offsets),
+                                     BUFFER(user_items),
+                                     N_USERS,
+                                     N_ITEMS};
 
 typedef struct samples {
     int32_t users[N_ROWS * (1 + NEGATIVES)];
@@ -42,8 +52,9 @@ static void build(size_t n_threads, const reco_epoch_plan *plan, samples *out)
                            .pool = reco_cpu_pool_create(n_threads)};
     ck_assert_ptr_nonnull(context.pool);
     memset(out, 0xee, sizeof *out);
-    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &data, plan, out->users, out->items,
-                                          out->targets, plan->pairs ? out->negatives : NULL));
+    reco_epoch_buffers buffers = {OUT(out->users), OUT(out->items), OUT(out->targets),
+                                  plan->pairs ? OUT(out->negatives) : NULL};
+    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &data, plan, &buffers));
     reco_cpu_pool_release(context.pool);
 }
 
@@ -93,7 +104,8 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
             items[u * BIG_PER_USER + j] = (u % 5) + 6 * j; /* sorted */
         }
     }
-    reco_epoch_data big = {users, items, NULL, BIG_ROWS, offsets, items, BIG_USERS, BIG_ITEMS};
+    reco_epoch_data big = {BUFFER(users),   BUFFER(items), NULL,      BIG_ROWS,
+                           BUFFER(offsets), BUFFER(items), BIG_USERS, BIG_ITEMS};
     reco_epoch_plan plan = {.negatives = NEGATIVES, .seed = 3, .epoch = epoch};
     size_t n = BIG_ROWS * (1 + NEGATIVES);
     int32_t *out = malloc(n * (2 * sizeof(int32_t) + sizeof(float)));
@@ -101,7 +113,8 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
     cpu_context context = {.pool_lock = PTHREAD_MUTEX_INITIALIZER,
                            .pool = reco_cpu_pool_create(n_threads)};
     ck_assert_ptr_nonnull(context.pool);
-    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &big, &plan, out, out + n, out + 2 * n, NULL));
+    reco_epoch_buffers buffers = {OUT(out), OUT(out + n), OUT(out + 2 * n), NULL};
+    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &big, &plan, &buffers));
     reco_cpu_pool_release(context.pool);
     return out;
 }

@@ -16,7 +16,7 @@ cpu_pool *reco_cpu_context_pool(cpu_context *context)
     return pool;
 }
 
-static reco_status cpu_create(void **out)
+static reco_status cpu_create(reco_backend_context **out)
 {
     cpu_context *context = reco_calloc(1, sizeof *context);
     if (!context)
@@ -32,17 +32,15 @@ static reco_status cpu_create(void **out)
     return RECO_OK;
 }
 
-static void cpu_destroy(void *opaque)
+static void cpu_destroy(reco_backend_context *context)
 {
-    cpu_context *context = opaque;
     reco_cpu_pool_release(context->pool);
     pthread_mutex_destroy(&context->pool_lock);
     free(context);
 }
 
-static reco_status cpu_set_threads(void *opaque, size_t n_threads)
+static reco_status set_threads(cpu_context *context, size_t n_threads)
 {
-    cpu_context *context = opaque;
     size_t wanted = n_threads ? n_threads : reco_cpu_budget_threads();
     if (wanted > CPU_BUDGET_MAX_THREADS)
         return reco_backend_fail(RECO_ERR_OUT_OF_RANGE, "cpu backend: more than 1024 threads");
@@ -63,21 +61,20 @@ static reco_status cpu_set_threads(void *opaque, size_t n_threads)
     return RECO_OK;
 }
 
-static size_t cpu_threads(void *opaque)
+static reco_status cpu_control(reco_backend_context *context, reco_backend_control_op op, void *arg)
 {
-    cpu_pool *pool = reco_cpu_context_pool(opaque);
-    size_t n_threads = reco_cpu_pool_threads(pool);
-    reco_cpu_pool_release(pool);
-    return n_threads;
-}
-
-static reco_status cpu_synchronize(void *context)
-{
-    (void)context;
+    if (op == RECO_CONTROL_SET_THREADS)
+        return set_threads(context, *(const size_t *)arg);
+    if (op == RECO_CONTROL_GET_THREADS) {
+        cpu_pool *pool = reco_cpu_context_pool(context);
+        *(size_t *)arg = reco_cpu_pool_threads(pool);
+        reco_cpu_pool_release(pool);
+    }
     return RECO_OK;
 }
 
-static reco_status cpu_buffer_alloc(void *context, size_t bytes, void **buffer)
+static reco_status cpu_buffer_alloc(reco_backend_context *context, size_t bytes,
+                                    reco_backend_buffer **buffer)
 {
     (void)context;
     *buffer = reco_aligned_alloc(64, ((bytes ? bytes : 1) + 63) / 64 * 64);
@@ -86,32 +83,26 @@ static reco_status cpu_buffer_alloc(void *context, size_t bytes, void **buffer)
     return RECO_OK;
 }
 
-static void cpu_buffer_free(void *context, void *buffer)
+static void cpu_buffer_free(reco_backend_context *context, reco_backend_buffer *buffer)
 {
     (void)context;
     free(buffer);
 }
 
-static reco_status cpu_buffer_upload(void *context, void *buffer, size_t offset,
-                                     const void *host, size_t bytes)
+static reco_status cpu_buffer_upload(reco_backend_context *context, reco_backend_buffer *buffer,
+                                     size_t offset, const void *host, size_t bytes)
 {
     (void)context;
     memcpy((char *)buffer + offset, host, bytes);
     return RECO_OK;
 }
 
-static reco_status cpu_buffer_download(void *context, const void *buffer, size_t offset,
-                                       void *host, size_t bytes)
+static reco_status cpu_buffer_download(reco_backend_context *context,
+                                       const reco_backend_buffer *buffer, size_t offset, void *host,
+                                       size_t bytes)
 {
     (void)context;
     memcpy(host, (const char *)buffer + offset, bytes);
-    return RECO_OK;
-}
-
-static reco_status cpu_buffer_zero(void *context, void *buffer, size_t bytes)
-{
-    (void)context;
-    memset(buffer, 0, bytes);
     return RECO_OK;
 }
 
@@ -119,27 +110,30 @@ const reco_backend_ops reco_backend_cpu_ops = {
     .struct_size = sizeof(reco_backend_ops),
     .abi_version = RECO_BACKEND_ABI_VERSION,
     .name = "cpu",
-    .create = cpu_create,
-    .destroy = cpu_destroy,
-    .set_threads = cpu_set_threads,
-    .synchronize = cpu_synchronize,
-    .buffer_alloc = cpu_buffer_alloc,
-    .buffer_free = cpu_buffer_free,
-    .buffer_upload = cpu_buffer_upload,
-    .buffer_download = cpu_buffer_download,
-    .buffer_zero = cpu_buffer_zero,
-    .workspace_create = reco_cpu_workspace_create,
-    .workspace_destroy = reco_cpu_workspace_destroy,
-    .forward = reco_cpu_forward,
-    .score_items = reco_cpu_score_items,
-    .forward_backward = reco_cpu_forward_backward,
-    .take_loss = reco_cpu_take_loss,
-    .gradient_download = reco_cpu_gradient_download,
-    .optimizer_create = reco_cpu_optimizer_create,
-    .optimizer_destroy = reco_cpu_optimizer_destroy,
-    .optimizer_step = reco_cpu_optimizer_step,
-    .train_step = reco_cpu_train_step,
-    .epoch_samples = reco_cpu_epoch_samples,
-    .set_fast_math = NULL,
-    .threads = cpu_threads,
+    .device =
+        {
+            .create = cpu_create,
+            .destroy = cpu_destroy,
+            .control = cpu_control,
+            .synchronize = NULL, /* every call completes before it returns */
+            .buffer_alloc = cpu_buffer_alloc,
+            .buffer_free = cpu_buffer_free,
+            .buffer_upload = cpu_buffer_upload,
+            .buffer_download = cpu_buffer_download,
+        },
+    .kernels =
+        {
+            .workspace_create = reco_cpu_workspace_create,
+            .workspace_destroy = reco_cpu_workspace_destroy,
+            .forward = reco_cpu_forward,
+            .score_items = reco_cpu_score_items,
+            .forward_backward = reco_cpu_forward_backward,
+            .take_loss = reco_cpu_take_loss,
+            .gradient_download = reco_cpu_gradient_download,
+            .optimizer_create = reco_cpu_optimizer_create,
+            .optimizer_destroy = reco_cpu_optimizer_destroy,
+            .optimizer_step = reco_cpu_optimizer_step,
+            .train_step = reco_cpu_train_step,
+            .epoch_samples = reco_cpu_epoch_samples,
+        },
 };

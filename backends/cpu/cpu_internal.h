@@ -37,10 +37,27 @@ CPU_INLINE void cpu_prefetch(const float *values, size_t n, int for_writing)
 /* The pool is replaced, not resized, when the thread count changes; a call
  * holds a reference to the pool it started with, so that a change from
  * another thread never pulls threads out from under it. */
-typedef struct cpu_context {
+struct reco_backend_context {
     pthread_mutex_t pool_lock; /* guards the pointer, held for nanoseconds */
     cpu_pool *pool;
-} cpu_context;
+};
+typedef struct reco_backend_context cpu_context;
+
+/* A buffer is 64-byte aligned host memory: its bytes are its contents. */
+CPU_INLINE float *cpu_floats(reco_backend_buffer *buffer)
+{
+    return (float *)(void *)buffer;
+}
+
+CPU_INLINE const float *cpu_const_floats(const reco_backend_buffer *buffer)
+{
+    return (const float *)(const void *)buffer;
+}
+
+CPU_INLINE const int32_t *cpu_ints(const reco_backend_buffer *buffer)
+{
+    return (const int32_t *)(const void *)buffer;
+}
 
 /* Returns the context's current pool with a reference the caller drops
  * with reco_cpu_pool_release. */
@@ -115,7 +132,7 @@ typedef struct cpu_side_grad {
     cpu_row_grads *parts;  /* n_partitions */
 } cpu_side_grad;
 
-typedef struct cpu_workspace {
+struct reco_backend_workspace {
     size_t max_rows;
     size_t n_slices;      /* also the number of row partitions */
     cpu_slice *slices;
@@ -123,26 +140,17 @@ typedef struct cpu_workspace {
     float *dense_grad;
     cpu_side_grad sides[CPU_N_SIDES];
     double loss_total;    /* batches run with a NULL loss */
-} cpu_workspace;
+};
+typedef struct reco_backend_workspace cpu_workspace;
 
-reco_status reco_cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
-                                      void **workspace);
-void reco_cpu_workspace_destroy(void *context, void *workspace);
-reco_status reco_cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
-                             void *workspace, const int32_t *users, const int32_t *items, size_t n,
-                             float *scores);
-reco_status reco_cpu_epoch_samples(void *context, const reco_epoch_data *data,
-                                   const reco_epoch_plan *plan, void *users, void *items,
-                                   void *targets, void *negatives);
-reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
-                                 const reco_net_params *params, void *workspace,
-                                 const int32_t *users, size_t n_users, float *scores);
-reco_status reco_cpu_forward_backward(void *context, const reco_net_desc *net,
-                                      const reco_net_params *params, void *workspace,
-                                      const reco_batch *batch, double *loss);
-reco_status reco_cpu_take_loss(void *context, void *workspace, double *total);
-reco_status reco_cpu_gradient_download(void *context, const reco_net_desc *net, void *workspace,
-                                       float *gradient);
+reco_backend_workspace_create_fn reco_cpu_workspace_create;
+reco_backend_workspace_destroy_fn reco_cpu_workspace_destroy;
+reco_backend_forward_fn reco_cpu_forward;
+reco_backend_epoch_samples_fn reco_cpu_epoch_samples;
+reco_backend_score_items_fn reco_cpu_score_items;
+reco_backend_forward_backward_fn reco_cpu_forward_backward;
+reco_backend_take_loss_fn reco_cpu_take_loss;
+reco_backend_gradient_download_fn reco_cpu_gradient_download;
 
 /* One optimizer step, ready to be shared among threads. */
 typedef struct cpu_step {
@@ -151,11 +159,11 @@ typedef struct cpu_step {
     const reco_net_desc *net;
     reco_net_params *params;
     cpu_workspace *workspace;
-    struct cpu_optimizer_state *state;
+    struct reco_backend_optimizer *state;
 } cpu_step;
 
 void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
-                           cpu_workspace *workspace, void *state,
+                           cpu_workspace *workspace, reco_backend_optimizer *state,
                            const reco_optimizer_config *config, float learning_rate,
                            uint64_t step_number);
 
@@ -170,17 +178,10 @@ static inline size_t cpu_share(size_t n, size_t part, size_t parts)
     return n * part / parts;
 }
 
-reco_status reco_cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                                void *workspace, void *state, const reco_optimizer_config *config,
-                                float learning_rate, uint64_t step, const reco_batch *batch,
-                                double *loss);
+reco_backend_train_step_fn reco_cpu_train_step;
 
-reco_status reco_cpu_optimizer_create(void *context, const reco_net_desc *net,
-                                      const reco_optimizer_config *config, void **state);
-void reco_cpu_optimizer_destroy(void *context, void *state);
-reco_status reco_cpu_optimizer_step(void *context, const reco_net_desc *net,
-                                    reco_net_params *params, void *workspace, void *state,
-                                    const reco_optimizer_config *config, float learning_rate,
-                                    uint64_t step);
+reco_backend_optimizer_create_fn reco_cpu_optimizer_create;
+reco_backend_optimizer_destroy_fn reco_cpu_optimizer_destroy;
+reco_backend_optimizer_step_fn reco_cpu_optimizer_step;
 
 #endif

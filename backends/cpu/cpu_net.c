@@ -173,10 +173,9 @@ static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int sid
     return 1;
 }
 
-void reco_cpu_workspace_destroy(void *context, void *opaque)
+void reco_cpu_workspace_destroy(reco_backend_context *context, reco_backend_workspace *workspace)
 {
     (void)context;
-    cpu_workspace *workspace = opaque;
     if (!workspace)
         return;
     for (size_t s = 0; workspace->slices && s < workspace->n_slices; s++)
@@ -197,8 +196,8 @@ void reco_cpu_workspace_destroy(void *context, void *opaque)
     free(workspace);
 }
 
-reco_status reco_cpu_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
-                                      void **out)
+reco_status reco_cpu_workspace_create(reco_backend_context *context, const reco_net_desc *net,
+                                      size_t max_rows, reco_backend_workspace **out)
 {
     cpu_workspace *workspace = reco_calloc(1, sizeof *workspace);
     if (!workspace)
@@ -285,17 +284,17 @@ CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *p
 {
     size_t rows = slice->rows;
     size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
-    const float *dense = params->dense;
+    const float *dense = cpu_floats(params->dense);
     for (int t = 0; t < RECO_N_TABLES; t++) {
         if (!has_table(net, t))
             continue;
         const int32_t *ids = is_user_table(t) ? slice->users : slice->items;
         size_t dim = net->table_dim[t];
         if (t == RECO_TABLE_USER_MLP || t == RECO_TABLE_ITEM_MLP)
-            gather_rows(params->tables[t], dim, ids, rows,
+            gather_rows(cpu_floats(params->tables[t]), dim, ids, rows,
                         slice->act[0] + (t == RECO_TABLE_ITEM_MLP ? dim : 0), 2 * dim);
         else
-            gather_rows(params->tables[t], dim, ids, rows, slice->gathered[t], dim);
+            gather_rows(cpu_floats(params->tables[t]), dim, ids, rows, slice->gathered[t], dim);
     }
     for (size_t i = 0; i < rows * gmf_dim; i++)
         slice->gmf[i] = slice->gathered[RECO_TABLE_USER_GMF][i] *
@@ -345,12 +344,12 @@ CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *p
 }
 
 /* Loss of the slice and d loss / d logit; scale is 1/rows for a mean. */
-CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss, size_t pair_rows,
-                       float scale)
+CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, reco_loss loss,
+                           size_t pair_rows, float scale)
 {
     double total = 0.0;
     int activation = net->output_activation;
-    if (loss == RECO_BATCH_BPR) {
+    if (loss == RECO_LOSS_BPR) {
         for (size_t i = 0; i < pair_rows; i++) {
             float positive = slice->logit[i], negative = slice->logit[pair_rows + i];
             double difference = (double)reco_activate(activation, positive) -
@@ -360,7 +359,7 @@ CPU_INLINE void slice_loss(const reco_net_desc *net, cpu_slice *slice, int loss,
             slice->dlogit[i] = d_difference * reco_activation_slope(activation, positive);
             slice->dlogit[pair_rows + i] = -d_difference * reco_activation_slope(activation, negative);
         }
-    } else if (loss == RECO_BATCH_BCE) {
+    } else if (loss == RECO_LOSS_BCE) {
         for (size_t i = 0; i < slice->rows; i++) {
             /* one exponential gives both the stable softplus and the sigmoid */
             float logit = slice->logit[i], target = slice->targets[i];
@@ -388,7 +387,7 @@ CPU_INLINE void slice_backward(const reco_net_desc *net, const reco_net_params *
     size_t rows = slice->rows;
     size_t gmf_dim = net->table_dim[RECO_TABLE_USER_GMF];
     size_t last = net->n_layers ? net->layer_out[net->n_layers - 1] : 0;
-    const float *dense = params->dense;
+    const float *dense = cpu_floats(params->dense);
     const float *head_w = dense + net->head_w_offset;
     float *grad = slice->dense_grad;
     memset(grad, 0, net->n_dense * sizeof *grad);
@@ -455,11 +454,11 @@ typedef struct training_pass {
 CPU_INLINE void prepare_slice(const training_pass *p, cpu_slice *slice, size_t count)
 {
     const reco_batch *batch = p->batch;
-    const int32_t *users = (const int32_t *)batch->users + batch->offset;
-    const int32_t *items = (const int32_t *)batch->items + batch->offset;
-    const int32_t *negatives = (const int32_t *)batch->negatives + batch->offset;
-    const float *targets = (const float *)batch->targets + batch->offset;
-    int pairs = batch->loss == RECO_BATCH_BPR;
+    const int32_t *users = cpu_ints(batch->users) + batch->offset;
+    const int32_t *items = cpu_ints(batch->items) + batch->offset;
+    const int32_t *negatives = cpu_ints(batch->negatives) + batch->offset;
+    const float *targets = cpu_const_floats(batch->targets) + batch->offset;
+    int pairs = batch->loss == RECO_LOSS_BPR;
     for (size_t i = 0; i < count; i++) {
         int32_t row = slice->origin[i];
         slice->users[i] = users[row];
@@ -608,7 +607,7 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
     const reco_net_desc *net = p->net;
     cpu_workspace *workspace = p->workspace;
     const reco_batch *batch = p->batch;
-    int pairs = batch->loss == RECO_BATCH_BPR;
+    int pairs = batch->loss == RECO_LOSS_BPR;
     float scale = batch->mean_reduction ? 1.0f / (float)batch->n : 1.0f;
     for (size_t s = thread; s < workspace->n_slices; s += n_threads) {
         cpu_slice *slice = &workspace->slices[s];
@@ -647,12 +646,12 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
     if (batch->n > workspace->max_rows || batch->n == 0)
         return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
     size_t n_slices = workspace->n_slices;
-    const int32_t *items = (const int32_t *)batch->items + batch->offset;
+    const int32_t *items = cpu_ints(batch->items) + batch->offset;
     size_t *counts = workspace->slice_counts;
     memset(counts, 0, n_slices * sizeof *counts);
     for (size_t i = 0; i < batch->n; i++)
         counts[cpu_partition_of(items[i], n_slices)]++;
-    size_t per_row = batch->loss == RECO_BATCH_BPR ? 2 : 1;
+    size_t per_row = batch->loss == RECO_LOSS_BPR ? 2 : 1;
     for (size_t s = 0; s < n_slices; s++)
         if (!slice_reserve(&workspace->slices[s], net, counts[s] * per_row))
             return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a batch slice");
@@ -674,24 +673,26 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
     return RECO_OK;
 }
 
-reco_status reco_cpu_take_loss(void *context, void *opaque, double *total)
+reco_status reco_cpu_take_loss(reco_backend_context *context, reco_backend_workspace *workspace,
+                               double *total)
 {
     (void)context;
-    cpu_workspace *workspace = opaque;
     *total = workspace->loss_total;
     workspace->loss_total = 0.0;
     return RECO_OK;
 }
 
-reco_status reco_cpu_forward_backward(void *context, const reco_net_desc *net,
-                                      const reco_net_params *params, void *workspace,
-                                      const reco_batch *batch, double *loss)
+reco_status reco_cpu_forward_backward(reco_backend_context *context, const reco_net_desc *net,
+                                      const reco_net_params *params,
+                                      reco_backend_workspace *workspace, const reco_batch *batch,
+                                      double *loss)
 {
     return run_training(context, net, params, workspace, batch, NULL, loss);
 }
 
-reco_status reco_cpu_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                                void *workspace, void *state, const reco_optimizer_config *config,
+reco_status reco_cpu_train_step(reco_backend_context *context, const reco_net_desc *net,
+                                reco_net_params *params, reco_backend_workspace *workspace,
+                                reco_backend_optimizer *state, const reco_optimizer_config *config,
                                 float learning_rate, uint64_t step_number, const reco_batch *batch,
                                 double *loss)
 {
@@ -727,12 +728,11 @@ static void scoring_task(void *argument, size_t thread, size_t n_threads)
     }
 }
 
-reco_status reco_cpu_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
-                             void *opaque, const int32_t *users, const int32_t *items, size_t n,
-                             float *scores)
+reco_status reco_cpu_forward(reco_backend_context *context, const reco_net_desc *net,
+                             const reco_net_params *params, reco_backend_workspace *workspace,
+                             const int32_t *users, const int32_t *items, size_t n, float *scores)
 {
     cpu_context *cpu = context;
-    cpu_workspace *workspace = opaque;
     if (n > 2 * workspace->max_rows)
         return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "more pairs than the workspace");
     scoring_pass pass = {net, params, workspace, users, items, n, scores};
@@ -742,11 +742,10 @@ reco_status reco_cpu_forward(void *context, const reco_net_desc *net, const reco
     return RECO_OK;
 }
 
-reco_status reco_cpu_gradient_download(void *context, const reco_net_desc *net, void *opaque,
-                                       float *gradient)
+reco_status reco_cpu_gradient_download(reco_backend_context *context, const reco_net_desc *net,
+                                       reco_backend_workspace *workspace, float *gradient)
 {
     (void)context;
-    const cpu_workspace *workspace = opaque;
     float *p = gradient;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t dim = net->table_dim[t];
@@ -787,14 +786,14 @@ static void product_task(void *argument, size_t thread, size_t n_threads)
     size_t end = cpu_share(p->n_users, thread + 1, n_threads);
     if (begin == end)
         return;
-    gather_rows(p->params->tables[RECO_TABLE_USER_GMF], factors, p->users + begin, end - begin,
-                p->user_factors + begin * factors, factors);
+    gather_rows(cpu_floats(p->params->tables[RECO_TABLE_USER_GMF]), factors, p->users + begin,
+                end - begin, p->user_factors + begin * factors, factors);
     float *scores = p->scores + begin * n_items;
     gemm(0, 1, end - begin, n_items, factors, p->user_factors + begin * factors, factors,
          p->item_factors, factors, 0.0f, scores, n_items);
-    const float *dense = p->params->dense;
-    const float *user_bias = p->params->tables[RECO_TABLE_USER_BIAS];
-    const float *item_bias = p->params->tables[RECO_TABLE_ITEM_BIAS];
+    const float *dense = cpu_floats(p->params->dense);
+    const float *user_bias = cpu_floats(p->params->tables[RECO_TABLE_USER_BIAS]);
+    const float *item_bias = cpu_floats(p->params->tables[RECO_TABLE_ITEM_BIAS]);
     for (size_t u = begin; u < end; u++) {
         float offset = dense[net->head_b_offset] + (user_bias ? user_bias[p->users[u]] : 0.0f);
         float *row = p->scores + u * n_items;
@@ -804,12 +803,11 @@ static void product_task(void *argument, size_t thread, size_t n_threads)
     }
 }
 
-reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
-                                 const reco_net_params *params, void *opaque, const int32_t *users,
-                                 size_t n_users, float *scores)
+reco_status reco_cpu_score_items(reco_backend_context *context, const reco_net_desc *net,
+                                 const reco_net_params *params, reco_backend_workspace *workspace,
+                                 const int32_t *users, size_t n_users, float *scores)
 {
     cpu_context *cpu = context;
-    cpu_workspace *workspace = opaque;
     size_t n_items = net->table_rows[RECO_TABLE_ITEM_GMF] ? net->table_rows[RECO_TABLE_ITEM_GMF]
                                                           : net->table_rows[RECO_TABLE_ITEM_MLP];
     if (net->n_layers > 0) {
@@ -827,7 +825,7 @@ reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
                     pair_users[i] = users[u];
                     pair_items[i] = (int32_t)(begin + i);
                 }
-                status = reco_cpu_forward(context, net, params, opaque, pair_users, pair_items,
+                status = reco_cpu_forward(context, net, params, workspace, pair_users, pair_items,
                                           count, scores + u * n_items + begin);
             }
         free(pair_users);
@@ -843,8 +841,8 @@ reco_status reco_cpu_score_items(void *context, const reco_net_desc *net,
         free(user_factors);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     }
-    const float *items = params->tables[RECO_TABLE_ITEM_GMF];
-    const float *head_w = (const float *)params->dense + net->head_w_offset;
+    const float *items = cpu_floats(params->tables[RECO_TABLE_ITEM_GMF]);
+    const float *head_w = cpu_const_floats(params->dense) + net->head_w_offset;
     for (size_t i = 0; i < n_items; i++)
         for (size_t k = 0; k < factors; k++)
             item_factors[i * factors + k] = items[i * factors + k] * head_w[k];

@@ -9,7 +9,7 @@
 #include "cpu_internal.h"
 #include "reco_alloc.h"
 
-struct cpu_optimizer_state {
+struct reco_backend_optimizer {
     float *dense_first;   /* SGD momentum buffer, Adagrad sum, Adam first moment */
     float *dense_second;  /* Adam second moment */
     /* per table row: the first moment, then the second (Adam), side by side
@@ -18,7 +18,7 @@ struct cpu_optimizer_state {
     size_t state_width;   /* 0, 1 or 2 moments */
     float *zeros;         /* the gradient of untouched rows, widest table */
 };
-typedef struct cpu_optimizer_state cpu_optimizer_state;
+typedef struct reco_backend_optimizer cpu_optimizer_state;
 
 /* Steps n parameters with their gradient (all zeros for rows a batch did not
  * touch in dense-embedding mode: they still decay and move under momentum).
@@ -49,10 +49,9 @@ static int needs_first(int kind, float momentum)
     return kind != 0 || momentum > 0.0f;
 }
 
-void reco_cpu_optimizer_destroy(void *context, void *opaque)
+void reco_cpu_optimizer_destroy(reco_backend_context *context, reco_backend_optimizer *state)
 {
     (void)context;
-    cpu_optimizer_state *state = opaque;
     if (!state)
         return;
     free(state->dense_first);
@@ -64,8 +63,9 @@ void reco_cpu_optimizer_destroy(void *context, void *opaque)
     free(state);
 }
 
-reco_status reco_cpu_optimizer_create(void *context, const reco_net_desc *net,
-                                      const reco_optimizer_config *config, void **out)
+reco_status reco_cpu_optimizer_create(reco_backend_context *context, const reco_net_desc *net,
+                                      const reco_optimizer_config *config,
+                                      reco_backend_optimizer **out)
 {
     cpu_optimizer_state *state = reco_calloc(1, sizeof *state);
     if (!state)
@@ -118,7 +118,7 @@ CPU_INLINE void step_dense_range(reco_step_rule rule, float *dense, const float 
 CPU_INLINE void step_dense_share(const cpu_step *step, size_t begin, size_t end)
 {
     const reco_net_desc *net = step->net;
-    float *dense = step->params->dense;
+    float *dense = cpu_floats(step->params->dense);
     const float *grad = step->workspace->dense_grad;
     size_t limits[3][2] = {{0, net->head_w_offset},
                            {net->head_w_offset, net->train_head_weights ? net->head_b_offset : 0},
@@ -147,7 +147,7 @@ CPU_INLINE void step_row(const cpu_step *p, int t, size_t row, const float *row_
 {
     size_t dim = p->net->table_dim[t];
     size_t width = p->state->state_width * dim; /* state floats per row */
-    float *table = p->params->tables[t];
+    float *table = cpu_floats(p->params->tables[t]);
     float *first = at(p->state->table_state[t], row * width);
     step_values(p->rule, table + row * dim, row_grad, first,
                 width > dim ? first + dim : NULL, dim);
@@ -186,7 +186,7 @@ CPU_INLINE void step_touched_rows(const cpu_step *p, int side, const cpu_row_gra
             if (!dim)
                 continue;
             if (ahead != SIZE_MAX)
-                prefetch_row(p->params->tables[t], p->state->table_state[t], dim,
+                prefetch_row(cpu_floats(p->params->tables[t]), p->state->table_state[t], dim,
                              p->state->state_width * dim, ahead);
             step_row(p, t, row, rows->grads[t] + r * dim);
         }
@@ -211,7 +211,7 @@ void reco_cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
 }
 
 void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
-                           cpu_workspace *workspace, void *state,
+                           cpu_workspace *workspace, reco_backend_optimizer *state,
                            const reco_optimizer_config *config, float learning_rate,
                            uint64_t step_number)
 {
@@ -232,8 +232,9 @@ static void step_task(void *argument, size_t thread, size_t n_threads)
     reco_cpu_step_thread(argument, thread, n_threads);
 }
 
-reco_status reco_cpu_optimizer_step(void *context, const reco_net_desc *net,
-                                    reco_net_params *params, void *workspace, void *state,
+reco_status reco_cpu_optimizer_step(reco_backend_context *context, const reco_net_desc *net,
+                                    reco_net_params *params, reco_backend_workspace *workspace,
+                                    reco_backend_optimizer *state,
                                     const reco_optimizer_config *config, float learning_rate,
                                     uint64_t step_number)
 {

@@ -39,7 +39,7 @@ reco_status cublas_check(cublasStatus_t err, const char *what)
 /* cuBLAS's workspace: what NVIDIA recommends for Hopper. */
 #define CUBLAS_WORKSPACE_BYTES ((size_t)32 << 20)
 
-static reco_status cuda_create(void **out)
+static reco_status cuda_create(reco_backend_context **out)
 {
     int devices = 0;
     if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
@@ -83,7 +83,7 @@ static reco_status cuda_create(void **out)
     return RECO_OK;
 }
 
-static void cuda_destroy(void *opaque)
+static void cuda_destroy(reco_backend_context *opaque)
 {
     cuda_context *context = (cuda_context *)opaque;
     cudaStreamSynchronize(context->stream);
@@ -94,36 +94,27 @@ static void cuda_destroy(void *opaque)
     free(context);
 }
 
-static reco_status cuda_set_threads(void *context, size_t n_threads)
+static reco_status cuda_synchronize(reco_backend_context *context)
 {
-    (void)context;
-    (void)n_threads;
-    return RECO_OK;
-}
-
-static reco_status cuda_synchronize(void *opaque)
-{
-    cuda_context *context = (cuda_context *)opaque;
     return cuda_check(cudaStreamSynchronize(context->stream), "synchronize");
 }
 
-static reco_status cuda_buffer_alloc(void *context, size_t bytes, void **buffer)
+static reco_status cuda_buffer_alloc(reco_backend_context *context, size_t bytes,
+                                     reco_backend_buffer **buffer)
 {
     (void)context;
-    return cuda_check(cudaMalloc(buffer, bytes ? bytes : 1), "cudaMalloc");
+    return cuda_check(cudaMalloc((void **)buffer, bytes ? bytes : 1), "cudaMalloc");
 }
 
-static void cuda_buffer_free(void *opaque, void *buffer)
+static void cuda_buffer_free(reco_backend_context *context, reco_backend_buffer *buffer)
 {
-    cuda_context *context = (cuda_context *)opaque;
     cudaStreamSynchronize(context->stream);
     cudaFree(buffer);
 }
 
-static reco_status cuda_buffer_upload(void *opaque, void *buffer, size_t offset,
-                                      const void *host, size_t bytes)
+static reco_status cuda_buffer_upload(reco_backend_context *context, reco_backend_buffer *buffer,
+                                      size_t offset, const void *host, size_t bytes)
 {
-    cuda_context *context = (cuda_context *)opaque;
     reco_status status = cuda_check(cudaMemcpyAsync((char *)buffer + offset, host, bytes,
                                                     cudaMemcpyHostToDevice, context->stream),
                                     "upload");
@@ -131,25 +122,23 @@ static reco_status cuda_buffer_upload(void *opaque, void *buffer, size_t offset,
     return status == RECO_OK ? cuda_synchronize(context) : status;
 }
 
-static reco_status cuda_buffer_download(void *opaque, const void *buffer, size_t offset,
+static reco_status cuda_buffer_download(reco_backend_context *context,
+                                        const reco_backend_buffer *buffer, size_t offset,
                                         void *host, size_t bytes)
 {
-    cuda_context *context = (cuda_context *)opaque;
     reco_status status = cuda_check(cudaMemcpyAsync(host, (const char *)buffer + offset, bytes,
                                                     cudaMemcpyDeviceToHost, context->stream),
                                     "download");
     return status == RECO_OK ? cuda_synchronize(context) : status;
 }
 
-static reco_status cuda_buffer_zero(void *opaque, void *buffer, size_t bytes)
+/* One device: no thread knob. Fast math: TF32 tensor-core products. */
+static reco_status cuda_control(reco_backend_context *context, reco_backend_control_op op,
+                                void *arg)
 {
-    cuda_context *context = (cuda_context *)opaque;
-    return cuda_check(cudaMemsetAsync(buffer, 0, bytes, context->stream), "memset");
-}
-
-static reco_status cuda_set_fast_math(void *opaque, int enabled)
-{
-    cuda_context *context = (cuda_context *)opaque;
+    if (op != RECO_CONTROL_SET_FAST_MATH)
+        return RECO_OK;
+    int enabled = *(const int *)arg;
     cublasMath_t mode = enabled ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
     reco_status status = cublas_check(cublasSetMathMode(context->blas, mode), "cublasSetMathMode");
     if (status == RECO_OK)
@@ -159,47 +148,51 @@ static reco_status cuda_set_fast_math(void *opaque, int enabled)
 
 /* An entry of the table that holds the context's call lock while it runs. */
 template <typename F, F entry> struct serialized;
-template <typename R, typename... A, R (*entry)(void *, A...)>
-struct serialized<R (*)(void *, A...), entry> {
-    static R call(void *opaque, A... args)
+template <typename R, typename... A, R (*entry)(reco_backend_context *, A...)>
+struct serialized<R (*)(reco_backend_context *, A...), entry> {
+    static R call(reco_backend_context *context, A... args)
     {
         struct hold {
             pthread_mutex_t *lock;
             explicit hold(pthread_mutex_t *l) : lock(l) { pthread_mutex_lock(lock); }
             ~hold() { pthread_mutex_unlock(lock); }
-        } held(&((cuda_context *)opaque)->call_lock);
-        return entry(opaque, args...);
+        } held(&context->call_lock);
+        return entry(context, args...);
     }
 };
 #define SERIALIZED(entry) serialized<decltype(&entry), &entry>::call
 
+/* C++20 designated initializers, in declaration order. */
 static const reco_backend_ops cuda_ops = {
-    sizeof(reco_backend_ops),
-    RECO_BACKEND_ABI_VERSION,
-    "cuda",
-    cuda_create,
-    cuda_destroy,
-    SERIALIZED(cuda_set_threads),
-    SERIALIZED(cuda_synchronize),
-    SERIALIZED(cuda_buffer_alloc),
-    SERIALIZED(cuda_buffer_free),
-    SERIALIZED(cuda_buffer_upload),
-    SERIALIZED(cuda_buffer_download),
-    SERIALIZED(cuda_buffer_zero),
-    SERIALIZED(cuda_workspace_create),
-    SERIALIZED(cuda_workspace_destroy),
-    SERIALIZED(cuda_forward),
-    NULL, /* score_items: the core's predict path already runs on the GPU */
-    SERIALIZED(cuda_forward_backward),
-    SERIALIZED(cuda_take_loss),
-    SERIALIZED(cuda_gradient_download),
-    SERIALIZED(cuda_optimizer_create),
-    SERIALIZED(cuda_optimizer_destroy),
-    SERIALIZED(cuda_optimizer_step),
-    SERIALIZED(cuda_train_step),
-    SERIALIZED(cuda_epoch_samples),
-    SERIALIZED(cuda_set_fast_math),
-    NULL, /* threads: one device */
+    .struct_size = sizeof(reco_backend_ops),
+    .abi_version = RECO_BACKEND_ABI_VERSION,
+    .name = "cuda",
+    .device =
+        {
+            .create = cuda_create,
+            .destroy = cuda_destroy,
+            .control = SERIALIZED(cuda_control),
+            .synchronize = SERIALIZED(cuda_synchronize),
+            .buffer_alloc = SERIALIZED(cuda_buffer_alloc),
+            .buffer_free = SERIALIZED(cuda_buffer_free),
+            .buffer_upload = SERIALIZED(cuda_buffer_upload),
+            .buffer_download = SERIALIZED(cuda_buffer_download),
+        },
+    .kernels =
+        {
+            .workspace_create = SERIALIZED(cuda_workspace_create),
+            .workspace_destroy = SERIALIZED(cuda_workspace_destroy),
+            .forward = SERIALIZED(cuda_forward),
+            .score_items = NULL, /* the core's predict path already runs on the GPU */
+            .forward_backward = SERIALIZED(cuda_forward_backward),
+            .take_loss = SERIALIZED(cuda_take_loss),
+            .gradient_download = SERIALIZED(cuda_gradient_download),
+            .optimizer_create = SERIALIZED(cuda_optimizer_create),
+            .optimizer_destroy = SERIALIZED(cuda_optimizer_destroy),
+            .optimizer_step = SERIALIZED(cuda_optimizer_step),
+            .train_step = SERIALIZED(cuda_train_step),
+            .epoch_samples = SERIALIZED(cuda_epoch_samples),
+        },
 };
 
 /* The module's one export, called by lib/plugin.c. */

@@ -62,11 +62,9 @@ __global__ static void sample_kernel(reco_sample_source source, reco_sample_sink
     reco_sample_write(&source, order[i], &sink, i);
 }
 
-reco_status cuda_epoch_samples(void *opaque, const reco_epoch_data *data,
-                               const reco_epoch_plan *plan, void *users, void *items,
-                               void *targets, void *negatives)
+reco_status cuda_epoch_samples(reco_backend_context *context, const reco_epoch_data *data,
+                               const reco_epoch_plan *plan, const reco_epoch_buffers *out)
 {
-    cuda_context *context = (cuda_context *)opaque;
     cudaStream_t stream = context->stream;
     reco_sample_source source = {};
     source.row_users = (const int32_t *)data->users;
@@ -80,8 +78,8 @@ reco_status cuda_epoch_samples(void *opaque, const reco_epoch_data *data,
     source.pairs = plan->pairs;
     source.explicit_targets = plan->explicit_targets;
     source.stream = reco_sampling_stream(plan->seed, plan->epoch);
-    reco_sample_sink sink = {(int32_t *)users, (int32_t *)items, (float *)targets,
-                             (int32_t *)negatives};
+    reco_sample_sink sink = {(int32_t *)out->users, (int32_t *)out->items,
+                             (float *)out->targets, (int32_t *)out->negatives};
     size_t n = data->n_rows * reco_samples_per_row(&source);
     uint16_t *buckets = NULL, *sorted_buckets = NULL;
     unsigned *order = NULL, *sorted = NULL;

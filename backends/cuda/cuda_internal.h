@@ -13,7 +13,7 @@
 /* Records a failure through the library that loaded the module. */
 reco_status cuda_fail(reco_status status, const char *detail);
 
-typedef struct cuda_context {
+struct reco_backend_context {
     /* one call at a time on the stream and the cuBLAS handle: a training
      * step captured as a graph must not take in another thread's work */
     pthread_mutex_t call_lock;
@@ -22,7 +22,8 @@ typedef struct cuda_context {
     cublasHandle_t blas;
     void *blas_workspace; /* cuBLAS's, given once: graph capture may not allocate */
     int fast_math;        /* TF32 products: a captured graph bakes the choice in */
-} cuda_context;
+};
+typedef struct reco_backend_context cuda_context;
 
 /* One optimizer step's arithmetic (backends/common/reco_math.h). */
 typedef reco_step_rule cuda_step_rule;
@@ -56,7 +57,7 @@ typedef struct cuda_table_grad {
     int *count;       /* device counter */
 } cuda_table_grad;
 
-typedef struct cuda_workspace {
+struct reco_backend_workspace {
     size_t max_rows;
     size_t capacity;  /* samples: 2 x max_rows, for BPR */
     int *users;       /* the batch's samples (BPR: positives then negatives) */
@@ -81,35 +82,23 @@ typedef struct cuda_workspace {
     cudaGraphExec_t graphs[CUDA_GRAPHS];
     size_t next_graph;    /* the slot the next capture replaces */
     int graphs_failed;    /* capture did not work here: run steps eagerly */
-} cuda_workspace;
+};
+typedef struct reco_backend_workspace cuda_workspace;
 
 /* Records a failure of a CUDA call; returns RECO_OK when err is cudaSuccess. */
 reco_status cuda_check(cudaError_t err, const char *what);
 reco_status cublas_check(cublasStatus_t err, const char *what);
 
-reco_status cuda_workspace_create(void *context, const reco_net_desc *net, size_t max_rows,
-                                  void **workspace);
-void cuda_workspace_destroy(void *context, void *workspace);
-reco_status cuda_forward(void *context, const reco_net_desc *net, const reco_net_params *params,
-                         void *workspace, const int32_t *users, const int32_t *items, size_t n,
-                         float *scores);
-reco_status cuda_forward_backward(void *context, const reco_net_desc *net,
-                                  const reco_net_params *params, void *workspace,
-                                  const reco_batch *batch, double *loss);
-reco_status cuda_take_loss(void *context, void *workspace, double *total);
-reco_status cuda_gradient_download(void *context, const reco_net_desc *net, void *workspace,
-                                   float *gradient);
-reco_status cuda_optimizer_create(void *context, const reco_net_desc *net,
-                                  const reco_optimizer_config *config, void **state);
-void cuda_optimizer_destroy(void *context, void *state);
-reco_status cuda_optimizer_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                                void *workspace, void *state,
-                                const reco_optimizer_config *config, float learning_rate,
-                                uint64_t step);
-reco_status cuda_train_step(void *context, const reco_net_desc *net, reco_net_params *params,
-                            void *workspace, void *state, const reco_optimizer_config *config,
-                            float learning_rate, uint64_t step, const reco_batch *batch,
-                            double *loss);
+reco_backend_workspace_create_fn cuda_workspace_create;
+reco_backend_workspace_destroy_fn cuda_workspace_destroy;
+reco_backend_forward_fn cuda_forward;
+reco_backend_forward_backward_fn cuda_forward_backward;
+reco_backend_take_loss_fn cuda_take_loss;
+reco_backend_gradient_download_fn cuda_gradient_download;
+reco_backend_optimizer_create_fn cuda_optimizer_create;
+reco_backend_optimizer_destroy_fn cuda_optimizer_destroy;
+reco_backend_optimizer_step_fn cuda_optimizer_step;
+reco_backend_train_step_fn cuda_train_step;
 
 /* The optimizer's rule for a step (learning rate and bias corrections). */
 cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float learning_rate,
@@ -117,7 +106,8 @@ cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float lea
 
 /* Enqueues the optimizer kernels, which read the rule from w->args. */
 reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_desc *net,
-                                        reco_net_params *params, cuda_workspace *w, void *state,
+                                        reco_net_params *params, cuda_workspace *w,
+                                        reco_backend_optimizer *state,
                                         const reco_optimizer_config *config);
 
 /* Enqueues a copy of `value` to device memory at `target`, in stream order
@@ -125,9 +115,7 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
 reco_status cuda_store_step_args(cuda_context *context, cuda_step_args *target,
                                  const cuda_step_args *value);
 
-reco_status cuda_epoch_samples(void *context, const reco_epoch_data *data,
-                               const reco_epoch_plan *plan, void *users, void *items,
-                               void *targets, void *negatives);
+reco_backend_epoch_samples_fn cuda_epoch_samples;
 
 /* The tables one fused kernel walks in turn; each Entry has a `size`, the
  * number of elements (threads) it takes. */

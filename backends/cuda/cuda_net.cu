@@ -123,13 +123,13 @@ template <typename T> __device__ static T block_sum(T v)
 
 /* One loss term and d loss / d logit per sample (BPR: per pair); the block
  * sums its terms before one atomic add. */
-__global__ static void loss_kernel(int loss, size_t n, const float *logit, const float *targets,
+__global__ static void loss_kernel(reco_loss loss, size_t n, const float *logit, const float *targets,
                                    int activation, float scale, float *dlogit, double *total)
 {
     double sum = 0.0;
     GRID_STRIDE(i, n)
     {
-        if (loss == RECO_BATCH_BPR) {
+        if (loss == RECO_LOSS_BPR) {
             float positive = logit[i], negative = logit[n + i];
             double difference =
                 (double)reco_activate(activation, positive) - (double)reco_activate(activation, negative);
@@ -137,7 +137,7 @@ __global__ static void loss_kernel(int loss, size_t n, const float *logit, const
             float d = (float)(-1.0 / (1.0 + exp(difference))) * scale;
             dlogit[i] = d * reco_activation_slope(activation, positive);
             dlogit[n + i] = -d * reco_activation_slope(activation, negative);
-        } else if (loss == RECO_BATCH_BCE) {
+        } else if (loss == RECO_LOSS_BCE) {
             float l = logit[i], t = targets[i];
             float decay = expf(-fabsf(l));
             float sigmoid = l >= 0.0f ? 1.0f / (1.0f + decay) : decay / (1.0f + decay);
@@ -352,7 +352,7 @@ template <typename T> static T *device_array(size_t count, reco_status *status)
     return (T *)pointer;
 }
 
-void cuda_workspace_destroy(void *context, void *opaque)
+void cuda_workspace_destroy(reco_backend_context *context, reco_backend_workspace *opaque)
 {
     (void)context;
     cuda_workspace *w = (cuda_workspace *)opaque;
@@ -387,8 +387,8 @@ __global__ static void fill_kernel(float *out, size_t n, float value)
     GRID_STRIDE(i, n) out[i] = value;
 }
 
-reco_status cuda_workspace_create(void *opaque, const reco_net_desc *net, size_t max_rows,
-                                  void **out)
+reco_status cuda_workspace_create(reco_backend_context *opaque, const reco_net_desc *net, size_t max_rows,
+                                  reco_backend_workspace **out)
 {
     cuda_context *context = (cuda_context *)opaque;
     cuda_workspace *w = (cuda_workspace *)calloc(1, sizeof *w);
@@ -649,7 +649,7 @@ static cuda_counters batch_counters(const reco_net_desc *net, cuda_workspace *w,
 /* Samples a batch scores: BPR scores a positive and a negative per row. */
 static size_t batch_samples(const reco_batch *batch)
 {
-    return batch->loss == RECO_BATCH_BPR ? 2 * batch->n : batch->n;
+    return batch->loss == RECO_LOSS_BPR ? 2 * batch->n : batch->n;
 }
 
 /* Enqueues a training batch's forward and backward passes, which take the
@@ -659,7 +659,7 @@ static reco_status enqueue_forward_backward(cuda_context *context, const reco_ne
                                             const reco_batch *batch, double *loss_target)
 {
     size_t n = batch->n, rows = batch_samples(batch);
-    int pairs = batch->loss == RECO_BATCH_BPR;
+    int pairs = batch->loss == RECO_LOSS_BPR;
     forget_touched_rows(context, net, w);
     copy_batch_kernel<<<LAUNCH(n)>>>(
         (const int *)batch->users, (const int *)batch->items,
@@ -695,8 +695,8 @@ static reco_status download_batch_loss(cuda_context *context, const cuda_workspa
     return status;
 }
 
-reco_status cuda_forward_backward(void *opaque, const reco_net_desc *net,
-                                  const reco_net_params *params, void *workspace,
+reco_status cuda_forward_backward(reco_backend_context *opaque, const reco_net_desc *net,
+                                  const reco_net_params *params, reco_backend_workspace *workspace,
                                   const reco_batch *batch, double *loss)
 {
     cuda_context *context = (cuda_context *)opaque;
@@ -717,7 +717,7 @@ reco_status cuda_forward_backward(void *opaque, const reco_net_desc *net,
 /* The key of a training step's graph: everything its kernels and products
  * were recorded with, but the per-batch cuda_step_args. */
 static void graph_key(cuda_graph_key *key, const cuda_context *context,
-                      const reco_net_params *params, const void *state,
+                      const reco_net_params *params, const reco_backend_optimizer *state,
                       const reco_optimizer_config *config, const reco_batch *batch,
                       int wants_loss)
 {
@@ -741,7 +741,7 @@ static void graph_key(cuda_graph_key *key, const cuda_context *context,
 /* Records the step's kernels and products into a graph; NULL when capture
  * fails (the caller then runs steps eagerly). */
 static cudaGraphExec_t capture_step(cuda_context *context, const reco_net_desc *net,
-                                    reco_net_params *params, cuda_workspace *w, void *state,
+                                    reco_net_params *params, cuda_workspace *w, reco_backend_optimizer *state,
                                     const reco_optimizer_config *config, const reco_batch *batch,
                                     int wants_loss)
 {
@@ -768,7 +768,7 @@ static cudaGraphExec_t capture_step(cuda_context *context, const reco_net_desc *
 
 /* The graph for this step: a kept one, or a new capture (NULL: none). */
 static cudaGraphExec_t step_graph(cuda_context *context, const reco_net_desc *net,
-                                  reco_net_params *params, cuda_workspace *w, void *state,
+                                  reco_net_params *params, cuda_workspace *w, reco_backend_optimizer *state,
                                   const reco_optimizer_config *config, const reco_batch *batch,
                                   int wants_loss)
 {
@@ -798,8 +798,8 @@ static cudaGraphExec_t step_graph(cuda_context *context, const reco_net_desc *ne
  * kernels and products, whose launches cost more host time than the GPU
  * spends on them: the step is captured once as a CUDA graph and replayed,
  * two launches a batch (its arguments, then the graph). */
-reco_status cuda_train_step(void *opaque, const reco_net_desc *net, reco_net_params *params,
-                            void *workspace, void *state, const reco_optimizer_config *config,
+reco_status cuda_train_step(reco_backend_context *opaque, const reco_net_desc *net, reco_net_params *params,
+                            reco_backend_workspace *workspace, reco_backend_optimizer *state, const reco_optimizer_config *config,
                             float learning_rate, uint64_t step, const reco_batch *batch,
                             double *loss)
 {
@@ -828,7 +828,7 @@ reco_status cuda_train_step(void *opaque, const reco_net_desc *net, reco_net_par
     return download_batch_loss(context, w, loss);
 }
 
-reco_status cuda_take_loss(void *opaque, void *workspace, double *total)
+reco_status cuda_take_loss(reco_backend_context *opaque, reco_backend_workspace *workspace, double *total)
 {
     cuda_context *context = (cuda_context *)opaque;
     cuda_workspace *w = (cuda_workspace *)workspace;
@@ -843,8 +843,8 @@ reco_status cuda_take_loss(void *opaque, void *workspace, double *total)
     return status;
 }
 
-reco_status cuda_forward(void *opaque, const reco_net_desc *net, const reco_net_params *params,
-                         void *workspace, const int32_t *users, const int32_t *items, size_t n,
+reco_status cuda_forward(reco_backend_context *opaque, const reco_net_desc *net, const reco_net_params *params,
+                         reco_backend_workspace *workspace, const int32_t *users, const int32_t *items, size_t n,
                          float *scores)
 {
     cuda_context *context = (cuda_context *)opaque;
@@ -874,7 +874,7 @@ reco_status cuda_forward(void *opaque, const reco_net_desc *net, const reco_net_
     return status;
 }
 
-reco_status cuda_gradient_download(void *opaque, const reco_net_desc *net, void *workspace,
+reco_status cuda_gradient_download(reco_backend_context *opaque, const reco_net_desc *net, reco_backend_workspace *workspace,
                                    float *gradient)
 {
     cuda_context *context = (cuda_context *)opaque;

@@ -6,12 +6,13 @@
 
 #include "cuda_internal.h"
 
-typedef struct cuda_optimizer_state {
+struct reco_backend_optimizer {
     float *dense_first; /* SGD momentum, Adagrad sum, Adam first moment */
     float *dense_second;
     float *table_first[RECO_N_TABLES];
     float *table_second[RECO_N_TABLES];
-} cuda_optimizer_state;
+};
+typedef struct reco_backend_optimizer cuda_optimizer_state;
 
 typedef cuda_step_rule step_rule;
 
@@ -61,7 +62,7 @@ __global__ static void step_kernel(const cuda_step_args *args, float *dense,
     }
 }
 
-void cuda_optimizer_destroy(void *context, void *opaque)
+void cuda_optimizer_destroy(reco_backend_context *context, reco_backend_optimizer *opaque)
 {
     (void)context;
     cuda_optimizer_state *state = (cuda_optimizer_state *)opaque;
@@ -88,8 +89,8 @@ static float *zeroed(size_t count, cudaStream_t stream, reco_status *status)
     return (float *)pointer;
 }
 
-reco_status cuda_optimizer_create(void *opaque, const reco_net_desc *net,
-                                  const reco_optimizer_config *config, void **out)
+reco_status cuda_optimizer_create(reco_backend_context *opaque, const reco_net_desc *net,
+                                  const reco_optimizer_config *config, reco_backend_optimizer **out)
 {
     cuda_context *context = (cuda_context *)opaque;
     cuda_optimizer_state *state = (cuda_optimizer_state *)calloc(1, sizeof *state);
@@ -127,7 +128,7 @@ cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float lea
 
 reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_desc *net,
                                         reco_net_params *params, cuda_workspace *w,
-                                        void *opaque_state, const reco_optimizer_config *config)
+                                        reco_backend_optimizer *opaque_state, const reco_optimizer_config *config)
 {
     cuda_optimizer_state *state = (cuda_optimizer_state *)opaque_state;
     /* the untrained head parts form one range: weights (MF), or bias too */
@@ -161,8 +162,8 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
     return cuda_check(cudaGetLastError(), "optimizer step");
 }
 
-reco_status cuda_optimizer_step(void *opaque, const reco_net_desc *net, reco_net_params *params,
-                                void *workspace, void *state,
+reco_status cuda_optimizer_step(reco_backend_context *opaque, const reco_net_desc *net, reco_net_params *params,
+                                reco_backend_workspace *workspace, reco_backend_optimizer *state,
                                 const reco_optimizer_config *config, float learning_rate,
                                 uint64_t step)
 {

@@ -13,7 +13,9 @@
  * release. The rest of include/reco is the stable ABI.
  *
  * Versioning: a backend sets struct_size = sizeof(reco_backend_ops) and
- * abi_version = RECO_BACKEND_ABI_VERSION; the registry refuses others.
+ * abi_version = RECO_BACKEND_ABI_VERSION; the registry refuses others. Each
+ * part says the ABI its entries are valid since; an entry added later says
+ * its own, as SQLite's sqlite3_io_methods does.
  *
  * Concurrency: the core calls a context's entries from several threads at
  * once (models and trainers on one backend used side by side, one model
@@ -23,20 +25,31 @@
 #define RECO_BACKEND_IMPL_H
 
 #ifndef RECO_BACKEND_UNSTABLE
-#error "reco/backend_impl.h is not part of the stable ABI: #define RECO_BACKEND_UNSTABLE before including it and rebuild the backend with every libreco release"
+#error                                                                                             \
+    "reco/backend_impl.h is not part of the stable ABI: #define RECO_BACKEND_UNSTABLE before including it and rebuild the backend with every libreco release"
 #endif
 
 #include "reco/backend.h"
 #include "reco/model.h"
+#include "reco/trainer.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define RECO_BACKEND_ABI_VERSION 1
+/* 2: typed handles, a device part and a kernels part, control(). */
+#define RECO_BACKEND_ABI_VERSION 2
+
+/* Handles a backend defines for itself (struct reco_backend_context { ... }
+ * in its own files); the core only passes them back. Typed, so that a
+ * buffer cannot be handed where a workspace is expected. */
+typedef struct reco_backend_context reco_backend_context;     /* one per open backend */
+typedef struct reco_backend_buffer reco_backend_buffer;       /* device memory */
+typedef struct reco_backend_workspace reco_backend_workspace; /* scratch and gradients */
+typedef struct reco_backend_optimizer reco_backend_optimizer; /* optimizer moments */
 
 /* Embedding tables of a network. Absent tables have dim 0. */
-enum {
+typedef enum reco_table {
     RECO_TABLE_USER_GMF = 0, /* GMF (or MF) user factors, n_users x gmf_dim */
     RECO_TABLE_ITEM_GMF = 1,
     RECO_TABLE_USER_MLP = 2, /* MLP user embedding, n_users x mlp_dim */
@@ -44,7 +57,7 @@ enum {
     RECO_TABLE_USER_BIAS = 4, /* MF user bias, n_users x 1 */
     RECO_TABLE_ITEM_BIAS = 5,
     RECO_N_TABLES = 6
-};
+} reco_table;
 
 /* The shape of a network: every model kind is this one graph,
  *   z = [P_gmf[u] * Q_gmf[i], tower(P_mlp[u] ++ Q_mlp[i])]
@@ -60,66 +73,71 @@ typedef struct reco_net_desc {
     size_t layer_out[RECO_MAX_LAYERS];
     size_t weight_offset[RECO_MAX_LAYERS]; /* layer_out x layer_in, row-major */
     size_t bias_offset[RECO_MAX_LAYERS];
-    size_t head_in;          /* gmf_dim + last layer_out */
+    size_t head_in; /* gmf_dim + last layer_out */
     size_t head_w_offset;
     size_t head_b_offset;
-    size_t n_dense;          /* length of the flat dense vector */
-    int train_head_weights;  /* 0: head_w stays as initialized (MF: all ones) */
-    int train_head_bias;     /* 0: head_b stays 0 (MF without biases) */
-    int output_activation;   /* reco_activation */
-    float dropout;           /* drop probability on tower outputs, training only */
+    size_t n_dense;         /* length of the flat dense vector */
+    int train_head_weights; /* 0: head_w stays as initialized (MF: all ones) */
+    int train_head_bias;    /* 0: head_b stays 0 (MF without biases) */
+    reco_activation output_activation;
+    float dropout; /* drop probability on tower outputs, training only */
 } reco_net_desc;
 
 /* The parameters of a network: one buffer per present table, one dense. */
 typedef struct reco_net_params {
-    void *tables[RECO_N_TABLES];
-    void *dense;
+    reco_backend_buffer *tables[RECO_N_TABLES];
+    reco_backend_buffer *dense;
 } reco_net_params;
 
-/* Losses and how a batch states its targets. */
-enum { RECO_BATCH_BCE = 0, RECO_BATCH_MSE = 1, RECO_BATCH_BPR = 2 };
-
-/* One training batch, rows [offset, offset + n) of epoch-long buffers that
- * were uploaded once per epoch: users/items (int32), targets (float; BCE and
- * MSE), negatives (int32; BPR: one negative item per row). */
+/* One training batch, rows [offset, offset + n) of epoch-long buffers:
+ * users and items (int32), targets (float; BCE and MSE), negatives (int32;
+ * BPR: one negative item per row). */
 typedef struct reco_batch {
-    const void *users;
-    const void *items;
-    const void *targets;
-    const void *negatives;
+    const reco_backend_buffer *users;
+    const reco_backend_buffer *items;
+    const reco_backend_buffer *targets;
+    const reco_backend_buffer *negatives;
     size_t offset;
     size_t n;
-    int loss;            /* RECO_BATCH_* */
-    int mean_reduction;  /* 1: loss and gradients averaged over rows, 0: summed */
+    reco_loss loss;
+    int mean_reduction;    /* 1: loss and gradients averaged over rows, 0: summed */
     uint64_t dropout_seed; /* distinct per step, for the dropout masks */
 } reco_batch;
 
-/* A training set on the device, for backends that build epochs there:
- * rows (users, items, ratings or NULL) and, per user, the sorted distinct
- * items it has (CSR: offsets of n_users + 1 size_t, then int32 items). */
+/* A training set in a backend's buffers, for epoch_samples: rows (users,
+ * items, ratings or NULL) and, per user, the sorted distinct items it has
+ * (CSR: offsets of n_users + 1 size_t, then int32 items). */
 typedef struct reco_epoch_data {
-    const void *users;
-    const void *items;
-    const void *ratings;
+    const reco_backend_buffer *users;
+    const reco_backend_buffer *items;
+    const reco_backend_buffer *ratings;
     size_t n_rows;
-    const void *user_offsets;
-    const void *user_items;
+    const reco_backend_buffer *user_offsets;
+    const reco_backend_buffer *user_items;
     size_t n_users;
     size_t n_items;
 } reco_epoch_data;
 
 /* What an epoch's samples are made of. */
 typedef struct reco_epoch_plan {
-    size_t negatives;      /* per row; BPR: 1 */
-    int pairs;             /* BPR: one (positive, negative) pair per row */
-    int explicit_targets;  /* targets are the ratings (MSE on explicit data) */
+    size_t negatives;     /* per row; BPR: 1 */
+    int pairs;            /* BPR: one (positive, negative) pair per row */
+    int explicit_targets; /* targets are the ratings (MSE on explicit data) */
     uint64_t seed;
     uint64_t epoch;
 } reco_epoch_plan;
 
+/* Where epoch_samples writes: buffers of n_rows * (1 + negatives) entries. */
+typedef struct reco_epoch_buffers {
+    reco_backend_buffer *users;
+    reco_backend_buffer *items;
+    reco_backend_buffer *targets;
+    reco_backend_buffer *negatives; /* BPR only */
+} reco_epoch_buffers;
+
 /* Optimizer settings, as the trainer was configured. */
 typedef struct reco_optimizer_config {
-    int kind;             /* reco_optimizer */
+    reco_optimizer kind;
     float momentum;       /* SGD */
     float beta1, beta2;   /* Adam */
     float epsilon;        /* Adam, Adagrad */
@@ -127,93 +145,158 @@ typedef struct reco_optimizer_config {
     int dense_embeddings; /* 1: tables stepped densely (untouched rows too) */
 } reco_optimizer_config;
 
-typedef struct reco_backend_ops {
-    size_t struct_size;
-    uint32_t abi_version;
-    const char *name;
+/* The knobs of control(): one entry for every setting a backend may have,
+ * so that a new knob is a new op, not a new table entry. */
+typedef enum reco_backend_control_op {
+    /* arg: const size_t *, threads the backend may use, 0 for its default.
+     * Calls in flight finish with the threads they started with. */
+    RECO_CONTROL_SET_THREADS = 1,
+    /* arg: size_t *, receives the threads the backend uses. */
+    RECO_CONTROL_GET_THREADS = 2,
+    /* arg: const int *, reco_backend_set_fast_math's flag. */
+    RECO_CONTROL_SET_FAST_MATH = 3
+} reco_backend_control_op;
 
+/* The type of each entry of the table, so that a backend declares its
+ * functions with them (reco_backend_forward_fn my_forward;) instead of
+ * repeating the signatures; each entry is documented in the table below. */
+typedef reco_status reco_backend_create_fn(reco_backend_context **context);
+typedef void reco_backend_destroy_fn(reco_backend_context *context);
+typedef reco_status reco_backend_control_fn(reco_backend_context *context,
+                                            reco_backend_control_op op, void *arg);
+typedef reco_status reco_backend_synchronize_fn(reco_backend_context *context);
+typedef reco_status reco_backend_buffer_alloc_fn(reco_backend_context *context, size_t bytes,
+                                                 reco_backend_buffer **buffer);
+typedef void reco_backend_buffer_free_fn(reco_backend_context *context,
+                                         reco_backend_buffer *buffer);
+typedef reco_status reco_backend_buffer_upload_fn(reco_backend_context *context,
+                                                  reco_backend_buffer *buffer, size_t offset,
+                                                  const void *host, size_t bytes);
+typedef reco_status reco_backend_buffer_download_fn(reco_backend_context *context,
+                                                    const reco_backend_buffer *buffer,
+                                                    size_t offset, void *host, size_t bytes);
+typedef reco_status reco_backend_workspace_create_fn(reco_backend_context *context,
+                                                     const reco_net_desc *net, size_t max_rows,
+                                                     reco_backend_workspace **workspace);
+typedef void reco_backend_workspace_destroy_fn(reco_backend_context *context,
+                                               reco_backend_workspace *workspace);
+typedef reco_status reco_backend_forward_fn(reco_backend_context *context, const reco_net_desc *net,
+                                            const reco_net_params *params,
+                                            reco_backend_workspace *workspace, const int32_t *users,
+                                            const int32_t *items, size_t n, float *scores);
+typedef reco_status
+reco_backend_score_items_fn(reco_backend_context *context, const reco_net_desc *net,
+                            const reco_net_params *params, reco_backend_workspace *workspace,
+                            const int32_t *users, size_t n_users, float *scores);
+typedef reco_status reco_backend_forward_backward_fn(reco_backend_context *context,
+                                                     const reco_net_desc *net,
+                                                     const reco_net_params *params,
+                                                     reco_backend_workspace *workspace,
+                                                     const reco_batch *batch, double *loss);
+typedef reco_status reco_backend_take_loss_fn(reco_backend_context *context,
+                                              reco_backend_workspace *workspace, double *total);
+typedef reco_status reco_backend_gradient_download_fn(reco_backend_context *context,
+                                                      const reco_net_desc *net,
+                                                      reco_backend_workspace *workspace,
+                                                      float *gradient);
+typedef reco_status reco_backend_optimizer_create_fn(reco_backend_context *context,
+                                                     const reco_net_desc *net,
+                                                     const reco_optimizer_config *config,
+                                                     reco_backend_optimizer **state);
+typedef void reco_backend_optimizer_destroy_fn(reco_backend_context *context,
+                                               reco_backend_optimizer *state);
+typedef reco_status
+reco_backend_optimizer_step_fn(reco_backend_context *context, const reco_net_desc *net,
+                               reco_net_params *params, reco_backend_workspace *workspace,
+                               reco_backend_optimizer *state, const reco_optimizer_config *config,
+                               float learning_rate, uint64_t step);
+typedef reco_status reco_backend_train_step_fn(reco_backend_context *context,
+                                               const reco_net_desc *net, reco_net_params *params,
+                                               reco_backend_workspace *workspace,
+                                               reco_backend_optimizer *state,
+                                               const reco_optimizer_config *config,
+                                               float learning_rate, uint64_t step,
+                                               const reco_batch *batch, double *loss);
+typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
+                                                  const reco_epoch_data *data,
+                                                  const reco_epoch_plan *plan,
+                                                  const reco_epoch_buffers *out);
+
+/* Memory and settings: what any device has. Entries marked optional may be
+ * NULL; every other entry is required. Valid since backend ABI 2. */
+typedef struct reco_backend_device_ops {
     /* Creates a context; RECO_ERR_BACKEND_UNAVAILABLE when there is no device. */
-    reco_status (*create)(void **context);
-    void (*destroy)(void *context);
-    /* Threads the backend may use (CPU), 0 for its default; a device
-     * backend may ignore it. Called while other threads use the context:
-     * calls in flight finish with the threads they started with. */
-    reco_status (*set_threads)(void *context, size_t n_threads);
-    reco_status (*synchronize)(void *context);
+    reco_backend_create_fn *create;
+    reco_backend_destroy_fn *destroy;
+    /* Optional (NULL: no knobs). Sets or reads one knob. An op the backend
+     * does not have is ignored: RECO_OK, with *arg left as it was (so a
+     * GET reads the default the core put there). */
+    reco_backend_control_fn *control;
+    /* Optional (NULL: calls complete before they return). Waits until the
+     * context's queued work is done and reports its failure; the core calls
+     * it at the end of every epoch. */
+    reco_backend_synchronize_fn *synchronize;
 
-    reco_status (*buffer_alloc)(void *context, size_t bytes, void **buffer);
-    void (*buffer_free)(void *context, void *buffer);
-    reco_status (*buffer_upload)(void *context, void *buffer, size_t offset, const void *host,
-                                 size_t bytes);
-    reco_status (*buffer_download)(void *context, const void *buffer, size_t offset, void *host,
-                                   size_t bytes);
-    reco_status (*buffer_zero)(void *context, void *buffer, size_t bytes);
+    reco_backend_buffer_alloc_fn *buffer_alloc;
+    reco_backend_buffer_free_fn *buffer_free;
+    /* Copies between host memory and a buffer; the host memory may be reused
+     * as soon as the call returns. */
+    reco_backend_buffer_upload_fn *buffer_upload;
+    reco_backend_buffer_download_fn *buffer_download;
+} reco_backend_device_ops;
 
+/* The network's math, the optimizers and the sampler. Valid since ABI 2. */
+typedef struct reco_backend_kernel_ops {
     /* Scratch memory and gradients for batches of up to max_rows rows. */
-    reco_status (*workspace_create)(void *context, const reco_net_desc *net, size_t max_rows,
-                                    void **workspace);
-    void (*workspace_destroy)(void *context, void *workspace);
+    reco_backend_workspace_create_fn *workspace_create;
+    reco_backend_workspace_destroy_fn *workspace_destroy;
 
     /* Scores n (user, item) pairs given as host arrays into host scores. */
-    reco_status (*forward)(void *context, const reco_net_desc *net, const reco_net_params *params,
-                           void *workspace, const int32_t *users, const int32_t *items,
-                           size_t n, float *scores);
+    reco_backend_forward_fn *forward;
 
-    /* Optional (may be NULL; the core then calls forward): scores each of
-     * n_users users against every item, scores[u * items + i], host arrays,
-     * so that ranking many users can be one matrix product. */
-    reco_status (*score_items)(void *context, const reco_net_desc *net,
-                               const reco_net_params *params, void *workspace,
-                               const int32_t *users, size_t n_users, float *scores);
+    /* Optional (NULL: the core calls forward): scores each of n_users users
+     * against every item, scores[u * items + i], host arrays, so that ranking
+     * many users can be one matrix product. */
+    reco_backend_score_items_fn *score_items;
 
     /* Forward, loss and backward of one batch: leaves the gradients in the
      * workspace and writes the batch loss (mean or sum) to *loss. With loss
      * NULL the batch loss is added to the workspace's running total instead
      * (read by take_loss), so that a device backend need not wait for it. */
-    reco_status (*forward_backward)(void *context, const reco_net_desc *net,
-                                    const reco_net_params *params, void *workspace,
-                                    const reco_batch *batch, double *loss);
+    reco_backend_forward_backward_fn *forward_backward;
 
     /* Writes the running loss total of the workspace and resets it to 0. */
-    reco_status (*take_loss)(void *context, void *workspace, double *total);
+    reco_backend_take_loss_fn *take_loss;
 
     /* Writes the workspace's last gradients as one flat host vector: each
-     * present table in RECO_TABLE_* order (rows x dim), then the dense vector. */
-    reco_status (*gradient_download)(void *context, const reco_net_desc *net, void *workspace,
-                                     float *gradient);
+     * present table in reco_table order (rows x dim), then the dense vector. */
+    reco_backend_gradient_download_fn *gradient_download;
 
-    reco_status (*optimizer_create)(void *context, const reco_net_desc *net,
-                                    const reco_optimizer_config *config, void **state);
-    void (*optimizer_destroy)(void *context, void *state);
+    reco_backend_optimizer_create_fn *optimizer_create;
+    reco_backend_optimizer_destroy_fn *optimizer_destroy;
     /* Applies the workspace's gradients: step is 1 on the first call. */
-    reco_status (*optimizer_step)(void *context, const reco_net_desc *net,
-                                  reco_net_params *params, void *workspace, void *state,
-                                  const reco_optimizer_config *config, float learning_rate,
-                                  uint64_t step);
+    reco_backend_optimizer_step_fn *optimizer_step;
 
-    /* Optional (may be NULL): forward_backward then optimizer_step in one
+    /* Optional (NULL: forward_backward, then optimizer_step): both in one
      * call, which lets a backend avoid a synchronization per batch. */
-    reco_status (*train_step)(void *context, const reco_net_desc *net, reco_net_params *params,
-                              void *workspace, void *state, const reco_optimizer_config *config,
-                              float learning_rate, uint64_t step, const reco_batch *batch,
-                              double *loss);
+    reco_backend_train_step_fn *train_step;
 
-    /* Optional (may be NULL: the core builds samples on the host and
-     * uploads them): builds an epoch's samples where the backend computes,
-     * so that training data never crosses to the host per epoch. Writes
-     * the samples of the law of backends/common/reco_sampling.h, exactly
-     * those and in that order, to the users, items and targets buffers
-     * (BPR: users, items, targets, negatives). */
-    reco_status (*epoch_samples)(void *context, const reco_epoch_data *data,
-                                 const reco_epoch_plan *plan, void *users, void *items,
-                                 void *targets, void *negatives);
+    /* Optional (NULL: the core builds samples on the host and uploads them):
+     * builds an epoch's samples where the backend computes, so that
+     * training data never crosses to the host per epoch. Writes the samples
+     * of the law of backends/common/reco_sampling.h, exactly those and in
+     * that order. */
+    reco_backend_epoch_samples_fn *epoch_samples;
+} reco_backend_kernel_ops;
 
-    /* Optional (may be NULL): see reco_backend_set_fast_math. */
-    reco_status (*set_fast_math)(void *context, int enabled);
-
-    /* Optional (may be NULL: one thread): the threads set_threads gave the
-     * backend, for reco_backend_threads. */
-    size_t (*threads)(void *context);
+/* A backend: its name and its two parts, set with designated initializers
+ * (.device = {.create = ...}, .kernels = {...}). */
+typedef struct reco_backend_ops {
+    size_t struct_size;   /* sizeof(reco_backend_ops) */
+    uint32_t abi_version; /* RECO_BACKEND_ABI_VERSION */
+    const char *name;
+    reco_backend_device_ops device;
+    reco_backend_kernel_ops kernels;
 } reco_backend_ops;
 
 /* What libreco hands a backend module (libreco-NAME.so, loaded on the first

@@ -1,0 +1,435 @@
+/* The backend conformance suite, in the manner of ggml's test-backend-ops:
+ * every backend that opens here is held against the CPU backend, the
+ * reference: forward (scores and rankings), forward_backward (loss and
+ * gradient of a batch), the optimizers (training runs for each optimizer
+ * and embedding mode, which also exercise train_step or optimizer_step) and
+ * the sampler (epoch_samples against the law's host builder, byte for byte).
+ *
+ * Besides "cuda" (when a device is present), it registers two variants of
+ * the CPU backend that leave optional entries out, so that the core's
+ * fallbacks are held to the reference's bits: "cpu-host-sampling" has no
+ * epoch_samples (the core builds the samples and uploads them), and
+ * "cpu-minimal" has no optional entry at all (no knobs, separate
+ * forward_backward and optimizer_step, scoring through forward). Linked with
+ * the static library to reach the CPU backend's table. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend_handle.h"
+#include "helpers.h"
+#include "reco/reco.h"
+#include "reco_epoch_build.h"
+
+extern const reco_backend_ops reco_backend_cpu_ops;
+
+/* How closely a backend must follow the reference: relative error of whole
+ * vectors (losses, gradients, parameters after training), absolute error of
+ * scores, HR@10 difference. Backends on the CPU kernels sum in the same
+ * order and must agree bit for bit in training; CUDA sums in other orders
+ * (cuBLAS, atomics). */
+typedef struct conformance {
+    const char *name;
+    double gradient;
+    double gradient_tf32; /* with fast math (TF32 keeps 10 mantissa bits) */
+    float score;
+    double trained[3]; /* per optimizer: SGD, Adagrad, Adam */
+    double hr[3];
+} conformance;
+
+/* CUDA after three epochs: Adam's normalized steps keep the runs within
+ * rounding; SGD with momentum amplifies the order in which the GPU's
+ * atomics add; Adagrad's first step moves a parameter whose gradient is
+ * exactly zero on one backend and a residue on the other by 0 or by lr.
+ * HR@10 over 300 test users moves in steps of 1/300. */
+static const conformance backends[] = {
+    {"cpu-host-sampling", 0.0, 0.0, 0.0f, {0.0, 0.0, 0.0}, {0.0, 0.0, 0.0}},
+    /* scoring through forward instead of score_items' products: rounding */
+    {"cpu-minimal", 0.0, 0.0, 1e-6f, {0.0, 0.0, 0.0}, {0.0, 0.0, 0.0}},
+    {"cuda", 1e-4, 1e-2, 1e-5f, {0.1, 0.3, 1e-4}, {0.01, 0.02, 0.01}},
+};
+#define N_BACKENDS (sizeof backends / sizeof backends[0])
+
+static reco_backend_ops host_sampling_ops, minimal_ops;
+
+/* Called before the suite runs: no ck_assert here. */
+static int register_variants(void)
+{
+    host_sampling_ops = reco_backend_cpu_ops;
+    host_sampling_ops.name = "cpu-host-sampling";
+    host_sampling_ops.kernels.epoch_samples = NULL;
+    minimal_ops = host_sampling_ops;
+    minimal_ops.name = "cpu-minimal";
+    minimal_ops.device.control = NULL;
+    minimal_ops.device.synchronize = NULL;
+    minimal_ops.kernels.score_items = NULL;
+    minimal_ops.kernels.train_step = NULL;
+    if (reco_backend_register(&host_sampling_ops) != RECO_OK ||
+        reco_backend_register(&minimal_ops) != RECO_OK) {
+        fprintf(stderr, "cannot register the CPU variants: %s\n", reco_last_error());
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens backend `index` of the list, or returns NULL when it has no device. */
+static reco_backend *try_open(size_t index)
+{
+    reco_backend *backend = NULL;
+    reco_status status = reco_backend_open(backends[index].name, &backend);
+    if (status == RECO_ERR_BACKEND_UNAVAILABLE) {
+        printf("%s: not checked (%s)\n", backends[index].name, reco_last_error());
+        return NULL;
+    }
+    RECO_ASSERT_OK(status);
+    return backend;
+}
+
+static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
+{
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(kind, 30, 40, &model));
+    const size_t layers[] = {16, 12, 8};
+    if (kind == RECO_MODEL_MLP || kind == RECO_MODEL_NEUMF) {
+        RECO_ASSERT_OK(reco_model_set_layers(model, layers, 3));
+        RECO_ASSERT_OK(reco_model_set_dropout(model, dropout));
+    }
+    if (kind == RECO_MODEL_MF)
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 6));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.5f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 77));
+    return model;
+}
+
+static double relative_error(const float *a, const float *b, size_t n)
+{
+    double difference = 0.0, norm = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        difference += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        norm += (double)a[i] * a[i];
+    }
+    return sqrt(difference) / fmax(sqrt(norm), 1e-30);
+}
+
+static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
+                                        RECO_MODEL_NEUMF};
+
+enum { ROWS = 200 };
+
+/* The loss and gradient of one fixed batch (dropout 0.25 where there is a
+ * tower: the masks are a function of the seed and sample). */
+static double batch_gradient(reco_backend *backend, reco_model_kind kind, reco_loss loss,
+                             float *gradient)
+{
+    reco_model *model = small_model(backend, kind, 0.25f);
+    int32_t users[ROWS], items[ROWS], negatives[ROWS];
+    float targets[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+        users[i] = (i * 7) % 30;
+        items[i] = (i * 13) % 40;
+        negatives[i] = (i * 11 + 5) % 40;
+        targets[i] = loss == RECO_LOSS_MSE ? (float)(1 + i % 5) : (float)(i % 2);
+    }
+    reco_trainer *trainer;
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, loss));
+    double value;
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer, users, items, targets, negatives, ROWS,
+                                               &value, gradient));
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    return value;
+}
+
+/* loop index: kind (4) x loss (3) x fast math (2) */
+START_TEST(forward_backward_matches_the_reference)
+{
+    reco_model_kind kind = kinds[_i / 6];
+    reco_loss loss = (reco_loss)(_i / 2 % 3);
+    int fast_math = _i % 2;
+    reco_backend *reference = open_backend("cpu");
+    size_t count = 0;
+    {
+        reco_model *probe = small_model(reference, kind, 0.25f);
+        count = reco_model_parameter_count(probe);
+        reco_model_free(probe);
+    }
+    float *expected = malloc(count * sizeof(float)), *got = malloc(count * sizeof(float));
+    ck_assert(expected && got);
+    double expected_loss = batch_gradient(reference, kind, loss, expected);
+    for (size_t b = 0; b < N_BACKENDS; b++) {
+        reco_backend *backend = try_open(b);
+        if (!backend)
+            continue;
+        RECO_ASSERT_OK(reco_backend_set_fast_math(backend, fast_math));
+        double got_loss = batch_gradient(backend, kind, loss, got);
+        double tolerance = fast_math ? backends[b].gradient_tf32 : backends[b].gradient;
+        ck_assert_msg(fabs(expected_loss - got_loss) <= tolerance * fabs(expected_loss),
+                      "%s kind %d loss %d: loss %.9g, reference %.9g", backends[b].name, kind, loss,
+                      got_loss, expected_loss);
+        double error = relative_error(expected, got, count);
+        ck_assert_msg(error <= tolerance, "%s kind %d loss %d TF32 %d: gradient error %g",
+                      backends[b].name, kind, loss, fast_math, error);
+        reco_backend_free(backend);
+    }
+    free(expected);
+    free(got);
+    reco_backend_free(reference);
+}
+END_TEST
+
+enum { PAIRS = 1200, TOP = 5 };
+
+/* Scores of every (user, item) of the small model, and each user's top 5. */
+static void score_all(reco_backend *backend, reco_model_kind kind, float *scores, int32_t *top)
+{
+    reco_model *model = small_model(backend, kind, 0.0f);
+    int32_t users[PAIRS], items[PAIRS];
+    for (int i = 0; i < PAIRS; i++) {
+        users[i] = i % 30;
+        items[i] = i / 30;
+    }
+    RECO_ASSERT_OK(reco_model_predict(model, users, items, PAIRS, scores));
+    int32_t batch_users[30];
+    for (int u = 0; u < 30; u++)
+        batch_users[u] = u;
+    size_t counts[30];
+    float top_scores[30 * TOP];
+    RECO_ASSERT_OK(
+        reco_model_recommend_batch(model, batch_users, 30, TOP, NULL, top, top_scores, counts));
+    for (int u = 0; u < 30; u++)
+        ck_assert_uint_eq(counts[u], TOP);
+    reco_model_free(model);
+}
+
+START_TEST(scoring_matches_the_reference)
+{
+    reco_backend *reference = open_backend("cpu");
+    for (int k = 0; k < 4; k++) {
+        static float expected[PAIRS], got[PAIRS];
+        static int32_t expected_top[30 * TOP], got_top[30 * TOP];
+        score_all(reference, kinds[k], expected, expected_top);
+        for (size_t b = 0; b < N_BACKENDS; b++) {
+            reco_backend *backend = try_open(b);
+            if (!backend)
+                continue;
+            score_all(backend, kinds[k], got, got_top);
+            for (int i = 0; i < PAIRS; i++)
+                ck_assert_msg(fabsf(expected[i] - got[i]) <= backends[b].score,
+                              "%s kind %d pair %d: %.9g, reference %.9g", backends[b].name,
+                              kinds[k], i, got[i], expected[i]);
+            ck_assert_msg(memcmp(expected_top, got_top, sizeof got_top) == 0,
+                          "%s kind %d: another top %d", backends[b].name, kinds[k], TOP);
+            reco_backend_free(backend);
+        }
+    }
+    reco_backend_free(reference);
+}
+END_TEST
+
+/* Trains NeuMF for 3 epochs; returns HR@10 and the parameters. */
+static double train_neumf(reco_backend *backend, reco_optimizer optimizer, int dense, float *params,
+                          size_t *count)
+{
+    loo_split data = loo_split_synthetic(300, 400, 15000, 3, 4);
+    training_setup t = training_setup_new(backend, RECO_MODEL_NEUMF, reco_dataset_n_users(data.all),
+                                          reco_dataset_n_items(data.all), 5);
+    reco_trainer *trainer = t.trainer;
+    RECO_ASSERT_OK(reco_trainer_set_optimizer(trainer, optimizer));
+    RECO_ASSERT_OK(
+        reco_trainer_set_learning_rate(trainer, optimizer == RECO_OPTIMIZER_ADAM ? 0.001 : 0.05));
+    RECO_ASSERT_OK(reco_trainer_set_momentum(trainer, optimizer == RECO_OPTIMIZER_SGD ? 0.9 : 0.0));
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(trainer, 1e-5));
+    RECO_ASSERT_OK(reco_trainer_set_dense_embeddings(trainer, dense));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, data.train, 3));
+    reco_metrics *metrics;
+    double hr;
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled(metrics, t.model, data.test));
+    RECO_ASSERT_OK(reco_metrics_get(metrics, RECO_METRIC_HR, &hr));
+    *count = reco_model_parameter_count(t.model);
+    RECO_ASSERT_OK(reco_model_get_parameters(t.model, params));
+    reco_metrics_free(metrics);
+    training_setup_free(&t);
+    loo_split_free(&data);
+    return hr;
+}
+
+/* loop index: optimizer (SGD, Adagrad, Adam) x embedding mode (lazy, dense).
+ * Every backend makes the same samples for a seed (one sampling law), so
+ * the runs are comparable parameter by parameter. */
+START_TEST(training_matches_the_reference)
+{
+    static float expected[200000], got[200000];
+    size_t expected_count, got_count;
+    reco_optimizer optimizer = (reco_optimizer)(_i / 2);
+    int dense = _i % 2;
+    double expected_hr =
+        train_neumf(open_backend("cpu"), optimizer, dense, expected, &expected_count);
+    for (size_t b = 0; b < N_BACKENDS; b++) {
+        reco_backend *backend = try_open(b);
+        if (!backend)
+            continue;
+        double hr = train_neumf(backend, optimizer, dense, got, &got_count);
+        ck_assert_uint_eq(got_count, expected_count);
+        double error = relative_error(expected, got, got_count);
+        printf("%s, optimizer %d, dense %d: HR@10 %.4f (reference %.4f), parameter error %.2e\n",
+               backends[b].name, optimizer, dense, hr, expected_hr, error);
+        ck_assert_msg(error <= backends[b].trained[optimizer], "%s: parameters differ by %g",
+                      backends[b].name, error);
+        ck_assert_msg(fabs(hr - expected_hr) <= backends[b].hr[optimizer] + 1e-9,
+                      "%s: HR@10 %g, reference %g", backends[b].name, hr, expected_hr);
+    }
+}
+END_TEST
+
+/* A training set of 50 users and 70 items, rows in no particular order;
+ * user 3 has all but one item. */
+enum { S_USERS = 50, S_ITEMS = 70, S_MAX_ROWS = S_USERS * S_ITEMS };
+
+typedef struct sampler_fixture {
+    int32_t users[S_MAX_ROWS], items[S_MAX_ROWS];
+    float ratings[S_MAX_ROWS];
+    size_t offsets[S_USERS + 1];
+    int32_t user_items[S_MAX_ROWS];
+    size_t n_rows;
+} sampler_fixture;
+
+static void sampler_fixture_make(sampler_fixture *f)
+{
+    f->n_rows = 0;
+    for (int32_t u = 0; u < S_USERS; u++) {
+        f->offsets[u] = f->n_rows;
+        int32_t count = u == 3 ? S_ITEMS - 1 : 1 + (u * 7) % 13;
+        for (int32_t item = 0, taken = 0; item < S_ITEMS && taken < count; item++) {
+            if (u != 3 && (item * 5 + u) % 3 != 0)
+                continue;
+            f->user_items[f->n_rows++] = item;
+            taken++;
+        }
+    }
+    f->offsets[S_USERS] = f->n_rows;
+    /* rows: a fixed permutation of the (user, item) pairs */
+    for (size_t r = 0; r < f->n_rows; r++) {
+        size_t from = (r * 37) % f->n_rows;
+        int32_t user = 0;
+        while (f->offsets[user + 1] <= from)
+            user++;
+        f->users[r] = user;
+        f->items[r] = f->user_items[from];
+        f->ratings[r] = (float)(1 + r % 5);
+    }
+}
+
+/* Uploads `bytes` of `host` to a new buffer of the backend. */
+static reco_backend_buffer *upload(reco_backend *backend, const void *host, size_t bytes)
+{
+    reco_backend_buffer *buffer = NULL;
+    RECO_ASSERT_OK(backend->ops->device.buffer_alloc(backend->context, bytes, &buffer));
+    RECO_ASSERT_OK(backend->ops->device.buffer_upload(backend->context, buffer, 0, host, bytes));
+    return buffer;
+}
+
+/* The backend's epoch_samples against the host builder, for a plan. */
+static void check_sampler(reco_backend *backend, const char *name, const sampler_fixture *f,
+                          reco_epoch_plan plan)
+{
+    size_t n = f->n_rows * (plan.pairs ? 1 : 1 + plan.negatives);
+    reco_sample_source source = {.row_users = f->users,
+                                 .row_items = f->items,
+                                 .ratings = f->ratings,
+                                 .user_offsets = f->offsets,
+                                 .user_items = f->user_items,
+                                 .n_rows = f->n_rows,
+                                 .n_items = S_ITEMS,
+                                 .negatives = plan.negatives,
+                                 .pairs = plan.pairs,
+                                 .explicit_targets = plan.explicit_targets,
+                                 .stream = reco_sampling_stream(plan.seed, plan.epoch)};
+    int32_t *expected = calloc(3 * n + 1, sizeof(int32_t));
+    int32_t *got = calloc(3 * n + 1, sizeof(int32_t));
+    float *expected_targets = calloc(n + 1, sizeof(float));
+    float *got_targets = calloc(n + 1, sizeof(float));
+    ck_assert(expected && got && expected_targets && got_targets);
+    reco_sample_sink sink = {expected, expected + n, expected_targets, expected + 2 * n};
+    ck_assert_int_eq(reco_epoch_build(&source, &sink, reco_run_serially, NULL, 1), 0);
+
+    reco_backend_context *context = backend->context;
+    const reco_backend_device_ops *device = &backend->ops->device;
+    reco_epoch_data data = {
+        upload(backend, f->users, f->n_rows * sizeof(int32_t)),
+        upload(backend, f->items, f->n_rows * sizeof(int32_t)),
+        upload(backend, f->ratings, f->n_rows * sizeof(float)),
+        f->n_rows,
+        upload(backend, f->offsets, sizeof f->offsets),
+        upload(backend, f->user_items, f->n_rows * sizeof(int32_t)),
+        S_USERS,
+        S_ITEMS,
+    };
+    reco_backend_buffer *out[4];
+    for (int i = 0; i < 4; i++)
+        RECO_ASSERT_OK(device->buffer_alloc(context, n * 4, &out[i]));
+    reco_epoch_buffers buffers = {out[0], out[1], out[2], out[3]};
+    RECO_ASSERT_OK(backend->ops->kernels.epoch_samples(context, &data, &plan, &buffers));
+    RECO_ASSERT_OK(device->buffer_download(context, out[0], 0, got, n * 4));
+    RECO_ASSERT_OK(device->buffer_download(context, out[1], 0, got + n, n * 4));
+    RECO_ASSERT_OK(device->buffer_download(context, out[2], 0, got_targets, n * 4));
+    if (plan.pairs)
+        RECO_ASSERT_OK(device->buffer_download(context, out[3], 0, got + 2 * n, n * 4));
+    ck_assert_msg(memcmp(expected, got, (plan.pairs ? 3 : 2) * n * 4) == 0,
+                  "%s: other samples (negatives %zu, pairs %d, epoch %llu)", name, plan.negatives,
+                  plan.pairs, (unsigned long long)plan.epoch);
+    ck_assert_msg(memcmp(expected_targets, got_targets, n * 4) == 0, "%s: other targets", name);
+
+    const reco_backend_buffer *inputs[5] = {data.users, data.items, data.ratings, data.user_offsets,
+                                            data.user_items};
+    for (int i = 0; i < 5; i++)
+        device->buffer_free(context, (reco_backend_buffer *)inputs[i]);
+    for (int i = 0; i < 4; i++)
+        device->buffer_free(context, out[i]);
+    free(expected);
+    free(got);
+    free(expected_targets);
+    free(got_targets);
+}
+
+START_TEST(epoch_samples_follow_the_law)
+{
+    static sampler_fixture fixture;
+    sampler_fixture_make(&fixture);
+    const reco_epoch_plan plans[] = {
+        {.negatives = 4, .seed = 7, .epoch = 0},
+        {.negatives = 4, .seed = 7, .epoch = 3},
+        {.negatives = 1, .pairs = 1, .seed = 11, .epoch = 1},
+        {.negatives = 0, .explicit_targets = 1, .seed = 5, .epoch = 2},
+    };
+    const char *names[] = {"cpu", "cuda"};
+    for (size_t b = 0; b < 2; b++) {
+        reco_backend *backend = NULL;
+        if (reco_backend_open(names[b], &backend) != RECO_OK)
+            continue;
+        ck_assert_ptr_nonnull(backend->ops->kernels.epoch_samples);
+        for (size_t p = 0; p < sizeof plans / sizeof plans[0]; p++)
+            check_sampler(backend, names[b], &fixture, plans[p]);
+        reco_backend_free(backend);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    if (register_variants() != 0)
+        return EXIT_FAILURE;
+    /* a CUDA context does not survive fork(): run the tests in this process */
+    setenv("CK_FORK", "no", 1);
+    Suite *suite = suite_create("backend_ops");
+    TCase *tcase = test_case(suite, "every backend against the CPU reference");
+    tcase_set_timeout(tcase, 600);
+    tcase_add_loop_test(tcase, forward_backward_matches_the_reference, 0, 24);
+    tcase_add_test(tcase, scoring_matches_the_reference);
+    tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
+    tcase_add_test(tcase, epoch_samples_follow_the_law);
+    return run_suite(suite);
+}
