@@ -147,18 +147,25 @@ static reco_status check_dataset(const reco_trainer *trainer, const reco_dataset
     return RECO_OK;
 }
 
-static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *mean_loss)
+/* An epoch's batches as they run, window after window. */
+typedef struct epoch_run {
+    size_t steps; /* batches in the epoch */
+    size_t step;  /* batches run so far */
+    size_t samples_done;
+    double loss_sum; /* of batches whose loss was read */
+    double started;
+} epoch_run;
+
+/* Runs the batches of one window of samples, which holds whole batches
+ * (the epoch's last may be short). */
+static reco_status run_window(reco_trainer *trainer, size_t window, epoch_run *run)
 {
     const reco_backend_ops *ops = ops_of(trainer);
     reco_backend_context *context = context_of(trainer);
     reco_model *model = trainer->model;
-    size_t steps = (n_samples + trainer->batch_size - 1) / trainer->batch_size;
-    double loss_sum = 0.0, started = seconds_now();
     reco_status status = RECO_OK;
-    for (size_t step = 0; step < steps && status == RECO_OK; step++) {
-        size_t offset = step * trainer->batch_size;
-        size_t rows = n_samples - offset < trainer->batch_size ? n_samples - offset
-                                                               : trainer->batch_size;
+    for (size_t offset = 0; offset < window && status == RECO_OK; offset += trainer->batch_size) {
+        size_t rows = window - offset < trainer->batch_size ? window - offset : trainer->batch_size;
         reco_batch batch = make_batch(trainer, offset, rows);
         double batch_loss = 0.0;
         /* without a callback to tell, the loss stays on the backend until the
@@ -177,28 +184,26 @@ static reco_status run_batches(reco_trainer *trainer, size_t n_samples, double *
                     context, &model->net, &model->params, trainer->workspace,
                     trainer->optimizer_state, &trainer->optimizer, learning_rate, ++trainer->step);
         }
-        loss_sum += batch_loss;
+        run->loss_sum += batch_loss;
+        run->step++;
+        run->samples_done += rows;
         if (status == RECO_OK && trainer->progress) {
-            double elapsed = seconds_now() - started;
+            double elapsed = seconds_now() - run->started;
             reco_progress progress = {
                 .struct_size = sizeof progress,
                 .epoch = trainer->epoch,
-                .step = step + 1,
-                .steps = steps,
-                .loss = loss_sum / (double)(step + 1),
-                .samples_per_second = elapsed > 0.0 ? (double)(offset + rows) / elapsed : 0.0,
+                .step = run->step,
+                .steps = run->steps,
+                .loss = run->loss_sum / (double)run->step,
+                .samples_per_second = elapsed > 0.0 ? (double)run->samples_done / elapsed : 0.0,
             };
             if (trainer->progress(&progress, trainer->progress_data))
-                status = reco_fail(RECO_ERR_INTERRUPTED, "stopped by the progress callback "
-                                   "at epoch %zu, step %zu", trainer->epoch, step + 1);
+                status = reco_fail(RECO_ERR_INTERRUPTED,
+                                   "stopped by the progress callback "
+                                   "at epoch %zu, step %zu",
+                                   trainer->epoch, run->step);
         }
     }
-    double deferred = 0.0;
-    reco_status taken = ops->kernels.take_loss(context, trainer->workspace, &deferred);
-    if (status == RECO_OK)
-        status = taken;
-    if (mean_loss)
-        *mean_loss = (loss_sum + deferred) / (double)steps;
     return status;
 }
 
@@ -221,10 +226,9 @@ static reco_epoch_plan epoch_plan(const reco_trainer *trainer, const reco_datase
 static reco_status count_samples(const reco_dataset *train, const reco_user_rows *rows,
                                  const reco_epoch_plan *plan, size_t *n_samples)
 {
-    *n_samples = train->size * (plan->pairs ? 1 : 1 + plan->negatives);
-    if (*n_samples > UINT32_MAX)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu samples in an epoch: at most 2^32 - 1",
-                         *n_samples);
+    if (!reco_size_mul(train->size, plan->pairs ? 1 : 1 + plan->negatives, n_samples))
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%zu rows with %zu negatives: too many samples",
+                         train->size, plan->negatives);
     size_t n_items = reco_dataset_n_items(train);
     for (size_t u = 0; plan->negatives > 0 && u < rows->n_users; u++)
         if (rows->offsets[u + 1] - rows->offsets[u] >= n_items)
@@ -272,51 +276,105 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
     return RECO_OK;
 }
 
-/* Builds the epoch's samples on the backend's device: no host copy. */
-static reco_status device_samples(reco_trainer *trainer, const reco_dataset *train,
-                                  const reco_user_rows *rows, const reco_epoch_plan *plan)
+/* Samples an epoch is made in at a time: whole batches, about a million
+ * samples (16 MB of buffers), so that an epoch's memory does not grow with
+ * the data. Not static: the tests make it small. */
+size_t reco_epoch_window_samples = (size_t)1 << 20;
+
+static size_t window_capacity(const reco_trainer *trainer, size_t n_samples)
 {
-    reco_epoch_buffers out = {trainer->buffers.users, trainer->buffers.items,
-                              trainer->buffers.targets, trainer->buffers.negatives};
-    reco_status status = upload_dataset(trainer, train, rows);
-    if (status == RECO_OK)
-        status = ops_of(trainer)->kernels.epoch_samples(context_of(trainer),
-                                                        &trainer->device_data.data, plan, &out);
-    return status;
+    size_t batches = reco_epoch_window_samples / trainer->batch_size;
+    size_t window = (batches ? batches : 1) * trainer->batch_size;
+    return window < n_samples ? window : n_samples;
 }
 
-/* Builds the epoch's samples on the host, on this thread, and uploads them. */
-static reco_status host_samples(reco_trainer *trainer, const reco_dataset *train,
-                                const reco_user_rows *rows, const reco_epoch_plan *plan,
-                                size_t n_samples)
+/* Host memory for the windows of a backend without epoch_samples. */
+typedef struct host_window {
+    reco_sample_source source;
+    reco_sample_sink sink;
+} host_window;
+
+static reco_status host_window_make(const reco_dataset *train, const reco_user_rows *rows,
+                                    const reco_epoch_plan *plan, size_t capacity, host_window *w)
 {
-    reco_sample_source source = {.row_users = train->users,
-                                 .row_items = train->items,
-                                 .ratings = train->ratings,
-                                 .user_offsets = rows->offsets,
-                                 .user_items = rows->items,
-                                 .n_rows = train->size,
-                                 .n_items = reco_dataset_n_items(train),
-                                 .negatives = plan->negatives,
-                                 .pairs = plan->pairs,
-                                 .explicit_targets = plan->explicit_targets,
-                                 .stream = reco_sampling_stream(plan->seed, plan->epoch)};
-    reco_sample_sink sink = {reco_malloc_array(n_samples + 1, sizeof(int32_t)),
-                             reco_malloc_array(n_samples + 1, sizeof(int32_t)),
-                             reco_malloc_array(n_samples + 1, sizeof(float)),
-                             plan->pairs ? reco_malloc_array(n_samples + 1, sizeof(int32_t))
-                                         : NULL};
-    reco_status status = RECO_OK;
-    if (!sink.users || !sink.items || !sink.targets || (plan->pairs && !sink.negatives) ||
-        reco_epoch_build(&source, &sink, reco_run_serially, NULL, 1) != 0)
-        status = reco_fail_oom();
+    w->source = (reco_sample_source){.row_users = train->users,
+                                     .row_items = train->items,
+                                     .ratings = train->ratings,
+                                     .user_offsets = rows->offsets,
+                                     .user_items = rows->items,
+                                     .n_rows = train->size,
+                                     .n_items = reco_dataset_n_items(train),
+                                     .negatives = plan->negatives,
+                                     .pairs = plan->pairs,
+                                     .explicit_targets = plan->explicit_targets,
+                                     .stream = reco_sampling_stream(plan->seed, plan->epoch)};
+    w->sink = (reco_sample_sink){reco_malloc_array(capacity, sizeof(int32_t)),
+                                 reco_malloc_array(capacity, sizeof(int32_t)),
+                                 reco_malloc_array(capacity, sizeof(float)),
+                                 plan->pairs ? reco_malloc_array(capacity, sizeof(int32_t)) : NULL};
+    if (!w->sink.users || !w->sink.items || !w->sink.targets || (plan->pairs && !w->sink.negatives))
+        return reco_fail_oom();
+    return RECO_OK;
+}
+
+static void host_window_free(host_window *w)
+{
+    free(w->sink.users);
+    free(w->sink.items);
+    free(w->sink.targets);
+    free(w->sink.negatives);
+}
+
+/* Makes places [plan->first, plan->first + plan->count) of the epoch in the
+ * trainer's buffers: on the backend's device when it can, else on the host
+ * (`host` non-NULL), then uploaded. */
+static reco_status make_window(reco_trainer *trainer, const reco_epoch_plan *plan,
+                               host_window *host)
+{
+    if (!host) {
+        reco_epoch_buffers out = {trainer->buffers.users, trainer->buffers.items,
+                                  trainer->buffers.targets, trainer->buffers.negatives};
+        return ops_of(trainer)->kernels.epoch_samples(context_of(trainer),
+                                                      &trainer->device_data.data, plan, &out);
+    }
+    if (reco_epoch_build(&host->source, plan->first, plan->count, &host->sink, reco_run_serially,
+                         NULL) != 0)
+        return reco_fail_oom();
+    return upload_samples(trainer, host->sink.users, host->sink.items, host->sink.targets,
+                          host->sink.negatives, plan->count);
+}
+
+/* Makes and runs the epoch window by window. */
+static reco_status run_epoch(reco_trainer *trainer, const reco_dataset *train,
+                             const reco_user_rows *rows, reco_epoch_plan *plan, size_t n_samples,
+                             double *mean_loss)
+{
+    size_t capacity = window_capacity(trainer, n_samples);
+    int on_device = ops_of(trainer)->kernels.epoch_samples != NULL;
+    host_window host = {0};
+    epoch_run run = {.steps = (n_samples + trainer->batch_size - 1) / trainer->batch_size,
+                     .started = seconds_now()};
+    reco_status status = prepare(trainer, trainer->batch_size, capacity);
     if (status == RECO_OK)
-        status = upload_samples(trainer, sink.users, sink.items, sink.targets, sink.negatives,
-                                n_samples);
-    free(sink.users);
-    free(sink.items);
-    free(sink.targets);
-    free(sink.negatives);
+        status = on_device ? upload_dataset(trainer, train, rows)
+                           : host_window_make(train, rows, plan, capacity, &host);
+    for (plan->first = 0; plan->first < n_samples && status == RECO_OK; plan->first += capacity) {
+        plan->count = n_samples - plan->first < capacity ? n_samples - plan->first : capacity;
+        status = make_window(trainer, plan, on_device ? NULL : &host);
+        if (status == RECO_OK)
+            status = run_window(trainer, plan->count, &run);
+    }
+    host_window_free(&host);
+    double deferred = 0.0;
+    if (trainer->workspace) {
+        /* the running total is read, or reset after a failure */
+        reco_status taken =
+            ops_of(trainer)->kernels.take_loss(context_of(trainer), trainer->workspace, &deferred);
+        if (status == RECO_OK)
+            status = taken;
+    }
+    if (mean_loss)
+        *mean_loss = (run.loss_sum + deferred) / (double)run.steps;
     return status;
 }
 
@@ -333,14 +391,7 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     if (status == RECO_OK)
         status = count_samples(train, rows, &plan, &n_samples);
     if (status == RECO_OK)
-        status = prepare(trainer, trainer->batch_size, n_samples);
-    if (status == RECO_OK)
-        status = ops_of(trainer)->kernels.epoch_samples
-                     ? device_samples(trainer, train, rows, &plan)
-                     : host_samples(trainer, train, rows, &plan, n_samples);
-    if (status != RECO_OK)
-        return status;
-    status = run_batches(trainer, n_samples, mean_loss);
+        status = run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)
         status = ops_of(trainer)->device.synchronize(context_of(trainer));
     trainer->epoch++;

@@ -68,6 +68,9 @@ struct reco_trainer {
     device_dataset device_data;
 };
 
+/* Samples an epoch is made in at a time (trainer_epoch.c); a test hook. */
+extern size_t reco_epoch_window_samples;
+
 static inline const reco_backend_ops *ops_of(const reco_trainer *trainer)
 {
     return trainer->model->backend->ops;

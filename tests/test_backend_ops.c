@@ -336,7 +336,8 @@ static reco_backend_buffer *upload(reco_backend *backend, const void *host, size
 static void check_sampler(reco_backend *backend, const char *name, const sampler_fixture *f,
                           reco_epoch_plan plan)
 {
-    size_t n = f->n_rows * (plan.pairs ? 1 : 1 + plan.negatives);
+    size_t n = plan.count ? plan.count : f->n_rows * (plan.pairs ? 1 : 1 + plan.negatives);
+    plan.count = n;
     reco_sample_source source = {.row_users = f->users,
                                  .row_items = f->items,
                                  .ratings = f->ratings,
@@ -354,7 +355,7 @@ static void check_sampler(reco_backend *backend, const char *name, const sampler
     float *got_targets = calloc(n + 1, sizeof(float));
     ck_assert(expected && got && expected_targets && got_targets);
     reco_sample_sink sink = {expected, expected + n, expected_targets, expected + 2 * n};
-    ck_assert_int_eq(reco_epoch_build(&source, &sink, reco_run_serially, NULL, 1), 0);
+    ck_assert_int_eq(reco_epoch_build(&source, plan.first, n, &sink, reco_run_serially, NULL), 0);
 
     reco_backend_context *context = backend->context;
     const reco_backend_device_ops *device = &backend->ops->device;
@@ -404,6 +405,7 @@ START_TEST(epoch_samples_follow_the_law)
         {.negatives = 4, .seed = 7, .epoch = 3},
         {.negatives = 1, .pairs = 1, .seed = 11, .epoch = 1},
         {.negatives = 0, .explicit_targets = 1, .seed = 5, .epoch = 2},
+        {.negatives = 4, .seed = 7, .epoch = 3, .first = 100, .count = 999},
     };
     const char *names[] = {"cpu", "cuda"};
     for (size_t b = 0; b < 2; b++) {

@@ -1,13 +1,17 @@
-/* The CPU backend's epoch builder (backends/cpu/cpu_epoch.c), called
- * directly: every positive once, every negative outside its user's items,
- * all untaken items reachable, and the same samples whatever the number of
- * threads. Linked with the backend's static library, not through libreco. */
+/* The sampling law (backends/common/reco_sampling.h) and the CPU
+ * backend's epoch builder, called directly: the Feistel permutations are
+ * bijections with their inverses; every positive once, every negative
+ * outside its user's items, all untaken items reachable; the same samples
+ * whatever the number of threads; an epoch of several chunks with a short
+ * block holds every row once, and any range of it built on its own is that
+ * range of the whole (streaming). Linked with the static library. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_internal.h"
 #include "helpers.h"
+#include "reco_epoch_build.h"
 
 enum { N_USERS = 4, N_ITEMS = 9, N_ROWS = 10, NEGATIVES = 4 };
 
@@ -54,7 +58,9 @@ static void build(size_t n_threads, const reco_epoch_plan *plan, samples *out)
     memset(out, 0xee, sizeof *out);
     reco_epoch_buffers buffers = {OUT(out->users), OUT(out->items), OUT(out->targets),
                                   plan->pairs ? OUT(out->negatives) : NULL};
-    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &data, plan, &buffers));
+    reco_epoch_plan whole = *plan;
+    whole.count = N_ROWS * (plan->pairs ? 1 : 1 + plan->negatives);
+    RECO_ASSERT_OK(reco_cpu_epoch_samples(&context, &data, &whole, &buffers));
     reco_cpu_pool_release(context.pool);
 }
 
@@ -92,7 +98,7 @@ END_TEST
 
 enum { BIG_USERS = 300, BIG_ITEMS = 64, BIG_PER_USER = 10, BIG_ROWS = BIG_USERS * BIG_PER_USER };
 
-/* Builds an epoch of a larger dataset (about 15 samples a shuffle bucket). */
+/* Builds an epoch of a larger dataset (188 blocks, the last one short). */
 static int32_t *build_big(size_t n_threads, uint64_t epoch)
 {
     static int32_t users[BIG_ROWS], items[BIG_ROWS];
@@ -106,8 +112,8 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
     }
     reco_epoch_data big = {BUFFER(users),   BUFFER(items), NULL,      BIG_ROWS,
                            BUFFER(offsets), BUFFER(items), BIG_USERS, BIG_ITEMS};
-    reco_epoch_plan plan = {.negatives = NEGATIVES, .seed = 3, .epoch = epoch};
     size_t n = BIG_ROWS * (1 + NEGATIVES);
+    reco_epoch_plan plan = {.negatives = NEGATIVES, .seed = 3, .epoch = epoch, .count = n};
     int32_t *out = malloc(n * (2 * sizeof(int32_t) + sizeof(float)));
     ck_assert_ptr_nonnull(out);
     cpu_context context = {.pool_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -183,6 +189,122 @@ START_TEST(pairs_and_explicit_targets)
 }
 END_TEST
 
+START_TEST(permutations_are_bijections)
+{
+    static uint8_t seen[70000];
+    const uint64_t sizes[] = {1, 2, 3, 16, 17, 1000, 4097, 65536, 69999};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        reco_permutation p = reco_permutation_make(sizes[k], 0x1234 + k);
+        memset(seen, 0, sizeof seen);
+        size_t fixed = 0;
+        for (uint64_t x = 0; x < sizes[k]; x++) {
+            uint64_t y = reco_permute(&p, x);
+            ck_assert_uint_lt(y, sizes[k]);
+            ck_assert_int_eq(seen[y], 0);
+            seen[y] = 1;
+            ck_assert_uint_eq(reco_unpermute(&p, y), x);
+            fixed += y == x;
+        }
+        /* a random permutation fixes about one point */
+        ck_assert_uint_le(fixed, sizes[k] < 100 ? sizes[k] : 8);
+    }
+}
+END_TEST
+
+enum { CHUNKED_ROWS = 2 * RECO_CHUNK_BLOCKS * RECO_BLOCK_ROWS + 1000 + 7 };
+
+static void build_chunked(reco_sample_source *source, size_t first, size_t count, int32_t *out)
+{
+    reco_sample_sink sink = {out, out + count, (float *)(out + 2 * count), NULL};
+    ck_assert_int_eq(reco_epoch_build(source, first, count, &sink, reco_run_serially, NULL), 0);
+}
+
+START_TEST(chunked_epochs_hold_every_row_once_and_stream)
+{
+    /* three chunks, the last short, and a short last block: ratings as
+     * targets (no negatives) name each row */
+    size_t n = CHUNKED_ROWS;
+    int32_t *users = malloc(n * sizeof *users), *items = malloc(n * sizeof *items);
+    float *ratings = malloc(n * sizeof *ratings);
+    int32_t *whole = malloc(3 * n * sizeof *whole), *part = malloc(3 * n * sizeof *part);
+    uint8_t *seen = calloc(n, 1);
+    ck_assert(users && items && ratings && whole && part && seen);
+    for (size_t r = 0; r < n; r++) {
+        users[r] = (int32_t)(r / 20);
+        items[r] = (int32_t)(r % 20);
+        ratings[r] = (float)r;
+    }
+    reco_sample_source source = {.row_users = users,
+                                 .row_items = items,
+                                 .ratings = ratings,
+                                 .n_rows = n,
+                                 .n_items = 20,
+                                 .explicit_targets = 1,
+                                 .stream = reco_sampling_stream(9, 1)};
+    build_chunked(&source, 0, n, whole);
+    const float *targets = (const float *)(whole + 2 * n);
+    size_t in_order = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t r = (size_t)targets[i];
+        ck_assert_uint_lt(r, n);
+        ck_assert_int_eq(seen[r], 0);
+        seen[r] = 1;
+        ck_assert_int_eq(whole[i], users[r]);
+        ck_assert_int_eq(whole[n + i], items[r]);
+        in_order += i > 0 && targets[i] == targets[i - 1] + 1.0f;
+    }
+    ck_assert_uint_lt(in_order, 100);
+    /* any range, built alone, is that range of the whole */
+    const size_t ranges[][2] = {{0, 1}, {n / 2 - 1, 3}, {n / 3, n / 2}, {n - 5, 5}};
+    for (size_t k = 0; k < 4; k++) {
+        size_t first = ranges[k][0], count = ranges[k][1];
+        build_chunked(&source, first, count, part);
+        for (size_t i = 0; i < count; i++) {
+            ck_assert_int_eq(part[i], whole[first + i]);
+            ck_assert_int_eq(part[count + i], whole[n + first + i]);
+            ck_assert_float_eq(((float *)(part + 2 * count))[i], targets[first + i]);
+        }
+    }
+    free(users);
+    free(items);
+    free(ratings);
+    free(whole);
+    free(part);
+    free(seen);
+}
+END_TEST
+
+/* The hook of lib/trainer_epoch.c: samples an epoch is made in at a time. */
+extern size_t reco_epoch_window_samples;
+
+/* Two epochs of GMF made in one window and in windows of three batches
+ * (the last batch short) on the CPU backend: the same parameters, bit for
+ * bit. */
+START_TEST(epochs_made_in_windows_train_the_same)
+{
+    reco_dataset *data;
+    RECO_ASSERT_OK(reco_dataset_synthetic(60, 90, 1500, 2, &data));
+    static float reference[4000], got[4000];
+    size_t count = 0;
+    const size_t windows[] = {(size_t)1 << 20, 3 * 100};
+    for (int run = 0; run < 2; run++) {
+        reco_epoch_window_samples = windows[run];
+        training_setup t =
+            training_setup_new(open_backend("cpu"), RECO_MODEL_GMF, reco_dataset_n_users(data),
+                               reco_dataset_n_items(data), 3);
+        RECO_ASSERT_OK(reco_trainer_set_batch_size(t.trainer, 100));
+        RECO_ASSERT_OK(reco_trainer_fit(t.trainer, data, 2));
+        count = reco_model_parameter_count(t.model);
+        ck_assert_uint_le(count, 4000);
+        RECO_ASSERT_OK(reco_model_get_parameters(t.model, run == 0 ? reference : got));
+        training_setup_free(&t);
+    }
+    reco_epoch_window_samples = (size_t)1 << 20;
+    ck_assert_mem_eq(reference, got, count * sizeof(float));
+    reco_dataset_free(data);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("cpu_epoch");
@@ -191,6 +313,9 @@ int main(void)
     tcase_add_test(tcase, the_same_samples_for_any_thread_count);
     tcase_add_test(tcase, every_untaken_item_is_drawn);
     tcase_add_test(tcase, pairs_and_explicit_targets);
+    tcase_add_test(tcase, permutations_are_bijections);
+    tcase_add_test(tcase, chunked_epochs_hold_every_row_once_and_stream);
+    tcase_add_test(tcase, epochs_made_in_windows_train_the_same);
     suite_add_tcase(suite, tcase);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -1,11 +1,10 @@
-/* The host's epoch builder. Every sample draws its bucket (phase 1, counted
- * per thread), is written in sample order, so that a user's rows and items
- * are read while they are in cache, straight to the next free place of its
- * bucket (phase 2: positions are bucket-major, thread-minor, so each bucket
- * keeps sample order), and the buckets, small enough for the cache, are
- * Fisher-Yates shuffled (phase 3), all arrays swapped together. */
+/* The host's epoch builder, chunk by chunk in two passes on the runner's
+ * threads. Pass 1 writes the chunk's samples in the order they are listed
+ * (block by block, row by row), so that a user's rows and sorted item list
+ * stay in cache while its negatives are drawn; pass 2 gathers them into
+ * the law's order, reads that do not depend on one another. A place of the
+ * epoch thus costs one Feistel permutation and a copy on top of its draw. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "reco_alloc.h"
 #include "reco_epoch_build.h"
@@ -13,11 +12,14 @@
 typedef struct epoch_build {
     const reco_sample_source *source;
     const reco_sample_sink *sink;
-    size_t n;
-    uint16_t *bucket_of; /* n */
-    size_t *counts;      /* threads x buckets: counts, then next positions */
-    size_t bucket_start[RECO_SHUFFLE_BUCKETS + 1];
-    int phase;
+    reco_epoch_layout layout;
+    reco_chunk chunk;
+    size_t chunk_index;
+    size_t begin, end;       /* the chunk's places to write (chunk-relative) */
+    size_t written;          /* sink places written before this chunk */
+    reco_sample_sink listed; /* the chunk's samples in listed order */
+    size_t block_of[RECO_CHUNK_BLOCKS];
+    int pass;
 } epoch_build;
 
 static size_t share(size_t n, size_t part, size_t parts)
@@ -25,101 +27,85 @@ static size_t share(size_t n, size_t part, size_t parts)
     return n * part / parts;
 }
 
-static void count_buckets(epoch_build *b, size_t thread, size_t n_threads)
+static void list_samples(epoch_build *b, size_t thread, size_t n_threads)
 {
-    size_t *counts = b->counts + thread * RECO_SHUFFLE_BUCKETS;
-    memset(counts, 0, RECO_SHUFFLE_BUCKETS * sizeof *counts);
-    size_t end = share(b->n, thread + 1, n_threads);
-    for (size_t s = share(b->n, thread, n_threads); s < end; s++) {
-        uint16_t bucket = (uint16_t)reco_sample_bucket(b->source->stream, s);
-        b->bucket_of[s] = bucket;
-        counts[bucket]++;
+    const reco_chunk *c = &b->chunk;
+    size_t per_row = b->layout.per_row;
+    size_t end = share(c->n_samples, thread + 1, n_threads);
+    for (size_t q = share(c->n_samples, thread, n_threads); q < end; q++) {
+        size_t offset, place = reco_chunk_place(c, q / per_row, &offset);
+        reco_sample_write(b->source, per_row, b->block_of[place] * RECO_BLOCK_ROWS + offset,
+                          q % per_row, &b->listed, q);
     }
 }
 
-static void scatter_samples(epoch_build *b, size_t thread, size_t n_threads)
+static void gather_samples(epoch_build *b, size_t thread, size_t n_threads)
 {
-    size_t *next = b->counts + thread * RECO_SHUFFLE_BUCKETS;
-    size_t end = share(b->n, thread + 1, n_threads);
-    for (size_t s = share(b->n, thread, n_threads); s < end; s++)
-        reco_sample_write(b->source, s, b->sink, next[b->bucket_of[s]]++);
-}
-
-static void swap_int32(int32_t *values, size_t a, size_t b)
-{
-    int32_t swap = values[a];
-    values[a] = values[b];
-    values[b] = swap;
-}
-
-static void shuffle_buckets(epoch_build *b, size_t thread, size_t n_threads)
-{
-    const reco_sample_sink *sink = b->sink;
-    for (size_t bucket = thread; bucket < RECO_SHUFFLE_BUCKETS; bucket += n_threads) {
-        size_t start = b->bucket_start[bucket];
-        size_t size = b->bucket_start[bucket + 1] - start;
-        int32_t *users = sink->users + start, *items = sink->items + start;
-        int32_t *negatives = b->source->pairs ? sink->negatives + start : NULL;
-        float *targets = sink->targets + start;
-        uint64_t state = reco_bucket_state(b->source->stream, bucket);
-        for (size_t i = size; i > 1; i--) {
-            size_t j = reco_shuffle_pick(&state, i);
-            swap_int32(users, i - 1, j);
-            swap_int32(items, i - 1, j);
-            if (negatives)
-                swap_int32(negatives, i - 1, j);
-            float target = targets[i - 1];
-            targets[i - 1] = targets[j];
-            targets[j] = target;
-        }
+    const reco_sample_sink *from = &b->listed, *to = b->sink;
+    size_t n = b->end - b->begin;
+    size_t end = b->begin + share(n, thread + 1, n_threads);
+    for (size_t u = b->begin + share(n, thread, n_threads); u < end; u++) {
+        size_t q = (size_t)reco_permute(&b->chunk.order, u);
+        size_t position = b->written + u - b->begin;
+        to->users[position] = from->users[q];
+        to->items[position] = from->items[q];
+        to->targets[position] = from->targets[q];
+        if (from->negatives)
+            to->negatives[position] = from->negatives[q];
     }
 }
 
-static void epoch_task(void *argument, size_t thread, size_t n_threads)
+static void build_task(void *argument, size_t thread, size_t n_threads)
 {
     epoch_build *b = argument;
-    switch (b->phase) {
-    case 0: count_buckets(b, thread, n_threads); break;
-    case 1: scatter_samples(b, thread, n_threads); break;
-    default: shuffle_buckets(b, thread, n_threads); break;
-    }
+    if (b->pass == 1)
+        list_samples(b, thread, n_threads);
+    else
+        gather_samples(b, thread, n_threads);
 }
 
-/* Turns per-thread counts into each thread's first place in each bucket. */
-static void lay_out_buckets(epoch_build *b, size_t n_threads)
+int reco_epoch_build(const reco_sample_source *source, size_t first, size_t count,
+                     const reco_sample_sink *sink, reco_parallel_run run, void *runner)
 {
-    size_t position = 0;
-    for (size_t bucket = 0; bucket < RECO_SHUFFLE_BUCKETS; bucket++) {
-        b->bucket_start[bucket] = position;
-        for (size_t t = 0; t < n_threads; t++) {
-            size_t *count = &b->counts[t * RECO_SHUFFLE_BUCKETS + bucket];
-            size_t here = *count;
-            *count = position;
-            position += here;
-        }
-    }
-    b->bucket_start[RECO_SHUFFLE_BUCKETS] = position;
-}
-
-int reco_epoch_build(const reco_sample_source *source, const reco_sample_sink *sink,
-                     reco_parallel_run run, void *runner, size_t n_threads)
-{
-    epoch_build b = {
-        .source = source, .sink = sink, .n = source->n_rows * reco_samples_per_row(source)};
-    b.bucket_of = reco_malloc(b.n * sizeof *b.bucket_of + 1);
-    b.counts = reco_malloc_array(n_threads, RECO_SHUFFLE_BUCKETS * sizeof *b.counts);
+    reco_epoch_layout layout = reco_epoch_layout_make(source);
+    if (first > layout.n_samples || count > layout.n_samples - first)
+        return -1;
+    epoch_build *b = reco_malloc(sizeof *b);
+    if (!b)
+        return -1;
+    *b = (epoch_build){.source = source, .sink = sink, .layout = layout};
+    size_t capacity = b->layout.chunk_samples;
+    b->listed = (reco_sample_sink){
+        reco_malloc_array(capacity, sizeof(int32_t)), reco_malloc_array(capacity, sizeof(int32_t)),
+        reco_malloc_array(capacity, sizeof(float)),
+        source->pairs ? reco_malloc_array(capacity, sizeof(int32_t)) : NULL};
     int result = -1;
-    if (!b.bucket_of || !b.counts)
+    if (!b->listed.users || !b->listed.items || !b->listed.targets ||
+        (source->pairs && !b->listed.negatives))
         goto done;
-    b.phase = 0;
-    run(runner, epoch_task, &b);
-    lay_out_buckets(&b, n_threads);
-    for (b.phase = 1; b.phase <= 2; b.phase++)
-        run(runner, epoch_task, &b);
+    size_t u = 0;
+    if (count > 0)
+        b->chunk_index = reco_epoch_locate(&b->layout, first, &u);
+    while (b->written < count) {
+        b->chunk = reco_chunk_make(source, &b->layout, b->chunk_index);
+        for (size_t t = 0; t < b->chunk.n_blocks; t++)
+            b->block_of[t] = reco_chunk_block(&b->layout, &b->chunk, t);
+        b->begin = u;
+        b->end = b->chunk.n_samples - u < count - b->written ? b->chunk.n_samples
+                                                             : u + count - b->written;
+        for (b->pass = 1; b->pass <= 2; b->pass++)
+            run(runner, build_task, b);
+        b->written += b->end - b->begin;
+        b->chunk_index++;
+        u = 0;
+    }
     result = 0;
 done:
-    free(b.bucket_of);
-    free(b.counts);
+    free(b->listed.users);
+    free(b->listed.items);
+    free(b->listed.targets);
+    free(b->listed.negatives);
+    free(b);
     return result;
 }
 

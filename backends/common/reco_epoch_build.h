@@ -13,12 +13,13 @@ typedef void (*reco_parallel_task)(void *argument, size_t thread, size_t n_threa
  * when all have finished. */
 typedef void (*reco_parallel_run)(void *runner, reco_parallel_task task, void *argument);
 
-/* Writes every sample of the epoch `source` describes to `sink`, in the
- * law's shuffled order, using n_threads threads of `runner`. Every user of
- * a negative must have an untaken item. Returns 0, or -1 when the working
- * memory (2 bytes a sample) cannot be had. */
-int reco_epoch_build(const reco_sample_source *source, const reco_sample_sink *sink,
-                     reco_parallel_run run, void *runner, size_t n_threads);
+/* Writes the samples at places [first, first + count) of the epoch that
+ * `source` describes to sink places [0, count), on the threads of `runner`.
+ * Every user of a negative must have an untaken item. Returns 0, or -1
+ * for a range outside the epoch or when its working memory (one chunk's
+ * samples, 16 bytes each) cannot be had; the sink is then incomplete. */
+int reco_epoch_build(const reco_sample_source *source, size_t first, size_t count,
+                     const reco_sample_sink *sink, reco_parallel_run run, void *runner);
 
 /* The runner of one thread: calls task(argument, 0, 1). */
 void reco_run_serially(void *runner, reco_parallel_task task, void *argument);

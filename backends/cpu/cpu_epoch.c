@@ -25,8 +25,9 @@ reco_status reco_cpu_epoch_samples(reco_backend_context *context, const reco_epo
     reco_sample_sink sink = {(int32_t *)(void *)out->users, (int32_t *)(void *)out->items,
                              cpu_floats(out->targets), (int32_t *)(void *)out->negatives};
     cpu_pool *pool = reco_cpu_context_pool(context);
-    int built = reco_epoch_build(&source, &sink, run_on_pool, pool, reco_cpu_pool_threads(pool));
+    int built = reco_epoch_build(&source, plan->first, plan->count, &sink, run_on_pool, pool);
     reco_cpu_pool_release(pool);
     return built == 0 ? RECO_OK
-                      : reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for an epoch");
+                      : reco_backend_fail(RECO_ERR_OUT_OF_MEMORY,
+                                          "cpu backend: out of memory for an epoch's chunk");
 }

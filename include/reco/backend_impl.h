@@ -125,9 +125,11 @@ typedef struct reco_epoch_plan {
     int explicit_targets; /* targets are the ratings (MSE on explicit data) */
     uint64_t seed;
     uint64_t epoch;
+    size_t first; /* the places of the epoch to make: [first, first + count) */
+    size_t count;
 } reco_epoch_plan;
 
-/* Where epoch_samples writes: buffers of n_rows * (1 + negatives) entries. */
+/* Where epoch_samples writes: buffers of at least plan->count entries. */
 typedef struct reco_epoch_buffers {
     reco_backend_buffer *users;
     reco_backend_buffer *items;
@@ -282,10 +284,12 @@ typedef struct reco_backend_kernel_ops {
     reco_backend_train_step_fn *train_step;
 
     /* Optional (NULL: the core builds samples on the host and uploads them):
-     * builds an epoch's samples where the backend computes, so that
-     * training data never crosses to the host per epoch. Writes the samples
-     * of the law of backends/common/reco_sampling.h, exactly those and in
-     * that order. */
+     * builds places [plan->first, plan->first + plan->count) of an epoch
+     * where the backend computes, so that training data never crosses to
+     * the host per epoch. Writes the samples the law of
+     * backends/common/reco_sampling.h puts there, exactly, to places
+     * [0, count) of the buffers. The core makes an epoch in windows of
+     * about a million samples. */
     reco_backend_epoch_samples_fn *epoch_samples;
 } reco_backend_kernel_ops;
 
