@@ -69,6 +69,8 @@ static const char *missing_entry(const reco_backend_ops *ops)
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         if (!required[i].present)
             return required[i].name;
+    if (!kernels->gradient_export != !kernels->gradient_import)
+        return kernels->gradient_export ? "kernels.gradient_import" : "kernels.gradient_export";
     return NULL;
 }
 
@@ -89,8 +91,8 @@ reco_status reco_backend_check_ops(const reco_backend_ops *ops)
                          sizeof(reco_backend_ops), RECO_BACKEND_ABI_VERSION);
     const char *missing = missing_entry(ops);
     if (missing)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "backend ops: %s is missing (required)",
-                         missing);
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "backend ops: %s is missing (required, or by its pair)", missing);
     return RECO_OK;
 }
 

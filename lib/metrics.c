@@ -91,13 +91,23 @@ static reco_status check_inputs(const reco_metrics *metrics, const reco_model *m
 reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_model *model,
                                           const reco_dataset *test)
 {
+    return reco_metrics_evaluate_sampled_rows(metrics, model, test, 0, test ? test->size : 0);
+}
+
+reco_status reco_metrics_evaluate_sampled_rows(reco_metrics *metrics, const reco_model *model,
+                                               const reco_dataset *test, size_t first_row,
+                                               size_t n_rows)
+{
     reco_status status = check_inputs(metrics, model, test);
     if (status != RECO_OK)
         return status;
+    if (first_row > test->size || n_rows > test->size - first_row)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "rows %zu to %zu of a test set of %zu", first_row,
+                         first_row + n_rows, test->size);
     if (!test->negative_offsets)
         return reco_fail(RECO_ERR_STATE, "the test set has no test negatives attached");
-    size_t widest = 0;
-    for (size_t row = 0; row < test->size; row++) {
+    size_t end = first_row + n_rows, widest = 0;
+    for (size_t row = first_row; row < end; row++) {
         size_t n = test->negative_offsets[row + 1] - test->negative_offsets[row];
         widest = n > widest ? n : widest;
     }
@@ -108,7 +118,7 @@ reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_mode
         status = reco_fail_oom();
         goto done;
     }
-    for (size_t row = 0; row < test->size && status == RECO_OK; row++) {
+    for (size_t row = first_row; row < end && status == RECO_OK; row++) {
         size_t n_negatives;
         const int32_t *negatives = reco_dataset_test_negatives(test, row, &n_negatives);
         items[0] = test->items[row];

@@ -63,6 +63,7 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->learning_rate = 1e-3;
     trainer->lr_decay = 1.0;
     trainer->batch_size = 256;
+    trainer->parallel.world = 1;
     *out = trainer;
     return RECO_OK;
 }
@@ -75,6 +76,7 @@ void reco_trainer_free(reco_trainer *trainer)
     reco_trainer_free_workspace(trainer);
     reco_trainer_free_buffers(trainer);
     reco_trainer_free_device_dataset(trainer);
+    reco_trainer_free_parallel(trainer);
     free(trainer->validation.best_parameters);
     free(trainer);
 }

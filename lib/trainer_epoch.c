@@ -172,7 +172,9 @@ static reco_status run_window(reco_trainer *trainer, size_t window, epoch_run *r
          * epoch ends: a device backend then never waits between batches */
         double *wanted = trainer->progress ? &batch_loss : NULL;
         float learning_rate = (float)trainer->learning_rate;
-        if (ops->kernels.train_step) {
+        if (trainer->parallel.world > 1) {
+            status = reco_trainer_parallel_step(trainer, &batch, learning_rate, &batch_loss);
+        } else if (ops->kernels.train_step) {
             status = ops->kernels.train_step(
                 context, &model->net, &model->params, trainer->workspace, trainer->optimizer_state,
                 &trainer->optimizer, learning_rate, ++trainer->step, &batch, wanted);

@@ -44,6 +44,15 @@ typedef struct device_dataset {
     reco_epoch_data data;
 } device_dataset;
 
+/* This trainer as one rank of a data-parallel job (world 1: alone). */
+typedef struct data_parallel {
+    size_t rank, world;
+    reco_gradient_exchange_fn exchange;
+    void *user_data;
+    reco_sparse_gradient gradient; /* host buffers, sized for the model */
+    unsigned layout_version;       /* the model's, when they were sized */
+} data_parallel;
+
 struct reco_trainer {
     reco_model *model;
     reco_loss loss;
@@ -66,6 +75,7 @@ struct reco_trainer {
     unsigned layout_version; /* the model's, when workspace and state were made */
     validation validation;
     device_dataset device_data;
+    data_parallel parallel;
 };
 
 /* Samples an epoch is made in at a time (trainer_epoch.c); a test hook. */
@@ -92,5 +102,12 @@ void reco_trainer_free_buffers(reco_trainer *trainer);
 void reco_trainer_free_device_dataset(reco_trainer *trainer);
 void reco_trainer_reset_optimizer(reco_trainer *trainer);
 void reco_trainer_free_workspace(reco_trainer *trainer);
+void reco_trainer_free_parallel(reco_trainer *trainer);
+
+/* One batch of a data-parallel trainer (trainer_parallel.c): this rank's
+ * share of `global` forward and backward, the exchange, the step; *loss is
+ * the batch's loss summed over the ranks. */
+reco_status reco_trainer_parallel_step(reco_trainer *trainer, const reco_batch *global,
+                                       float learning_rate, double *loss);
 
 #endif

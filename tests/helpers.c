@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,16 @@ TCase *test_case(Suite *suite, const char *name)
     tcase_set_timeout(tcase, 60);
     suite_add_tcase(suite, tcase);
     return tcase;
+}
+
+double relative_error(const float *a, const float *b, size_t n)
+{
+    double difference = 0.0, norm = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        difference += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        norm += (double)a[i] * a[i];
+    }
+    return sqrt(difference) / fmax(sqrt(norm), 1e-30);
 }
 
 reco_backend *open_backend(const char *name)

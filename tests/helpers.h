@@ -49,6 +49,9 @@ int run_suite(Suite *suite);
 /* A test case whose tests get their temporary files removed afterwards. */
 TCase *test_case(Suite *suite, const char *name);
 
+/* |a - b| / |a| of two vectors (Euclidean norms; 0 / 0 counts as 0). */
+double relative_error(const float *a, const float *b, size_t n);
+
 /* Opens the named backend; fails the test unless it opens. */
 reco_backend *open_backend(const char *name);
 

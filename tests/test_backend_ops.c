@@ -65,6 +65,8 @@ static int register_variants(void)
     minimal_ops.device.synchronize = NULL;
     minimal_ops.kernels.score_items = NULL;
     minimal_ops.kernels.train_step = NULL;
+    minimal_ops.kernels.gradient_export = NULL;
+    minimal_ops.kernels.gradient_import = NULL;
     if (reco_backend_register(&host_sampling_ops) != RECO_OK ||
         reco_backend_register(&minimal_ops) != RECO_OK) {
         fprintf(stderr, "cannot register the CPU variants: %s\n", reco_last_error());
@@ -101,16 +103,6 @@ static reco_model *small_model(reco_backend *backend, reco_model_kind kind, floa
     RECO_ASSERT_OK(reco_model_set_init_std(model, 0.5f));
     RECO_ASSERT_OK(reco_model_init(model, backend, 77));
     return model;
-}
-
-static double relative_error(const float *a, const float *b, size_t n)
-{
-    double difference = 0.0, norm = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        difference += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
-        norm += (double)a[i] * a[i];
-    }
-    return sqrt(difference) / fmax(sqrt(norm), 1e-30);
 }
 
 static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
@@ -420,6 +412,17 @@ START_TEST(epoch_samples_follow_the_law)
 }
 END_TEST
 
+START_TEST(half_a_pair_is_refused)
+{
+    reco_backend_ops half = reco_backend_cpu_ops;
+    half.name = "cpu-half";
+    half.kernels.gradient_import = NULL;
+    ck_assert_int_eq(reco_backend_register(&half), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(reco_last_error(),
+                     "backend ops: kernels.gradient_import is missing (required, or by its pair)");
+}
+END_TEST
+
 int main(void)
 {
     if (register_variants() != 0)
@@ -433,5 +436,6 @@ int main(void)
     tcase_add_test(tcase, scoring_matches_the_reference);
     tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
+    tcase_add_test(tcase, half_a_pair_is_refused);
     return run_suite(suite);
 }

@@ -36,7 +36,8 @@ START_TEST(registration_checks_the_table)
     ops.abi_version = RECO_BACKEND_ABI_VERSION;
     ops.name = "partial";
     ck_assert_int_eq(reco_backend_register(&ops), RECO_ERR_INVALID_ARGUMENT);
-    ck_assert_str_eq(reco_last_error(), "backend ops: device.create is missing (required)");
+    ck_assert_str_eq(reco_last_error(),
+                     "backend ops: device.create is missing (required, or by its pair)");
     ck_assert_int_eq(reco_backend_register(NULL), RECO_ERR_INVALID_ARGUMENT);
     /* a backend's failure reads like the library's */
     ck_assert_int_eq(reco_backend_fail(RECO_ERR_BACKEND, "my backend: kernel failed"),

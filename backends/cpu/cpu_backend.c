@@ -135,5 +135,7 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .optimizer_step = reco_cpu_optimizer_step,
             .train_step = reco_cpu_train_step,
             .epoch_samples = reco_cpu_epoch_samples,
+            .gradient_export = reco_cpu_gradient_export,
+            .gradient_import = reco_cpu_gradient_import,
         },
 };

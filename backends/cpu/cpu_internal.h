@@ -151,6 +151,8 @@ reco_backend_score_items_fn reco_cpu_score_items;
 reco_backend_forward_backward_fn reco_cpu_forward_backward;
 reco_backend_take_loss_fn reco_cpu_take_loss;
 reco_backend_gradient_download_fn reco_cpu_gradient_download;
+reco_backend_gradient_export_fn reco_cpu_gradient_export;
+reco_backend_gradient_import_fn reco_cpu_gradient_import;
 
 /* One optimizer step, ready to be shared among threads. */
 typedef struct cpu_step {

@@ -742,28 +742,6 @@ reco_status reco_cpu_forward(reco_backend_context *context, const reco_net_desc 
     return RECO_OK;
 }
 
-reco_status reco_cpu_gradient_download(reco_backend_context *context, const reco_net_desc *net,
-                                       reco_backend_workspace *workspace, float *gradient)
-{
-    (void)context;
-    float *p = gradient;
-    for (int t = 0; t < RECO_N_TABLES; t++) {
-        size_t dim = net->table_dim[t];
-        if (!dim)
-            continue;
-        memset(p, 0, net->table_rows[t] * dim * sizeof *p);
-        for (size_t part = 0; part < workspace->n_slices; part++) {
-            const cpu_row_grads *rows = &workspace->sides[cpu_side_of(t)].parts[part];
-            for (size_t r = 0; r < rows->n_rows; r++)
-                memcpy(p + (size_t)rows->rows[r] * dim, rows->grads[t] + r * dim,
-                       dim * sizeof *p);
-        }
-        p += net->table_rows[t] * dim;
-    }
-    memcpy(p, workspace->dense_grad, net->n_dense * sizeof *p);
-    return RECO_OK;
-}
-
 typedef struct product_scoring {
     const reco_net_desc *net;
     const reco_net_params *params;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ranks.h"
 
 static const char usage[] =
     "usage: reco COMMAND [--flag value ...]\n"
@@ -47,7 +48,11 @@ int main(int argc, char **argv)
         }
         if (!options_parse(&opts, argc, argv, first))
             return EXIT_USAGE;
-        return commands[c].run(&opts);
+        if (ranks_start(&argc, &argv) != 0)
+            return EXIT_RUNTIME;
+        int code = commands[c].run(&opts);
+        ranks_stop();
+        return code;
     }
     fprintf(stderr, "reco: unknown command '%s'\n\n%s", argv[1], usage);
     return EXIT_USAGE;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ranks.h"
 #include "svg.h"
 
 static int pick(const char *text, const char *const *names, int count, const char *flag,
@@ -117,6 +118,7 @@ typedef struct run {
 
 static void run_free(run *r)
 {
+    ranks_detach(); /* before the trainer it is attached to goes */
     reco_metrics_free(r->metrics);
     reco_trainer_free(r->trainer);
     reco_model_free(r->model);
@@ -147,8 +149,15 @@ static reco_status load(const settings *s, run *r)
 {
     if (s->train_file)
         return load_split(s, r);
-    reco_status status = s->data ? reco_dataset_read(s->data, RECO_FORMAT_AUTO, &r->all)
-                                 : reco_dataset_synthetic(943, 1682, 100000, s->seed, &r->all);
+    /* on several ranks, rank 0 reads and the others receive its rows */
+    reco_status status = RECO_OK;
+    if (ranks_rank() == 0)
+        status = s->data ? reco_dataset_read(s->data, RECO_FORMAT_AUTO, &r->all)
+                         : reco_dataset_synthetic(943, 1682, 100000, s->seed, &r->all);
+    if (ranks_world() > 1) {
+        reco_status shared = ranks_share_dataset(&r->all);
+        status = status == RECO_OK ? shared : status;
+    }
     if (status == RECO_OK)
         status = s->leave_one_out
                      ? reco_dataset_split_leave_one_out(r->all, &r->train, &r->test)
@@ -205,26 +214,33 @@ static reco_status build(const settings *s, run *r)
     if (status == RECO_OK)
         status = reco_trainer_set_threads(t, s->threads);
     if (status == RECO_OK)
+        status = ranks_attach(t);
+    if (status == RECO_OK)
         status = reco_metrics_new(&r->metrics);
     if (status == RECO_OK)
         status = reco_metrics_set_k(r->metrics, s->k);
     return status;
 }
 
-/* Evaluates on the test split: sampled protocol, full ranking or ratings. */
-static reco_status evaluate(const settings *s, run *r, reco_metric metrics[2])
+/* Evaluates on the test split: sampled protocol (its test rows shared out
+ * among ranks), full ranking or ratings; the two metrics and their values. */
+static reco_status evaluate(const settings *s, run *r, reco_metric metrics[2], double values[2])
 {
     reco_metrics_reset(r->metrics);
-    if (s->loss == RECO_LOSS_MSE) {
-        metrics[0] = RECO_METRIC_RMSE;
-        metrics[1] = RECO_METRIC_MAE;
-        return reco_metrics_evaluate_ratings(r->metrics, r->model, r->test);
+    if (s->loss != RECO_LOSS_MSE && s->leave_one_out) {
+        metrics[0] = RECO_METRIC_HR;
+        metrics[1] = RECO_METRIC_NDCG;
+        return ranks_evaluate_sampled(r->metrics, r->model, r->test, &values[0], &values[1]);
     }
-    metrics[0] = s->leave_one_out ? RECO_METRIC_HR : RECO_METRIC_RECALL;
-    metrics[1] = RECO_METRIC_NDCG;
-    return s->leave_one_out ? reco_metrics_evaluate_sampled(r->metrics, r->model, r->test)
-                            : reco_metrics_evaluate_ranking(r->metrics, r->model, r->test,
-                                                            r->train);
+    int mse = s->loss == RECO_LOSS_MSE;
+    metrics[0] = mse ? RECO_METRIC_RMSE : RECO_METRIC_RECALL;
+    metrics[1] = mse ? RECO_METRIC_MAE : RECO_METRIC_NDCG;
+    reco_status status =
+        mse ? reco_metrics_evaluate_ratings(r->metrics, r->model, r->test)
+            : reco_metrics_evaluate_ranking(r->metrics, r->model, r->test, r->train);
+    for (int m = 0; m < 2 && status == RECO_OK; m++)
+        status = reco_metrics_get(r->metrics, metrics[m], &values[m]);
+    return status;
 }
 
 static double seconds_now(void)
@@ -314,12 +330,9 @@ static int draw_progress(const reco_progress *progress, void *user_data)
     return 0;
 }
 
-static void report(const settings *s, const run *r, size_t epoch, double loss, double seconds,
-                   const reco_metric metrics[2])
+static void report(const settings *s, size_t epoch, double loss, double seconds,
+                   const reco_metric metrics[2], const double values[2])
 {
-    double values[2] = {0, 0};
-    for (int m = 0; m < 2; m++)
-        reco_metrics_get(r->metrics, metrics[m], &values[m]);
     int ranking = metrics[0] != RECO_METRIC_RMSE;
     if (s->json) {
         printf("{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch, loss, seconds);
@@ -359,7 +372,12 @@ int command_train(options *opts)
         run_free(&r);
         return fail("setting up", status);
     }
-    if (!s.json)
+    /* on several ranks only rank 0 prints and writes files */
+    int leader = ranks_rank() == 0;
+    if (leader && !s.json && ranks_world() > 1)
+        printf("data-parallel over %d ranks: each trains %zu of every %zu samples\n", ranks_world(),
+               s.batch / (size_t)ranks_world(), s.batch);
+    if (leader && !s.json)
         printf("%s on %s: %zu users, %zu items, %zu training rows, %zu test rows, backend %s\n",
                "training", s.train_file ? s.train_file : s.data ? s.data : "synthetic data",
                reco_dataset_n_users(r.all), reco_dataset_n_items(r.all),
@@ -373,24 +391,24 @@ int command_train(options *opts)
         return fail("training", RECO_ERR_OUT_OF_MEMORY);
     }
     progress_state progress = {s.epochs, 0, 0.0};
-    if (isatty(STDERR_FILENO) && !s.json)
+    if (leader && isatty(STDERR_FILENO) && !s.json)
         reco_trainer_set_progress(r.trainer, draw_progress, &progress);
     for (size_t epoch = 1; epoch <= s.epochs && status == RECO_OK; epoch++) {
         double loss, start = seconds_now();
         status = reco_trainer_epoch(r.trainer, r.train, &loss);
         double seconds = seconds_now() - start;
+        double values[2] = {0.0, 0.0};
         if (status == RECO_OK)
-            status = evaluate(&s, &r, metrics);
-        if (status == RECO_OK) {
-            report(&s, &r, epoch, loss, seconds, metrics);
+            status = evaluate(&s, &r, metrics, values);
+        if (status == RECO_OK && leader) {
+            report(&s, epoch, loss, seconds, metrics, values);
             curves[epoch - 1] = loss;
             curves[s.epochs + epoch - 1] = s.plot ? held_out_loss(&s, &r) : NAN;
             for (int m = 0; m < 2; m++)
-                reco_metrics_get(r.metrics, metrics[m],
-                                 &curves[(size_t)(m + 2) * s.epochs + epoch - 1]);
+                curves[(size_t)(m + 2) * s.epochs + epoch - 1] = values[m];
         }
     }
-    if (status == RECO_OK && s.plot) {
+    if (status == RECO_OK && leader && s.plot) {
         svg_series series[4] = {{"training loss", curves, s.epochs},
                                 {"test loss", curves + s.epochs, s.epochs},
                                 {reco_metric_name(metrics[0]), curves + 2 * s.epochs, s.epochs},
@@ -403,12 +421,12 @@ int command_train(options *opts)
         }
     }
     free(curves);
-    if (status == RECO_OK && s.out)
+    if (status == RECO_OK && leader && s.out)
         status = reco_model_save(r.model, s.out);
-    if (status == RECO_OK && s.json)
+    if (status == RECO_OK && leader && s.json)
         printf("{\"done\": true, \"epochs\": %zu, \"model\": %s%s%s}\n", s.epochs,
                s.out ? "\"" : "", s.out ? s.out : "null", s.out ? "\"" : "");
-    else if (status == RECO_OK && s.out)
+    else if (status == RECO_OK && leader && s.out)
         printf("saved %s\n", s.out);
     int code = status == RECO_OK ? EXIT_OK : fail("training", status);
     run_free(&r);

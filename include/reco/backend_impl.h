@@ -147,6 +147,24 @@ typedef struct reco_optimizer_config {
     int dense_embeddings; /* 1: tables stepped densely (untouched rows too) */
 } reco_optimizer_config;
 
+/* A batch's gradient in host memory, sparse in the embedding tables: the
+ * rows of each side (0: the user tables, the even reco_table values; 1: the
+ * item tables) that the batch touched, each table's gradient rows in that
+ * order, the dense gradient and the batch's loss. Self-describing, so that
+ * a data-parallel module can send and sum it: rows[side] has room for
+ * capacity[side] rows, values[t] for capacity[t % 2] x dim[t] floats (NULL
+ * where dim[t] is 0), dense for n_dense floats. */
+typedef struct reco_sparse_gradient {
+    size_t capacity[2];
+    size_t dim[RECO_N_TABLES];
+    size_t n_dense;
+    size_t n_rows[2];
+    int32_t *rows[2];
+    float *values[RECO_N_TABLES];
+    float *dense;
+    double loss;
+} reco_sparse_gradient;
+
 /* The knobs of control(): one entry for every setting a backend may have,
  * so that a new knob is a new op, not a new table entry. */
 typedef enum reco_backend_control_op {
@@ -219,6 +237,14 @@ typedef reco_status reco_backend_train_step_fn(reco_backend_context *context,
                                                const reco_optimizer_config *config,
                                                float learning_rate, uint64_t step,
                                                const reco_batch *batch, double *loss);
+typedef reco_status reco_backend_gradient_export_fn(reco_backend_context *context,
+                                                    const reco_net_desc *net,
+                                                    reco_backend_workspace *workspace,
+                                                    reco_sparse_gradient *gradient);
+typedef reco_status reco_backend_gradient_import_fn(reco_backend_context *context,
+                                                    const reco_net_desc *net,
+                                                    reco_backend_workspace *workspace,
+                                                    const reco_sparse_gradient *gradient);
 typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
                                                   const reco_epoch_data *data,
                                                   const reco_epoch_plan *plan,
@@ -291,6 +317,14 @@ typedef struct reco_backend_kernel_ops {
      * [0, count) of the buffers. The core makes an epoch in windows of
      * about a million samples. */
     reco_backend_epoch_samples_fn *epoch_samples;
+
+    /* Optional, both or neither (NULL: the backend cannot train data-
+     * parallel): writes the workspace's last gradients (of forward_backward)
+     * in sparse form, leaving `loss` alone; and replaces the workspace's
+     * gradients with `gradient` (its rows and dense part), so that the next
+     * optimizer_step applies it. */
+    reco_backend_gradient_export_fn *gradient_export;
+    reco_backend_gradient_import_fn *gradient_import;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers
@@ -319,6 +353,42 @@ typedef struct reco_module_host {
  * makes. */
 typedef reco_status (*reco_module_init_fn)(const reco_module_host *host,
                                            const reco_backend_ops **ops);
+
+/* For data-parallel modules (libreco-mpi): called once per global batch on
+ * every rank with the gradient of this rank's share of the batch, already
+ * scaled to its part of the batch's mean, and its loss likewise; points
+ * *sum at their sum over the ranks (memory the module owns, valid until
+ * its next call), which must come out bit for bit the same on every rank:
+ * reco_sparse_gradient_sum of every rank's gradient in rank order does. */
+typedef reco_status (*reco_gradient_exchange_fn)(const reco_sparse_gradient *local,
+                                                 const reco_sparse_gradient **sum, void *user_data);
+
+/* Allocates the buffers of a gradient of the shape (capacity, dim,
+ * n_dense) set in *gradient, with no rows; RECO_ERR_OUT_OF_MEMORY leaves
+ * none. reco_sparse_gradient_free releases them (and is a no-op on a
+ * zeroed struct). */
+RECO_API reco_status reco_sparse_gradient_alloc(reco_sparse_gradient *gradient);
+RECO_API void reco_sparse_gradient_free(reco_sparse_gradient *gradient);
+
+/* Sums `count` gradients of one shape into `out` (of that shape too, none
+ * of the parts): rows in order of first appearance, part by part, and every
+ * sum taken in part order, so that the same parts in the same order give
+ * the same bytes anywhere. RECO_ERR_INVALID_ARGUMENT for parts of another
+ * shape or a row out of range; RECO_ERR_OUT_OF_MEMORY. */
+RECO_API reco_status reco_sparse_gradient_sum(const reco_sparse_gradient *const *parts,
+                                              size_t count, reco_sparse_gradient *out);
+
+/* Makes `trainer` rank `rank` of `world` ranks (1 of 1, alone, is the
+ * default). Every rank makes the same epochs; of each batch of batch_size
+ * samples rank r trains its equal share of rows, `exchange` sums the
+ * gradients, and every rank takes the same optimizer step, so the ranks'
+ * models stay equal. RECO_ERR_INVALID_ARGUMENT for rank >= world or a NULL
+ * exchange with world > 1; RECO_ERR_BACKEND_UNAVAILABLE when the model's
+ * backend has no gradient_export / gradient_import. */
+RECO_API reco_status reco_trainer_set_data_parallel(reco_trainer *trainer, size_t rank,
+                                                    size_t world,
+                                                    reco_gradient_exchange_fn exchange,
+                                                    void *user_data);
 
 /* For backends: records `detail` as the calling thread's reco_last_error()
  * and returns status, so that a backend's failure reads like the library's. */

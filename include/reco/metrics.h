@@ -56,6 +56,14 @@ RECO_API void reco_metrics_reset(reco_metrics *metrics);
 RECO_API reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_model *model,
                                                    const reco_dataset *test);
 
+/* The same for rows [first_row, first_row + n_rows) of `test` only, so that
+ * processes can share a test set out and add up their sums (value times
+ * reco_metrics_count). RECO_ERR_OUT_OF_RANGE past the test set's end. */
+RECO_API reco_status reco_metrics_evaluate_sampled_rows(reco_metrics *metrics,
+                                                        const reco_model *model,
+                                                        const reco_dataset *test, size_t first_row,
+                                                        size_t n_rows);
+
 /* Full ranking: for each user with rows in `test` (its relevant items),
  * scores every item, drops the user's items in `exclude` (may be NULL;
  * usually the training set), takes the top K (score descending, then item
