@@ -172,7 +172,7 @@ static reco_status run_window(reco_trainer *trainer, size_t window, epoch_run *r
          * epoch ends: a device backend then never waits between batches */
         double *wanted = trainer->progress ? &batch_loss : NULL;
         float learning_rate = (float)trainer->learning_rate;
-        if (trainer->parallel.world > 1) {
+        if (trainer->parallel.mode != PARALLEL_ALONE) {
             status = reco_trainer_parallel_step(trainer, &batch, learning_rate, &batch_loss);
         } else if (ops->kernels.train_step) {
             status = ops->kernels.train_step(

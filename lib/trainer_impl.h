@@ -45,7 +45,14 @@ typedef struct device_dataset {
 } device_dataset;
 
 /* This trainer as one rank of a data-parallel job (world 1: alone). */
+typedef enum parallel_mode {
+    PARALLEL_ALONE = 0,
+    PARALLEL_HOST,   /* gradients summed by `exchange` on the host */
+    PARALLEL_DEVICE, /* gradients summed by the backend over its device group */
+} parallel_mode;
+
 typedef struct data_parallel {
+    parallel_mode mode;
     size_t rank, world;
     reco_gradient_exchange_fn exchange;
     void *user_data;

@@ -1,7 +1,8 @@
 /* The trainer as one rank of a data-parallel job: each rank trains its
  * share of every batch, the ranks' gradients are summed by the exchange
- * the data-parallel module gave (libreco-mpi), and every rank takes the
- * same step. Nothing here knows MPI. */
+ * the data-parallel module gave (libreco-mpi) on the host, or by the
+ * backend on its devices (NCCL), and every rank takes the same step.
+ * Nothing here knows MPI or NCCL. */
 #include <string.h>
 
 #include "trainer_impl.h"
@@ -50,10 +51,28 @@ reco_status reco_trainer_set_data_parallel(reco_trainer *trainer, size_t rank, s
         return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE,
                          "backend '%s' cannot train data-parallel (no gradient export)",
                          ops_of(trainer)->name);
+    trainer->parallel.mode = world > 1 ? PARALLEL_HOST : PARALLEL_ALONE;
     trainer->parallel.rank = rank;
     trainer->parallel.world = world;
     trainer->parallel.exchange = exchange;
     trainer->parallel.user_data = user_data;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_device_parallel(reco_trainer *trainer, size_t rank, size_t world)
+{
+    CHECK_TRAINER(trainer);
+    if (world == 0 || rank >= world)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "rank %zu of %zu: expected rank < world", rank,
+                         world);
+    if (!ops_of(trainer)->kernels.gradient_reduce)
+        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE,
+                         "backend '%s' sums no gradients on its devices", ops_of(trainer)->name);
+    trainer->parallel = (data_parallel){.mode = PARALLEL_DEVICE,
+                                        .rank = rank,
+                                        .world = world,
+                                        .gradient = trainer->parallel.gradient,
+                                        .layout_version = trainer->parallel.layout_version};
     return RECO_OK;
 }
 
@@ -68,6 +87,39 @@ static void scale_gradient(const reco_net_desc *net, reco_sparse_gradient *g, fl
     g->loss *= scale;
 }
 
+reco_status reco_trainer_backend_control(reco_trainer *trainer, reco_backend_control_op op,
+                                         void *arg)
+{
+    CHECK_TRAINER(trainer);
+    const reco_backend_device_ops *device = &ops_of(trainer)->device;
+    return device->control ? device->control(context_of(trainer), op, arg) : RECO_OK;
+}
+
+/* One batch with the gradients summed where the backend keeps them. */
+static reco_status device_step(reco_trainer *trainer, const reco_batch *local, size_t global_n,
+                               float learning_rate, double *loss)
+{
+    const reco_backend_ops *ops = ops_of(trainer);
+    reco_backend_context *context = context_of(trainer);
+    reco_model *model = trainer->model;
+    *loss = 0.0;
+    /* a rank without rows would hold the last batch's gradients: every rank
+     * skips alike a final batch smaller than the group */
+    if (global_n < trainer->parallel.world)
+        return RECO_OK;
+    float scale = local->mean_reduction ? (float)local->n / (float)global_n : 1.0f;
+    reco_status status = ops->kernels.forward_backward(context, &model->net, &model->params,
+                                                       trainer->workspace, local, loss);
+    if (status == RECO_OK)
+        status =
+            ops->kernels.gradient_reduce(context, &model->net, trainer->workspace, scale, loss);
+    if (status == RECO_OK)
+        status = ops->kernels.optimizer_step(context, &model->net, &model->params,
+                                             trainer->workspace, trainer->optimizer_state,
+                                             &trainer->optimizer, learning_rate, ++trainer->step);
+    return status;
+}
+
 reco_status reco_trainer_parallel_step(reco_trainer *trainer, const reco_batch *global,
                                        float learning_rate, double *loss)
 {
@@ -75,15 +127,17 @@ reco_status reco_trainer_parallel_step(reco_trainer *trainer, const reco_batch *
     reco_backend_context *context = context_of(trainer);
     reco_model *model = trainer->model;
     const data_parallel *parallel = &trainer->parallel;
-    reco_status status = size_gradient(trainer);
-    if (status != RECO_OK)
-        return status;
-    reco_sparse_gradient *g = &trainer->parallel.gradient;
     size_t begin = share(global->n, parallel->rank, parallel->world);
     size_t end = share(global->n, parallel->rank + 1, parallel->world);
     reco_batch local = *global;
     local.offset += begin;
     local.n = end - begin;
+    if (parallel->mode == PARALLEL_DEVICE)
+        return device_step(trainer, &local, global->n, learning_rate, loss);
+    reco_status status = size_gradient(trainer);
+    if (status != RECO_OK)
+        return status;
+    reco_sparse_gradient *g = &trainer->parallel.gradient;
     g->loss = 0.0;
     if (local.n > 0) {
         status = ops->kernels.forward_backward(context, &model->net, &model->params,

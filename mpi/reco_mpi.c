@@ -3,8 +3,10 @@
  * (touched rows only) and the dense gradient to every rank with
  * MPI_Allgatherv, and each rank sums all of them in rank order with
  * reco_sparse_gradient_sum, so the ranks take bit-identical steps without
- * trusting MPI's reduction order. Errors are reported through libreco's
- * reco_last_error(); MPI's own error handler is the communicator's. */
+ * trusting MPI's reduction order. A backend that sums gradients on its
+ * devices (CUDA with NCCL) does that instead: MPI only carries its group's
+ * id. Errors are reported through libreco's reco_last_error(); MPI's own
+ * error handler is the communicator's. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +182,25 @@ void reco_mpi_trainer_free(reco_mpi_trainer *m)
     free(m);
 }
 
+/* When the trainer's backend sums gradients on its devices (the CUDA
+ * backend with NCCL), every rank joins one device group: rank 0 makes its
+ * id and MPI carries it to the others. *on_device says whether it did. */
+static reco_status join_device_group(reco_mpi_trainer *m, reco_trainer *trainer, int *on_device)
+{
+    reco_backend_group group = {.rank = m->rank, .world = m->world};
+    reco_status status = RECO_OK;
+    if (m->rank == 0)
+        status = reco_trainer_backend_control(trainer, RECO_CONTROL_GROUP_ID, &group);
+    int made = status == RECO_OK && group.made;
+    MPI_CHECK(MPI_Bcast(&made, 1, MPI_INT, 0, m->comm));
+    if (status != RECO_OK || !made)
+        return status;
+    MPI_CHECK(MPI_Bcast(group.id, (int)sizeof group.id, MPI_UNSIGNED_CHAR, 0, m->comm));
+    status = reco_trainer_backend_control(trainer, RECO_CONTROL_JOIN_GROUP, &group);
+    *on_device = status == RECO_OK;
+    return status;
+}
+
 reco_status reco_mpi_trainer_new(reco_trainer *trainer, MPI_Comm comm, reco_mpi_trainer **out)
 {
     if (!trainer || !out)
@@ -210,7 +231,12 @@ reco_status reco_mpi_trainer_new(reco_trainer *trainer, MPI_Comm comm, reco_mpi_
         status = out_of_memory();
         goto fail;
     }
-    status = reco_trainer_set_data_parallel(trainer, (size_t)m->rank, world, exchange, m);
+    int on_device = 0;
+    status = join_device_group(m, trainer, &on_device);
+    if (status == RECO_OK)
+        status = on_device
+                     ? reco_trainer_set_device_parallel(trainer, (size_t)m->rank, world)
+                     : reco_trainer_set_data_parallel(trainer, (size_t)m->rank, world, exchange, m);
     if (status != RECO_OK)
         goto fail;
     m->trainer = trainer;

@@ -1,5 +1,6 @@
 /* What only the CUDA backend has: a loss kept on the device between
- * batches, and device memory that runs out. Its parity with the CPU
+ * batches, device memory that runs out, and device groups (NCCL) that sum
+ * data-parallel gradients on the GPUs. Its parity with the CPU
  * backend is checked by the conformance suite (test_backend_ops.c). Exit
  * 77 (skipped) when no CUDA device is present. */
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "reco/backend_impl.h"
 #include "reco/reco.h"
 
 static int record_loss(const reco_progress *progress, void *user_data)
@@ -56,6 +58,57 @@ START_TEST(training_steps_with_and_without_a_callback_agree)
 }
 END_TEST
 
+/* NeuMF trained 2 epochs on the GPU, alone or as the one rank of a device
+ * group (one NCCL communicator of one GPU: the whole data-parallel path,
+ * forward and backward, the sum over the group, the step); NULL when the
+ * backend was built without NCCL. */
+static float *train_in_group(const reco_dataset *data, int in_group, size_t *count)
+{
+    training_setup t =
+        training_setup_new(open_backend("cuda"), RECO_MODEL_NEUMF, reco_dataset_n_users(data),
+                           reco_dataset_n_items(data), 4);
+    if (in_group) {
+        reco_backend_group group = {.rank = 0, .world = 1};
+        RECO_ASSERT_OK(reco_trainer_backend_control(t.trainer, RECO_CONTROL_GROUP_ID, &group));
+        if (!group.made) {
+            training_setup_free(&t);
+            return NULL;
+        }
+        RECO_ASSERT_OK(reco_trainer_backend_control(t.trainer, RECO_CONTROL_JOIN_GROUP, &group));
+        RECO_ASSERT_OK(reco_trainer_set_device_parallel(t.trainer, 0, 1));
+    }
+    RECO_ASSERT_OK(reco_trainer_fit(t.trainer, data, 2));
+    *count = reco_model_parameter_count(t.model);
+    float *parameters = malloc(*count * sizeof(float));
+    ck_assert_ptr_nonnull(parameters);
+    RECO_ASSERT_OK(reco_model_get_parameters(t.model, parameters));
+    training_setup_free(&t);
+    return parameters;
+}
+
+START_TEST(a_device_group_of_one_trains_like_the_trainer_alone)
+{
+    reco_dataset *data;
+    RECO_ASSERT_OK(reco_dataset_synthetic(200, 300, 6000, 8, &data));
+    size_t count = 0, group_count = 0;
+    float *alone = train_in_group(data, 0, &count);
+    float *grouped = train_in_group(data, 1, &group_count);
+    if (!grouped) {
+        printf("skipped: the cuda backend was built without NCCL\n");
+    } else {
+        ck_assert_uint_eq(group_count, count);
+        double error = relative_error(alone, grouped, count);
+        printf("a device group of one against the trainer alone: relative error %.2e\n", error);
+        /* the same sums, in the group's path (forward_backward, the NCCL sum,
+         * the step) against the fused one: float rounding and atomics' order */
+        ck_assert_msg(error < 1e-4, "parameters differ by %g", error);
+    }
+    free(alone);
+    free(grouped);
+    reco_dataset_free(data);
+}
+END_TEST
+
 START_TEST(out_of_device_memory_is_an_error)
 {
     reco_backend *cuda = open_backend("cuda");
@@ -90,5 +143,6 @@ int main(void)
     tcase_set_timeout(tcase, 600);
     tcase_add_test(tcase, training_steps_with_and_without_a_callback_agree);
     tcase_add_test(tcase, out_of_device_memory_is_an_error);
+    tcase_add_test(tcase, a_device_group_of_one_trains_like_the_trainer_alone);
     return run_suite(suite);
 }

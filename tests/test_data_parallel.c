@@ -199,6 +199,14 @@ START_TEST(settings_are_checked)
                      RECO_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(reco_trainer_set_data_parallel(t.trainer, 0, 2, NULL, NULL),
                      RECO_ERR_INVALID_ARGUMENT);
+    /* the CPU backend sums no gradients on a device */
+    ck_assert_int_eq(reco_trainer_set_device_parallel(t.trainer, 0, 1),
+                     RECO_ERR_BACKEND_UNAVAILABLE);
+    ck_assert_str_eq(reco_last_error(), "backend 'cpu' sums no gradients on its devices");
+    /* nor does it join device groups: the id stays unmade */
+    reco_backend_group group = {.rank = 0, .world = 2};
+    RECO_ASSERT_OK(reco_trainer_backend_control(t.trainer, RECO_CONTROL_GROUP_ID, &group));
+    ck_assert_int_eq(group.made, 0);
     ck_assert_int_eq(reco_trainer_set_data_parallel(t.trainer, 0, 0, exchange, NULL),
                      RECO_ERR_INVALID_ARGUMENT);
     RECO_ASSERT_OK(reco_trainer_set_data_parallel(t.trainer, 0, 1, NULL, NULL));

@@ -87,6 +87,7 @@ static void cuda_destroy(reco_backend_context *opaque)
 {
     cuda_context *context = (cuda_context *)opaque;
     cudaStreamSynchronize(context->stream);
+    cuda_group_leave(context);
     cublasDestroy(context->blas);
     cudaFree(context->blas_workspace);
     cudaStreamDestroy(context->stream);
@@ -132,10 +133,15 @@ static reco_status cuda_buffer_download(reco_backend_context *context,
     return status == RECO_OK ? cuda_synchronize(context) : status;
 }
 
-/* One device: no thread knob. Fast math: TF32 tensor-core products. */
+/* One device: no thread knob. Fast math: TF32 tensor-core products.
+ * Device groups: NCCL (cuda_group.cu). */
 static reco_status cuda_control(reco_backend_context *context, reco_backend_control_op op,
                                 void *arg)
 {
+    if (op == RECO_CONTROL_GROUP_ID)
+        return cuda_group_id(context, (reco_backend_group *)arg);
+    if (op == RECO_CONTROL_JOIN_GROUP)
+        return cuda_group_join(context, (const reco_backend_group *)arg);
     if (op != RECO_CONTROL_SET_FAST_MATH)
         return RECO_OK;
     int enabled = *(const int *)arg;
@@ -192,6 +198,13 @@ static const reco_backend_ops cuda_ops = {
             .optimizer_step = SERIALIZED(cuda_optimizer_step),
             .train_step = SERIALIZED(cuda_train_step),
             .epoch_samples = SERIALIZED(cuda_epoch_samples),
+            .gradient_export = NULL, /* data-parallel through gradient_reduce (NCCL) */
+            .gradient_import = NULL,
+#ifdef RECO_WITH_NCCL
+            .gradient_reduce = SERIALIZED(cuda_gradient_reduce),
+#else
+            .gradient_reduce = NULL,
+#endif
         },
 };
 

@@ -22,6 +22,7 @@ struct reco_backend_context {
     cublasHandle_t blas;
     void *blas_workspace; /* cuBLAS's, given once: graph capture may not allocate */
     int fast_math;        /* TF32 products: a captured graph bakes the choice in */
+    void *group;          /* the NCCL communicator of a device group, or NULL */
 };
 typedef struct reco_backend_context cuda_context;
 
@@ -116,6 +117,13 @@ reco_status cuda_store_step_args(cuda_context *context, cuda_step_args *target,
                                  const cuda_step_args *value);
 
 reco_backend_epoch_samples_fn cuda_epoch_samples;
+
+/* Device groups (cuda_group.cu): the id rank 0 makes, joining, leaving,
+ * and the sum of the ranks' gradients (only with NCCL). */
+reco_status cuda_group_id(cuda_context *context, reco_backend_group *group);
+reco_status cuda_group_join(cuda_context *context, const reco_backend_group *group);
+void cuda_group_leave(cuda_context *context);
+reco_backend_gradient_reduce_fn cuda_gradient_reduce;
 
 /* The tables one fused kernel walks in turn; each Entry has a `size`, the
  * number of elements (threads) it takes. */

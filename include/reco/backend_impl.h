@@ -174,8 +174,22 @@ typedef enum reco_backend_control_op {
     /* arg: size_t *, receives the threads the backend uses. */
     RECO_CONTROL_GET_THREADS = 2,
     /* arg: const int *, reco_backend_set_fast_math's flag. */
-    RECO_CONTROL_SET_FAST_MATH = 3
+    RECO_CONTROL_SET_FAST_MATH = 3,
+    /* arg: reco_backend_group *: makes a new group id (rank 0 of a job does)
+     * and sets `made`; a backend that reduces no gradients itself leaves it 0. */
+    RECO_CONTROL_GROUP_ID = 4,
+    /* arg: const reco_backend_group *: joins the group as its rank; every
+     * rank of the group calls it (it returns when all have). */
+    RECO_CONTROL_JOIN_GROUP = 5
 } reco_backend_control_op;
+
+/* A group of contexts, one per process, whose gradients the backend sums
+ * on its devices (the CUDA backend: an NCCL communicator). */
+typedef struct reco_backend_group {
+    unsigned char id[128]; /* made by rank 0, sent to the others by the caller */
+    int made;
+    int rank, world;
+} reco_backend_group;
 
 /* The type of each entry of the table, so that a backend declares its
  * functions with them (reco_backend_forward_fn my_forward;) instead of
@@ -245,6 +259,10 @@ typedef reco_status reco_backend_gradient_import_fn(reco_backend_context *contex
                                                     const reco_net_desc *net,
                                                     reco_backend_workspace *workspace,
                                                     const reco_sparse_gradient *gradient);
+typedef reco_status reco_backend_gradient_reduce_fn(reco_backend_context *context,
+                                                    const reco_net_desc *net,
+                                                    reco_backend_workspace *workspace, float scale,
+                                                    double *loss);
 typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
                                                   const reco_epoch_data *data,
                                                   const reco_epoch_plan *plan,
@@ -325,6 +343,13 @@ typedef struct reco_backend_kernel_ops {
      * optimizer_step applies it. */
     reco_backend_gradient_export_fn *gradient_export;
     reco_backend_gradient_import_fn *gradient_import;
+
+    /* Optional (NULL: gradients are summed on the host, as above): sums the
+     * workspace's gradients over the context's group (RECO_CONTROL_JOIN_GROUP)
+     * where they are, each rank's multiplied by `scale` first, leaving the
+     * sum for optimizer_step; *loss is this rank's batch loss on entry and
+     * the sum of the scaled losses on return. */
+    reco_backend_gradient_reduce_fn *gradient_reduce;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers
@@ -379,16 +404,32 @@ RECO_API reco_status reco_sparse_gradient_sum(const reco_sparse_gradient *const 
                                               size_t count, reco_sparse_gradient *out);
 
 /* Makes `trainer` rank `rank` of `world` ranks (1 of 1, alone, is the
- * default). Every rank makes the same epochs; of each batch of batch_size
- * samples rank r trains its equal share of rows, `exchange` sums the
- * gradients, and every rank takes the same optimizer step, so the ranks'
- * models stay equal. RECO_ERR_INVALID_ARGUMENT for rank >= world or a NULL
- * exchange with world > 1; RECO_ERR_BACKEND_UNAVAILABLE when the model's
- * backend has no gradient_export / gradient_import. */
+ * default, and what a call with world 1 restores). Every rank makes the
+ * same epochs; of each batch of batch_size samples rank r trains its equal
+ * share of rows, `exchange` sums the gradients on the host, and every rank
+ * takes the same optimizer step, so the ranks' models stay equal.
+ * RECO_ERR_INVALID_ARGUMENT for rank >= world or, with world > 1, a NULL
+ * exchange; RECO_ERR_BACKEND_UNAVAILABLE when the model's backend has no
+ * gradient_export / gradient_import. */
 RECO_API reco_status reco_trainer_set_data_parallel(reco_trainer *trainer, size_t rank,
                                                     size_t world,
                                                     reco_gradient_exchange_fn exchange,
                                                     void *user_data);
+
+/* The same with the gradients summed by the backend on its devices, over
+ * the group its context joined (RECO_CONTROL_JOIN_GROUP as `rank` of
+ * `world`; world 1 works too: a group of one). RECO_ERR_BACKEND_UNAVAILABLE
+ * when the backend has no gradient_reduce. reco_trainer_set_data_parallel
+ * with world 1 makes the trainer train alone again. */
+RECO_API reco_status reco_trainer_set_device_parallel(reco_trainer *trainer, size_t rank,
+                                                      size_t world);
+
+/* Sets or reads a knob of the backend that `trainer`'s model is on, through
+ * its control entry (for data-parallel modules: RECO_CONTROL_GROUP_ID,
+ * RECO_CONTROL_JOIN_GROUP). RECO_OK with *arg untouched for a knob the
+ * backend does not have. */
+RECO_API reco_status reco_trainer_backend_control(reco_trainer *trainer, reco_backend_control_op op,
+                                                  void *arg);
 
 /* For backends: records `detail` as the calling thread's reco_last_error()
  * and returns status, so that a backend's failure reads like the library's. */

@@ -24,7 +24,9 @@ typedef struct reco_mpi_trainer reco_mpi_trainer;
 /* Makes `trainer` one rank of `comm`: of every batch of batch_size samples
  * it trains its share of the rows, and the ranks' gradients are summed in
  * rank order (MPI_Allgatherv, then the same sum on every rank), so every
- * rank takes the same step and the models stay equal, bit for bit. Every
+ * rank takes the same step and the models stay equal, bit for bit. On a
+ * backend that sums gradients on its devices (CUDA with NCCL: one rank per
+ * GPU), the ranks join its device group instead, its id sent by MPI. Every
  * rank must make the same model (same seed), trainer settings and training
  * set, and call the same training functions. The caller owns *out, which
  * must live while the trainer trains and be freed before the trainer;
