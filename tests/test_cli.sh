@@ -1,6 +1,7 @@
 #!/bin/sh
 # The reco command-line tool end to end: training (plain and JSON), model
-# files, recommendations with titles, similar items, and its exit codes.
+# files, recommendations with titles, similar items, its exit codes, and its
+# strict flags (every bad line a usage error naming the flag), help, version.
 # Usage: test_cli.sh path/to/reco path/to/fixtures
 set -eu
 reco=$1
@@ -66,4 +67,44 @@ check "a usage error exits 2" test $? -eq 2
 "$reco" info --model "$tmp/missing.reco" 2> "$tmp/error.txt"
 check "a runtime error exits 1" test $? -eq 1
 check "and says why" grep -q "cannot open" "$tmp/error.txt"
+
+# strict flags: every bad line is a usage error (2) that names the flag
+usage_case() { # description, expected text on stderr, then the reco arguments
+    what=$1
+    expected=$2
+    shift 2
+    "$reco" "$@" > "$tmp/out.txt" 2> "$tmp/err.txt"
+    code=$?
+    check "$what exits 2 (got $code)" test "$code" -eq 2
+    check "$what says '$expected'" grep -qF -- "$expected" "$tmp/err.txt"
+    check "$what trains nothing" test ! -s "$tmp/out.txt"
+}
+usage_case "a value-flag last" "--out needs a value (FILE)" train --epochs 1 --out
+usage_case "a value-flag before another flag" "--epochs needs a value (N)" train --epochs --json
+usage_case "a flag twice" "--epochs given twice" train --epochs 1 --epochs 2
+usage_case "a typo" "unknown flag --epoch; did you mean --epochs?" train --epoch 1
+usage_case "a prefix" "did you mean --test-negatives" eval --test-neg 5
+usage_case "a flag of another command" "unknown flag --user" train --user 3
+usage_case "a value out of range" "--epochs 0: expected a number from 1 to 100000" train --epochs 0
+usage_case "a fraction for a count" "--batch 2.5: expected a whole number" train --batch 2.5
+usage_case "a word for a number" "--lr fast: expected a number" train --lr fast
+usage_case "a kind it does not have" "--model nope: expected one of mf, gmf, mlp, neumf" train --model nope
+usage_case "a stray word" "expected a --flag, got 'extra'" train --epochs 1 extra
+usage_case "an unknown command" "unknown command 'trian'" trian
+usage_case "help for an unknown command" "no command 'nope'" help nope
+"$reco" train --json --bogus 1 2> "$tmp/err.json"
+check "--json makes usage errors JSON" grep -q '^{"error": "usage", "detail": "unknown flag --bogus.*", "command": "train"}$' "$tmp/err.json"
+"$reco" info --model "$tmp/missing.reco" --json 2> "$tmp/err.json"
+check "--json makes runtime errors JSON" grep -q '^{"error": ".*", "what": ".*missing.reco", "detail": ".*cannot open.*"}$' "$tmp/err.json"
+# help and version go to standard output and exit 0
+for words in "help train" "train --help" "train -h" "help"; do
+    # shellcheck disable=SC2086
+    "$reco" $words > "$tmp/help.txt"
+    check "reco $words exits 0" test $? -eq 0
+done
+check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5)'"
+check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|info|eval|recommend|similar) ')" -eq 5
+check "--version names the library" sh -c "'$reco' --version | grep -q '^reco [0-9.]* (libreco [0-9.]*)$'"
+"$reco" 2> /dev/null
+check "no command is a usage error" test $? -eq 2
 echo "1 passed, 0 failed"

@@ -4,25 +4,57 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "reco/reco.h"
 
 /* Exit codes. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-/* "--name value" flags and "--name" switches after the command word. */
-typedef struct options {
+/* A flag a command has: its name, what its value is (NULL for a switch),
+ * its default as help shows it (NULL: none) and one line of help. */
+typedef struct flag_spec {
+    const char *name;
+    const char *value;
+    const char *fallback;
+    const char *help;
+} flag_spec;
+
+typedef struct options options;
+
+/* A command: its name, a line saying what it does, its code and its flags
+ * (ended by an entry with a NULL name). */
+typedef struct command_spec {
+    const char *name;
+    const char *synopsis;
+    int (*run)(options *);
+    const flag_spec *flags;
+} command_spec;
+
+enum { OPTIONS_MAX = 64, OPTIONS_HELP = -1 };
+
+/* The flags given after the command word. */
+struct options {
+    const command_spec *command;
     int count;
-    const char *names[64];
-    const char *values[64]; /* NULL for a switch */
-    int used[64];
-} options;
+    const char *names[OPTIONS_MAX];
+    const char *values[OPTIONS_MAX]; /* NULL for a switch */
+};
 
-/* Parses argv[first..]; returns 0 and prints the problem on a malformed line. */
-int options_parse(options *opts, int argc, char **argv, int first);
+/* Parses argv[first..] against the command's flags: EXIT_OK, OPTIONS_HELP
+ * (help asked for and printed), or EXIT_USAGE after printing the problem
+ * (as JSON on stderr when --json is among the flags). */
+int options_parse(options *opts, int argc, char **argv, int first, const command_spec *command);
 
-/* Typed lookups with defaults; each marks the flag used. A bad value prints
- * the problem and sets *ok to 0. */
+/* Prints the command's usage and flags with their defaults. */
+void command_help(const command_spec *command, FILE *out);
+
+/* Prints a usage problem of the command opts holds (NULL: none). */
+void usage_error(const options *opts, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Typed lookups with defaults. A bad value prints the problem and sets *ok
+ * to 0. */
 const char *option_text(options *opts, const char *name, const char *fallback);
 int option_switch(options *opts, const char *name);
 double option_number(options *opts, const char *name, double fallback, double low, double high,
@@ -30,16 +62,10 @@ double option_number(options *opts, const char *name, double fallback, double lo
 size_t option_count(options *opts, const char *name, size_t fallback, size_t low, size_t high,
                     int *ok);
 
-/* Prints an unknown flag and returns 0 when any flag went unused. */
-int options_all_used(const options *opts);
-
 /* Prints "reco: what: status: detail" and returns EXIT_RUNTIME. */
 int fail(const char *what, reco_status status);
 
-int command_train(options *opts);
-int command_info(options *opts);
-int command_eval(options *opts);
-int command_recommend(options *opts);
-int command_similar(options *opts);
+extern const command_spec train_command, info_command, eval_command, recommend_command,
+    similar_command;
 
 #endif

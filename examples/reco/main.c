@@ -6,54 +6,77 @@
 #include "cli.h"
 #include "ranks.h"
 
-static const char usage[] =
-    "usage: reco COMMAND [--flag value ...]\n"
-    "\n"
-    "  train      train a model: --data FILE (or the built-in synthetic data), --model\n"
-    "             mf|gmf|mlp|neumf, --loss bce|mse|bpr, --optimizer sgd|adagrad|adam,\n"
-    "             --epochs, --lr, --batch, --factors, --layers 64,32,16,8, --negatives,\n"
-    "             --split loo|random, --k, --backend cpu|cuda|auto, --threads, --seed,\n"
-    "             --out model.reco, --plot FILE.svg, --json (see docs/cli.md)\n"
-    "  info       describe a model file: [--model] FILE [--json]\n"
-    "  eval       evaluate on the split train made: --model FILE --data FILE [--split\n"
-    "             loo|random] [--k 10] [--seed S] [--json]\n"
-    "  recommend  top items for a user: --model FILE --data FILE --user ID [--k 10]\n"
-    "             [--titles movies.dat] [--json]\n"
-    "  similar    items nearest an item: --model FILE --item ID [--k 10] [--data FILE\n"
-    "             --titles FILE] [--plot FILE.svg] [--json]\n";
+static const command_spec *const commands[] = {&train_command, &info_command, &eval_command,
+                                               &recommend_command, &similar_command};
+enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
+
+static void usage(FILE *out)
+{
+    fputs("usage: reco COMMAND [--flag value ...]\n"
+          "       reco help COMMAND | reco COMMAND --help | reco --version\n\n",
+          out);
+    for (size_t c = 0; c < N_COMMANDS; c++)
+        fprintf(out, "  %-10s %s\n", commands[c]->name, commands[c]->synopsis);
+    fputs("\nFlags take one dash or two (-k 10, --k 10); docs/cli.md has them all.\n", out);
+}
+
+static const command_spec *find_command(const char *name)
+{
+    for (size_t c = 0; c < N_COMMANDS; c++)
+        if (strcmp(name, commands[c]->name) == 0)
+            return commands[c];
+    return NULL;
+}
+
+static int run(const command_spec *command, int argc, char **argv)
+{
+    /* `reco info model.reco`: a leading file name stands for --model */
+    int first = 2;
+    if (argc > 2 && argv[2][0] != '-') {
+        argv[1] = "--model";
+        first = 1;
+    }
+    options opts;
+    int parsed = options_parse(&opts, argc, argv, first, command);
+    if (parsed != EXIT_OK)
+        return parsed == OPTIONS_HELP ? EXIT_OK : EXIT_USAGE;
+    if (ranks_start(&argc, &argv) != 0)
+        return EXIT_RUNTIME;
+    int code = command->run(&opts);
+    ranks_stop();
+    return code;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
     }
-    static const struct {
-        const char *name;
-        int (*run)(options *);
-    } commands[] = {{"train", command_train},
-                    {"info", command_info},
-                    {"eval", command_eval},
-                    {"recommend", command_recommend},
-                    {"similar", command_similar}};
-    options opts;
-    for (size_t c = 0; c < sizeof commands / sizeof *commands; c++) {
-        if (strcmp(argv[1], commands[c].name) != 0)
-            continue;
-        /* `reco info model.reco`: a leading file name stands for --model */
-        int first = 2;
-        if (argc > 2 && argv[2][0] != '-') {
-            argv[1] = "--model";
-            first = 1;
+    const char *word = argv[1];
+    if (strcmp(word, "--version") == 0 || strcmp(word, "version") == 0) {
+        printf("reco %d.%d.%d (libreco %s)\n", RECO_VERSION_MAJOR, RECO_VERSION_MINOR,
+               RECO_VERSION_PATCH, reco_version_string());
+        return EXIT_OK;
+    }
+    if (strcmp(word, "help") == 0 || strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
+        if (argc < 3) {
+            usage(stdout);
+            return EXIT_OK;
         }
-        if (!options_parse(&opts, argc, argv, first))
+        const command_spec *command = find_command(argv[2]);
+        if (!command) {
+            usage_error(NULL, "no command '%s'", argv[2]);
             return EXIT_USAGE;
-        if (ranks_start(&argc, &argv) != 0)
-            return EXIT_RUNTIME;
-        int code = commands[c].run(&opts);
-        ranks_stop();
-        return code;
+        }
+        command_help(command, stdout);
+        return EXIT_OK;
     }
-    fprintf(stderr, "reco: unknown command '%s'\n\n%s", argv[1], usage);
-    return EXIT_USAGE;
+    const command_spec *command = find_command(word);
+    if (!command) {
+        usage_error(NULL, "unknown command '%s'", word);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    return run(command, argc, argv);
 }

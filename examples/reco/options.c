@@ -1,42 +1,171 @@
-/* Command-line flags. */
+/* Command-line flags, strictly: each command declares its flags (name,
+ * value, default, help), and a flag it does not have, a flag given twice, a
+ * flag without its value or a value out of range is a usage error naming
+ * the flag (exit 2), with the nearest flag the command has as a guess. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 
-int options_parse(options *opts, int argc, char **argv, int first)
+static int json_errors;
+
+/* Writes `text` as the inside of a JSON string. */
+static void json_text(FILE *out, const char *text)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 32)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+}
+
+void usage_error(const options *opts, const char *format, ...)
+{
+    char detail[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(detail, sizeof detail, format, args);
+    va_end(args);
+    const char *command = opts && opts->command ? opts->command->name : NULL;
+    if (json_errors) {
+        fputs("{\"error\": \"usage\", \"detail\": \"", stderr);
+        json_text(stderr, detail);
+        fprintf(stderr, "\"%s%s%s}\n", command ? ", \"command\": \"" : "", command ? command : "",
+                command ? "\"" : "");
+    } else {
+        fprintf(stderr, "reco%s%s: %s\n", command ? " " : "", command ? command : "", detail);
+    }
+}
+
+/* Levenshtein distance of two short names (longer ones count as far). */
+static size_t distance(const char *a, const char *b)
+{
+    enum { LONGEST = 40 };
+    size_t n = strlen(a), m = strlen(b), row[LONGEST + 1];
+    if (n > LONGEST || m > LONGEST)
+        return LONGEST;
+    for (size_t j = 0; j <= m; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= m; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            best = above + 1 < best ? above + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[m];
+}
+
+static const flag_spec *find_spec(const command_spec *command, const char *name)
+{
+    for (const flag_spec *f = command->flags; f->name; f++)
+        if (strcmp(f->name, name) == 0)
+            return f;
+    return NULL;
+}
+
+/* The command's flag nearest `name`, when it is near enough to be a typo. */
+static const char *guess(const command_spec *command, const char *name)
+{
+    const char *best = NULL;
+    size_t best_distance = (strlen(name) + 2) / 3 + 1;
+    for (const flag_spec *f = command->flags; f->name; f++) {
+        size_t d = distance(name, f->name);
+        int prefix = strncmp(f->name, name, strlen(name)) == 0 && strlen(name) >= 3;
+        if (prefix)
+            d = 1;
+        if (d < best_distance) {
+            best = f->name;
+            best_distance = d;
+        }
+    }
+    return best;
+}
+
+/* A value may start with '-' only as a number ("-1") or as "-" itself. */
+static int looks_like_value(const char *text)
+{
+    return text[0] != '-' || text[1] == '\0' || (text[1] >= '0' && text[1] <= '9') ||
+           text[1] == '.';
+}
+
+void command_help(const command_spec *command, FILE *out)
+{
+    fprintf(out, "usage: reco %s [--flag value ...]\n\n%s\n\n", command->name, command->synopsis);
+    for (const flag_spec *f = command->flags; f->name; f++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", f->name, f->value ? " " : "",
+                 f->value ? f->value : "");
+        fprintf(out, "  %-28s %s", left, f->help);
+        if (f->fallback)
+            fprintf(out, " (default: %s)", f->fallback);
+        fputc('\n', out);
+    }
+}
+
+int options_parse(options *opts, int argc, char **argv, int first, const command_spec *command)
 {
     opts->count = 0;
+    opts->command = command;
+    for (int i = first; i < argc; i++)
+        json_errors |= strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "-json") == 0;
     for (int i = first; i < argc; i++) {
         /* --name, or -name for the short spellings people type (-k 10) */
         const char *name = argv[i] + (strncmp(argv[i], "--", 2) == 0 ? 2 : 1);
         if (argv[i][0] != '-' || !*name) {
-            fprintf(stderr, "reco: expected a --flag, got '%s'\n", argv[i]);
-            return 0;
+            usage_error(opts, "expected a --flag, got '%s'", argv[i]);
+            return EXIT_USAGE;
         }
-        if (opts->count == 64) {
-            fprintf(stderr, "reco: too many flags\n");
-            return 0;
+        if (strcmp(name, "help") == 0 || strcmp(name, "h") == 0) {
+            command_help(command, stdout);
+            return OPTIONS_HELP;
         }
-        opts->names[opts->count] = name;
+        const flag_spec *spec = find_spec(command, name);
+        if (!spec) {
+            const char *near = guess(command, name);
+            usage_error(opts, "unknown flag --%s%s%s%s (reco help %s lists them)", name,
+                        near ? "; did you mean --" : "", near ? near : "", near ? "?" : "",
+                        command->name);
+            return EXIT_USAGE;
+        }
+        for (int k = 0; k < opts->count; k++)
+            if (strcmp(opts->names[k], spec->name) == 0) {
+                usage_error(opts, "--%s given twice", spec->name);
+                return EXIT_USAGE;
+            }
+        if (opts->count == OPTIONS_MAX) {
+            usage_error(opts, "too many flags");
+            return EXIT_USAGE;
+        }
+        opts->names[opts->count] = spec->name;
         opts->values[opts->count] = NULL;
-        opts->used[opts->count] = 0;
-        if (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == '\0' ||
-                             (argv[i + 1][1] >= '0' && argv[i + 1][1] <= '9')))
+        if (spec->value) {
+            if (i + 1 == argc || !looks_like_value(argv[i + 1])) {
+                usage_error(opts, "--%s needs a value (%s)", spec->name, spec->value);
+                return EXIT_USAGE;
+            }
             opts->values[opts->count] = argv[++i];
+        }
         opts->count++;
     }
-    return 1;
+    return EXIT_OK;
 }
 
-static int find(options *opts, const char *name)
+static int find(const options *opts, const char *name)
 {
     for (int i = 0; i < opts->count; i++)
-        if (strcmp(opts->names[i], name) == 0) {
-            opts->used[i] = 1;
+        if (strcmp(opts->names[i], name) == 0)
             return i;
-        }
     return -1;
 }
 
@@ -59,8 +188,8 @@ double option_number(options *opts, const char *name, double fallback, double lo
         return fallback;
     char *end;
     double value = strtod(text, &end);
-    if (*end || !(value >= low && value <= high)) {
-        fprintf(stderr, "reco: --%s %s: expected a number in [%g, %g]\n", name, text, low, high);
+    if (end == text || *end || !(value >= low && value <= high)) {
+        usage_error(opts, "--%s %s: expected a number from %g to %g", name, text, low, high);
         *ok = 0;
         return fallback;
     }
@@ -70,21 +199,25 @@ double option_number(options *opts, const char *name, double fallback, double lo
 size_t option_count(options *opts, const char *name, size_t fallback, size_t low, size_t high,
                     int *ok)
 {
-    return (size_t)option_number(opts, name, (double)fallback, (double)low, (double)high, ok);
-}
-
-int options_all_used(const options *opts)
-{
-    for (int i = 0; i < opts->count; i++)
-        if (!opts->used[i]) {
-            fprintf(stderr, "reco: unknown flag --%s\n", opts->names[i]);
-            return 0;
-        }
-    return 1;
+    const char *text = option_text(opts, name, NULL);
+    double value = option_number(opts, name, (double)fallback, (double)low, (double)high, ok);
+    if (text && *ok && value != (double)(size_t)value) {
+        usage_error(opts, "--%s %s: expected a whole number", name, text);
+        *ok = 0;
+    }
+    return (size_t)value;
 }
 
 int fail(const char *what, reco_status status)
 {
-    fprintf(stderr, "reco: %s: %s: %s\n", what, reco_status_string(status), reco_last_error());
+    if (json_errors) {
+        fprintf(stderr, "{\"error\": \"%s\", \"what\": \"", reco_status_string(status));
+        json_text(stderr, what);
+        fputs("\", \"detail\": \"", stderr);
+        json_text(stderr, reco_last_error());
+        fputs("\"}\n", stderr);
+    } else {
+        fprintf(stderr, "reco: %s: %s: %s\n", what, reco_status_string(status), reco_last_error());
+    }
     return EXIT_RUNTIME;
 }

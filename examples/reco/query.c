@@ -50,8 +50,8 @@ static int open_session(options *opts, session *s, int need_data)
     const char *titles = option_text(opts, "titles", NULL);
     const char *backend = option_text(opts, "backend", "cpu");
     if (!model_path || (need_data && !data_path) || (titles && !data_path)) {
-        fprintf(stderr, "reco: needs --model FILE%s\n",
-                need_data || titles ? " and --data FILE (the ratings it was trained on)" : "");
+        usage_error(opts, "needs --model FILE%s",
+                    need_data || titles ? " and --data FILE (the ratings it was trained on)" : "");
         return EXIT_USAGE;
     }
     reco_status status = reco_backend_open(backend, &s->backend);
@@ -78,12 +78,12 @@ static int open_session(options *opts, session *s, int need_data)
     return EXIT_OK;
 }
 
-int command_info(options *opts)
+static int command_info(options *opts)
 {
     int json = option_switch(opts, "json");
     const char *path = option_text(opts, "model", NULL);
-    if (!path || !options_all_used(opts)) {
-        fprintf(stderr, "reco: info needs --model FILE\n");
+    if (!path) {
+        usage_error(opts, "needs --model FILE (or the file as its first word)");
         return EXIT_USAGE;
     }
     session s = {0};
@@ -247,8 +247,9 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
     session s = {0};
     int code = open_session(opts, &s, query->needs_data);
-    if (code == EXIT_OK && (!ok || !id_text || !options_all_used(opts))) {
-        fprintf(stderr, "reco: %s needs --%s ID\n", query->command, query->id_flag);
+    if (code == EXIT_OK && (!ok || !id_text)) {
+        if (!id_text)
+            usage_error(opts, "needs --%s ID", query->id_flag);
         code = EXIT_USAGE;
     }
     int32_t index = 0;
@@ -282,21 +283,21 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     return code;
 }
 
-int command_recommend(options *opts)
+static int command_recommend(options *opts)
 {
     static const ranked_query query = {"recommend", "user", "items", "score", 1, 0,
                                        reco_model_user_index, recommend_for};
     return run_ranked_query(opts, &query);
 }
 
-int command_similar(options *opts)
+static int command_similar(options *opts)
 {
     static const ranked_query query = {"similar", "item", "similar", "cosine", 0, 1,
                                        reco_model_item_index, similar_to};
     return run_ranked_query(opts, &query);
 }
 
-int command_eval(options *opts)
+static int command_eval(options *opts)
 {
     int ok = 1, json = option_switch(opts, "json");
     size_t k = option_count(opts, "k", 10, 1, 100000, &ok);
@@ -306,12 +307,12 @@ int command_eval(options *opts)
     const char *split = option_text(opts, "split", "loo");
     int leave_one_out = strcmp(split, "loo") == 0;
     if (!leave_one_out && strcmp(split, "random") != 0) {
-        fprintf(stderr, "reco: --split %s: expected loo or random\n", split);
+        usage_error(opts, "--split %s: expected loo or random", split);
         ok = 0;
     }
     session s = {0};
     int code = open_session(opts, &s, 1);
-    if (code == EXIT_OK && (!ok || !options_all_used(opts)))
+    if (code == EXIT_OK && !ok)
         code = EXIT_USAGE;
     reco_dataset *train = NULL, *test = NULL;
     reco_metrics *metrics = NULL;
@@ -360,3 +361,71 @@ int command_eval(options *opts)
     session_free(&s);
     return code;
 }
+
+/* The flags of the query commands; each command takes those it reads. */
+#define MODEL_FLAG                                                                                 \
+    {                                                                                              \
+        "model", "FILE", NULL, "the model file (or give it as the first word)"                     \
+    }
+#define DATA_FLAG                                                                                  \
+    {                                                                                              \
+        "data", "FILE", NULL, "the ratings the model was trained on (its ids)"                     \
+    }
+#define TITLES_FLAG                                                                                \
+    {                                                                                              \
+        "titles", "FILE", NULL, "item titles: movies.dat, u.item or movies.csv"                    \
+    }
+#define BACKEND_FLAG                                                                               \
+    {                                                                                              \
+        "backend", "cpu|cuda|auto", "cpu", "backend to load the model on"                          \
+    }
+#define JSON_FLAG                                                                                  \
+    {                                                                                              \
+        "json", NULL, NULL, "one JSON object per line"                                             \
+    }
+#define K_FLAG                                                                                     \
+    {                                                                                              \
+        "k", "K", "10", "how many"                                                                 \
+    }
+
+static const flag_spec info_flags[] = {MODEL_FLAG, BACKEND_FLAG, JSON_FLAG, {NULL}};
+const command_spec info_command = {"info", "describe a model file", command_info, info_flags};
+
+static const flag_spec eval_flags[] = {
+    MODEL_FLAG,
+    DATA_FLAG,
+    TITLES_FLAG,
+    BACKEND_FLAG,
+    {"split", "loo|random", "loo", "the split reco train made"},
+    {"test-fraction", "F", "0.2", "random holdout share"},
+    {"test-negatives", "N", "99", "sampled negatives per test user (NCF protocol)"},
+    {"k", "K", "10", "cut-off of HR, NDCG, Recall, Precision, MAP"},
+    {"seed", "S", "42", "the seed reco train used"},
+    JSON_FLAG,
+    {NULL}};
+const command_spec eval_command = {"eval", "evaluate a model on the split reco train made",
+                                   command_eval, eval_flags};
+
+static const flag_spec recommend_flags[] = {MODEL_FLAG,
+                                            DATA_FLAG,
+                                            TITLES_FLAG,
+                                            BACKEND_FLAG,
+                                            {"user", "ID", NULL, "the user (its id in the data)"},
+                                            K_FLAG,
+                                            JSON_FLAG,
+                                            {NULL}};
+const command_spec recommend_command = {"recommend", "top items for a user, seen items left out",
+                                        command_recommend, recommend_flags};
+
+static const flag_spec similar_flags[] = {
+    MODEL_FLAG,
+    DATA_FLAG,
+    TITLES_FLAG,
+    BACKEND_FLAG,
+    {"item", "ID", NULL, "the item (its id in the data)"},
+    K_FLAG,
+    {"plot", "FILE.svg", NULL, "draw the item embeddings (PCA), the item and its neighbours"},
+    JSON_FLAG,
+    {NULL}};
+const command_spec similar_command = {"similar", "items nearest an item by embedding cosine",
+                                      command_similar, similar_flags};

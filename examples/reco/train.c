@@ -11,28 +11,29 @@
 #include "ranks.h"
 #include "svg.h"
 
-static int pick(const char *text, const char *const *names, int count, const char *flag,
-                int *ok)
+static int pick(const options *opts, const char *text, const char *const *names, int count,
+                const char *flag, int *ok)
 {
-    for (int i = 0; i < count; i++)
+    char expected[128] = "";
+    for (int i = 0; i < count; i++) {
         if (strcmp(text, names[i]) == 0)
             return i;
-    fprintf(stderr, "reco: --%s %s: expected one of", flag, text);
-    for (int i = 0; i < count; i++)
-        fprintf(stderr, " %s", names[i]);
-    fputc('\n', stderr);
+        snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s%s",
+                 i ? ", " : "", names[i]);
+    }
+    usage_error(opts, "--%s %s: expected one of %s", flag, text, expected);
     *ok = 0;
     return 0;
 }
 
-static size_t parse_layers(const char *text, size_t *sizes, int *ok)
+static size_t parse_layers(const options *opts, const char *text, size_t *sizes, int *ok)
 {
     size_t n = 0;
     for (const char *p = text; *p && n <= RECO_MAX_LAYERS;) {
         char *end;
         long value = strtol(p, &end, 10);
         if (end == p || value <= 0 || (*end && *end != ',')) {
-            fprintf(stderr, "reco: --layers %s: expected sizes like 64,32,16,8\n", text);
+            usage_error(opts, "--layers %s: expected sizes like 64,32,16,8", text);
             *ok = 0;
             return 0;
         }
@@ -71,20 +72,22 @@ static int read_settings(options *opts, settings *s)
     s->negatives_file = option_text(opts, "test-negatives-file", NULL);
     if ((s->train_file != NULL) != (s->test_file != NULL) || (s->train_file && s->data) ||
         (s->negatives_file && !s->test_file)) {
-        fprintf(stderr, "reco: give --data FILE, or --train FILE and --test FILE "
-                        "(and --test-negatives-file FILE)\n");
+        usage_error(opts, "give --data FILE, or --train FILE and --test FILE "
+                          "(and --test-negatives-file FILE)");
         ok = 0;
     }
-    s->kind = (reco_model_kind)pick(option_text(opts, "model", "neumf"), kinds, 4, "model", &ok);
-    s->loss = (reco_loss)pick(option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
-    s->optimizer = (reco_optimizer)pick(option_text(opts, "optimizer", "adam"), optimizers, 3,
+    s->kind =
+        (reco_model_kind)pick(opts, option_text(opts, "model", "neumf"), kinds, 4, "model", &ok);
+    s->loss = (reco_loss)pick(opts, option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
+    s->optimizer = (reco_optimizer)pick(opts, option_text(opts, "optimizer", "adam"), optimizers, 3,
                                         "optimizer", &ok);
-    s->output = (reco_activation)pick(option_text(opts, "output", "identity"), outputs, 3,
+    s->output = (reco_activation)pick(opts, option_text(opts, "output", "identity"), outputs, 3,
                                       "output", &ok);
-    s->leave_one_out = pick(option_text(opts, "split", s->loss == RECO_LOSS_MSE ? "random" : "loo"),
-                            splits, 2, "split", &ok);
+    s->leave_one_out =
+        pick(opts, option_text(opts, "split", s->loss == RECO_LOSS_MSE ? "random" : "loo"), splits,
+             2, "split", &ok);
     s->factors = option_count(opts, "factors", 8, 1, 4096, &ok);
-    s->n_layers = parse_layers(option_text(opts, "layers", "64,32,16,8"), s->layers, &ok);
+    s->n_layers = parse_layers(opts, option_text(opts, "layers", "64,32,16,8"), s->layers, &ok);
     s->negatives = option_count(opts, "negatives", 4, 0, 1000, &ok);
     s->test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
     s->epochs = option_count(opts, "epochs", 5, 1, 100000, &ok);
@@ -105,7 +108,7 @@ static int read_settings(options *opts, settings *s)
     s->backend = option_text(opts, "backend", "auto");
     s->out = option_text(opts, "out", NULL);
     s->plot = option_text(opts, "plot", NULL);
-    return ok && options_all_used(opts);
+    return ok;
 }
 
 typedef struct run {
@@ -356,7 +359,7 @@ static void report(const settings *s, size_t epoch, double loss, double seconds,
     fflush(stdout);
 }
 
-int command_train(options *opts)
+static int command_train(options *opts)
 {
     settings s;
     if (!read_settings(opts, &s))
@@ -432,3 +435,39 @@ int command_train(options *opts)
     run_free(&r);
     return code;
 }
+
+static const flag_spec train_flags[] = {
+    {"data", "FILE", "synthetic", "ratings to split (any format reco reads; - for stdin)"},
+    {"train", "FILE", NULL, "pre-split training file (with --test)"},
+    {"test", "FILE", NULL, "pre-split test file, read with the training file's ids"},
+    {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
+    {"model", "mf|gmf|mlp|neumf", "neumf", "model kind"},
+    {"factors", "N", "8", "MF/GMF latent factors"},
+    {"layers", "64,32,16,8", "64,32,16,8", "MLP tower (first: concatenated embedding width)"},
+    {"biases", NULL, NULL, "MF user/item/global biases"},
+    {"output", "identity|sigmoid|relu", "identity", "output activation"},
+    {"dropout", "P", "0", "dropout on tower layers"},
+    {"loss", "bce|mse|bpr", "bce", "loss"},
+    {"negatives", "K", "4", "sampled negatives per positive (BCE, implicit MSE)"},
+    {"optimizer", "sgd|adagrad|adam", "adam", "optimizer"},
+    {"lr", "X", "0.001 for Adam, else 0.01", "learning rate"},
+    {"momentum", "X", "0", "SGD momentum"},
+    {"weight-decay", "X", "0", "L2 added to the gradient"},
+    {"lr-decay", "X", "1", "learning rate factor per epoch"},
+    {"dense-embeddings", NULL, NULL, "step every embedding row every step (torch.optim's way)"},
+    {"batch", "N", "256", "samples per batch"},
+    {"epochs", "N", "5", "epochs"},
+    {"split", "loo|random", "loo (random for MSE)", "leave-one-out or random holdout"},
+    {"test-fraction", "F", "0.2", "random holdout share"},
+    {"test-negatives", "N", "99", "sampled negatives per test user (NCF protocol)"},
+    {"k", "K", "10", "cut-off of HR, NDCG, Recall"},
+    {"backend", "cpu|cuda|auto", "auto", "backend"},
+    {"threads", "N", "the CPU budget", "CPU threads (0: the default)"},
+    {"seed", "S", "42", "seed of data, split, initialization and sampling"},
+    {"out", "FILE", NULL, "save the trained model"},
+    {"plot", "FILE.svg", NULL, "losses and test metrics per epoch as an SVG chart"},
+    {"json", NULL, NULL, "one JSON object per line"},
+    {NULL}};
+
+const command_spec train_command = {
+    "train", "train a model, evaluate it after every epoch, save it", command_train, train_flags};
