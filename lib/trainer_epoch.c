@@ -380,6 +380,32 @@ static reco_status run_epoch(reco_trainer *trainer, const reco_dataset *train,
     return status;
 }
 
+/* Biased MF on explicit ratings starts its global bias at the training
+ * mean, as libmf and Surprise do, instead of spending its first epochs
+ * learning the offset; a bias that is not its initial 0 (a loaded or
+ * trained model) is left alone. */
+static reco_status start_at_the_mean(reco_trainer *trainer, const reco_dataset *train)
+{
+    reco_model *model = trainer->model;
+    const reco_net_desc *net = &model->net;
+    if (trainer->step > 0 || model->kind != RECO_MODEL_MF || !net->train_head_bias ||
+        trainer->loss != RECO_LOSS_MSE || !train->ratings)
+        return RECO_OK;
+    const reco_backend_device_ops *device = &ops_of(trainer)->device;
+    size_t offset = net->head_b_offset * sizeof(float);
+    float bias;
+    reco_status status = device->buffer_download(context_of(trainer), model->params.dense, offset,
+                                                 &bias, sizeof bias);
+    if (status != RECO_OK || bias != 0.0f)
+        return status;
+    double sum = 0.0;
+    for (size_t i = 0; i < train->size; i++)
+        sum += train->ratings[i];
+    bias = (float)(sum / (double)train->size);
+    return device->buffer_upload(context_of(trainer), model->params.dense, offset, &bias,
+                                 sizeof bias);
+}
+
 reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train, double *mean_loss)
 {
     CHECK_TRAINER(trainer);
@@ -392,6 +418,8 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     status = reco_dataset_user_rows(train, &rows);
     if (status == RECO_OK)
         status = count_samples(train, rows, &plan, &n_samples);
+    if (status == RECO_OK)
+        status = start_at_the_mean(trainer, train);
     if (status == RECO_OK)
         status = run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)

@@ -211,6 +211,45 @@ static double rmse(reco_model *model, const reco_dataset *test)
     return sqrt(sum / (double)n);
 }
 
+/* Biased MF on explicit ratings starts its global bias at the training
+ * mean (3.5 here); a bias already away from 0 is left alone. */
+START_TEST(biased_mf_starts_at_the_training_mean)
+{
+    const int64_t users[] = {1, 1, 2, 2, 3, 3}, items[] = {10, 20, 10, 30, 20, 30};
+    const float ratings[] = {1, 2, 3, 4, 5, 6};
+    reco_dataset *data;
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, ratings, NULL, 6, &data));
+    reco_backend *backend = open_backend("cpu");
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 3, 3, &model));
+    RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
+    size_t count = reco_model_parameter_count(model);
+    float *parameters = malloc(count * sizeof *parameters);
+    ck_assert_ptr_nonnull(parameters);
+    for (int round = 0; round < 2; round++) {
+        reco_trainer *trainer;
+        RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+        RECO_ASSERT_OK(reco_trainer_set_loss(trainer, RECO_LOSS_MSE));
+        RECO_ASSERT_OK(reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD));
+        /* a step too small to move anything visibly */
+        RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, 1e-12));
+        RECO_ASSERT_OK(reco_trainer_epoch(trainer, data, NULL));
+        RECO_ASSERT_OK(reco_model_get_parameters(model, parameters));
+        /* the global bias is the flat vector's last value */
+        ck_assert_float_eq_tol(parameters[count - 1], round == 0 ? 3.5f : 7.0f, 1e-6f);
+        reco_trainer_free(trainer);
+        /* a bias set by hand (as a trained one) stays */
+        parameters[count - 1] = 7.0f;
+        RECO_ASSERT_OK(reco_model_set_parameters(model, parameters));
+    }
+    free(parameters);
+    reco_model_free(model);
+    reco_backend_free(backend);
+    reco_dataset_free(data);
+}
+END_TEST
+
 START_TEST(mf_beats_the_global_mean)
 {
     reco_dataset *all, *train, *test;
@@ -373,6 +412,7 @@ int main(void)
     Suite *suite = suite_create("trainer");
     TCase *steps = test_case(suite, "optimizer steps");
     tcase_add_test(steps, sgd_step_by_hand);
+    tcase_add_test(steps, biased_mf_starts_at_the_training_mean);
     tcase_add_test(steps, sgd_momentum_and_weight_decay_by_hand);
     tcase_add_test(steps, adagrad_step_by_hand);
     tcase_add_test(steps, adam_steps_by_hand);
