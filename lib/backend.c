@@ -191,6 +191,18 @@ reco_status reco_backend_set_threads(reco_backend *backend, size_t threads)
     return control(backend, RECO_CONTROL_SET_THREADS, &threads);
 }
 
+reco_status reco_backend_describe(const reco_backend *backend, char *text, size_t size)
+{
+    if (!backend || !text || size == 0)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend or text, or a size of 0");
+    reco_backend_text line = {{0}};
+    snprintf(line.text, sizeof line.text, "%s", backend->ops->name);
+    reco_status status = control(backend, RECO_CONTROL_DESCRIBE, &line);
+    line.text[sizeof line.text - 1] = '\0';
+    snprintf(text, size, "%s", line.text);
+    return status;
+}
+
 size_t reco_backend_threads(const reco_backend *backend)
 {
     if (!backend)

@@ -1,8 +1,11 @@
 /* CPU backend: context, buffers and the ops table. Buffers are 64-byte
  * aligned host memory. */
+#include <blis.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_blas.h"
 #include "cpu_budget.h"
 #include "cpu_internal.h"
 #include "reco_alloc.h"
@@ -21,6 +24,7 @@ static reco_status cpu_create(reco_backend_context **out)
     cpu_context *context = reco_calloc(1, sizeof *context);
     if (!context)
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
+    reco_cpu_blas_kernels(); /* settled before any product */
     context->pool = reco_cpu_pool_create(reco_cpu_budget_threads());
     if (!context->pool) {
         free(context);
@@ -65,10 +69,17 @@ static reco_status cpu_control(reco_backend_context *context, reco_backend_contr
 {
     if (op == RECO_CONTROL_SET_THREADS)
         return set_threads(context, *(const size_t *)arg);
-    if (op == RECO_CONTROL_GET_THREADS) {
+    if (op == RECO_CONTROL_GET_THREADS || op == RECO_CONTROL_DESCRIBE) {
         cpu_pool *pool = reco_cpu_context_pool(context);
-        *(size_t *)arg = reco_cpu_pool_threads(pool);
+        size_t threads = reco_cpu_pool_threads(pool);
         reco_cpu_pool_release(pool);
+        if (op == RECO_CONTROL_GET_THREADS)
+            *(size_t *)arg = threads;
+        else
+            snprintf(((reco_backend_text *)arg)->text, sizeof((reco_backend_text *)arg)->text,
+                     "cpu: %zu thread%s, BLIS %s with its %s kernels (%s)", threads,
+                     threads == 1 ? "" : "s", bli_info_get_version_str(), reco_cpu_blas_kernels(),
+                     reco_cpu_blas_reason());
     }
     return RECO_OK;
 }

@@ -142,6 +142,25 @@ static reco_status cuda_control(reco_backend_context *context, reco_backend_cont
         return cuda_group_id(context, (reco_backend_group *)arg);
     if (op == RECO_CONTROL_JOIN_GROUP)
         return cuda_group_join(context, (const reco_backend_group *)arg);
+    if (op == RECO_CONTROL_DESCRIBE) {
+        cudaDeviceProp properties;
+        reco_status status = cuda_check(cudaGetDeviceProperties(&properties, context->device),
+                                        "cudaGetDeviceProperties");
+        reco_backend_text *line = (reco_backend_text *)arg;
+        if (status == RECO_OK)
+            snprintf(line->text, sizeof line->text,
+                     "cuda: device %d, %s (compute %d.%d, %.0f GiB), TF32 %s, NCCL %s",
+                     context->device, properties.name, properties.major, properties.minor,
+                     (double)properties.totalGlobalMem / (1u << 30),
+                     context->fast_math ? "on" : "off",
+#ifdef RECO_WITH_NCCL
+                     context->group ? "in a group" : "available"
+#else
+                     "not built"
+#endif
+            );
+        return status;
+    }
     if (op != RECO_CONTROL_SET_FAST_MATH)
         return RECO_OK;
     int enabled = *(const int *)arg;

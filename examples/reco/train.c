@@ -380,12 +380,17 @@ static int command_train(options *opts)
     if (leader && !s.json && ranks_world() > 1)
         printf("data-parallel over %d ranks: each trains %zu of every %zu samples\n", ranks_world(),
                s.batch / (size_t)ranks_world(), s.batch);
+    char backend[256];
+    if (reco_backend_describe(r.backend, backend, sizeof backend) != RECO_OK)
+        snprintf(backend, sizeof backend, "%s", reco_backend_name(r.backend));
     if (leader && !s.json)
         printf("%s on %s: %zu users, %zu items, %zu training rows, %zu test rows, backend %s\n",
-               "training", s.train_file ? s.train_file : s.data ? s.data : "synthetic data",
-               reco_dataset_n_users(r.all), reco_dataset_n_items(r.all),
-               reco_dataset_size(r.train), reco_dataset_size(r.test),
-               reco_backend_name(r.backend));
+               "training",
+               s.train_file ? s.train_file
+               : s.data     ? s.data
+                            : "synthetic data",
+               reco_dataset_n_users(r.all), reco_dataset_n_items(r.all), reco_dataset_size(r.train),
+               reco_dataset_size(r.test), backend);
     reco_metric metrics[2];
     /* training loss, test loss, two test metrics */
     double *curves = calloc(4 * s.epochs, sizeof *curves);

@@ -50,6 +50,12 @@ RECO_API size_t reco_backend_threads(const reco_backend *backend);
 /* Returns the backend's name ("cpu", ...), owned by the backend. */
 RECO_API const char *reco_backend_name(const reco_backend *backend);
 
+/* Writes one line saying what the backend computes with (the CPU backend:
+ * its threads and BLIS kernels, and why those; CUDA: the device) to text,
+ * at most size bytes with the terminating NUL. RECO_ERR_INVALID_ARGUMENT
+ * for a NULL backend or text or a zero size. */
+RECO_API reco_status reco_backend_describe(const reco_backend *backend, char *text, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

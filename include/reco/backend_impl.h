@@ -180,8 +180,14 @@ typedef enum reco_backend_control_op {
     RECO_CONTROL_GROUP_ID = 4,
     /* arg: const reco_backend_group *: joins the group as its rank; every
      * rank of the group calls it (it returns when all have). */
-    RECO_CONTROL_JOIN_GROUP = 5
+    RECO_CONTROL_JOIN_GROUP = 5,
+    /* arg: reco_backend_text *: one line on what the backend computes with. */
+    RECO_CONTROL_DESCRIBE = 6
 } reco_backend_control_op;
+
+typedef struct reco_backend_text {
+    char text[256];
+} reco_backend_text;
 
 /* A group of contexts, one per process, whose gradients the backend sums
  * on its devices (the CUDA backend: an NCCL communicator). */

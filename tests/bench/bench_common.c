@@ -32,6 +32,13 @@ void bench_print_cpu(void)
         fclose(file);
 }
 
+void bench_print_backend(const reco_backend *backend)
+{
+    char line[256];
+    if (reco_backend_describe(backend, line, sizeof line) == RECO_OK)
+        printf("backend %s\n", line);
+}
+
 reco_status bench_ml1m_train(const char *data_dir, reco_dataset **train, const char **source)
 {
     static char path[4096];

@@ -14,6 +14,9 @@ int bench_fail(const char *program, const char *what, reco_status status);
 /* Prints "cpu: <model name>" from /proc/cpuinfo, when it has one. */
 void bench_print_cpu(void);
 
+/* Prints reco_backend_describe's line: the threads and kernels in use. */
+void bench_print_backend(const reco_backend *backend);
+
 /* Reads DATA_DIR/ml-1m-implicit/ml-1m.implicit.train.tsv, DATA_DIR being
  * data_dir or else $RECO_DATA_DIR, or when neither has it makes a synthetic
  * set of the same shape; *source names what was loaded (static storage). */

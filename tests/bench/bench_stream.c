@@ -41,6 +41,7 @@ int main(int argc, char **argv)
         (status = reco_model_init(model, backend, 1)) ||
         (status = reco_trainer_new(model, &trainer)))
         return bench_fail("bench_stream", "setup", status);
+    bench_print_backend(backend);
     started = bench_now();
     double loss = 0.0;
     if ((status = reco_trainer_epoch(trainer, data, &loss)))

@@ -28,6 +28,8 @@ int main(int argc, char **argv)
         (status = reco_trainer_new(model, &trainer)) ||
         (status = reco_trainer_set_threads(trainer, (size_t)threads)))
         return bench_fail("bench_train", "setup", status);
+    bench_print_cpu();
+    bench_print_backend(backend);
     printf("NeuMF 8 factors, layers 64,32,16,8, batch 256, 4 negatives, Adam 0.001, %d threads\n"
            "data: %s\n", threads, source);
     size_t samples = reco_dataset_size(train) * 5;
