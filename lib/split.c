@@ -109,13 +109,27 @@ static size_t rounded_share(size_t n, double fraction)
     return (size_t)floor((double)n * fraction + 0.5);
 }
 
-/* Shuffles one group of rows and marks its leading shares test and valid. */
-static void assign_group(size_t *rows, size_t n, double test_fraction, double valid_fraction,
-                         reco_rng *rng, uint8_t *part)
+/* What a random split holds out: shares (n_folds 0), or fold `fold` of
+ * n_folds nearly equal folds. */
+typedef struct split_plan {
+    double test_fraction, valid_fraction;
+    size_t n_folds, fold;
+} split_plan;
+
+/* Shuffles one group of rows and marks its test (and valid) rows: the
+ * leading shares, or the fold's run of the shuffled order. */
+static void assign_group(size_t *rows, size_t n, const split_plan *plan, reco_rng *rng,
+                         uint8_t *part)
 {
     shuffle(rows, n, rng);
-    size_t n_test = rounded_share(n, test_fraction);
-    size_t n_valid = rounded_share(n, valid_fraction);
+    if (plan->n_folds) {
+        size_t end = n * (plan->fold + 1) / plan->n_folds;
+        for (size_t i = n * plan->fold / plan->n_folds; i < end; i++)
+            part[rows[i]] = PART_TEST;
+        return;
+    }
+    size_t n_test = rounded_share(n, plan->test_fraction);
+    size_t n_valid = rounded_share(n, plan->valid_fraction);
     if (n_test + n_valid > n)
         n_valid = n - n_test;
     for (size_t i = 0; i < n_test; i++)
@@ -152,9 +166,8 @@ static reco_status group_by_rating(const reco_dataset *dataset, size_t *rows)
     return RECO_OK;
 }
 
-static reco_status split_random(const reco_dataset *dataset, double valid_fraction,
-                                double test_fraction, uint64_t seed, unsigned flags,
-                                int n_parts, reco_dataset **const *outs)
+static reco_status split_random(const reco_dataset *dataset, const split_plan *plan, uint64_t seed,
+                                unsigned flags, int n_parts, reco_dataset **const *outs)
 {
     for (int which = 0; which < n_parts; which++) {
         if (!outs[which])
@@ -163,10 +176,16 @@ static reco_status split_random(const reco_dataset *dataset, double valid_fracti
     }
     if (!dataset)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
-    if (!(test_fraction > 0.0 && valid_fraction >= 0.0 && test_fraction + valid_fraction < 1.0))
+    if (plan->n_folds && (plan->n_folds < 2 || plan->fold >= plan->n_folds))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "fold %zu of %zu: expected at least 2 folds, numbered from 0", plan->fold,
+                         plan->n_folds);
+    if (!plan->n_folds && !(plan->test_fraction > 0.0 && plan->valid_fraction >= 0.0 &&
+                            plan->test_fraction + plan->valid_fraction < 1.0))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
                          "fractions test %g, validation %g: expected test > 0, validation "
-                         ">= 0 and their sum < 1", test_fraction, valid_fraction);
+                         ">= 0 and their sum < 1",
+                         plan->test_fraction, plan->valid_fraction);
     if (flags & ~RECO_SPLIT_STRATIFY)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown split flags 0x%x", flags);
     if ((flags & RECO_SPLIT_STRATIFY) && !dataset->ratings)
@@ -191,10 +210,10 @@ static reco_status split_random(const reco_dataset *dataset, double valid_fracti
             for (end = begin + 1; end < n && dataset->ratings[rows[end]] ==
                                                  dataset->ratings[rows[begin]]; end++)
                 ;
-            assign_group(rows + begin, end - begin, test_fraction, valid_fraction, &rng, part);
+            assign_group(rows + begin, end - begin, plan, &rng, part);
         }
     } else {
-        assign_group(rows, n, test_fraction, valid_fraction, &rng, part);
+        assign_group(rows, n, plan, &rng, part);
     }
     status = select_parts(dataset, part, n_parts, outs);
 done:
@@ -208,7 +227,17 @@ reco_status reco_dataset_split_random(const reco_dataset *dataset, double test_f
                                       reco_dataset **test)
 {
     reco_dataset **outs[3] = {train, test, NULL};
-    return split_random(dataset, 0.0, test_fraction, seed, flags, 2, outs);
+    split_plan plan = {.test_fraction = test_fraction};
+    return split_random(dataset, &plan, seed, flags, 2, outs);
+}
+
+reco_status reco_dataset_split_fold(const reco_dataset *dataset, size_t n_folds, size_t fold,
+                                    uint64_t seed, unsigned flags, reco_dataset **train,
+                                    reco_dataset **test)
+{
+    reco_dataset **outs[3] = {train, test, NULL};
+    split_plan plan = {.n_folds = n_folds, .fold = fold};
+    return split_random(dataset, &plan, seed, flags, 2, outs);
 }
 
 reco_status reco_dataset_split_three_way(const reco_dataset *dataset, double valid_fraction,
@@ -217,5 +246,6 @@ reco_status reco_dataset_split_three_way(const reco_dataset *dataset, double val
                                          reco_dataset **test)
 {
     reco_dataset **outs[3] = {train, test, valid};
-    return split_random(dataset, valid_fraction, test_fraction, seed, flags, 3, outs);
+    split_plan plan = {.test_fraction = test_fraction, .valid_fraction = valid_fraction};
+    return split_random(dataset, &plan, seed, flags, 3, outs);
 }

@@ -68,6 +68,15 @@ check "a usage error exits 2" test $? -eq 2
 check "a runtime error exits 1" test $? -eq 1
 check "and says why" grep -q "cannot open" "$tmp/error.txt"
 
+# k-fold cross-validation: a line per fold, then mean and standard deviation
+"$reco" cv --folds 3 --epochs 1 --model mf --biases --loss mse --json > "$tmp/cv.json"
+check "three folds" test "$(grep -c '"fold"' "$tmp/cv.json")" -eq 3
+check "the mean is the folds' mean" awk -F'"RMSE": ' '
+    /"fold"/ { split($2, v, /[,}]/); sum += v[1]; n++ }
+    /"mean"/ { split($2, v, /[,}]/); mean = v[1] }
+    END { exit !(n == 3 && mean > 0.5 && mean < 1.5 && (sum / n - mean) ^ 2 < 1e-10) }' "$tmp/cv.json"
+check "and a standard deviation" grep -q '"std": {"RMSE": [0-9.]*, "MAE": [0-9.]*}' "$tmp/cv.json"
+
 # strict flags: every bad line is a usage error (2) that names the flag
 usage_case() { # description, expected text on stderr, then the reco arguments
     what=$1
@@ -92,6 +101,8 @@ usage_case "a kind it does not have" "--model nope: expected one of mf, gmf, mlp
 usage_case "a stray word" "expected a --flag, got 'extra'" train --epochs 1 extra
 usage_case "an unknown command" "unknown command 'trian'" trian
 usage_case "help for an unknown command" "no command 'nope'" help nope
+usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
+usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
 "$reco" train --json --bogus 1 2> "$tmp/err.json"
 check "--json makes usage errors JSON" grep -q '^{"error": "usage", "detail": "unknown flag --bogus.*", "command": "train"}$' "$tmp/err.json"
 "$reco" info --model "$tmp/missing.reco" --json 2> "$tmp/err.json"
@@ -103,7 +114,7 @@ for words in "help train" "train --help" "train -h" "help"; do
     check "reco $words exits 0" test $? -eq 0
 done
 check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5)'"
-check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|info|eval|recommend|similar) ')" -eq 5
+check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|cv|info|eval|recommend|similar) ')" -eq 6
 check "--version names the library" sh -c "'$reco' --version | grep -q '^reco [0-9.]* (libreco [0-9.]*)$'"
 "$reco" 2> /dev/null
 check "no command is a usage error" test $? -eq 2

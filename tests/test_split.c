@@ -160,6 +160,54 @@ START_TEST(stratified_split_takes_the_fraction_of_each_rating)
 }
 END_TEST
 
+/* 3 folds of 20 rows: test sets of 7, 7 and 6 rows (20 x 1/3, 2/3 cut
+ * points) that partition the rows, each train the other rows; with
+ * RECO_SPLIT_STRATIFY every fold's test takes from each rating value. */
+START_TEST(folds_partition_the_rows)
+{
+    reco_dataset *ds = twenty_rows();
+    int owner[20];
+    memset(owner, -1, sizeof owner);
+    const size_t sizes[3] = {6, 7, 7};
+    for (size_t fold = 0; fold < 3; fold++) {
+        reco_dataset *train = NULL, *test = NULL;
+        RECO_ASSERT_OK(reco_dataset_split_fold(ds, 3, fold, 5, 0, &train, &test));
+        ck_assert_uint_eq(reco_dataset_size(test), sizes[fold]);
+        ck_assert_uint_eq(reco_dataset_size(train), 20 - sizes[fold]);
+        ck_assert(reco_dataset_shares_vocabulary(train, test));
+        int before[20];
+        memcpy(before, owner, sizeof before);
+        mark_rows(test, owner, (int)fold);
+        for (int i = 0; i < 20; i++)
+            ck_assert(before[i] == -1 || owner[i] == before[i]); /* no row tested twice */
+        reco_dataset_free(train);
+        reco_dataset_free(test);
+    }
+    for (int i = 0; i < 20; i++)
+        ck_assert_int_ne(owner[i], -1);
+    /* stratified: 4 rows of each rating over 2 folds, 2 of each in each */
+    for (size_t fold = 0; fold < 2; fold++) {
+        reco_dataset *train = NULL, *test = NULL;
+        RECO_ASSERT_OK(reco_dataset_split_fold(ds, 2, fold, 5, RECO_SPLIT_STRATIFY, &train, &test));
+        int per_rating[6] = {0};
+        for (size_t i = 0; i < reco_dataset_size(test); i++)
+            per_rating[(int)reco_dataset_ratings(test)[i]]++;
+        for (int rating = 1; rating <= 5; rating++)
+            ck_assert_int_eq(per_rating[rating], 2);
+        reco_dataset_free(train);
+        reco_dataset_free(test);
+    }
+    reco_dataset *train = (reco_dataset *)1, *test = NULL;
+    ck_assert_int_eq(reco_dataset_split_fold(ds, 1, 0, 5, 0, &train, &test),
+                     RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(train);
+    ck_assert_int_eq(reco_dataset_split_fold(ds, 3, 3, 5, 0, &train, &test),
+                     RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_str_eq(reco_last_error(), "fold 3 of 3: expected at least 2 folds, numbered from 0");
+    reco_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(split_arguments_are_checked)
 {
     reco_dataset *ds = twenty_rows(), *train = NULL, *test = NULL, *valid = NULL;
@@ -192,5 +240,6 @@ int main(void)
     tcase_add_test(tcase, three_way_split_sizes_and_partition);
     tcase_add_test(tcase, stratified_split_takes_the_fraction_of_each_rating);
     tcase_add_test(tcase, split_arguments_are_checked);
+    tcase_add_test(tcase, folds_partition_the_rows);
     return run_suite(suite);
 }

@@ -6,7 +6,8 @@
 #include "cli.h"
 #include "ranks.h"
 
-static const command_spec *const commands[] = {&train_command, &info_command, &eval_command,
+static const command_spec *const commands[] = {&train_command,     &cv_command,
+                                               &info_command,      &eval_command,
                                                &recommend_command, &similar_command};
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -165,6 +165,15 @@ RECO_API reco_status reco_dataset_split_random(const reco_dataset *dataset, doub
                                                uint64_t seed, unsigned flags,
                                                reco_dataset **train, reco_dataset **test);
 
+/* k-fold cross-validation: the rows, shuffled with the seed (each rating
+ * value on its own with RECO_SPLIT_STRATIFY), are cut into n_folds nearly
+ * equal folds; fold `fold` (from 0) goes to *test, the rest to *train, each
+ * in the original row order. One seed gives folds that partition the rows.
+ * RECO_ERR_INVALID_ARGUMENT for fewer than 2 folds or fold >= n_folds. */
+RECO_API reco_status reco_dataset_split_fold(const reco_dataset *dataset, size_t n_folds,
+                                             size_t fold, uint64_t seed, unsigned flags,
+                                             reco_dataset **train, reco_dataset **test);
+
 /* Three-way random split (60/20/20: valid 0.2, test 0.2; 80/10/10: 0.1, 0.1).
  * Same rules as reco_dataset_split_random; train gets what is left. */
 RECO_API reco_status reco_dataset_split_three_way(const reco_dataset *dataset,

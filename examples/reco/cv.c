@@ -1,0 +1,123 @@
+/* reco cv: k-fold cross-validation, as Surprise's cross_validate reports
+ * it: each fold's metrics, then their mean and standard deviation. A fold
+ * trains a fresh model on the other folds and evaluates it on its own:
+ * RMSE and MAE for MSE, Recall@K and NDCG@K over all items (training items
+ * left out) for BCE and BPR. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "job.h"
+#include "ranks.h"
+
+enum { MAX_FOLDS = 100 };
+
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Trains and evaluates fold `fold` of `all`: the two metrics' values. */
+static reco_status run_fold(const settings *s, reco_dataset *all, size_t folds, size_t fold,
+                            unsigned flags, reco_metric metrics[2], double values[2])
+{
+    run r = {0};
+    reco_status status =
+        reco_dataset_split_fold(all, folds, fold, s->seed, flags, &r.train, &r.test);
+    r.all = all;
+    if (status == RECO_OK)
+        status = job_build(s, &r);
+    for (size_t epoch = 0; epoch < s->epochs && status == RECO_OK; epoch++)
+        status = reco_trainer_epoch(r.trainer, r.train, NULL);
+    if (status == RECO_OK)
+        status = job_evaluate(s, &r, metrics, values);
+    r.all = NULL; /* the caller's */
+    job_run_free(&r);
+    return status;
+}
+
+static void print_metrics(const settings *s, const reco_metric metrics[2], const double *values,
+                          const char *json_key)
+{
+    int ranking = metrics[0] != RECO_METRIC_RMSE;
+    for (int m = 0; m < 2; m++) {
+        const char *name = reco_metric_name(metrics[m]);
+        if (s->json && ranking)
+            printf("%s\"%s@%zu\": %.6f", json_key && m == 0 ? "" : ", ", name, s->k, values[m]);
+        else if (s->json)
+            printf("%s\"%s\": %.6f", json_key && m == 0 ? "" : ", ", name, values[m]);
+        else if (ranking)
+            printf("  %s@%zu %.4f", name, s->k, values[m]);
+        else
+            printf("  %s %.4f", name, values[m]);
+    }
+}
+
+static int command_cv(options *opts)
+{
+    settings s;
+    int ok = job_read_settings(opts, &s);
+    size_t folds = option_count(opts, "folds", 5, 2, MAX_FOLDS, &ok);
+    unsigned flags = option_switch(opts, "stratify") ? RECO_SPLIT_STRATIFY : 0;
+    if (!ok)
+        return EXIT_USAGE;
+    s.leave_one_out = 0; /* folds are random: full ranking, or ratings */
+    reco_dataset *all = NULL;
+    reco_status status = job_read_data(&s, &all);
+    if (status != RECO_OK) {
+        reco_dataset_free(all);
+        return fail(s.data ? s.data : "synthetic data", status);
+    }
+    int leader = ranks_rank() == 0;
+    if (leader && !s.json)
+        printf("%zu-fold cross-validation on %s: %zu users, %zu items, %zu rows\n", folds,
+               s.data ? s.data : "synthetic data", reco_dataset_n_users(all),
+               reco_dataset_n_items(all), reco_dataset_size(all));
+    reco_metric metrics[2];
+    double values[MAX_FOLDS][2], sums[2] = {0, 0};
+    for (size_t fold = 0; fold < folds && status == RECO_OK; fold++) {
+        double start = seconds_now();
+        status = run_fold(&s, all, folds, fold, flags, metrics, values[fold]);
+        if (status != RECO_OK || !leader)
+            continue;
+        if (s.json)
+            printf("{\"fold\": %zu, \"seconds\": %.3f", fold + 1, seconds_now() - start);
+        else
+            printf("fold %zu %6.2f s", fold + 1, seconds_now() - start);
+        print_metrics(&s, metrics, values[fold], NULL);
+        printf(s.json ? "}\n" : "\n");
+        fflush(stdout);
+    }
+    if (status == RECO_OK && leader) {
+        double mean[2], deviation[2];
+        for (int m = 0; m < 2; m++) {
+            for (size_t fold = 0; fold < folds; fold++)
+                sums[m] += values[fold][m];
+            mean[m] = sums[m] / (double)folds;
+            double squares = 0.0;
+            for (size_t fold = 0; fold < folds; fold++)
+                squares += (values[fold][m] - mean[m]) * (values[fold][m] - mean[m]);
+            deviation[m] = sqrt(squares / (double)folds); /* as numpy.std, Surprise's */
+        }
+        printf(s.json ? "{\"mean\": {" : "mean       ");
+        print_metrics(&s, metrics, mean, s.json ? "mean" : NULL);
+        printf(s.json ? "}, \"std\": {" : "\nstd        ");
+        print_metrics(&s, metrics, deviation, s.json ? "std" : NULL);
+        printf(s.json ? "}, \"folds\": %zu}\n" : "\n", folds);
+    }
+    reco_dataset_free(all);
+    return status == RECO_OK ? EXIT_OK : fail("cross-validation", status);
+}
+
+static const flag_spec cv_flags[] = {
+    {"data", "FILE", "synthetic", "ratings to cross-validate (any format reco reads)"},
+    {"folds", "K", "5", "folds"},
+    {"stratify", NULL, NULL, "cut each rating value into folds on its own"},
+    JOB_MODEL_FLAGS,
+    {NULL}};
+
+const command_spec cv_command = {"cv", "k-fold cross-validation: each fold's metrics, mean, std",
+                                 command_cv, cv_flags};
