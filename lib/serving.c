@@ -92,6 +92,30 @@ reco_status reco_model_get_item_embeddings(const reco_model *model, float *embed
     return get_embeddings(model, RECO_TABLE_ITEM_GMF, RECO_TABLE_ITEM_MLP, embeddings);
 }
 
+reco_status reco_model_get_biases(const reco_model *model, float *user_biases, float *item_biases,
+                                  float *global_bias)
+{
+    reco_status status = reco_model_check_ready(model);
+    if (status != RECO_OK)
+        return status;
+    const reco_net_desc *net = &model->net;
+    if (!net->table_dim[RECO_TABLE_USER_BIAS])
+        return reco_fail(RECO_ERR_STATE, "the model has no biases (an MF option)");
+    const reco_backend_device_ops *device = &model->backend->ops->device;
+    reco_backend_context *context = model->backend->context;
+    if (user_biases)
+        status = device->buffer_download(context, model->params.tables[RECO_TABLE_USER_BIAS], 0,
+                                         user_biases, model->n_users * sizeof *user_biases);
+    if (status == RECO_OK && item_biases)
+        status = device->buffer_download(context, model->params.tables[RECO_TABLE_ITEM_BIAS], 0,
+                                         item_biases, model->n_items * sizeof *item_biases);
+    if (status == RECO_OK && global_bias)
+        status = device->buffer_download(context, model->params.dense,
+                                         net->head_b_offset * sizeof *global_bias, global_bias,
+                                         sizeof *global_bias);
+    return status;
+}
+
 reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
                                      int32_t *items, float *similarities, size_t *n)
 {

@@ -68,6 +68,28 @@ check "a usage error exits 2" test $? -eq 2
 check "a runtime error exits 1" test $? -eq 1
 check "and says why" grep -q "cannot open" "$tmp/error.txt"
 
+# recommend --all: every user's list, seen items left out, as the one-user query gives it
+"$reco" recommend --model "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --k 2 \
+    --out "$tmp/all.tsv" 2> /dev/null
+check "a header, then user, item, rank, score" sh -c "head -n 1 '$tmp/all.tsv' | grep -q '^user_id	item_id	rank	score$'"
+check "user 2 gets items 10 and 30, in the query's order" sh -c "grep '^2	' '$tmp/all.tsv' | cut -f2 | tr '\n' ' ' | grep -q \"^$(grep -o '"item": [0-9]*' "$tmp/recommend.json" | head -n 2 | cut -d' ' -f2 | tr '\n' ' ')\$\""
+"$reco" recommend --model "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --k 2 --json \
+    > "$tmp/all.json"
+check "a JSON line per user" test "$(grep -c '^{"user": [0-9]*, "items": \[' "$tmp/all.json")" -eq 3
+
+# export: factors, biases and ids as TSV, and as NumPy files
+"$reco" train --data "$fixtures/ratings.dat" --model mf --biases --loss mse --split random \
+    --test-fraction 0.3 --epochs 1 --out "$tmp/biased.reco" > /dev/null
+"$reco" export "$tmp/biased.reco" --out "$tmp/biased" --json > "$tmp/export.json"
+check "export says what it wrote" grep -q '"users": 3, "items": 4, "dim": 8, "biases": true' "$tmp/export.json"
+check "a header and a line per user" test "$(wc -l < "$tmp/biased_users.tsv")" -eq 4
+check "id, 8 factors and a bias a line" awk -F'\t' 'NR > 1 && NF != 10 { exit 1 }' "$tmp/biased_items.tsv"
+check "the header names the columns" grep -q "^item_id	f0	.*	f7	bias$" "$tmp/biased_items.tsv"
+"$reco" export "$tmp/biased.reco" --out "$tmp/biased" --format npy > /dev/null
+check "a .npy of 4 x 8 float32 factors" sh -c "head -c 128 '$tmp/biased_item_factors.npy' | grep -a -q \"'descr': '<f4', 'fortran_order': False, 'shape': (4, 8)\""
+check "and int64 ids" sh -c "head -c 128 '$tmp/biased_user_ids.npy' | grep -a -q \"'descr': '<i8'.*'shape': (3,)\""
+check "and the global bias" test -s "$tmp/biased_global_bias.npy"
+
 # k-fold cross-validation: a line per fold, then mean and standard deviation
 "$reco" cv --folds 3 --epochs 1 --model mf --biases --loss mse --json > "$tmp/cv.json"
 check "three folds" test "$(grep -c '"fold"' "$tmp/cv.json")" -eq 3
@@ -103,6 +125,8 @@ usage_case "an unknown command" "unknown command 'trian'" trian
 usage_case "help for an unknown command" "no command 'nope'" help nope
 usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
 usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
+usage_case "an unknown export format" "--format csv: expected tsv or npy" export m.reco --out x --format csv
+usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2
 "$reco" train --json --bogus 1 2> "$tmp/err.json"
 check "--json makes usage errors JSON" grep -q '^{"error": "usage", "detail": "unknown flag --bogus.*", "command": "train"}$' "$tmp/err.json"
 "$reco" info --model "$tmp/missing.reco" --json 2> "$tmp/err.json"
@@ -114,7 +138,7 @@ for words in "help train" "train --help" "train -h" "help"; do
     check "reco $words exits 0" test $? -eq 0
 done
 check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5)'"
-check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|cv|info|eval|recommend|similar) ')" -eq 6
+check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|cv|info|eval|recommend|similar|export) ')" -eq 7
 check "--version names the library" sh -c "'$reco' --version | grep -q '^reco [0-9.]* (libreco [0-9.]*)$'"
 "$reco" 2> /dev/null
 check "no command is a usage error" test $? -eq 2

@@ -175,6 +175,40 @@ START_TEST(embeddings_concatenate_gmf_and_mlp)
 }
 END_TEST
 
+/* Biased MF's biases are the flat vector's bias tables and its last value
+ * (the layout of docs/training.md); a model without biases has none. */
+START_TEST(biases_of_biased_mf)
+{
+    reco_backend *backend = open_backend("cpu");
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 3, 4, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 2));
+    RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 3));
+    size_t count = reco_model_parameter_count(model);
+    /* user factors 6, item factors 8, user biases 3, item biases 4, head 2 + 1 */
+    ck_assert_uint_eq(count, 24);
+    float parameters[24];
+    for (size_t i = 0; i < count; i++)
+        parameters[i] = (float)i;
+    RECO_ASSERT_OK(reco_model_set_parameters(model, parameters));
+    float users[3], items[4], global;
+    RECO_ASSERT_OK(reco_model_get_biases(model, users, items, &global));
+    ck_assert_float_eq(users[0], 14.0f);
+    ck_assert_float_eq(users[2], 16.0f);
+    ck_assert_float_eq(items[0], 17.0f);
+    ck_assert_float_eq(items[3], 20.0f);
+    ck_assert_float_eq(global, 23.0f);
+    RECO_ASSERT_OK(reco_model_get_biases(model, NULL, NULL, &global));
+    reco_model_free(model);
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 3, 4, &model));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 3));
+    ck_assert_int_eq(reco_model_get_biases(model, users, items, &global), RECO_ERR_STATE);
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
 START_TEST(model_vocabulary_maps_ids)
 {
     reco_backend *backend = open_backend("cpu");
@@ -274,6 +308,7 @@ int main(void)
     tcase_add_test(tcase, similar_items_by_cosine);
     tcase_add_test(tcase, embeddings_concatenate_gmf_and_mlp);
     tcase_add_test(tcase, model_vocabulary_maps_ids);
+    tcase_add_test(tcase, biases_of_biased_mf);
     tcase_add_test(tcase, fold_in_learns_one_user_and_freezes_the_rest);
     return run_suite(suite);
 }

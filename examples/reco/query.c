@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "session.h"
 #include "svg.h"
 
 static const char *kind_name(reco_model_kind kind)
@@ -26,56 +27,6 @@ static void print_json_string(const char *text)
             putchar(*p);
     }
     putchar('"');
-}
-
-typedef struct session {
-    reco_backend *backend;
-    reco_model *model;
-    reco_dataset *data;
-} session;
-
-static void session_free(session *s)
-{
-    reco_model_free(s->model);
-    reco_backend_free(s->backend);
-    reco_dataset_free(s->data);
-}
-
-/* Loads --model, and --data (+ --titles) when given; the data's vocabulary
- * must be the model's, as when the model was trained on that file. */
-static int open_session(options *opts, session *s, int need_data)
-{
-    const char *model_path = option_text(opts, "model", NULL);
-    const char *data_path = option_text(opts, "data", NULL);
-    const char *titles = option_text(opts, "titles", NULL);
-    const char *backend = option_text(opts, "backend", "cpu");
-    if (!model_path || (need_data && !data_path) || (titles && !data_path)) {
-        usage_error(opts, "needs --model FILE%s",
-                    need_data || titles ? " and --data FILE (the ratings it was trained on)" : "");
-        return EXIT_USAGE;
-    }
-    reco_status status = reco_backend_open(backend, &s->backend);
-    if (status == RECO_OK)
-        status = reco_model_load(model_path, s->backend, &s->model);
-    if (status != RECO_OK)
-        return fail(model_path, status);
-    if (data_path) {
-        status = reco_dataset_read(data_path, RECO_FORMAT_AUTO, &s->data);
-        if (status == RECO_OK && titles)
-            status = reco_dataset_read_titles(s->data, titles);
-        if (status != RECO_OK)
-            return fail(data_path, status);
-        int64_t data_id, model_id;
-        int32_t last = (int32_t)reco_dataset_n_items(s->data) - 1;
-        if (reco_dataset_n_items(s->data) != reco_model_n_items(s->model) ||
-            reco_dataset_item_id(s->data, last, &data_id) != RECO_OK ||
-            reco_model_item_id(s->model, last, &model_id) != RECO_OK || data_id != model_id) {
-            fprintf(stderr, "reco: %s is not the data %s was trained on\n", data_path,
-                    model_path);
-            return EXIT_RUNTIME;
-        }
-    }
-    return EXIT_OK;
 }
 
 static int command_info(options *opts)
@@ -238,6 +189,73 @@ static reco_status similar_to(session *s, int32_t item, size_t k, int32_t *items
     return reco_model_similar_items(s->model, item, k, items, scores, n);
 }
 
+/* Writes one user's list: TSV lines (user, item, rank, score) or a JSON line. */
+static void write_user_list(FILE *out, const session *s, int32_t user, const int32_t *items,
+                            const float *scores, size_t n, int json)
+{
+    int64_t user_id = user, item_id;
+    reco_model_user_id(s->model, user, &user_id);
+    if (json)
+        fprintf(out, "{\"user\": %lld, \"items\": [", (long long)user_id);
+    for (size_t i = 0; i < n; i++) {
+        item_id = items[i];
+        reco_model_item_id(s->model, items[i], &item_id);
+        if (json)
+            fprintf(out, "%s%lld", i ? ", " : "", (long long)item_id);
+        else
+            fprintf(out, "%lld\t%lld\t%zu\t%.6g\n", (long long)user_id, (long long)item_id, i + 1,
+                    scores[i]);
+    }
+    if (json) {
+        fputs("], \"scores\": [", out);
+        for (size_t i = 0; i < n; i++)
+            fprintf(out, "%s%.6g", i ? ", " : "", scores[i]);
+        fputs("]}\n", out);
+    }
+}
+
+/* reco recommend --all: every user's top k, seen items left out, ranked in
+ * blocks of users (one product per block on the CPU backend's threads). */
+static int recommend_all(options *opts, const session *s, size_t k, int json)
+{
+    enum { BLOCK = 256 };
+    const char *path = option_text(opts, "out", NULL);
+    FILE *out = path ? fopen(path, "w") : stdout;
+    if (!out) {
+        fprintf(stderr, "reco: cannot write %s\n", path);
+        return EXIT_RUNTIME;
+    }
+    if (!json)
+        fputs("user_id\titem_id\trank\tscore\n", out);
+    int32_t users[BLOCK];
+    int32_t *items = malloc(BLOCK * k * sizeof *items);
+    float *scores = malloc(BLOCK * k * sizeof *scores);
+    size_t counts[BLOCK], n_users = reco_model_n_users(s->model);
+    reco_status status = items && scores ? RECO_OK : RECO_ERR_OUT_OF_MEMORY;
+    for (size_t first = 0; first < n_users && status == RECO_OK; first += BLOCK) {
+        size_t n = n_users - first < BLOCK ? n_users - first : BLOCK;
+        for (size_t u = 0; u < n; u++)
+            users[u] = (int32_t)(first + u);
+        status = reco_model_recommend_batch(s->model, users, n, k, s->data, items, scores, counts);
+        for (size_t u = 0; u < n && status == RECO_OK; u++)
+            write_user_list(out, s, users[u], items + u * k, scores + u * k, counts[u], json);
+    }
+    free(items);
+    free(scores);
+    int written = !ferror(out);
+    if (path && fclose(out) != 0)
+        written = 0;
+    if (status != RECO_OK)
+        return fail("recommend --all", status);
+    if (!written) {
+        fprintf(stderr, "reco: cannot write %s\n", path ? path : "standard output");
+        return EXIT_RUNTIME;
+    }
+    if (path)
+        fprintf(stderr, "wrote the top %zu of %zu users to %s\n", k, n_users, path);
+    return EXIT_OK;
+}
+
 /* Looks the id up, ranks, prints (and, for items, plots). */
 static int run_ranked_query(options *opts, const ranked_query *query)
 {
@@ -247,6 +265,13 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
     session s = {0};
     int code = open_session(opts, &s, query->needs_data);
+    if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
+        code = id_text ? (usage_error(opts, "--all and --%s: one or the other", query->id_flag),
+                          EXIT_USAGE)
+                       : recommend_all(opts, &s, k, json);
+        session_free(&s);
+        return code;
+    }
     if (code == EXIT_OK && (!ok || !id_text)) {
         if (!id_text)
             usage_error(opts, "needs --%s ID", query->id_flag);
@@ -406,14 +431,19 @@ static const flag_spec eval_flags[] = {
 const command_spec eval_command = {"eval", "evaluate a model on the split reco train made",
                                    command_eval, eval_flags};
 
-static const flag_spec recommend_flags[] = {MODEL_FLAG,
-                                            DATA_FLAG,
-                                            TITLES_FLAG,
-                                            BACKEND_FLAG,
-                                            {"user", "ID", NULL, "the user (its id in the data)"},
-                                            K_FLAG,
-                                            JSON_FLAG,
-                                            {NULL}};
+static const flag_spec recommend_flags[] = {
+    MODEL_FLAG,
+    DATA_FLAG,
+    TITLES_FLAG,
+    BACKEND_FLAG,
+    {"user", "ID", NULL, "the user (its id in the data)"},
+    {"all", NULL, NULL,
+     "every user instead: TSV (user, item, rank, score), "
+     "JSON lines with --json"},
+    {"out", "FILE", "standard output", "where --all writes"},
+    K_FLAG,
+    JSON_FLAG,
+    {NULL}};
 const command_spec recommend_command = {"recommend", "top items for a user, seen items left out",
                                         command_recommend, recommend_flags};
 

@@ -141,6 +141,12 @@ RECO_API size_t reco_model_embedding_dim(const reco_model *model);
 RECO_API reco_status reco_model_get_user_embeddings(const reco_model *model, float *embeddings);
 RECO_API reco_status reco_model_get_item_embeddings(const reco_model *model, float *embeddings);
 
+/* Biased MF's biases: n_users user biases, n_items item biases and the
+ * global bias, each written where its pointer is not NULL.
+ * RECO_ERR_STATE for a model without biases. */
+RECO_API reco_status reco_model_get_biases(const reco_model *model, float *user_biases,
+                                           float *item_biases, float *global_bias);
+
 /* The k items most similar to `item` by cosine similarity of item
  * embeddings, most similar first, the item itself left out. */
 RECO_API reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
