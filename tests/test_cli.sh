@@ -90,6 +90,19 @@ check "a .npy of 4 x 8 float32 factors" sh -c "head -c 128 '$tmp/biased_item_fac
 check "and int64 ids" sh -c "head -c 128 '$tmp/biased_user_ids.npy' | grep -a -q \"'descr': '<i8'.*'shape': (3,)\""
 check "and the global bias" test -s "$tmp/biased_global_bias.npy"
 
+# protocol flags: initial spread, rating scale (the global bias starts at the
+# scaled mean), sum reduction, step schedule, stratified split
+"$reco" train --model mf --biases --loss mse --optimizer sgd --lr 1e-9 --epochs 1 \
+    --init-std 0.5 --scale 0.2 --stratify --out "$tmp/protocol.reco" > /dev/null
+"$reco" export "$tmp/protocol.reco" --out "$tmp/protocol" --json > "$tmp/protocol.json"
+check "--init-std 0.5 spreads the factors" awk -F'\t' 'NR > 1 { for (i = 2; i <= 9; i++) { s += ($i < 0 ? -$i : $i); n++ } }
+    END { exit !(s / n > 0.3 && s / n < 0.5) }' "$tmp/protocol_users.tsv"
+check "--scale 0.2 scales the ratings" sh -c "grep -q '\"global_bias\": 0\.[5-8]' '$tmp/protocol.json'"
+mean_loss=$("$reco" train --model mf --loss mse --epochs 1 --json | sed -n 's/.*"loss": \([0-9.]*\).*/\1/p' | head -n 1)
+sum_loss=$("$reco" train --model mf --loss mse --epochs 1 --reduction sum --json | sed -n 's/.*"loss": \([0-9.]*\).*/\1/p' | head -n 1)
+check "--reduction sum sums a batch's losses ($sum_loss against $mean_loss)" awk -v s="$sum_loss" -v m="$mean_loss" 'BEGIN { exit !(s > 20 * m) }'
+check "a step schedule trains" sh -c "'$reco' train --model gmf --epochs 3 --lr-decay 0.5 --lr-step 2 --json | grep -c '\"epoch\"' | grep -q 3"
+
 # k-fold cross-validation: a line per fold, then mean and standard deviation
 "$reco" cv --folds 3 --epochs 1 --model mf --biases --loss mse --json > "$tmp/cv.json"
 check "three folds" test "$(grep -c '"fold"' "$tmp/cv.json")" -eq 3
@@ -125,6 +138,7 @@ usage_case "an unknown command" "unknown command 'trian'" trian
 usage_case "help for an unknown command" "no command 'nope'" help nope
 usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
 usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
+usage_case "an unknown reduction" "--reduction max: expected one of sum, mean" train --reduction max
 usage_case "an unknown export format" "--format csv: expected tsv or npy" export m.reco --out x --format csv
 usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2
 "$reco" train --json --bogus 1 2> "$tmp/err.json"

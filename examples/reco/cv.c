@@ -30,8 +30,11 @@ static reco_status run_fold(const settings *s, reco_dataset *all, size_t folds, 
     r.all = all;
     if (status == RECO_OK)
         status = job_build(s, &r);
-    for (size_t epoch = 0; epoch < s->epochs && status == RECO_OK; epoch++)
-        status = reco_trainer_epoch(r.trainer, r.train, NULL);
+    for (size_t epoch = 0; epoch < s->epochs && status == RECO_OK; epoch++) {
+        status = job_schedule(s, &r, epoch);
+        if (status == RECO_OK)
+            status = reco_trainer_epoch(r.trainer, r.train, NULL);
+    }
     if (status == RECO_OK)
         status = job_evaluate(s, &r, metrics, values);
     r.all = NULL; /* the caller's */
@@ -61,7 +64,7 @@ static int command_cv(options *opts)
     settings s;
     int ok = job_read_settings(opts, &s);
     size_t folds = option_count(opts, "folds", 5, 2, MAX_FOLDS, &ok);
-    unsigned flags = option_switch(opts, "stratify") ? RECO_SPLIT_STRATIFY : 0;
+    unsigned flags = s.stratify ? RECO_SPLIT_STRATIFY : 0;
     if (!ok)
         return EXIT_USAGE;
     s.leave_one_out = 0; /* folds are random: full ranking, or ratings */
@@ -115,7 +118,6 @@ static int command_cv(options *opts)
 static const flag_spec cv_flags[] = {
     {"data", "FILE", "synthetic", "ratings to cross-validate (any format reco reads)"},
     {"folds", "K", "5", "folds"},
-    {"stratify", NULL, NULL, "cut each rating value into folds on its own"},
     JOB_MODEL_FLAGS,
     {NULL}};
 

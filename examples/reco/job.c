@@ -1,5 +1,6 @@
 /* The training job that reco train and reco cv share: its settings from
  * the flags, its data, the model and trainer it builds, its evaluation. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,13 @@ int job_read_settings(options *opts, settings *s)
     s->weight_decay = option_number(opts, "weight-decay", 0.0, 0.0, 1e3, &ok);
     s->lr_decay = option_number(opts, "lr-decay", 1.0, 1e-9, 1.0, &ok);
     s->dropout = option_number(opts, "dropout", 0.0, 0.0, 0.99, &ok);
+    s->lr_step = option_count(opts, "lr-step", 1, 1, 100000, &ok);
+    s->init_std = option_number(opts, "init-std", 0.01, 1e-9, 10.0, &ok);
+    s->scale = option_number(opts, "scale", 1.0, 1e-6, 1e6, &ok);
+    static const char *const reductions[] = {"sum", "mean"};
+    s->mean_reduction =
+        pick(opts, option_text(opts, "reduction", "mean"), reductions, 2, "reduction", &ok);
+    s->stratify = option_switch(opts, "stratify");
     s->test_fraction = option_number(opts, "test-fraction", 0.2, 0.001, 0.999, &ok);
     s->seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
     s->biases = option_switch(opts, "biases");
@@ -90,6 +98,14 @@ int job_read_settings(options *opts, settings *s)
     s->out = option_text(opts, "out", NULL);
     s->plot = option_text(opts, "plot", NULL);
     return ok;
+}
+
+reco_status job_schedule(const settings *s, run *r, size_t epoch)
+{
+    if (s->lr_step == 1)
+        return RECO_OK; /* the trainer decays every epoch itself */
+    return reco_trainer_set_learning_rate(r->trainer,
+                                          s->lr * pow(s->lr_decay, (double)(epoch / s->lr_step)));
 }
 
 void job_run_free(run *r)
@@ -131,6 +147,12 @@ reco_status job_read_data(const settings *s, reco_dataset **all)
         reco_status shared = ranks_share_dataset(all);
         status = status == RECO_OK ? shared : status;
     }
+    if (status == RECO_OK && s->scale != 1.0) {
+        reco_dataset *scaled = NULL;
+        status = reco_dataset_scale_ratings(*all, (float)s->scale, &scaled);
+        reco_dataset_free(*all);
+        *all = scaled;
+    }
     return status;
 }
 
@@ -141,7 +163,8 @@ reco_status job_load(const settings *s, run *r)
     reco_status status = job_read_data(s, &r->all);
     if (status == RECO_OK)
         status = s->leave_one_out ? reco_dataset_split_leave_one_out(r->all, &r->train, &r->test)
-                                  : reco_dataset_split_random(r->all, s->test_fraction, s->seed, 0,
+                                  : reco_dataset_split_random(r->all, s->test_fraction, s->seed,
+                                                              s->stratify ? RECO_SPLIT_STRATIFY : 0,
                                                               &r->train, &r->test);
     if (status == RECO_OK && s->leave_one_out && s->loss != RECO_LOSS_MSE)
         status = reco_dataset_sample_test_negatives(r->test, r->all, s->test_negatives, s->seed);
@@ -165,6 +188,8 @@ reco_status job_build(const settings *s, run *r)
     if (status == RECO_OK)
         status = reco_model_set_dropout(r->model, (float)s->dropout);
     if (status == RECO_OK)
+        status = reco_model_set_init_std(r->model, (float)s->init_std);
+    if (status == RECO_OK)
         status = reco_model_init(r->model, r->backend, s->seed);
     if (status == RECO_OK)
         status = reco_model_set_vocabulary(r->model, r->all);
@@ -182,7 +207,9 @@ reco_status job_build(const settings *s, run *r)
     if (status == RECO_OK)
         status = reco_trainer_set_weight_decay(t, s->weight_decay);
     if (status == RECO_OK)
-        status = reco_trainer_set_lr_decay(t, s->lr_decay);
+        status = reco_trainer_set_lr_decay(t, s->lr_step == 1 ? s->lr_decay : 1.0);
+    if (status == RECO_OK)
+        status = reco_trainer_set_mean_reduction(t, s->mean_reduction);
     if (status == RECO_OK)
         status = reco_trainer_set_batch_size(t, s->batch);
     if (status == RECO_OK)

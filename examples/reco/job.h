@@ -13,7 +13,9 @@ typedef struct settings {
     reco_activation output;
     size_t factors, layers[RECO_MAX_LAYERS + 2], n_layers, negatives, test_negatives;
     size_t epochs, batch, threads, k;
-    double lr, momentum, weight_decay, lr_decay, dropout, test_fraction;
+    double lr, momentum, weight_decay, lr_decay, dropout, test_fraction, init_std, scale;
+    size_t lr_step; /* epochs between learning-rate decays (1: every epoch) */
+    int mean_reduction, stratify;
     int biases, dense, json, leave_one_out;
     uint64_t seed;
     const char *backend, *out, *plot;
@@ -44,6 +46,10 @@ reco_status job_build(const settings *s, run *r);
 /* The two metrics the loss and split call for, and their values on r->test. */
 reco_status job_evaluate(const settings *s, run *r, reco_metric metrics[2], double values[2]);
 
+/* Sets the learning rate of epoch `epoch` (from 0) of a step schedule:
+ * --lr times --lr-decay to the number of whole --lr-step periods behind. */
+reco_status job_schedule(const settings *s, run *r, size_t epoch);
+
 void job_run_free(run *r);
 
 /* The flags of the model and its training, shared by train and cv. */
@@ -59,7 +65,12 @@ void job_run_free(run *r);
         {"lr", "X", "0.001 for Adam, else 0.01", "learning rate"},                                 \
         {"momentum", "X", "0", "SGD momentum"},                                                    \
         {"weight-decay", "X", "0", "L2 added to the gradient"},                                    \
-        {"lr-decay", "X", "1", "learning rate factor per epoch"},                                  \
+        {"lr-decay", "X", "1", "learning rate factor, every --lr-step epochs"},                    \
+        {"lr-step", "N", "1", "epochs between learning-rate decays (a step schedule)"},            \
+        {"init-std", "X", "0.01", "standard deviation of the initial embeddings"},                 \
+        {"reduction", "mean|sum", "mean", "MSE loss averaged or summed over a batch"},             \
+        {"scale", "X", "1", "multiply every rating by X (0.2 maps 1..5 to 0.2..1)"},               \
+        {"stratify", NULL, NULL, "random splits cut each rating value on its own"},                \
         {"dense-embeddings", NULL, NULL,                                                           \
          "step every embedding row every step (torch.optim's way)"},                               \
         {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5", "epochs"},                \

@@ -167,8 +167,10 @@ static int command_train(options *opts)
     if (leader && isatty(STDERR_FILENO) && !s.json)
         reco_trainer_set_progress(r.trainer, draw_progress, &progress);
     for (size_t epoch = 1; epoch <= s.epochs && status == RECO_OK; epoch++) {
-        double loss, start = seconds_now();
-        status = reco_trainer_epoch(r.trainer, r.train, &loss);
+        double loss = 0.0, start = seconds_now();
+        status = job_schedule(&s, &r, epoch - 1);
+        if (status == RECO_OK)
+            status = reco_trainer_epoch(r.trainer, r.train, &loss);
         double seconds = seconds_now() - start;
         double values[2] = {0.0, 0.0};
         if (status == RECO_OK)
