@@ -116,40 +116,43 @@ reco_status reco_model_get_biases(const reco_model *model, float *user_biases, f
     return status;
 }
 
-reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
-                                     int32_t *items, float *similarities, size_t *n)
+/* The k rows of one side nearest row `query` by the cosine of embeddings. */
+static reco_status similar(const reco_model *model, int users, int32_t query, size_t k,
+                           int32_t *rows, float *similarities, size_t *n)
 {
-    if (!n || (k && (!items || !similarities)))
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL items, similarities or count");
+    if (!n || (k && (!rows || !similarities)))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL rows, similarities or count");
     *n = 0;
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
         return status;
-    if (item < 0 || (size_t)item >= model->n_items)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE, "item %d outside the model's %zu items",
-                         (int)item, model->n_items);
-    size_t dim = reco_model_embedding_dim(model), n_items = model->n_items;
-    float *embeddings = reco_malloc(n_items * dim * sizeof *embeddings);
+    size_t n_rows = users ? model->n_users : model->n_items;
+    if (query < 0 || (size_t)query >= n_rows)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "%s %d outside the model's %zu %ss",
+                         users ? "user" : "item", (int)query, n_rows, users ? "user" : "item");
+    size_t dim = reco_model_embedding_dim(model);
+    float *embeddings = reco_malloc(n_rows * dim * sizeof *embeddings);
     if (!embeddings)
         return reco_fail_oom();
-    status = reco_model_get_item_embeddings(model, embeddings);
+    status = users ? reco_model_get_user_embeddings(model, embeddings)
+                   : reco_model_get_item_embeddings(model, embeddings);
     if (status == RECO_OK) {
-        const float *query = embeddings + (size_t)item * dim;
-        double query_norm = 0.0;
+        const float *target = embeddings + (size_t)query * dim;
+        double target_norm = 0.0;
         for (size_t d = 0; d < dim; d++)
-            query_norm += (double)query[d] * query[d];
+            target_norm += (double)target[d] * target[d];
         reco_topk topk;
-        reco_topk_init(&topk, k, items, similarities);
-        for (size_t other = 0; other < n_items; other++) {
-            if ((int32_t)other == item)
+        reco_topk_init(&topk, k, rows, similarities);
+        for (size_t other = 0; other < n_rows; other++) {
+            if ((int32_t)other == query)
                 continue;
             const float *row = embeddings + other * dim;
             double dot = 0.0, norm = 0.0;
             for (size_t d = 0; d < dim; d++) {
-                dot += (double)query[d] * row[d];
+                dot += (double)target[d] * row[d];
                 norm += (double)row[d] * row[d];
             }
-            double denominator = sqrt(query_norm * norm);
+            double denominator = sqrt(target_norm * norm);
             reco_topk_push(&topk, (int32_t)other,
                            denominator > 0.0 ? (float)(dot / denominator) : 0.0f);
         }
@@ -157,4 +160,16 @@ reco_status reco_model_similar_items(const reco_model *model, int32_t item, size
     }
     free(embeddings);
     return status;
+}
+
+reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
+                                     int32_t *items, float *similarities, size_t *n)
+{
+    return similar(model, 0, item, k, items, similarities, n);
+}
+
+reco_status reco_model_similar_users(const reco_model *model, int32_t user, size_t k,
+                                     int32_t *users, float *similarities, size_t *n)
+{
+    return similar(model, 1, user, k, users, similarities, n);
 }

@@ -37,6 +37,8 @@ check "recommends item 30" grep -q '"item": 30' "$tmp/recommend.json"
 check "leaves out items user 2 rated" sh -c "! grep -q -e '\"item\": 20' -e '\"item\": 40' '$tmp/recommend.json'"
 "$reco" similar --model "$tmp/fixture.reco" --item 10 --k 2 --json > "$tmp/similar.json"
 check "two similar items" test "$(grep -o '"cosine"' "$tmp/similar.json" | wc -l)" -eq 2
+"$reco" similar --model "$tmp/fixture.reco" --user 2 --k 5 --json > "$tmp/similar_users.json"
+check "the other two users nearest user 2" grep -q '^{"user": 2, "similar": \[{"user": [13], "cosine": [-0-9.]*}, {"user": [13], "cosine": [-0-9.]*}\]}$' "$tmp/similar_users.json"
 
 # eval rebuilds the split train made and agrees with its last epoch
 "$reco" train --data "$fixtures/ratings.dat" --model gmf --test-negatives 1 --k 1 --epochs 2 \
@@ -140,6 +142,7 @@ usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
 usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
 usage_case "an unknown reduction" "--reduction max: expected one of sum, mean" train --reduction max
 usage_case "an unknown export format" "--format csv: expected tsv or npy" export m.reco --out x --format csv
+usage_case "a user and an item" "--user goes without --item and --plot" similar "$tmp/fixture.reco" --user 2 --item 10
 usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2
 "$reco" train --json --bogus 1 2> "$tmp/err.json"
 check "--json makes usage errors JSON" grep -q '^{"error": "usage", "detail": "unknown flag --bogus.*", "command": "train"}$' "$tmp/err.json"

@@ -209,6 +209,39 @@ START_TEST(biases_of_biased_mf)
 }
 END_TEST
 
+/* Users with embeddings (1,0), (0.9,0.1), (0,1), (-1,0): user 0's nearest
+ * are 1 (cosine 0.9939), then 2 (0), then 3 (-1). */
+START_TEST(similar_users_by_cosine)
+{
+    reco_backend *backend = open_backend("cpu");
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 4, 3, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 2));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
+    float parameters[64] = {1, 0, 0.9f, 0.1f, 0, 1, -1, 0}; /* the user table comes first */
+    ck_assert_uint_le(reco_model_parameter_count(model), 64);
+    float original[64];
+    RECO_ASSERT_OK(reco_model_get_parameters(model, original));
+    memcpy(parameters + 8, original + 8, (reco_model_parameter_count(model) - 8) * sizeof(float));
+    RECO_ASSERT_OK(reco_model_set_parameters(model, parameters));
+    int32_t users[3];
+    float similarities[3];
+    size_t n = 0;
+    RECO_ASSERT_OK(reco_model_similar_users(model, 0, 3, users, similarities, &n));
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(users[0], 1);
+    ck_assert_int_eq(users[1], 2);
+    ck_assert_int_eq(users[2], 3);
+    ck_assert_float_eq_tol(similarities[0], 0.9f / sqrtf(0.82f), 1e-6f);
+    ck_assert_float_eq_tol(similarities[1], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(similarities[2], -1.0f, 1e-6f);
+    ck_assert_int_eq(reco_model_similar_users(model, 4, 3, users, similarities, &n),
+                     RECO_ERR_OUT_OF_RANGE);
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
 START_TEST(model_vocabulary_maps_ids)
 {
     reco_backend *backend = open_backend("cpu");
@@ -309,6 +342,7 @@ int main(void)
     tcase_add_test(tcase, embeddings_concatenate_gmf_and_mlp);
     tcase_add_test(tcase, model_vocabulary_maps_ids);
     tcase_add_test(tcase, biases_of_biased_mf);
+    tcase_add_test(tcase, similar_users_by_cosine);
     tcase_add_test(tcase, fold_in_learns_one_user_and_freezes_the_rest);
     return run_suite(suite);
 }

@@ -60,19 +60,22 @@ static int command_info(options *opts)
     return code;
 }
 
-/* Prints ranked items with their ids, scores and titles. */
+/* Prints ranked items (or users) with their ids, scores and titles. */
 static void print_items(const session *s, const int32_t *items, const float *scores, size_t n,
-                        int json, const char *score_name)
+                        int json, const char *score_name, int users)
 {
     if (json)
         printf("[");
     for (size_t i = 0; i < n; i++) {
         int64_t id = items[i];
-        reco_model_item_id(s->model, items[i], &id);
-        const char *title = s->data ? reco_dataset_item_title(s->data, items[i]) : NULL;
+        if (users)
+            reco_model_user_id(s->model, items[i], &id);
+        else
+            reco_model_item_id(s->model, items[i], &id);
+        const char *title = s->data && !users ? reco_dataset_item_title(s->data, items[i]) : NULL;
         if (json) {
-            printf("%s{\"item\": %lld, \"%s\": %.6f", i ? ", " : "", (long long)id, score_name,
-                   scores[i]);
+            printf("%s{\"%s\": %lld, \"%s\": %.6f", i ? ", " : "", users ? "user" : "item",
+                   (long long)id, score_name, scores[i]);
             if (title) {
                 printf(", \"title\": ");
                 print_json_string(title);
@@ -172,6 +175,7 @@ static int plot_items(const session *s, const char *path, int32_t query, const i
 typedef struct ranked_query {
     const char *command, *id_flag, *json_list, *score_name;
     int needs_data;  /* recommend: the training data, for ids and exclusions */
+    int users;       /* the ranks are users (similar --user) */
     int plots;       /* similar: --plot draws the item map */
     reco_status (*index_of)(const reco_model *, int64_t, int32_t *);
     reco_status (*rank)(session *, int32_t, size_t, int32_t *, float *, size_t *);
@@ -293,8 +297,9 @@ static int run_ranked_query(options *opts, const ranked_query *query)
             printf("top %zu for user %s (items rated in %s left out):\n", n, id_text,
                    option_text(opts, "data", ""));
         else
-            printf("items nearest %s by cosine of embeddings:\n", id_text);
-        print_items(&s, items, scores, n, json, query->score_name);
+            printf("%s nearest %s %s by cosine of embeddings:\n", query->users ? "users" : "items",
+                   query->id_flag, id_text);
+        print_items(&s, items, scores, n, json, query->score_name, query->users);
         if (json)
             printf("}\n");
         if (plot && !plot_items(&s, plot, index, items, n)) {
@@ -310,16 +315,29 @@ static int run_ranked_query(options *opts, const ranked_query *query)
 
 static int command_recommend(options *opts)
 {
-    static const ranked_query query = {"recommend", "user", "items", "score", 1, 0,
-                                       reco_model_user_index, recommend_for};
+    static const ranked_query query = {
+        "recommend", "user", "items", "score", 1, 0, 0, reco_model_user_index, recommend_for};
     return run_ranked_query(opts, &query);
+}
+
+static reco_status similar_users_to(session *s, int32_t user, size_t k, int32_t *users,
+                                    float *scores, size_t *n)
+{
+    return reco_model_similar_users(s->model, user, k, users, scores, n);
 }
 
 static int command_similar(options *opts)
 {
-    static const ranked_query query = {"similar", "item", "similar", "cosine", 0, 1,
-                                       reco_model_item_index, similar_to};
-    return run_ranked_query(opts, &query);
+    static const ranked_query items = {
+        "similar", "item", "similar", "cosine", 0, 0, 1, reco_model_item_index, similar_to};
+    static const ranked_query users = {
+        "similar", "user", "similar", "cosine", 0, 1, 0, reco_model_user_index, similar_users_to};
+    if (option_switch(opts, "user") &&
+        (option_switch(opts, "item") || option_switch(opts, "plot"))) {
+        usage_error(opts, "--user goes without --item and --plot");
+        return EXIT_USAGE;
+    }
+    return run_ranked_query(opts, option_switch(opts, "user") ? &users : &items);
 }
 
 static int command_eval(options *opts)
@@ -453,9 +471,12 @@ static const flag_spec similar_flags[] = {
     TITLES_FLAG,
     BACKEND_FLAG,
     {"item", "ID", NULL, "the item (its id in the data)"},
+    {"user", "ID", NULL, "a user instead: the users nearest it"},
     K_FLAG,
     {"plot", "FILE.svg", NULL, "draw the item embeddings (PCA), the item and its neighbours"},
     JSON_FLAG,
     {NULL}};
-const command_spec similar_command = {"similar", "items nearest an item by embedding cosine",
+const command_spec similar_command = {"similar",
+                                      "items nearest an item (or users nearest a user) by "
+                                      "embedding cosine",
                                       command_similar, similar_flags};

@@ -152,6 +152,11 @@ RECO_API reco_status reco_model_get_biases(const reco_model *model, float *user_
 RECO_API reco_status reco_model_similar_items(const reco_model *model, int32_t item, size_t k,
                                               int32_t *items, float *similarities, size_t *n);
 
+/* The same among users: the k users nearest `user` by the cosine of user
+ * embeddings, the user itself left out. */
+RECO_API reco_status reco_model_similar_users(const reco_model *model, int32_t user, size_t k,
+                                              int32_t *users, float *similarities, size_t *n);
+
 /* Folds in a new user without retraining: adds one user row (index written
  * to *user), initializes it, then runs `steps` SGD steps of BCE on its liked
  * items and 4 sampled negatives each, changing that user's rows only. On
