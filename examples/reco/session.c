@@ -30,10 +30,22 @@ int open_session(options *opts, session *s, int need_data)
         return fail(model_path, status);
     if (data_path) {
         status = reco_dataset_read(data_path, RECO_FORMAT_AUTO, &s->data);
+        size_t rated = status == RECO_OK ? reco_dataset_n_items(s->data) : 0, titled = 0;
         if (status == RECO_OK && titles)
             status = reco_dataset_read_titles(s->data, titles);
         if (status != RECO_OK)
             return fail(data_path, status);
+        for (size_t i = 0; titles && i < rated; i++)
+            titled += reco_dataset_item_title(s->data, (int32_t)i) != NULL;
+        /* titles of another dataset would print the wrong names, or none */
+        if (titles && 2 * titled < rated) {
+            fprintf(stderr,
+                    "reco: %s names %zu of the %zu items rated in %s: titles of "
+                    "another dataset?\n",
+                    titles, titled, rated, data_path);
+            return EXIT_RUNTIME;
+        }
+
         int64_t data_id, model_id;
         int32_t last = (int32_t)reco_dataset_n_items(s->data) - 1;
         if (reco_dataset_n_items(s->data) != reco_model_n_items(s->model) ||
