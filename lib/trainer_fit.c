@@ -1,6 +1,7 @@
 /* fit: epochs with validation after each, the best parameters kept, early
  * stopping. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "reco_alloc.h"
 #include "trainer_impl.h"
@@ -20,6 +21,15 @@ reco_status reco_trainer_set_validation(reco_trainer *trainer, const reco_datase
     v->metric = metric;
     v->k = k;
     v->has_best = v->has_last = 0;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_epoch_callback(reco_trainer *trainer, reco_epoch_fn callback,
+                                            void *user_data)
+{
+    CHECK_TRAINER(trainer);
+    trainer->epoch_callback = callback;
+    trainer->epoch_data = user_data;
     return RECO_OK;
 }
 
@@ -120,9 +130,24 @@ reco_status reco_trainer_fit(reco_trainer *trainer, const reco_dataset *train, s
     reco_status status = RECO_OK;
     int stop = 0;
     for (size_t e = 0; e < epochs && status == RECO_OK && !stop; e++) {
-        status = reco_trainer_epoch(trainer, train, NULL);
+        reco_epoch_report report = {.struct_size = sizeof report, .epoch = trainer->epoch};
+        struct timespec start, end;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        status = reco_trainer_epoch(trainer, train, &report.loss);
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        report.seconds =
+            (double)(end.tv_sec - start.tv_sec) + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
         if (status == RECO_OK && v->valid)
             status = validate(trainer, &stop);
+        if (status == RECO_OK && v->valid) {
+            report.validated = 1;
+            report.validation = v->last_value;
+            report.best = v->best_value;
+            report.best_epoch = v->best_epoch;
+        }
+        if (status == RECO_OK && trainer->epoch_callback &&
+            trainer->epoch_callback(&report, trainer->epoch_data))
+            stop = 1;
     }
     if (status == RECO_OK && v->has_best)
         status = reco_model_set_parameters(trainer->model, v->best_parameters);

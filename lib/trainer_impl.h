@@ -72,6 +72,8 @@ struct reco_trainer {
     uint64_t seed;
     reco_progress_fn progress;
     void *progress_data;
+    reco_epoch_fn epoch_callback;
+    void *epoch_data;
     reco_backend_workspace *workspace;
     size_t workspace_rows;
     size_t workspace_threads; /* the backend's, when the workspace was made */

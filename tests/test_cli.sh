@@ -61,6 +61,14 @@ printf '(1,30)\t40\n(2,40)\t10\n' > "$tmp/test.negative"
     --test-negatives-file "$tmp/test.negative" --model gmf --k 1 --epochs 1 --json \
     > "$tmp/split.json"
 check "pre-split training evaluates the two test rows" grep -q '"HR@1": [01]' "$tmp/split.json"
+# validation: a step too small to improve it, so patience 1 stops after epoch 2
+printf '1\t40\n3\t20\n' > "$tmp/valid.tsv"
+"$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" --valid "$tmp/valid.tsv" \
+    --patience 1 --model gmf --k 1 --test-negatives 1 --optimizer sgd --lr 1e-12 --epochs 20 \
+    > "$tmp/valid.txt"
+check "early stopping after two epochs" test "$(grep -c '^epoch' "$tmp/valid.txt")" -eq 2
+check "each epoch shows its validation" grep -q 'valid [0-9.]* (best 1)' "$tmp/valid.txt"
+check "the first epoch's model is kept" grep -q '^kept epoch 1 (validation ' "$tmp/valid.txt"
 set +e
 "$reco" train --train "$tmp/train.tsv" 2> /dev/null
 check "--train without --test is a usage error" test $? -eq 2
@@ -147,6 +155,7 @@ usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
 usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
 usage_case "an unknown reduction" "--reduction max: expected one of sum, mean" train --reduction max
 usage_case "an unknown export format" "--format csv: expected tsv or npy" export m.reco --out x --format csv
+usage_case "--valid without pre-split files" "--valid FILE goes with --train and --test" train --valid x.tsv
 usage_case "a user and an item" "--user goes without --item and --plot" similar "$tmp/fixture.reco" --user 2 --item 10
 usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2
 "$reco" train --json --bogus 1 2> "$tmp/err.json"

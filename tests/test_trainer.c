@@ -394,6 +394,38 @@ START_TEST(a_user_with_every_item_has_no_negatives)
 }
 END_TEST
 
+typedef struct epochs_seen {
+    size_t count;
+    reco_epoch_report last;
+} epochs_seen;
+
+static int stop_after_two(const reco_epoch_report *report, void *user_data)
+{
+    epochs_seen *seen = user_data;
+    seen->last = *report;
+    return ++seen->count == 2;
+}
+
+/* fit calls the epoch callback after every epoch, with the epoch's number,
+ * loss and time, and stops when it asks */
+START_TEST(fit_reports_each_epoch_and_stops_when_asked)
+{
+    setup f = one_rating(1, RECO_OPTIMIZER_SGD, 0.1);
+    epochs_seen seen = {0};
+    RECO_ASSERT_OK(reco_trainer_set_epoch_callback(f.trainer, stop_after_two, &seen));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 10));
+    ck_assert_uint_eq(seen.count, 2);
+    ck_assert_uint_eq(seen.last.struct_size, sizeof(reco_epoch_report));
+    ck_assert_uint_eq(seen.last.epoch, 1);
+    ck_assert(seen.last.loss > 0.0 && seen.last.seconds >= 0.0);
+    ck_assert_int_eq(seen.last.validated, 0);
+    RECO_ASSERT_OK(reco_trainer_set_epoch_callback(f.trainer, NULL, NULL));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
+    ck_assert_uint_eq(seen.count, 2);
+    setup_free(&f);
+}
+END_TEST
+
 START_TEST(learning_rate_decays_per_epoch)
 {
     /* SGD steps of lr then lr * 0.5: compare with a fresh run at lr 0.05 */
@@ -420,6 +452,7 @@ int main(void)
     tcase_add_test(steps, mse_sum_reduction_scales_loss_and_gradient);
     tcase_add_test(steps, lazy_and_dense_embedding_updates_differ_as_documented);
     tcase_add_test(steps, learning_rate_decays_per_epoch);
+    tcase_add_test(steps, fit_reports_each_epoch_and_stops_when_asked);
     tcase_add_test(steps, configuration_is_checked);
     tcase_add_test(steps, a_user_with_every_item_has_no_negatives);
     TCase *training = test_case(suite, "training");

@@ -52,6 +52,12 @@ int job_read_settings(options *opts, settings *s)
     s->train_file = option_text(opts, "train", NULL);
     s->test_file = option_text(opts, "test", NULL);
     s->negatives_file = option_text(opts, "test-negatives-file", NULL);
+    s->valid_file = option_text(opts, "valid", NULL);
+    s->patience = option_count(opts, "patience", 0, 0, 100000, &ok);
+    if ((s->valid_file || s->patience) && !(s->valid_file && s->train_file)) {
+        usage_error(opts, "--valid FILE goes with --train and --test, and --patience with --valid");
+        ok = 0;
+    }
     if ((s->train_file != NULL) != (s->test_file != NULL) || (s->train_file && s->data) ||
         (s->negatives_file && !s->test_file)) {
         usage_error(opts, "give --data FILE, or --train FILE and --test FILE "
@@ -118,6 +124,7 @@ void job_run_free(run *r)
     reco_dataset_free(r->all);
     reco_dataset_free(r->train);
     reco_dataset_free(r->test);
+    reco_dataset_free(r->valid);
 }
 
 /* Pre-split files: the test file (and its NCF .negative file) read with the
@@ -131,6 +138,11 @@ static reco_status load_split(const settings *s, run *r)
         status = reco_dataset_read_test_negatives(r->test, s->negatives_file);
     if (status == RECO_OK && !s->negatives_file && s->leave_one_out && s->loss != RECO_LOSS_MSE)
         status = reco_dataset_sample_test_negatives(r->test, r->train, s->test_negatives, s->seed);
+    if (status == RECO_OK && s->valid_file)
+        status = reco_dataset_read_shared(s->valid_file, RECO_FORMAT_AUTO, r->train, &r->valid);
+    if (status == RECO_OK && s->valid_file && s->leave_one_out && s->loss != RECO_LOSS_MSE)
+        status =
+            reco_dataset_sample_test_negatives(r->valid, r->train, s->test_negatives, s->seed + 1);
     if (status == RECO_OK)
         status = reco_dataset_read_shared(s->train_file, RECO_FORMAT_AUTO, r->train, &r->all);
     return status;
@@ -220,6 +232,15 @@ reco_status job_build(const settings *s, run *r)
         status = reco_trainer_set_seed(t, s->seed);
     if (status == RECO_OK)
         status = reco_trainer_set_threads(t, s->threads);
+    if (status == RECO_OK && r->valid) {
+        /* the protocol's metric: RMSE for ratings, else HR (sampled) or NDCG */
+        reco_metric metric = s->loss == RECO_LOSS_MSE ? RECO_METRIC_RMSE
+                             : s->leave_one_out       ? RECO_METRIC_HR
+                                                      : RECO_METRIC_NDCG;
+        status = reco_trainer_set_validation(t, r->valid, r->train, metric, s->k);
+    }
+    if (status == RECO_OK && r->valid)
+        status = reco_trainer_set_early_stopping(t, s->patience);
     if (status == RECO_OK)
         status = ranks_attach(t);
     if (status == RECO_OK)

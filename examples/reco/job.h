@@ -7,6 +7,8 @@
 typedef struct settings {
     const char *data;
     const char *train_file, *test_file, *negatives_file; /* pre-split data */
+    const char *valid_file;                              /* with them: early stopping */
+    size_t patience;
     reco_model_kind kind;
     reco_loss loss;
     reco_optimizer optimizer;
@@ -23,7 +25,7 @@ typedef struct settings {
 
 /* What a job holds; job_run_free releases it (and detaches from ranks). */
 typedef struct run {
-    reco_dataset *all, *train, *test;
+    reco_dataset *all, *train, *test, *valid;
     reco_backend *backend;
     reco_model *model;
     reco_trainer *trainer;

@@ -98,30 +98,64 @@ static int draw_progress(const reco_progress *progress, void *user_data)
     return 0;
 }
 
-static void report(const settings *s, size_t epoch, double loss, double seconds,
-                   const reco_metric metrics[2], const double values[2])
+static void report(const settings *s, const reco_epoch_report *epoch, const reco_metric metrics[2],
+                   const double values[2])
 {
     int ranking = metrics[0] != RECO_METRIC_RMSE;
-    if (s->json) {
-        printf("{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch, loss, seconds);
-        for (int m = 0; m < 2; m++) {
-            if (ranking)
-                printf(", \"%s@%zu\": %.6f", reco_metric_name(metrics[m]), s->k, values[m]);
-            else
-                printf(", \"%s\": %.6f", reco_metric_name(metrics[m]), values[m]);
-        }
-        printf("}\n");
-    } else {
-        printf("epoch %3zu  loss %.4f  %6.2f s", epoch, loss, seconds);
-        for (int m = 0; m < 2; m++) {
-            if (ranking)
-                printf("  %s@%zu %.4f", reco_metric_name(metrics[m]), s->k, values[m]);
-            else
-                printf("  %s %.4f", reco_metric_name(metrics[m]), values[m]);
-        }
-        printf("\n");
+    if (s->json)
+        printf("{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch->epoch + 1, epoch->loss,
+               epoch->seconds);
+    else
+        printf("epoch %3zu  loss %.4f  %6.2f s", epoch->epoch + 1, epoch->loss, epoch->seconds);
+    for (int m = 0; m < 2; m++) {
+        const char *name = reco_metric_name(metrics[m]);
+        if (s->json && ranking)
+            printf(", \"%s@%zu\": %.6f", name, s->k, values[m]);
+        else if (s->json)
+            printf(", \"%s\": %.6f", name, values[m]);
+        else if (ranking)
+            printf("  %s@%zu %.4f", name, s->k, values[m]);
+        else
+            printf("  %s %.4f", name, values[m]);
     }
+    if (epoch->validated)
+        printf(s->json ? ", \"validation\": %.6f, \"best_epoch\": %zu" : "  valid %.4f (best %zu)",
+               epoch->validation, epoch->best_epoch + 1);
+    printf(s->json ? "}\n" : "\n");
     fflush(stdout);
+}
+
+/* What the epoch callback of reco train works with. */
+typedef struct epoch_context {
+    const settings *s;
+    run *r;
+    int leader;
+    reco_metric metrics[2];
+    double *curves; /* training loss, test loss, two test metrics, per epoch */
+    size_t done;
+    reco_status status;
+} epoch_context;
+
+/* After each epoch of fit: the test metrics, the line, the curves, and the
+ * next epoch's learning rate. Nonzero stops fit (a failure, kept). */
+static int after_epoch(const reco_epoch_report *epoch, void *user_data)
+{
+    epoch_context *c = user_data;
+    const settings *s = c->s;
+    double values[2] = {0.0, 0.0};
+    c->status = job_evaluate(s, c->r, c->metrics, values);
+    if (c->status == RECO_OK && c->leader) {
+        report(s, epoch, c->metrics, values);
+        size_t i = c->done;
+        c->curves[i] = epoch->loss;
+        c->curves[s->epochs + i] = s->plot ? held_out_loss(s, c->r) : NAN;
+        for (int m = 0; m < 2; m++)
+            c->curves[(size_t)(m + 2) * s->epochs + i] = values[m];
+    }
+    c->done++;
+    if (c->status == RECO_OK)
+        c->status = job_schedule(s, c->r, c->done);
+    return c->status != RECO_OK;
 }
 
 static int command_train(options *opts)
@@ -156,7 +190,6 @@ static int command_train(options *opts)
                             : "synthetic data",
                reco_dataset_n_users(r.all), reco_dataset_n_items(r.all), reco_dataset_size(r.train),
                reco_dataset_size(r.test), backend);
-    reco_metric metrics[2];
     /* training loss, test loss, two test metrics */
     double *curves = calloc(4 * s.epochs, sizeof *curves);
     if (!curves) {
@@ -166,28 +199,30 @@ static int command_train(options *opts)
     progress_state progress = {s.epochs, 0, 0.0};
     if (leader && isatty(STDERR_FILENO) && !s.json)
         reco_trainer_set_progress(r.trainer, draw_progress, &progress);
-    for (size_t epoch = 1; epoch <= s.epochs && status == RECO_OK; epoch++) {
-        double loss = 0.0, start = seconds_now();
-        status = job_schedule(&s, &r, epoch - 1);
-        if (status == RECO_OK)
-            status = reco_trainer_epoch(r.trainer, r.train, &loss);
-        double seconds = seconds_now() - start;
-        double values[2] = {0.0, 0.0};
-        if (status == RECO_OK)
-            status = job_evaluate(&s, &r, metrics, values);
-        if (status == RECO_OK && leader) {
-            report(&s, epoch, loss, seconds, metrics, values);
-            curves[epoch - 1] = loss;
-            curves[s.epochs + epoch - 1] = s.plot ? held_out_loss(&s, &r) : NAN;
-            for (int m = 0; m < 2; m++)
-                curves[(size_t)(m + 2) * s.epochs + epoch - 1] = values[m];
-        }
-    }
+    epoch_context context = {&s,     &r, leader, {RECO_METRIC_HR, RECO_METRIC_NDCG},
+                             curves, 0,  RECO_OK};
+    status = job_schedule(&s, &r, 0);
+    if (status == RECO_OK)
+        status = reco_trainer_set_epoch_callback(r.trainer, after_epoch, &context);
+    if (status == RECO_OK)
+        status = reco_trainer_fit(r.trainer, r.train, s.epochs);
+    if (status == RECO_OK)
+        status = context.status;
+    size_t best_epoch;
+    double best, values[2];
+    if (status == RECO_OK && r.valid &&
+        reco_trainer_best(r.trainer, &best_epoch, &best) == RECO_OK &&
+        (status = job_evaluate(&s, &r, context.metrics, values)) == RECO_OK && leader && !s.json)
+        printf("kept epoch %zu (validation %.4f): %s %.4f  %s %.4f on the test set\n",
+               best_epoch + 1, best, reco_metric_name(context.metrics[0]), values[0],
+               reco_metric_name(context.metrics[1]), values[1]);
+    reco_metric *metrics = context.metrics;
     if (status == RECO_OK && leader && s.plot) {
-        svg_series series[4] = {{"training loss", curves, s.epochs},
-                                {"test loss", curves + s.epochs, s.epochs},
-                                {reco_metric_name(metrics[0]), curves + 2 * s.epochs, s.epochs},
-                                {reco_metric_name(metrics[1]), curves + 3 * s.epochs, s.epochs}};
+        size_t n = context.done;
+        svg_series series[4] = {{"training loss", curves, n},
+                                {"test loss", curves + s.epochs, n},
+                                {reco_metric_name(metrics[0]), curves + 2 * s.epochs, n},
+                                {reco_metric_name(metrics[1]), curves + 3 * s.epochs, n}};
         if (!svg_line_chart(s.plot, "reco train: losses and test metrics per epoch", series, 4)) {
             fprintf(stderr, "reco: cannot write %s\n", s.plot);
             free(curves);
@@ -199,7 +234,7 @@ static int command_train(options *opts)
     if (status == RECO_OK && leader && s.out)
         status = reco_model_save(r.model, s.out);
     if (status == RECO_OK && leader && s.json)
-        printf("{\"done\": true, \"epochs\": %zu, \"model\": %s%s%s}\n", s.epochs,
+        printf("{\"done\": true, \"epochs\": %zu, \"model\": %s%s%s}\n", context.done,
                s.out ? "\"" : "", s.out ? s.out : "null", s.out ? "\"" : "");
     else if (status == RECO_OK && leader && s.out)
         printf("saved %s\n", s.out);
@@ -213,6 +248,8 @@ static const flag_spec train_flags[] = {
     {"train", "FILE", NULL, "pre-split training file (with --test)"},
     {"test", "FILE", NULL, "pre-split test file, read with the training file's ids"},
     {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
+    {"valid", "FILE", NULL, "pre-split validation file: the best epoch's model is kept"},
+    {"patience", "N", "0 (never)", "stop after N epochs without a better validation value"},
     {"split", "loo|random", "loo (random for MSE)", "leave-one-out or random holdout"},
     {"test-fraction", "F", "0.2", "random holdout share"},
     {"test-negatives", "N", "99", "sampled negatives per test user (NCF protocol)"},

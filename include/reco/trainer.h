@@ -127,6 +127,27 @@ RECO_API reco_status reco_trainer_best(const reco_trainer *trainer, size_t *epoc
 /* The validation value after the last epoch fit ran; RECO_ERR_STATE before any. */
 RECO_API reco_status reco_trainer_last_validation(const reco_trainer *trainer, double *value);
 
+/* What reco_trainer_fit reports after each epoch. */
+typedef struct reco_epoch_report {
+    size_t struct_size; /* sizeof(reco_epoch_report) of the library that calls */
+    size_t epoch;       /* 0-based, counted over the trainer's life */
+    double loss;        /* the epoch's mean batch loss */
+    double seconds;     /* the epoch's training time, validation left out */
+    int validated;      /* 1 when the values below are set */
+    double validation;  /* this epoch's validation value */
+    double best;        /* the best so far, and its epoch */
+    size_t best_epoch;
+} reco_epoch_report;
+
+/* Return nonzero to stop fit after this epoch (the best parameters are then
+ * restored as when it ends; fit returns RECO_OK). */
+typedef int (*reco_epoch_fn)(const reco_epoch_report *report, void *user_data);
+
+/* Calls `callback` after every epoch of reco_trainer_fit, once validation
+ * (if any) has run (NULL: none). */
+RECO_API reco_status reco_trainer_set_epoch_callback(reco_trainer *trainer, reco_epoch_fn callback,
+                                                     void *user_data);
+
 /* Runs `epochs` epochs (see reco_trainer_epoch), validating after each when a
  * validation set is configured; may stop early (see above). */
 RECO_API reco_status reco_trainer_fit(reco_trainer *trainer, const reco_dataset *train, size_t epochs);
