@@ -43,6 +43,7 @@ _PROTOTYPES = {
     "reco_backend_name": (ctypes.c_char_p, [handle]),
     "reco_backend_set_threads": (_S, [handle, c_size]),
     "reco_backend_threads": (c_size, [handle]),
+    "reco_backend_describe": (_S, [handle, ctypes.c_char_p, c_size]),
     "reco_backend_set_fast_math": (_S, [handle, ctypes.c_int]),
     "reco_dataset_read": (_S, [ctypes.c_char_p, ctypes.c_int, handle_p]),
     "reco_dataset_read_shared": (_S, [ctypes.c_char_p, ctypes.c_int, handle, handle_p]),

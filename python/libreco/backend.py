@@ -27,6 +27,14 @@ class Backend:
     def threads(self):
         return lib.reco_backend_threads(self._handle)
 
+    @property
+    def description(self):
+        """What the backend computes with, as reco_backend_describe says it:
+        the CPU's threads and BLIS kernels (and why those), or the GPU."""
+        line = ctypes.create_string_buffer(256)
+        check(lib.reco_backend_describe(self._handle, line, len(line)))
+        return line.value.decode()
+
     @threads.setter
     def threads(self, count):
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:

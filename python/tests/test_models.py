@@ -114,5 +114,10 @@ def test_backend_threads():
         libreco.Backend("tpu")
 
 
+def test_backend_description():
+    description = libreco.Backend("cpu", threads=2).description
+    assert description.startswith("cpu: 2 threads, BLIS ") and " kernels (" in description
+
+
 def test_version():
     assert libreco.version().count(".") == 2
