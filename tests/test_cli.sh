@@ -61,6 +61,13 @@ printf '(1,30)\t40\n(2,40)\t10\n' > "$tmp/test.negative"
     --test-negatives-file "$tmp/test.negative" --model gmf --k 1 --epochs 1 --json \
     > "$tmp/split.json"
 check "pre-split training evaluates the two test rows" grep -q '"HR@1": [01]' "$tmp/split.json"
+"$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
+    --test-negatives-file "$tmp/test.negative" --model gmf --k 1 --epochs 1 --json \
+    --out "$tmp/split.reco" > "$tmp/split2.json"
+trained=$(sed -n 's/.*"HR@1": \([0-9.]*\).*/\1/p' "$tmp/split2.json" | tail -n 1)
+"$reco" eval "$tmp/split.reco" --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
+    --test-negatives-file "$tmp/test.negative" --k 1 --json > "$tmp/split_eval.json"
+check "eval takes the pre-split files and agrees ($trained)" grep -q "\"rows\": 2, \"HR@1\": $trained" "$tmp/split_eval.json"
 # validation: a step too small to improve it, so patience 1 stops after epoch 2
 printf '1\t40\n3\t20\n' > "$tmp/valid.tsv"
 "$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" --valid "$tmp/valid.tsv" \
@@ -155,6 +162,7 @@ usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
 usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
 usage_case "an unknown reduction" "--reduction max: expected one of sum, mean" train --reduction max
 usage_case "an unknown export format" "--format csv: expected tsv or npy" export m.reco --out x --format csv
+usage_case "eval with --train and no --test" "give --data FILE, or --train FILE and --test FILE" eval m.reco --train x.tsv
 usage_case "--valid without pre-split files" "--valid FILE goes with --train and --test" train --valid x.tsv
 usage_case "a user and an item" "--user goes without --item and --plot" similar "$tmp/fixture.reco" --user 2 --item 10
 usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2

@@ -340,6 +340,34 @@ static int command_similar(options *opts)
     return run_ranked_query(opts, option_switch(opts, "user") ? &users : &items);
 }
 
+/* Pre-split files as reco train read them: the test file (and its
+ * .negative file, or sampled negatives) with the training file's ids, which
+ * must then be the model's. An exit code, the problem printed. */
+static int load_presplit(options *opts, const session *s, size_t test_negatives, uint64_t seed,
+                         int sampled, reco_dataset **train, reco_dataset **test)
+{
+    const char *negatives = option_text(opts, "test-negatives-file", NULL);
+    reco_status status =
+        reco_dataset_read(option_text(opts, "train", NULL), RECO_FORMAT_AUTO, train);
+    if (status == RECO_OK)
+        status = reco_dataset_read_shared(option_text(opts, "test", NULL), RECO_FORMAT_AUTO, *train,
+                                          test);
+    if (status == RECO_OK && negatives)
+        status = reco_dataset_read_test_negatives(*test, negatives);
+    if (status == RECO_OK && !negatives && sampled)
+        status = reco_dataset_sample_test_negatives(*test, *train, test_negatives, seed);
+    if (status != RECO_OK)
+        return fail("pre-split data", status);
+    if (reco_dataset_n_items(*train) != reco_model_n_items(s->model)) {
+        fprintf(stderr,
+                "reco: the files name %zu items, the model %zu: not the files it was "
+                "trained on\n",
+                reco_dataset_n_items(*train), reco_model_n_items(s->model));
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
 static int command_eval(options *opts)
 {
     int ok = 1, json = option_switch(opts, "json");
@@ -353,29 +381,40 @@ static int command_eval(options *opts)
         usage_error(opts, "--split %s: expected loo or random", split);
         ok = 0;
     }
+    int presplit = option_switch(opts, "train") || option_switch(opts, "test");
+    if (presplit && !(option_switch(opts, "train") && option_switch(opts, "test") &&
+                      !option_switch(opts, "data"))) {
+        usage_error(opts, "give --data FILE, or --train FILE and --test FILE "
+                          "(and --test-negatives-file FILE)");
+        return EXIT_USAGE;
+    }
     session s = {0};
-    int code = open_session(opts, &s, 1);
+    int code = open_session(opts, &s, !presplit);
     if (code == EXIT_OK && !ok)
         code = EXIT_USAGE;
     reco_dataset *train = NULL, *test = NULL;
     reco_metrics *metrics = NULL;
     reco_status status = RECO_OK;
     if (code == EXIT_OK) {
-        /* the split reco train made with the same flags and seed */
-        status = leave_one_out
-                     ? reco_dataset_split_leave_one_out(s.data, &train, &test)
-                     : reco_dataset_split_random(s.data, test_fraction, seed, 0, &train, &test);
-        if (status == RECO_OK && leave_one_out)
+        /* the files reco train read, or the split it made with the same flags and seed */
+        if (presplit)
+            code = load_presplit(opts, &s, test_negatives, seed, leave_one_out, &train, &test);
+        else
+            status = leave_one_out
+                         ? reco_dataset_split_leave_one_out(s.data, &train, &test)
+                         : reco_dataset_split_random(s.data, test_fraction, seed, 0, &train, &test);
+        if (status == RECO_OK && leave_one_out && !presplit)
             status = reco_dataset_sample_test_negatives(test, s.data, test_negatives, seed);
-        if (status == RECO_OK)
+        if (status == RECO_OK && code == EXIT_OK)
             status = reco_metrics_new(&metrics);
-        if (status == RECO_OK)
+        if (status == RECO_OK && metrics)
             status = reco_metrics_set_k(metrics, k);
-        if (status == RECO_OK && leave_one_out)
+        int sampled = test && reco_dataset_test_negatives(test, 0, NULL) != NULL;
+        if (status == RECO_OK && metrics && sampled)
             status = reco_metrics_evaluate_sampled(metrics, s.model, test);
-        if (status == RECO_OK && !leave_one_out)
+        if (status == RECO_OK && metrics && !sampled)
             status = reco_metrics_evaluate_ranking(metrics, s.model, test, train);
-        if (status == RECO_OK && !leave_one_out && reco_dataset_ratings(test))
+        if (status == RECO_OK && metrics && !sampled && reco_dataset_ratings(test))
             status = reco_metrics_evaluate_ratings(metrics, s.model, test);
         if (status != RECO_OK)
             code = fail("evaluation", status);
@@ -437,6 +476,9 @@ const command_spec info_command = {"info", "describe a model file", command_info
 static const flag_spec eval_flags[] = {
     MODEL_FLAG,
     DATA_FLAG,
+    {"train", "FILE", NULL, "pre-split training file reco train read (with --test)"},
+    {"test", "FILE", NULL, "pre-split test file"},
+    {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
     TITLES_FLAG,
     BACKEND_FLAG,
     {"split", "loo|random", "loo", "the split reco train made"},
