@@ -47,7 +47,23 @@ trained=$(sed -n 's/.*"HR@1": \([0-9.]*\).*/\1/p' "$tmp/loo.json" | tail -n 1)
 "$reco" eval --model "$tmp/loo.reco" --data "$fixtures/ratings.dat" --test-negatives 1 --k 1 \
     --json > "$tmp/eval.json"
 check "eval agrees with training ($trained)" grep -q "\"rows\": 2, \"HR@1\": $trained" "$tmp/eval.json"
-check "the training plot has four curves" test "$(grep -c "<polyline" "$tmp/train.svg")" -eq 4
+# the training chart: a loss panel and a metric panel, each with its own
+# y axis of round ticks, four series, legends, and nothing outside the view box
+inside() { # the SVG's every coordinate within its 720 x 440 view box
+    tr ' ' '\n' < "$1" | sed -n -e 's/^\(x\|y\|cx\|cy\|x1\|x2\|y1\|y2\)="\([-0-9.]*\)".*/\1 \2/p' \
+        -e 's/^points="\([-0-9.]*\),\([-0-9.]*\)$/x \1\ny \2/p' -e 's/^\([-0-9.]*\),\([-0-9.]*\)$/x \1\ny \2/p' |
+        awk '{ limit = ($1 ~ /x/) ? 720 : 440; if ($2 < 0 || $2 > limit) bad++ } END { exit bad > 0 }'
+}
+check "two panels" test "$(grep -c 'class="frame"' "$tmp/train.svg")" -eq 2
+check "four series" test "$(grep -c 'class="series"' "$tmp/train.svg")" -eq 4
+check "tick labels on both axes" test "$(grep -c 'class="tick"' "$tmp/train.svg")" -ge 10
+check "axis titles" grep -q '>epoch</text>' "$tmp/train.svg"
+check "legends name the metrics at K" grep -q 'class="legend"[^>]*>HR@1</text>' "$tmp/train.svg"
+check "everything inside the view box" inside "$tmp/train.svg"
+"$reco" train --epochs 1 --plot "$tmp/one.svg" > /dev/null
+check "one epoch is drawn as points" sh -c "! grep -q '<polyline' '$tmp/one.svg' && test \$(grep -c '<circle' '$tmp/one.svg') -eq 4"
+check "and its axes are round numbers" sh -c "! grep -q 'class=\"tick\"[^>]*>-' '$tmp/one.svg'"
+check "one epoch: inside the view box" inside "$tmp/one.svg"
 "$reco" similar --model "$tmp/loo.reco" --item 10 --k 2 --data "$fixtures/ratings.dat" \
     --titles "$fixtures/movies.dat" --plot "$tmp/items.svg" > /dev/null
 check "the item plot has a point per item" test "$(grep -c '<circle' "$tmp/items.svg")" -eq 4

@@ -6,6 +6,11 @@
 #define WIDTH 720
 #define HEIGHT 440
 #define MARGIN 60
+/* line charts: room for the title above the panels, tick labels below,
+ * and a gap between panels for the upper one's epoch labels */
+#define TOP 40
+#define BOTTOM 44
+#define GAP 34
 
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
 
@@ -62,36 +67,148 @@ static double to_y(double value, double low, double high)
     return HEIGHT - MARGIN - (value - low) / (high - low) * (HEIGHT - 2 * MARGIN);
 }
 
-int svg_line_chart(const char *path, const char *title, const svg_series *series,
-                   size_t n_series)
+/* A round step for about `wanted` ticks over [low, high]: 1, 2 or 5 x 10^n. */
+static double tick_step(double low, double high, int wanted)
+{
+    double raw = (high - low) / wanted, power = pow(10.0, floor(log10(raw)));
+    double fraction = raw / power;
+    return (fraction <= 1.0 ? 1.0 : fraction <= 2.0 ? 2.0 : fraction <= 5.0 ? 5.0 : 10.0) * power;
+}
+
+/* The range of every series of a panel, widened to whole ticks. */
+static void panel_range(const svg_panel *panel, double *low, double *high, double *step)
+{
+    *low = INFINITY;
+    *high = -INFINITY;
+    for (size_t s = 0; s < panel->n_series; s++)
+        for (size_t e = 0; e < panel->series[s].count; e++) {
+            double value = panel->series[s].values[e];
+            if (isfinite(value)) {
+                *low = value < *low ? value : *low;
+                *high = value > *high ? value : *high;
+            }
+        }
+    if (!isfinite(*low)) {
+        *low = 0.0;
+        *high = 1.0;
+    }
+    if (!(*high > *low)) { /* one value: a band around it */
+        double pad = fabs(*low) > 0.0 ? fabs(*low) * 0.1 : 0.5;
+        *low -= pad;
+        *high += pad;
+    }
+    *step = tick_step(*low, *high, 5);
+    *low = floor(*low / *step) * *step;
+    *high = ceil(*high / *step) * *step;
+}
+
+/* Panel p of n_panels: its frame's top and bottom, in pixels. */
+static void panel_frame(size_t p, size_t n_panels, double *top, double *bottom)
+{
+    double height = (double)(HEIGHT - TOP - BOTTOM - (n_panels - 1) * GAP) / (double)n_panels;
+    *top = TOP + (double)p * (height + GAP);
+    *bottom = *top + height;
+}
+
+static double x_of(size_t epoch, size_t epochs)
+{
+    /* one epoch sits in the middle */
+    return epochs == 1
+               ? MARGIN + (WIDTH - 2.0 * MARGIN) / 2.0
+               : MARGIN + (double)(epoch - 1) / (double)(epochs - 1) * (WIDTH - 2.0 * MARGIN);
+}
+
+static void draw_panel(FILE *out, const svg_panel *panel, size_t p, size_t n_panels, size_t epochs,
+                       size_t color_base)
+{
+    double top, bottom, low, high, step;
+    panel_frame(p, n_panels, &top, &bottom);
+    panel_range(panel, &low, &high, &step);
+    /* headroom for the legend: whole ticks above the data */
+    double legend = 16.0 * (double)panel->n_series + 10.0, height = bottom - top;
+    high = low + ceil((high - low) * height / (height - legend) / step - 1e-9) * step;
+    fprintf(out,
+            "<rect class=\"frame\" x=\"%d\" y=\"%.1f\" width=\"%d\" height=\"%.1f\" "
+            "fill=\"none\" stroke=\"#888\"/>\n",
+            MARGIN, top, WIDTH - 2 * MARGIN, bottom - top);
+    for (double tick = low; tick <= high + step / 2; tick += step) {
+        double y = bottom - (tick - low) / (high - low) * (bottom - top);
+        fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n",
+                MARGIN, WIDTH - MARGIN, y, y);
+        fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                MARGIN - 6, y + 4, fabs(tick) < step / 1e6 ? 0.0 : tick);
+    }
+    fprintf(out,
+            "<text class=\"axis\" transform=\"translate(16,%.1f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            (top + bottom) / 2);
+    escaped(out, panel->y_label);
+    fputs("</text>\n", out);
+    size_t every = epochs <= 10 ? 1 : (size_t)tick_step(1.0, (double)epochs, 8);
+    for (size_t e = 1; e <= epochs; e++)
+        if (e == 1 || e % every == 0)
+            fprintf(out,
+                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%zu"
+                    "</text>\n",
+                    x_of(e, epochs), bottom + 16, e);
+    for (size_t s = 0; s < panel->n_series; s++) {
+        const svg_series *series = &panel->series[s];
+        const char *color = colors[(color_base + s) % 4];
+        fprintf(out, "<g class=\"series\" fill=\"%s\" stroke=\"%s\">\n", color, color);
+        if (series->count > 1) {
+            fputs("<polyline fill=\"none\" stroke-width=\"2\" points=\"", out);
+            for (size_t e = 0; e < series->count; e++)
+                if (isfinite(series->values[e]))
+                    fprintf(out, "%.1f,%.1f ", x_of(e + 1, epochs),
+                            bottom - (series->values[e] - low) / (high - low) * (bottom - top));
+            fputs("\"/>\n", out);
+        }
+        for (size_t e = 0; e < series->count; e++)
+            if (isfinite(series->values[e]))
+                fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", x_of(e + 1, epochs),
+                        bottom - (series->values[e] - low) / (high - low) * (bottom - top));
+        fputs("</g>\n", out);
+        /* the legend, inside the frame's top right corner, on white */
+        double legend_y = top + 16 + 16.0 * (double)s;
+        if (s == 0)
+            fprintf(out,
+                    "<rect x=\"%d\" y=\"%.1f\" width=\"150\" height=\"%.1f\" fill=\"white\" "
+                    "fill-opacity=\"0.85\"/>\n",
+                    WIDTH - MARGIN - 154, top + 3, 16.0 * (double)panel->n_series + 4);
+        fprintf(out,
+                "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                "stroke-width=\"2\"/>\n<text class=\"legend\" x=\"%d\" y=\"%.1f\" "
+                "text-anchor=\"end\">",
+                WIDTH - MARGIN - 26, WIDTH - MARGIN - 8, legend_y - 4, legend_y - 4, color,
+                WIDTH - MARGIN - 32, legend_y);
+        escaped(out, series->name);
+        fputs("</text>\n", out);
+    }
+}
+
+int svg_line_chart(const char *path, const char *title, const svg_panel *panels, size_t n_panels)
 {
     FILE *out = fopen(path, "w");
     if (!out)
         return 0;
-    header(out, title);
-    size_t epochs = 1;
-    for (size_t s = 0; s < n_series; s++)
-        epochs = series[s].count > epochs ? series[s].count : epochs;
-    for (size_t e = 1; e <= epochs; e++)
-        fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%zu</text>\n",
-                to_x((double)e, 1.0, epochs > 1 ? (double)epochs : 2.0), HEIGHT - MARGIN + 16, e);
-    fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">epoch</text>\n", WIDTH / 2,
-            HEIGHT - 20);
-    for (size_t s = 0; s < n_series; s++) {
-        double low, high;
-        range(series[s].values, series[s].count, &low, &high);
-        const char *color = colors[s % 4];
-        fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", color);
-        for (size_t e = 0; e < series[s].count; e++)
-            if (isfinite(series[s].values[e]))
-                fprintf(out, "%.1f,%.1f ",
-                        to_x((double)(e + 1), 1.0, epochs > 1 ? (double)epochs : 2.0),
-                        to_y(series[s].values[e], low, high));
-        fprintf(out, "\"/>\n<text x=\"%zu\" y=\"48\" fill=\"%s\">",
-                (size_t)MARGIN + 200 * s, color);
-        escaped(out, series[s].name);
-        fprintf(out, " (%.4g to %.4g)</text>\n", low, high);
+    fprintf(out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+            "<text x=\"%d\" y=\"24\" font-size=\"16\">",
+            WIDTH, HEIGHT, WIDTH, HEIGHT, MARGIN);
+    escaped(out, title);
+    fputs("</text>\n", out);
+    size_t epochs = 1, colors_used = 0;
+    for (size_t p = 0; p < n_panels; p++)
+        for (size_t s = 0; s < panels[p].n_series; s++)
+            epochs = panels[p].series[s].count > epochs ? panels[p].series[s].count : epochs;
+    for (size_t p = 0; p < n_panels; p++) {
+        draw_panel(out, &panels[p], p, n_panels, epochs, colors_used);
+        colors_used += panels[p].n_series;
     }
+    fprintf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">epoch</text>\n",
+            WIDTH / 2, HEIGHT - 12);
     fputs("</svg>\n", out);
     return fclose(out) == 0;
 }

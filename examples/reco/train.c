@@ -219,11 +219,15 @@ static int command_train(options *opts)
     reco_metric *metrics = context.metrics;
     if (status == RECO_OK && leader && s.plot) {
         size_t n = context.done;
-        svg_series series[4] = {{"training loss", curves, n},
-                                {"test loss", curves + s.epochs, n},
-                                {reco_metric_name(metrics[0]), curves + 2 * s.epochs, n},
-                                {reco_metric_name(metrics[1]), curves + 3 * s.epochs, n}};
-        if (!svg_line_chart(s.plot, "reco train: losses and test metrics per epoch", series, 4)) {
+        svg_series losses[2] = {{"training loss", curves, n}, {"test loss", curves + s.epochs, n}};
+        char names[2][32];
+        for (int m = 0; m < 2; m++)
+            snprintf(names[m], sizeof names[m], metrics[0] == RECO_METRIC_RMSE ? "%s" : "%s@%zu",
+                     reco_metric_name(metrics[m]), s.k);
+        svg_series tests[2] = {{names[0], curves + 2 * s.epochs, n},
+                               {names[1], curves + 3 * s.epochs, n}};
+        svg_panel panels[2] = {{"loss", losses, 2}, {"test metric", tests, 2}};
+        if (!svg_line_chart(s.plot, "reco train: losses and test metrics per epoch", panels, 2)) {
             fprintf(stderr, "reco: cannot write %s\n", s.plot);
             free(curves);
             job_run_free(&r);
