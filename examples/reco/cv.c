@@ -6,19 +6,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "job.h"
 #include "ranks.h"
 
 enum { MAX_FOLDS = 100 };
-
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Trains and evaluates fold `fold` of `all`: the two metrics' values. */
 static reco_status run_fold(const settings *s, reco_dataset *all, size_t folds, size_t fold,

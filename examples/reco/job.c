@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "job.h"
 #include "ranks.h"
@@ -112,6 +113,13 @@ reco_status job_schedule(const settings *s, run *r, size_t epoch)
         return RECO_OK; /* the trainer decays every epoch itself */
     return reco_trainer_set_learning_rate(r->trainer,
                                           s->lr * pow(s->lr_decay, (double)(epoch / s->lr_step)));
+}
+
+double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 void job_run_free(run *r)

@@ -54,6 +54,9 @@ reco_status job_schedule(const settings *s, run *r, size_t epoch);
 
 void job_run_free(run *r);
 
+/* A monotonic clock, in seconds. */
+double seconds_now(void);
+
 /* The flags of the model and its training, shared by train and cv. */
 #define JOB_MODEL_FLAGS                                                                            \
     {"model", "mf|gmf|mlp|neumf", "neumf", "model kind"},                                          \

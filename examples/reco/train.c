@@ -11,13 +11,6 @@
 #include "ranks.h"
 #include "svg.h"
 
-static double seconds_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The training loss on the test split: each test row with its test
  * negatives (BCE: targets 1 then 0; BPR: one pair per negative) or its
  * rating (MSE), in chunks. NaN when the split has no negatives to use. */
