@@ -100,6 +100,13 @@ START_TEST(sampled_protocol_and_ties_by_hand)
     reco_metrics_reset(metrics);
     RECO_ASSERT_OK(reco_metrics_evaluate_sampled(metrics, w.model, loo_test));
     ck_assert_double_eq_tol(get(metrics, RECO_METRIC_NDCG), 2.0 / 3.0, 1e-9);
+    /* a range of the rows: users 1 and 2 only (optimistic: ranks 0 and 2) */
+    reco_metrics_reset(metrics);
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled_rows(metrics, w.model, loo_test, 1, 2));
+    ck_assert_uint_eq(reco_metrics_count(metrics, RECO_METRIC_HR), 2);
+    ck_assert_double_eq_tol(get(metrics, RECO_METRIC_HR), 0.5, 1e-9);
+    ck_assert_int_eq(reco_metrics_evaluate_sampled_rows(metrics, w.model, loo_test, 2, 2),
+                     RECO_ERR_OUT_OF_RANGE);
     ck_assert_int_eq(reco_metrics_evaluate_sampled(metrics, w.model, w.test), RECO_ERR_STATE);
     reco_metrics_free(metrics);
     reco_dataset_free(all);

@@ -21,6 +21,14 @@ START_TEST(backends_open_by_name)
     RECO_ASSERT_OK(reco_backend_set_fast_math(backend, 1)); /* nothing to trade */
     reco_backend_free(backend);
     ck_assert_int_eq(reco_backend_set_fast_math(NULL, 1), RECO_ERR_INVALID_ARGUMENT);
+    char line[8];
+    ck_assert_int_eq(reco_backend_describe(NULL, line, sizeof line), RECO_ERR_INVALID_ARGUMENT);
+    /* a short buffer gets the line's start, terminated */
+    backend = open_backend("cpu");
+    RECO_ASSERT_OK(reco_backend_describe(backend, line, sizeof line));
+    ck_assert_uint_eq(strlen(line), sizeof line - 1);
+    ck_assert_int_eq(strncmp(line, "cpu: ", 5), 0);
+    reco_backend_free(backend);
     ck_assert_int_eq(reco_backend_open("tpu", &backend), RECO_ERR_BACKEND_UNAVAILABLE);
     ck_assert_str_eq(reco_last_error(), "unknown backend 'tpu'");
     ck_assert_ptr_null(backend);
