@@ -7,11 +7,6 @@
 
 #include "trainer_impl.h"
 
-static size_t share(size_t n, size_t part, size_t parts)
-{
-    return n * part / parts;
-}
-
 void reco_trainer_free_parallel(reco_trainer *trainer)
 {
     reco_sparse_gradient_free(&trainer->parallel.gradient);
@@ -127,8 +122,8 @@ reco_status reco_trainer_parallel_step(reco_trainer *trainer, const reco_batch *
     reco_backend_context *context = context_of(trainer);
     reco_model *model = trainer->model;
     const data_parallel *parallel = &trainer->parallel;
-    size_t begin = share(global->n, parallel->rank, parallel->world);
-    size_t end = share(global->n, parallel->rank + 1, parallel->world);
+    size_t begin = reco_share(global->n, parallel->rank, parallel->world);
+    size_t end = reco_share(global->n, parallel->rank + 1, parallel->world);
     reco_batch local = *global;
     local.offset += begin;
     local.n = end - begin;

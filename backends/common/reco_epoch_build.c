@@ -22,17 +22,12 @@ typedef struct epoch_build {
     int pass;
 } epoch_build;
 
-static size_t share(size_t n, size_t part, size_t parts)
-{
-    return n * part / parts;
-}
-
 static void list_samples(epoch_build *b, size_t thread, size_t n_threads)
 {
     const reco_chunk *c = &b->chunk;
     size_t per_row = b->layout.per_row;
-    size_t end = share(c->n_samples, thread + 1, n_threads);
-    for (size_t q = share(c->n_samples, thread, n_threads); q < end; q++) {
+    size_t end = reco_share(c->n_samples, thread + 1, n_threads);
+    for (size_t q = reco_share(c->n_samples, thread, n_threads); q < end; q++) {
         size_t offset, place = reco_chunk_place(c, q / per_row, &offset);
         reco_sample_write(b->source, per_row, b->block_of[place] * RECO_BLOCK_ROWS + offset,
                           q % per_row, &b->listed, q);
@@ -43,8 +38,8 @@ static void gather_samples(epoch_build *b, size_t thread, size_t n_threads)
 {
     const reco_sample_sink *from = &b->listed, *to = b->sink;
     size_t n = b->end - b->begin;
-    size_t end = b->begin + share(n, thread + 1, n_threads);
-    for (size_t u = b->begin + share(n, thread, n_threads); u < end; u++) {
+    size_t end = b->begin + reco_share(n, thread + 1, n_threads);
+    for (size_t u = b->begin + reco_share(n, thread, n_threads); u < end; u++) {
         size_t q = (size_t)reco_permute(&b->chunk.order, u);
         size_t position = b->written + u - b->begin;
         to->users[position] = from->users[q];

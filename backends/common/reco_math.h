@@ -40,6 +40,13 @@ RECO_SHARED uint64_t reco_splitmix64(uint64_t *state)
     return reco_mix64(*state);
 }
 
+/* Where part `part` of `parts` nearly equal parts of n things begins: how
+ * threads, ranks and GPU blocks share rows out alike. */
+RECO_SHARED size_t reco_share(size_t n, size_t part, size_t parts)
+{
+    return n * part / parts;
+}
+
 /* The rank-th item (from 0, increasing) not in the sorted, distinct list
  * `taken` of `count` items: rank plus the number of m with
  * taken[m] - m <= rank, by a binary search without data-dependent branches. */

@@ -177,7 +177,7 @@ void reco_cpu_step_thread(const cpu_step *step, size_t thread, size_t n_threads)
 /* The share of n items that part `part` of `parts` owns begins here. */
 static inline size_t cpu_share(size_t n, size_t part, size_t parts)
 {
-    return n * part / parts;
+    return reco_share(n, part, parts);
 }
 
 reco_backend_train_step_fn reco_cpu_train_step;
