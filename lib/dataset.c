@@ -164,6 +164,34 @@ reco_status reco_dataset_item_index(const reco_dataset *dataset, int64_t item_id
                                 item_index);
 }
 
+reco_status reco_dataset_user_id_text(const reco_dataset *dataset, int32_t user_index, char *text,
+                                      size_t size)
+{
+    return reco_id_map_text_at(dataset ? &dataset->vocab->users : NULL, "user", user_index, text,
+                               size);
+}
+
+reco_status reco_dataset_item_id_text(const reco_dataset *dataset, int32_t item_index, char *text,
+                                      size_t size)
+{
+    return reco_id_map_text_at(dataset ? &dataset->vocab->items : NULL, "item", item_index, text,
+                               size);
+}
+
+reco_status reco_dataset_user_index_of_text(const reco_dataset *dataset, const char *text,
+                                            int32_t *user_index)
+{
+    return reco_id_map_index_of_text(dataset ? &dataset->vocab->users : NULL, "user", text,
+                                     user_index);
+}
+
+reco_status reco_dataset_item_index_of_text(const reco_dataset *dataset, const char *text,
+                                            int32_t *item_index)
+{
+    return reco_id_map_index_of_text(dataset ? &dataset->vocab->items : NULL, "item", text,
+                                     item_index);
+}
+
 const char *reco_dataset_item_title(const reco_dataset *dataset, int32_t item_index)
 {
     if (!dataset || item_index < 0 || (size_t)item_index >= dataset->vocab->items.count)

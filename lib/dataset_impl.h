@@ -84,4 +84,8 @@ void reco_user_rows_free(reco_user_rows *rows);
  * when several threads ask at the same time) and owned by the dataset. */
 reco_status reco_dataset_user_rows(const reco_dataset *dataset, const reco_user_rows **rows);
 
+/* Fails with RECO_ERR_OUT_OF_RANGE: `user` of `train` has every item, so
+ * no negative can be drawn for it (its id in the message). */
+reco_status reco_fail_no_negative(const reco_dataset *train, int32_t user);
+
 #endif

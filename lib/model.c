@@ -77,6 +77,7 @@ void reco_model_free(reco_model *model)
     release_parameters(model);
     reco_id_map_free(&model->user_ids);
     reco_id_map_free(&model->item_ids);
+    reco_model_clear_metadata(model);
     free(model);
 }
 

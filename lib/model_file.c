@@ -19,11 +19,34 @@
 #define MODEL_FORMAT_VERSION 1u
 #define BYTE_ORDER_MARK 0x01020304u
 
-enum { SECTION_END = 0, SECTION_MODEL = 1, SECTION_USER_IDS = 2, SECTION_ITEM_IDS = 3,
-       SECTION_TENSOR = 4 };
+enum {
+    SECTION_END = 0,
+    SECTION_MODEL = 1,
+    SECTION_USER_IDS = 2,
+    SECTION_ITEM_IDS = 3,
+    SECTION_TENSOR = 4,
+    SECTION_USER_TEXTS = 5,
+    SECTION_ITEM_TEXTS = 6,
+    SECTION_METADATA = 7
+};
 
 static const char *const table_names[RECO_N_TABLES] = {
     "user_gmf", "item_gmf", "user_mlp", "item_mlp", "user_bias", "item_bias"};
+
+/* The text ids of a side, which its id section refers to as -1 - number. */
+static void put_texts(reco_writer *w, uint32_t tag, const reco_id_map *ids)
+{
+    if (ids->n_texts == 0)
+        return;
+    size_t start = reco_begin_section(w, tag);
+    reco_put_u64(w, ids->n_texts);
+    for (size_t t = 0; t < ids->n_texts; t++) {
+        const char *text = reco_id_map_text_of_key(ids, -1 - (int64_t)t);
+        reco_put_u32(w, (uint32_t)strlen(text));
+        reco_put_bytes(w, text, strlen(text));
+    }
+    reco_end_section(w, start);
+}
 
 static void put_ids(reco_writer *w, uint32_t tag, const reco_id_map *ids)
 {
@@ -31,6 +54,22 @@ static void put_ids(reco_writer *w, uint32_t tag, const reco_id_map *ids)
     reco_put_u64(w, ids->count);
     for (size_t i = 0; i < ids->count; i++)
         reco_put_u64(w, (uint64_t)ids->ids[i]);
+    reco_end_section(w, start);
+}
+
+static void put_metadata(reco_writer *w, const reco_model *model)
+{
+    if (model->n_metadata == 0)
+        return;
+    size_t start = reco_begin_section(w, SECTION_METADATA);
+    reco_put_u64(w, model->n_metadata);
+    for (size_t i = 0; i < model->n_metadata; i++) {
+        const char *key = model->metadata[2 * i], *value = model->metadata[2 * i + 1];
+        reco_put_u32(w, (uint32_t)strlen(key));
+        reco_put_bytes(w, key, strlen(key));
+        reco_put_u64(w, strlen(value));
+        reco_put_bytes(w, value, strlen(value));
+    }
     reco_end_section(w, start);
 }
 
@@ -67,9 +106,12 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
     reco_put_f32(w, model->init_std);
     reco_end_section(w, start);
     if (model->has_vocabulary) {
+        put_texts(w, SECTION_USER_TEXTS, &model->user_ids);
         put_ids(w, SECTION_USER_IDS, &model->user_ids);
+        put_texts(w, SECTION_ITEM_TEXTS, &model->item_ids);
         put_ids(w, SECTION_ITEM_IDS, &model->item_ids);
     }
+    put_metadata(w, model);
     const reco_net_desc *net = &model->net;
     const float *p = params;
     for (int t = 0; t < RECO_N_TABLES; t++) {
@@ -170,9 +212,9 @@ static void read_ids(reco_reader *r, size_t end, size_t limit, reco_id_map *ids)
     }
     for (uint64_t i = 0; i < count && r->status == RECO_OK; i++) {
         int64_t id = (int64_t)reco_get_u64(r, "truncated vocabulary");
-        if (r->status == RECO_OK && id < 0) {
+        if (r->status == RECO_OK && id < 0 && !reco_id_map_text_of_key(ids, id)) {
             r->position -= 8;
-            reco_format_error(r, "a negative id in the vocabulary");
+            reco_format_error(r, "a negative id that names no text id");
             return;
         }
         int32_t index;
@@ -181,6 +223,96 @@ static void read_ids(reco_reader *r, size_t end, size_t limit, reco_id_map *ids)
             r->status = inserted;
         else if ((uint64_t)index != i)
             reco_format_error(r, "repeated id in the vocabulary");
+    }
+}
+
+/* Copies `length` bytes of text that must hold no NUL into a string in
+ * `buffer`; NULL after a format error. */
+static char *take_text(reco_reader *r, size_t length, char *buffer, const char *what)
+{
+    const uint8_t *bytes = reco_take(r, length, what);
+    if (!bytes)
+        return NULL;
+    if (memchr(bytes, '\0', length)) {
+        reco_format_error(r, "metadata holds a NUL byte");
+        return NULL;
+    }
+    memcpy(buffer, bytes, length);
+    buffer[length] = '\0';
+    return buffer;
+}
+
+/* Metadata: keys of 1 to 255 bytes, values of at most 16 MiB, no NUL, no
+ * key twice. */
+static void read_metadata(reco_reader *r, size_t end, reco_model *model)
+{
+    uint64_t count = reco_get_u64(r, "truncated metadata");
+    /* each entry takes at least 13 bytes */
+    if (r->status == RECO_OK && count > (end - r->position) / 13) {
+        reco_format_error(r, "more metadata entries than the section holds");
+        return;
+    }
+    char key[RECO_METADATA_KEY_MAX + 1];
+    for (uint64_t i = 0; i < count && r->status == RECO_OK; i++) {
+        uint32_t key_length = reco_get_u32(r, "truncated metadata");
+        if (r->status == RECO_OK && (key_length == 0 || key_length > RECO_METADATA_KEY_MAX)) {
+            reco_format_error(r, "a metadata key of a bad length");
+            return;
+        }
+        if (!take_text(r, key_length, key, "truncated metadata key"))
+            return;
+        uint64_t value_length = reco_get_u64(r, "truncated metadata");
+        if (r->status == RECO_OK &&
+            (value_length > RECO_METADATA_VALUE_MAX || value_length > end - r->position)) {
+            reco_format_error(r, "a metadata value longer than its section or 16 MiB");
+            return;
+        }
+        if (r->status != RECO_OK)
+            return;
+        if (reco_model_metadata(model, key)) {
+            reco_format_error(r, "a metadata key appears twice");
+            return;
+        }
+        char *value = reco_malloc((size_t)value_length + 1);
+        if (!value) {
+            r->status = reco_fail_oom();
+            return;
+        }
+        reco_status status = RECO_OK;
+        if (take_text(r, (size_t)value_length, value, "truncated metadata value"))
+            status = reco_model_set_metadata(model, key, value);
+        free(value);
+        if (status != RECO_OK)
+            r->status = status;
+    }
+}
+
+/* Text ids: each 1 to 255 bytes, no NUL, not a canonical integer (which
+ * would be an integer id), none twice. */
+static void read_texts(reco_reader *r, size_t end, reco_id_map *ids)
+{
+    uint64_t count = reco_get_u64(r, "truncated text ids");
+    /* each text takes at least 5 bytes */
+    if (r->status == RECO_OK && count > (end - r->position) / 5) {
+        reco_format_error(r, "more text ids than the section holds");
+        return;
+    }
+    for (uint64_t t = 0; t < count && r->status == RECO_OK; t++) {
+        size_t at = r->position;
+        uint32_t length = reco_get_u32(r, "truncated text ids");
+        const char *text = (const char *)reco_take(r, length, "truncated text id");
+        int64_t key = 0;
+        reco_status status = RECO_OK;
+        if (r->status != RECO_OK)
+            return;
+        if (reco_id_map_key(ids, text, text + length, &key, &status) != 0 || key >= 0 ||
+            (uint64_t)(-1 - key) != t) {
+            r->position = at;
+            reco_format_error(r, "a text id that is empty, too long, a number or repeated");
+            return;
+        }
+        if (status != RECO_OK)
+            r->status = status;
     }
 }
 
@@ -291,12 +423,18 @@ static reco_status read_body(reco_reader *r, reco_model *model, const reco_net_d
             reco_close_section(r, end);
             break;
         }
-        if (tag == SECTION_USER_IDS && !users_seen) {
+        if (tag == SECTION_USER_TEXTS && !users_seen && !model->user_ids.n_texts) {
+            read_texts(r, end, &model->user_ids);
+        } else if (tag == SECTION_ITEM_TEXTS && !items_seen && !model->item_ids.n_texts) {
+            read_texts(r, end, &model->item_ids);
+        } else if (tag == SECTION_USER_IDS && !users_seen) {
             read_ids(r, end, model->n_users, &model->user_ids);
             users_seen = 1;
         } else if (tag == SECTION_ITEM_IDS && !items_seen) {
             read_ids(r, end, model->n_items, &model->item_ids);
             items_seen = 1;
+        } else if (tag == SECTION_METADATA && model->n_metadata == 0) {
+            read_metadata(r, end, model);
         } else if (tag == SECTION_TENSOR) {
             read_tensor(r, net, params, seen, count, &n_read);
         } else {

@@ -26,7 +26,16 @@ struct reco_model {
     int has_vocabulary;
     reco_id_map user_ids;     /* index -> external id, and back */
     reco_id_map item_ids;
+    char **metadata; /* key, value, key, value ... (n_metadata pairs) */
+    size_t n_metadata;
 };
+
+/* Frees every metadata key and value. */
+void reco_model_clear_metadata(reco_model *model);
+
+/* Longest metadata key and value, in bytes. */
+#define RECO_METADATA_KEY_MAX 255
+#define RECO_METADATA_VALUE_MAX (16u << 20)
 
 /* Fails with RECO_ERR_OUT_OF_RANGE unless every pair is inside the model. */
 reco_status reco_model_check_pairs(const reco_model *model, const int32_t *users,

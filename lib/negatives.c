@@ -70,10 +70,11 @@ reco_status reco_dataset_sample_test_negatives(reco_dataset *test,
         size_t n_taken;
         const int32_t *taken = reco_user_rows_of(rows, test->users[row], &n_taken);
         if (n_items - n_taken < n_negatives) {
-            int64_t user_id = test->vocab->users.ids[test->users[row]];
+            char user_id[RECO_ID_TEXT_MAX];
+            reco_id_map_describe(&test->vocab->users, test->users[row], user_id, sizeof user_id);
             status = reco_fail(RECO_ERR_OUT_OF_RANGE,
-                               "user %lld has %zu items left to sample; %zu negatives asked",
-                               (long long)user_id, n_items - n_taken, n_negatives);
+                               "user %s has %zu items left to sample; %zu negatives asked", user_id,
+                               n_items - n_taken, n_negatives);
             goto fail;
         }
         offsets[row] = row * n_negatives;
@@ -93,16 +94,25 @@ fail:
     return status;
 }
 
-/* Parses "(user,item)" at the start of a .negative line; returns the end. */
-static const char *parse_pair(const char *line, const char *end, int64_t *user, int64_t *item)
+/* Parses "(user,item)" at the start of a .negative line into the indices
+ * the two ids have (-1 when unknown); returns the end, or NULL. */
+static const char *parse_pair(const reco_vocab *vocab, const char *line, const char *end,
+                              int32_t *user, int32_t *item)
 {
     if (line >= end || *line != '(')
         return NULL;
     const char *comma = memchr(line, ',', (size_t)(end - line));
     const char *close = comma ? memchr(comma, ')', (size_t)(end - comma)) : NULL;
-    if (!close || reco_parse_id(line + 1, comma, user) != 1 ||
-        reco_parse_id(comma + 1, close, item) != 1)
+    char id[RECO_ID_TEXT_MAX];
+    if (!close || comma - line - 1 >= (ptrdiff_t)sizeof id ||
+        close - comma - 1 >= (ptrdiff_t)sizeof id)
         return NULL;
+    memcpy(id, line + 1, (size_t)(comma - line - 1));
+    id[comma - line - 1] = '\0';
+    *user = reco_id_map_find_text(&vocab->users, id);
+    memcpy(id, comma + 1, (size_t)(close - comma - 1));
+    id[close - comma - 1] = '\0';
+    *item = reco_id_map_find_text(&vocab->items, id);
     return close + 1;
 }
 
@@ -110,19 +120,21 @@ static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_
                                       const char *line, const char *end, size_t *n_written,
                                       int32_t **items, size_t *capacity)
 {
-    int64_t user_id, item_id;
-    const char *p = parse_pair(line, end, &user_id, &item_id);
+    int32_t user, item;
+    const reco_vocab *vocab = test->vocab;
+    const char *p = parse_pair(vocab, line, end, &user, &item);
     if (!p)
         return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
                               "expected '(user,item)' followed by tab-separated item ids");
-    const reco_vocab *vocab = test->vocab;
-    if (user_id != vocab->users.ids[test->users[row]] ||
-        item_id != vocab->items.ids[test->items[row]])
+    if (user != test->users[row] || item != test->items[row]) {
+        char row_user[RECO_ID_TEXT_MAX], row_item[RECO_ID_TEXT_MAX], named[48];
+        reco_id_map_describe(&vocab->users, test->users[row], row_user, sizeof row_user);
+        reco_id_map_describe(&vocab->items, test->items[row], row_item, sizeof row_item);
+        reco_excerpt(line, p, named, sizeof named);
         return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
-                              "names (%lld,%lld) but test row %zu is (%lld,%lld)",
-                              (long long)user_id, (long long)item_id, row,
-                              (long long)vocab->users.ids[test->users[row]],
-                              (long long)vocab->items.ids[test->items[row]]);
+                              "names %s but test row %zu is (%s,%s)", named, row, row_user,
+                              row_item);
+    }
     while (p < end) {
         if (*p != '\t' && *p != ' ')
             return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
@@ -135,19 +147,22 @@ static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_
         if (field_end == p)
             break;
         int64_t negative_id;
-        if (reco_parse_id(p, field_end, &negative_id) != 1) {
+        reco_status status = RECO_OK;
+        if (reco_id_map_key(&test->vocab->items, p, field_end, &negative_id, &status) != 0) {
             char excerpt[48];
             reco_excerpt(p, field_end, excerpt, sizeof excerpt);
             return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
-                                  "expected a non-negative integer item id, got '%s'", excerpt);
+                                  "expected an item id of at most %d bytes, got '%s'",
+                                  RECO_ID_TEXT_MAX - 1, excerpt);
         }
-        p = field_end;
-        if (negative_id == item_id)
-            continue; /* the test item itself: see reco_dataset_read_test_negatives */
         int32_t negative;
-        reco_status status = reco_id_map_insert(&test->vocab->items, negative_id, &negative);
+        if (status == RECO_OK)
+            status = reco_id_map_insert(&test->vocab->items, negative_id, &negative);
         if (status != RECO_OK)
             return status;
+        p = field_end;
+        if (negative == item)
+            continue; /* the test item itself: see reco_dataset_read_test_negatives */
         if (*n_written == *capacity) {
             int32_t *grown = reco_realloc(*items, *capacity * 2 * sizeof *grown);
             if (!grown)
@@ -256,12 +271,18 @@ reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k, u
         if (rows->offsets[user + 1] - rows->offsets[user] >= n_items) {
             if (k == 0)
                 continue;
-            return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                             "user %lld interacted with every item: no negative to draw",
-                             (long long)train->vocab->users.ids[user]);
+            return reco_fail_no_negative(train, user);
         }
         for (size_t j = 0; j < k; j++)
             negatives[row * k + j] = reco_sample_negative(&source, row * (1 + k) + 1 + j, user);
     }
     return RECO_OK;
+}
+
+reco_status reco_fail_no_negative(const reco_dataset *train, int32_t user)
+{
+    char user_id[RECO_ID_TEXT_MAX];
+    reco_id_map_describe(&train->vocab->users, user, user_id, sizeof user_id);
+    return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                     "user %s interacted with every item: no negative to draw", user_id);
 }

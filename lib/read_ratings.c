@@ -53,6 +53,22 @@ static int starts_numeric(const char *line)
     return (line[0] >= '0' && line[0] <= '9') || line[0] == '-';
 }
 
+/* Whether a first line is a header: ids may be words ("u1,i7,4"), so with
+ * a rating column the rating tells (a header names it, a row has a number);
+ * a two-column line is a header when it does not start with a number. */
+static int looks_like_header(const char *line, const char *end, const line_layout *layout)
+{
+    const char *field = line;
+    for (int i = 0; i < 2; i++) {
+        const char *separator = find_separator(field, end, layout);
+        if (separator == end)
+            return !starts_numeric(line);
+        field = separator + layout->separator_length;
+    }
+    double rating;
+    return !reco_parse_number(field, find_separator(field, end, layout), &rating);
+}
+
 static char pick_separator(const char *line, size_t length)
 {
     if (memchr(line, '\t', length))
@@ -91,9 +107,9 @@ static reco_status detect_layout(reco_text *text, reco_format format, line_layou
         memcpy(layout->separator, "::", 3);
         layout->separator_length = 2;
     }
-    layout->has_header = !starts_numeric(line) &&
-                         (format == RECO_FORMAT_CSV ||
-                          (format == RECO_FORMAT_AUTO && separator == ','));
+    layout->has_header =
+        (format == RECO_FORMAT_CSV || (format == RECO_FORMAT_AUTO && separator == ',')) &&
+        looks_like_header(line, line + length, layout);
     const char *data_line = line;
     size_t data_length = length;
     size_t data_line_number = text->line_number;
@@ -144,20 +160,15 @@ static reco_status field_error(const reco_text *text, int field, const char *sta
                           expected, excerpt);
 }
 
-static reco_status parse_id(const reco_text *text, int field, const char *start,
-                            const char *end, int64_t *id)
+/* An id field's key in `ids`: integers as they are, other tokens interned. */
+static reco_status parse_id(const reco_text *text, int field, const char *start, const char *end,
+                            reco_id_map *ids, int64_t *key)
 {
-    int parsed = reco_parse_id(start, end, id);
-    if (parsed == 1)
-        return RECO_OK;
-    if (parsed == -1) {
-        char excerpt[48];
-        reco_excerpt(start, end, excerpt, sizeof excerpt);
-        return reco_fail_line(RECO_ERR_OUT_OF_RANGE, text->path, text->line_number,
-                              "field %d (%s): expected an id in [0, 2^63), got '%s'", field + 1,
-                              field_names[field], excerpt);
-    }
-    return field_error(text, field, start, end, "a non-negative integer id");
+    reco_status status = RECO_OK;
+    if (reco_id_map_key(ids, start, end, key, &status) != 0)
+        return field_error(text, field, start, end,
+                           start == end ? "an id" : "an id of at most 255 bytes");
+    return status;
 }
 
 typedef struct parsed_row {
@@ -165,7 +176,7 @@ typedef struct parsed_row {
     double rating;
 } parsed_row;
 
-static reco_status parse_line(const reco_text *text, const line_layout *layout,
+static reco_status parse_line(const reco_text *text, const line_layout *layout, reco_vocab *vocab,
                               const char *line, const char *end, parsed_row *row)
 {
     const char *field_start = line;
@@ -180,8 +191,12 @@ static reco_status parse_line(const reco_text *text, const line_layout *layout,
                                   count_fields(line, end, layout));
         reco_status status = RECO_OK;
         switch (field) {
-        case 0: status = parse_id(text, field, field_start, field_end, &row->user_id); break;
-        case 1: status = parse_id(text, field, field_start, field_end, &row->item_id); break;
+        case 0:
+            status = parse_id(text, field, field_start, field_end, &vocab->users, &row->user_id);
+            break;
+        case 1:
+            status = parse_id(text, field, field_start, field_end, &vocab->items, &row->item_id);
+            break;
         case 2:
             if (!reco_parse_number(field_start, field_end, &row->rating))
                 return field_error(text, field, field_start, field_end, "a number");
@@ -218,7 +233,7 @@ static reco_status parse_rows(reco_text *text, const line_layout *layout, reco_d
         if (!line)
             return RECO_OK;
         parsed_row row = {0};
-        status = parse_line(text, layout, line, line + length, &row);
+        status = parse_line(text, layout, vocab, line, line + length, &row);
         if (status != RECO_OK)
             return status;
         int32_t user, item;

@@ -12,6 +12,7 @@
 typedef enum title_format { TITLES_DAT, TITLES_UITEM, TITLES_CSV } title_format;
 
 typedef struct parsed_titles {
+    reco_id_map *items; /* the vocabulary's: text ids are interned there */
     int64_t *ids;
     size_t *offsets; /* into text, count + 1 */
     char *text;      /* UTF-8, concatenated */
@@ -112,10 +113,12 @@ static reco_status parse_title_line(const reco_text *text, title_format format,
     while (id_end < end && strncmp(id_end, separator, separator_length) != 0)
         id_end++;
     int64_t id;
-    if (id_end == end || reco_parse_id(line, id_end, &id) != 1)
+    reco_status status = RECO_OK;
+    if (id_end == end || reco_id_map_key(titles->items, line, id_end, &id, &status) != 0)
         return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
                               "expected an item id then '%s' and a title", separator);
-    reco_status status = add_title(titles, id);
+    if (status == RECO_OK)
+        status = add_title(titles, id);
     if (status == RECO_OK)
         status = reserve_text(titles, 2 * (size_t)(end - line) + 1);
     if (status != RECO_OK)
@@ -175,7 +178,7 @@ reco_status reco_dataset_read_titles(reco_dataset *dataset, const char *path)
     if (!dataset || !path)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or path");
     reco_text text;
-    parsed_titles titles = {0};
+    parsed_titles titles = {.items = &dataset->vocab->items};
     reco_status status = reco_text_load(path, &text);
     if (status != RECO_OK)
         return status;
@@ -185,5 +188,20 @@ reco_status reco_dataset_read_titles(reco_dataset *dataset, const char *path)
                                        titles.offsets);
     parsed_titles_free(&titles);
     reco_text_free(&text);
+    return status;
+}
+
+reco_status reco_dataset_add_titled_items(reco_dataset *dataset)
+{
+    if (!dataset)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    reco_vocab *vocab = dataset->vocab;
+    size_t n_items_before = vocab->items.count;
+    reco_status status = RECO_OK;
+    int32_t index;
+    for (size_t i = 0; i < vocab->title_ids.count && status == RECO_OK; i++)
+        status = reco_id_map_insert(&vocab->items, vocab->title_ids.ids[i], &index);
+    if (status != RECO_OK)
+        reco_id_map_truncate(&vocab->items, n_items_before);
     return status;
 }

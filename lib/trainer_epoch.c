@@ -234,9 +234,7 @@ static reco_status count_samples(const reco_dataset *train, const reco_user_rows
     size_t n_items = reco_dataset_n_items(train);
     for (size_t u = 0; plan->negatives > 0 && u < rows->n_users; u++)
         if (rows->offsets[u + 1] - rows->offsets[u] >= n_items)
-            return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                             "user %lld interacted with every item: no negative to draw",
-                             (long long)train->vocab->users.ids[u]);
+            return reco_fail_no_negative(train, (int32_t)u);
     return RECO_OK;
 }
 

@@ -113,11 +113,12 @@ reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicate
         if (order[i].user != order[i - 1].user || order[i].item != order[i - 1].item)
             continue;
         if (policy == RECO_DUPLICATES_REFUSE) {
-            status = reco_fail(RECO_ERR_INVALID_ARGUMENT,
-                               "rows %zu and %zu repeat user %lld and item %lld",
-                               order[i - 1].row + 1, order[i].row + 1,
-                               (long long)dataset->vocab->users.ids[order[i].user],
-                               (long long)dataset->vocab->items.ids[order[i].item]);
+            char user_id[RECO_ID_TEXT_MAX], item_id[RECO_ID_TEXT_MAX];
+            reco_id_map_describe(&dataset->vocab->users, order[i].user, user_id, sizeof user_id);
+            reco_id_map_describe(&dataset->vocab->items, order[i].item, item_id, sizeof item_id);
+            status =
+                reco_fail(RECO_ERR_INVALID_ARGUMENT, "rows %zu and %zu repeat user %s and item %s",
+                          order[i - 1].row + 1, order[i].row + 1, user_id, item_id);
             goto done;
         }
         /* the group is in row order: drop all but its first, or its last */

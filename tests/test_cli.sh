@@ -101,7 +101,7 @@ printf '1|Alpha|x\n2|Beta|x\n' > "$tmp/other.item"
 "$reco" recommend --model "$tmp/fixture.reco" --data "$fixtures/ratings.dat" \
     --titles "$tmp/other.item" --user 2 > /dev/null 2> "$tmp/error.txt"
 check "titles of another dataset are refused" test $? -eq 1
-check "with the count" grep -q "names 0 of the 4 items rated in .*: titles of another dataset?" "$tmp/error.txt"
+check "with the count" grep -q "names 0 of the 4 items of .*: titles of another dataset?" "$tmp/error.txt"
 "$reco" info --model "$tmp/missing.reco" 2> "$tmp/error.txt"
 check "a runtime error exits 1" test $? -eq 1
 check "and says why" grep -q "cannot open" "$tmp/error.txt"

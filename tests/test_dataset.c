@@ -134,11 +134,29 @@ START_TEST(titles_from_u_item)
 }
 END_TEST
 
+START_TEST(titled_items_join_the_catalog)
+{
+    reco_dataset *ds = NULL;
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
+    RECO_ASSERT_OK(reco_dataset_read_titles(ds, fixture("movies.dat")));
+    ck_assert_uint_eq(reco_dataset_n_items(ds), 4);
+    RECO_ASSERT_OK(reco_dataset_add_titled_items(ds));
+    ck_assert_uint_eq(reco_dataset_n_items(ds), 5); /* 99 is titled, never rated */
+    int32_t index;
+    RECO_ASSERT_OK(reco_dataset_item_index(ds, 99, &index));
+    ck_assert_int_eq(index, 4);
+    ck_assert_str_eq(title_of(ds, 99), "Never Rated (2000)");
+    RECO_ASSERT_OK(reco_dataset_add_titled_items(ds)); /* nothing more to add */
+    ck_assert_uint_eq(reco_dataset_n_items(ds), 5);
+    reco_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(bad_title_files_change_nothing)
 {
     reco_dataset *ds = NULL;
     RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &ds));
-    const char *path = write_temp_text("bad.csv", "movieId,title\n10,Good\nten,Bad\n");
+    const char *path = write_temp_text("bad.csv", "movieId,title\n10,Good\n11\n");
     ck_assert_int_eq(reco_dataset_read_titles(ds, path), RECO_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "bad.csv:3: expected an item id"));
     ck_assert_ptr_null(title_of(ds, 10));
@@ -164,5 +182,6 @@ int main(void)
     tcase_add_test(titles, titles_from_movies_csv_honour_quotes);
     tcase_add_test(titles, titles_from_u_item);
     tcase_add_test(titles, bad_title_files_change_nothing);
+    tcase_add_test(titles, titled_items_join_the_catalog);
     return run_suite(suite);
 }

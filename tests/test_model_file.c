@@ -55,6 +55,19 @@ static unsigned char *read_all(const char *path, size_t *size)
     return bytes;
 }
 
+/* Saving a loaded model gives the bytes of the file it was loaded from. */
+static void expect_saved_again(const reco_model *loaded, const char *path)
+{
+    const char *again = temp_path("again.reco");
+    RECO_ASSERT_OK(reco_model_save(loaded, again));
+    size_t size_a, size_b;
+    unsigned char *a = read_all(path, &size_a), *b = read_all(again, &size_b);
+    ck_assert_uint_eq(size_a, size_b);
+    ck_assert_mem_eq(a, b, size_a);
+    free(a);
+    free(b);
+}
+
 START_TEST(round_trip_predicts_identically)
 {
     static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
@@ -80,15 +93,74 @@ START_TEST(round_trip_predicts_identically)
     int32_t loaded_index;
     RECO_ASSERT_OK(reco_model_item_index(loaded, 17, &loaded_index));
     ck_assert_int_eq(loaded_index, index);
-    /* saving the loaded model gives the same bytes */
-    const char *again = temp_path("again.reco");
-    RECO_ASSERT_OK(reco_model_save(loaded, again));
-    size_t size_a, size_b;
-    unsigned char *a = read_all(path, &size_a), *b = read_all(again, &size_b);
-    ck_assert_uint_eq(size_a, size_b);
-    ck_assert_mem_eq(a, b, size_a);
-    free(a);
-    free(b);
+    expect_saved_again(loaded, path);
+    reco_model_free(loaded);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
+START_TEST(text_ids_and_metadata_round_trip)
+{
+    reco_backend *backend;
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    reco_dataset *data;
+    const char *csv = write_temp_text("asin.csv", "u1,B00005N7P0,5\nu2,0001048791,4\nu1,42,3\n");
+    RECO_ASSERT_OK(reco_dataset_read(csv, RECO_FORMAT_AUTO, &data));
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 3, &model));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
+    RECO_ASSERT_OK(reco_model_set_vocabulary(model, data));
+    RECO_ASSERT_OK(reco_model_set_metadata(model, "train.loss", "mse"));
+    RECO_ASSERT_OK(reco_model_set_metadata(model, "gone", "x"));
+    RECO_ASSERT_OK(reco_model_set_metadata(model, "train.history", "[1, 2]"));
+    RECO_ASSERT_OK(reco_model_set_metadata(model, "train.loss", "bpr"));
+    RECO_ASSERT_OK(reco_model_set_metadata(model, "gone", NULL));
+    ck_assert_int_eq(reco_model_set_metadata(model, "", "x"), RECO_ERR_OUT_OF_RANGE);
+    char long_key[300];
+    memset(long_key, 'k', sizeof long_key - 1);
+    long_key[sizeof long_key - 1] = '\0';
+    ck_assert_int_eq(reco_model_set_metadata(model, long_key, "x"), RECO_ERR_OUT_OF_RANGE);
+    const char *path = temp_path("text.reco");
+    RECO_ASSERT_OK(reco_model_save(model, path));
+    reco_model *loaded;
+    RECO_ASSERT_OK(reco_model_load(path, backend, &loaded));
+    char text[RECO_ID_TEXT_MAX];
+    RECO_ASSERT_OK(reco_model_item_id_text(loaded, 1, text, sizeof text));
+    ck_assert_str_eq(text, "0001048791");
+    RECO_ASSERT_OK(reco_model_user_id_text(loaded, 1, text, sizeof text));
+    ck_assert_str_eq(text, "u2");
+    int32_t index;
+    RECO_ASSERT_OK(reco_model_item_index_of_text(loaded, "B00005N7P0", &index));
+    ck_assert_int_eq(index, 0);
+    RECO_ASSERT_OK(reco_model_item_index_of_text(loaded, "42", &index));
+    ck_assert_int_eq(index, 2);
+    RECO_ASSERT_OK(reco_model_user_index_of_text(loaded, "u1", &index));
+    ck_assert_int_eq(index, 0);
+    int64_t id;
+    RECO_ASSERT_OK(reco_model_item_id(loaded, 2, &id));
+    ck_assert_int_eq(id, 42);
+    ck_assert_int_eq(reco_model_item_id(loaded, 0, &id), RECO_ERR_STATE);
+    ck_assert_uint_eq(reco_model_metadata_count(loaded), 2);
+    ck_assert_str_eq(reco_model_metadata_key(loaded, 0), "train.loss");
+    ck_assert_str_eq(reco_model_metadata(loaded, "train.loss"), "bpr");
+    ck_assert_str_eq(reco_model_metadata(loaded, "train.history"), "[1, 2]");
+    ck_assert_ptr_null(reco_model_metadata(loaded, "gone"));
+    ck_assert_ptr_null(reco_model_metadata_key(loaded, 2));
+    /* a file read on the model's vocabulary gets the model's indices */
+    reco_dataset *vocabulary, *reread;
+    RECO_ASSERT_OK(reco_model_vocabulary_dataset(loaded, &vocabulary));
+    ck_assert_uint_eq(reco_dataset_size(vocabulary), 0);
+    csv = write_temp_text("asin2.csv", "u2,42,1\nu9,B00005N7P0,2\n");
+    RECO_ASSERT_OK(reco_dataset_read_shared(csv, RECO_FORMAT_AUTO, vocabulary, &reread));
+    ck_assert_int_eq(reco_dataset_users(reread)[0], 1);
+    ck_assert_int_eq(reco_dataset_items(reread)[0], 2);
+    ck_assert_int_eq(reco_dataset_users(reread)[1], 2); /* new: after the model's */
+    ck_assert_int_eq(reco_dataset_items(reread)[1], 0);
+    reco_dataset_free(reread);
+    reco_dataset_free(vocabulary);
+    expect_saved_again(loaded, path);
     reco_model_free(loaded);
     reco_model_free(model);
     reco_dataset_free(data);
@@ -231,6 +303,7 @@ int main(void)
     TCase *tcase = test_case(suite, "model file");
     tcase_set_timeout(tcase, 300);
     tcase_add_loop_test(tcase, round_trip_predicts_identically, 0, 4);
+    tcase_add_test(tcase, text_ids_and_metadata_round_trip);
     tcase_add_test(tcase, damaged_files_are_refused);
     tcase_add_test(tcase, save_replaces_atomically);
     tcase_add_test(tcase, invalid_settings_wrap_the_setters_detail);

@@ -137,7 +137,7 @@ START_TEST(failed_shared_read_leaves_vocabulary_unchanged)
 {
     reco_dataset *train = NULL, *test = NULL;
     RECO_ASSERT_OK(reco_dataset_read(fixture("pairs.tsv"), RECO_FORMAT_AUTO, &train));
-    const char *path = write_temp_text("bad.tsv", "9\t9\n10\tx\n");
+    const char *path = write_temp_text("bad.tsv", "9\t9\nu10\t\n");
     ck_assert_int_eq(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, train, &test),
                      RECO_ERR_PARSE);
     ck_assert_ptr_null(test);
@@ -209,8 +209,11 @@ END_TEST
 
 START_TEST(bad_fields)
 {
-    EXPECT_FAILURE("1::2::3::4\n1::x2::3::4\n", RECO_FORMAT_AUTO, RECO_ERR_PARSE,
-                   ":2: field 2 (item id): expected a non-negative integer id, got 'x2'");
+    char long_id[400] = "1::";
+    memset(long_id + 3, 'x', 256);
+    memcpy(long_id + 259, "::3::4\n", 8);
+    expect_failure(long_id, strlen(long_id), RECO_FORMAT_AUTO, RECO_ERR_PARSE,
+                   ":1: field 2 (item id): expected an id of at most 255 bytes, got 'xxx");
     EXPECT_FAILURE("1::2::three::4\n", RECO_FORMAT_AUTO, RECO_ERR_PARSE,
                    ":1: field 3 (rating): expected a number, got 'three'");
     EXPECT_FAILURE("1::2::nan::4\n", RECO_FORMAT_AUTO, RECO_ERR_PARSE,
@@ -221,12 +224,8 @@ START_TEST(bad_fields)
                    "expected a finite rating");
     EXPECT_FAILURE("1::2::3::4.5\n", RECO_FORMAT_AUTO, RECO_ERR_PARSE,
                    "field 4 (timestamp): expected an integer timestamp, got '4.5'");
-    EXPECT_FAILURE("-1::2::3::4\n", RECO_FORMAT_AUTO, RECO_ERR_OUT_OF_RANGE,
-                   ":1: field 1 (user id): expected an id in [0, 2^63), got '-1'");
-    EXPECT_FAILURE("1::9223372036854775808::3::4\n", RECO_FORMAT_AUTO, RECO_ERR_OUT_OF_RANGE,
-                   "field 2 (item id): expected an id in [0, 2^63)");
     EXPECT_FAILURE("1::::3::4\n", RECO_FORMAT_AUTO, RECO_ERR_PARSE,
-                   "field 2 (item id): expected a non-negative integer id, got ''");
+                   "field 2 (item id): expected an id, got ''");
 }
 END_TEST
 
@@ -236,6 +235,69 @@ START_TEST(largest_id_is_accepted)
     const char *path = write_temp_text("big.dat", "9223372036854775807::0::3::4\n");
     RECO_ASSERT_OK(reco_dataset_read(path, RECO_FORMAT_AUTO, &ds));
     ck_assert_int_eq(user_id_of(ds, 0), INT64_MAX);
+    reco_dataset_free(ds);
+}
+END_TEST
+
+static const char *item_text(const reco_dataset *ds, int32_t item)
+{
+    static char text[RECO_ID_TEXT_MAX];
+    RECO_ASSERT_OK(reco_dataset_item_id_text(ds, item, text, sizeof text));
+    return text;
+}
+
+START_TEST(text_ids_are_kept_as_written)
+{
+    reco_dataset *ds = NULL;
+    const char *path = write_temp_text("asin.csv", "u1,B00005N7P0,5\nu2,0001048791,4\nu1,42,3\n");
+    RECO_ASSERT_OK(reco_dataset_read(path, RECO_FORMAT_AUTO, &ds));
+    ck_assert_uint_eq(reco_dataset_size(ds), 3); /* a rating column: the first line is data */
+    ck_assert_uint_eq(reco_dataset_n_users(ds), 2);
+    ck_assert_str_eq(item_text(ds, 0), "B00005N7P0");
+    ck_assert_str_eq(item_text(ds, 1), "0001048791"); /* leading zeros: a text, kept */
+    ck_assert_str_eq(item_text(ds, 2), "42");
+    int64_t id;
+    int32_t index;
+    RECO_ASSERT_OK(reco_dataset_item_id(ds, 2, &id));
+    ck_assert_int_eq(id, 42);
+    ck_assert_int_eq(reco_dataset_item_id(ds, 0, &id), RECO_ERR_STATE);
+    RECO_ASSERT_OK(reco_dataset_item_index_of_text(ds, "42", &index));
+    ck_assert_int_eq(index, 2);
+    RECO_ASSERT_OK(reco_dataset_item_index_of_text(ds, "0001048791", &index));
+    ck_assert_int_eq(index, 1);
+    ck_assert_int_eq(reco_dataset_item_index_of_text(ds, "1048791", &index), RECO_ERR_OUT_OF_RANGE);
+    RECO_ASSERT_OK(reco_dataset_user_index_of_text(ds, "u2", &index));
+    ck_assert_int_eq(index, 1);
+    /* a negative number never reaches a text id through the integer lookup */
+    ck_assert_int_eq(reco_dataset_item_index(ds, -1, &index), RECO_ERR_OUT_OF_RANGE);
+    char small[4];
+    ck_assert_int_eq(reco_dataset_item_id_text(ds, 0, small, sizeof small), RECO_ERR_OUT_OF_RANGE);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "needs 11 bytes"));
+
+    /* a test file on the same vocabulary, and a header named by its rating column */
+    reco_dataset *test = NULL;
+    path = write_temp_text("asin_test.csv", "user,item,rating\nu2,B00005N7P0,1\nu3,x,2\n");
+    RECO_ASSERT_OK(reco_dataset_read_shared(path, RECO_FORMAT_AUTO, ds, &test));
+    ck_assert_uint_eq(reco_dataset_size(test), 2);
+    ck_assert_int_eq(reco_dataset_users(test)[0], 1);
+    ck_assert_int_eq(reco_dataset_items(test)[0], 0);
+    ck_assert_str_eq(item_text(ds, 3), "x");
+
+    /* titles and NCF .negative files take text ids too */
+    path = write_temp_text("asin_titles.dat", "B00005N7P0::The Film (2001)::Drama\n");
+    RECO_ASSERT_OK(reco_dataset_read_titles(ds, path));
+    ck_assert_str_eq(reco_dataset_item_title(ds, 0), "The Film (2001)");
+    path = write_temp_text("asin.negative", "(u2,B00005N7P0)\t42\tnew9\n(u3,x)\t42\n");
+    RECO_ASSERT_OK(reco_dataset_read_test_negatives(test, path));
+    size_t n_negatives;
+    const int32_t *negatives = reco_dataset_test_negatives(test, 0, &n_negatives);
+    ck_assert_uint_eq(n_negatives, 2);
+    ck_assert_str_eq(item_text(ds, negatives[1]), "new9");
+    path = write_temp_text("wrong.negative", "(u3,B00005N7P0)\t42\n");
+    ck_assert_int_eq(reco_dataset_read_test_negatives(test, path), RECO_ERR_PARSE);
+    ck_assert_ptr_nonnull(
+        strstr(reco_last_error(), "names (u3,B00005N7P0) but test row 0 is (u2,B00005N7P0)"));
+    reco_dataset_free(test);
     reco_dataset_free(ds);
 }
 END_TEST
@@ -274,6 +336,7 @@ int main(void)
     tcase_add_test(formats, shared_vocabulary_extends_and_agrees);
     tcase_add_test(formats, failed_shared_read_leaves_vocabulary_unchanged);
     tcase_add_test(formats, largest_id_is_accepted);
+    tcase_add_test(formats, text_ids_are_kept_as_written);
     TCase *errors = test_case(suite, "errors");
     tcase_add_test(errors, missing_file);
     tcase_add_test(errors, empty_and_blank_files);

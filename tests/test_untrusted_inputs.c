@@ -219,8 +219,17 @@ END_TEST
 
 START_TEST(signs_header_columns_and_quotes)
 {
-    expect_refused("-0::10::5::100\n", RECO_ERR_OUT_OF_RANGE, "expected an id in [0, 2^63)");
-    expect_refused("1::-0::5::100\n", RECO_ERR_OUT_OF_RANGE, "field 2 (item id)");
+    /* a sign makes a text id, kept as written, never a number */
+    reco_dataset *signed_ids = NULL;
+    RECO_ASSERT_OK(reco_dataset_read(write_temp_text("edge.txt", "-0::10::5::100\n"),
+                                     RECO_FORMAT_AUTO, &signed_ids));
+    char text[RECO_ID_TEXT_MAX];
+    RECO_ASSERT_OK(reco_dataset_user_id_text(signed_ids, 0, text, sizeof text));
+    ck_assert_str_eq(text, "-0");
+    int64_t number;
+    EXPECT_STATUS(reco_dataset_user_id(signed_ids, 0, &number), RECO_ERR_STATE, "text id '-0'");
+    reco_dataset_free(signed_ids);
+    expect_refused("1::::5::100\n", RECO_ERR_PARSE, "field 2 (item id): expected an id");
     expect_refused("userId,movieId,rating,timestamp,tag\n1,10,5,100\n", RECO_ERR_PARSE,
                    "4 fields, but the header line names 5");
     reco_dataset *data = NULL;
@@ -229,7 +238,7 @@ START_TEST(signs_header_columns_and_quotes)
         reco_dataset_read_titles(data, write_temp_text("junk.csv", "movieId,title\n"
                                                                    "10,\"Toy\"junk,Comedy\n")),
         RECO_ERR_PARSE, "junk.csv:2: text after the closing quote of a title");
-    EXPECT_STATUS(reco_dataset_read_titles(data, write_temp_text("minus.dat", "-0::Toy::C\n")),
+    EXPECT_STATUS(reco_dataset_read_titles(data, write_temp_text("minus.dat", "::Toy::C\n")),
                   RECO_ERR_PARSE, "minus.dat:1");
     ck_assert_ptr_null(reco_dataset_item_title(data, 0));
     reco_dataset_free(data);

@@ -232,7 +232,7 @@ START_TEST(model_files_with_bad_values_are_refused)
     } cases[] = {
         {nan_in_head_bias, "a weight that is not a finite number at byte"},
         {nul_in_a_name, "a tensor name holds a NUL byte"},
-        {negative_user_id, "a negative id in the vocabulary"},
+        {negative_user_id, "a negative id that names no text id"},
         {no_item_ids, "user ids without item ids"},
     };
     reco_backend *backend = open_backend("cpu");

@@ -12,7 +12,8 @@
 typedef struct side {
     const char *name; /* "user" or "item" */
     size_t rows;
-    int64_t *ids;
+    char *ids;      /* rows x RECO_ID_TEXT_MAX, as text */
+    int numeric;    /* every id an integer: .npy ids as int64 */
     float *factors; /* rows x dim */
     float *biases;  /* rows, or NULL */
 } side;
@@ -29,16 +30,21 @@ static reco_status side_load(const reco_model *model, int users, int with_biases
     size_t dim = reco_model_embedding_dim(model);
     s->name = users ? "user" : "item";
     s->rows = users ? reco_model_n_users(model) : reco_model_n_items(model);
-    s->ids = malloc((s->rows + 1) * sizeof *s->ids);
+    s->ids = malloc((s->rows + 1) * RECO_ID_TEXT_MAX);
     s->factors = malloc((s->rows * dim + 1) * sizeof *s->factors);
     s->biases = with_biases ? malloc((s->rows + 1) * sizeof *s->biases) : NULL;
     if (!s->ids || !s->factors || (with_biases && !s->biases))
         return RECO_ERR_OUT_OF_MEMORY;
     reco_status status = users ? reco_model_get_user_embeddings(model, s->factors)
                                : reco_model_get_item_embeddings(model, s->factors);
-    for (size_t i = 0; i < s->rows && status == RECO_OK; i++)
-        status = users ? reco_model_user_id(model, (int32_t)i, &s->ids[i])
-                       : reco_model_item_id(model, (int32_t)i, &s->ids[i]);
+    s->numeric = 1;
+    for (size_t i = 0; i < s->rows && status == RECO_OK; i++) {
+        char *text = s->ids + i * RECO_ID_TEXT_MAX;
+        id_text(model, users, (int32_t)i, text);
+        int64_t id;
+        s->numeric = s->numeric && (users ? reco_model_user_id(model, (int32_t)i, &id)
+                                          : reco_model_item_id(model, (int32_t)i, &id)) == RECO_OK;
+    }
     if (status == RECO_OK && with_biases)
         status =
             reco_model_get_biases(model, users ? s->biases : NULL, users ? NULL : s->biases, NULL);
@@ -55,7 +61,7 @@ static int write_tsv(const char *path, const side *s, size_t dim)
         fprintf(out, "\tf%zu", d);
     fputs(s->biases ? "\tbias\n" : "\n", out);
     for (size_t i = 0; i < s->rows; i++) {
-        fprintf(out, "%lld", (long long)s->ids[i]);
+        fputs(s->ids + i * RECO_ID_TEXT_MAX, out);
         for (size_t d = 0; d < dim; d++)
             fprintf(out, "\t%.9g", s->factors[i * dim + d]);
         if (s->biases)
@@ -66,7 +72,7 @@ static int write_tsv(const char *path, const side *s, size_t dim)
     return fclose(out) == 0 && written;
 }
 
-/* A NumPy .npy file (format 1.0, little-endian): `descr` '<f4' or '<i8',
+/* A NumPy .npy file (format 1.0, little-endian): `descr` '<f4', '<i8' or '|S8',
  * `shape` as Python writes it: "(n,)", "(n, d)" or "()". */
 static int write_npy(const char *path, const char *descr, const char *shape, const void *data,
                      size_t bytes)
@@ -102,10 +108,31 @@ static int write_npy(const char *path, const char *descr, const char *shape, con
 static int write_npy_side(const char *prefix, const side *s, size_t dim, char *path,
                           size_t path_size)
 {
-    char shape[64];
+    char shape[64], descr[16];
     snprintf(path, path_size, "%s_%s_ids.npy", prefix, s->name);
     snprintf(shape, sizeof shape, "(%zu,)", s->rows);
-    if (!write_npy(path, "<i8", shape, s->ids, s->rows * sizeof *s->ids))
+    /* integer ids as int64; text ids as fixed-width byte strings (numpy 'S') */
+    size_t width = 1;
+    for (size_t i = 0; i < s->rows; i++)
+        if (strlen(s->ids + i * RECO_ID_TEXT_MAX) > width)
+            width = strlen(s->ids + i * RECO_ID_TEXT_MAX);
+    size_t item_size = s->numeric ? sizeof(int64_t) : width;
+    char *packed = calloc(s->rows + 1, item_size);
+    if (!packed)
+        return 0;
+    for (size_t i = 0; i < s->rows; i++) {
+        const char *text = s->ids + i * RECO_ID_TEXT_MAX;
+        if (s->numeric) {
+            int64_t id = strtoll(text, NULL, 10);
+            memcpy(packed + i * item_size, &id, sizeof id);
+        } else {
+            memcpy(packed + i * item_size, text, strlen(text));
+        }
+    }
+    snprintf(descr, sizeof descr, s->numeric ? "<i8" : "|S%zu", width);
+    int written = write_npy(path, descr, shape, packed, s->rows * item_size);
+    free(packed);
+    if (!written)
         return 0;
     snprintf(path, path_size, "%s_%s_factors.npy", prefix, s->name);
     snprintf(shape, sizeof shape, "(%zu, %zu)", s->rows, dim);

@@ -14,21 +14,6 @@ static const char *kind_name(reco_model_kind kind)
     return (unsigned)kind < 4 ? names[kind] : "unknown";
 }
 
-/* Prints a JSON string (titles may hold quotes and backslashes). */
-static void print_json_string(const char *text)
-{
-    putchar('"');
-    for (const char *p = text; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            putchar('\\');
-        if ((unsigned char)*p < 0x20)
-            printf("\\u%04x", (unsigned char)*p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
-}
-
 static int command_info(options *opts)
 {
     int json = option_switch(opts, "json");
@@ -66,24 +51,21 @@ static void print_items(const session *s, const int32_t *items, const float *sco
 {
     if (json)
         printf("[");
+    char id[RECO_ID_TEXT_MAX];
     for (size_t i = 0; i < n; i++) {
-        int64_t id = items[i];
-        if (users)
-            reco_model_user_id(s->model, items[i], &id);
-        else
-            reco_model_item_id(s->model, items[i], &id);
         const char *title = s->data && !users ? reco_dataset_item_title(s->data, items[i]) : NULL;
         if (json) {
-            printf("%s{\"%s\": %lld, \"%s\": %.6f", i ? ", " : "", users ? "user" : "item",
-                   (long long)id, score_name, scores[i]);
+            printf("%s{\"%s\": ", i ? ", " : "", users ? "user" : "item");
+            write_json_id(stdout, s->model, users, items[i]);
+            printf(", \"%s\": %.6f", score_name, scores[i]);
             if (title) {
                 printf(", \"title\": ");
-                print_json_string(title);
+                write_json_string(stdout, title);
             }
             printf("}");
         } else {
-            printf("%3zu. %-8lld %s %.4f  %s\n", i + 1, (long long)id, score_name, scores[i],
-                   title ? title : "");
+            printf("%3zu. %-8s %s %.4f  %s\n", i + 1, id_text(s->model, users, items[i], id),
+                   score_name, scores[i], title ? title : "");
         }
     }
     if (json)
@@ -153,17 +135,14 @@ static int plot_items(const session *s, const char *path, int32_t query, const i
     float *rows = malloc(n * dim * sizeof *rows);
     double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
     const char **labels = calloc(n, sizeof *labels);
-    char (*ids)[24] = malloc((n_near + 1) * sizeof *ids);
+    char(*ids)[RECO_ID_TEXT_MAX] = malloc((n_near + 1) * sizeof *ids);
     int ok = rows && x && y && labels && ids &&
              reco_model_get_item_embeddings(s->model, rows) == RECO_OK &&
              principal_plane(rows, n, dim, x, y);
     for (size_t i = 0; ok && i <= n_near; i++) {
         int32_t item = i == 0 ? query : near[i - 1];
         const char *title = s->data ? reco_dataset_item_title(s->data, item) : NULL;
-        int64_t id = item;
-        reco_model_item_id(s->model, item, &id);
-        snprintf(ids[i], sizeof ids[i], "%lld", (long long)id);
-        labels[item] = title ? title : ids[i];
+        labels[item] = title ? title : id_text(s->model, 0, item, ids[i]);
     }
     ok = ok && svg_scatter(path, "item embeddings, first two principal components", x, y,
                            labels, n);
@@ -177,7 +156,7 @@ typedef struct ranked_query {
     int needs_data;  /* recommend: the training data, for ids and exclusions */
     int users;       /* the ranks are users (similar --user) */
     int plots;       /* similar: --plot draws the item map */
-    reco_status (*index_of)(const reco_model *, int64_t, int32_t *);
+    reco_status (*index_of)(const reco_model *, const char *, int32_t *);
     reco_status (*rank)(session *, int32_t, size_t, int32_t *, float *, size_t *);
 } ranked_query;
 
@@ -197,18 +176,21 @@ static reco_status similar_to(session *s, int32_t item, size_t k, int32_t *items
 static void write_user_list(FILE *out, const session *s, int32_t user, const int32_t *items,
                             const float *scores, size_t n, int json)
 {
-    int64_t user_id = user, item_id;
-    reco_model_user_id(s->model, user, &user_id);
-    if (json)
-        fprintf(out, "{\"user\": %lld, \"items\": [", (long long)user_id);
+    char user_id[RECO_ID_TEXT_MAX], item_id[RECO_ID_TEXT_MAX];
+    id_text(s->model, 1, user, user_id);
+    if (json) {
+        fputs("{\"user\": ", out);
+        write_json_id(out, s->model, 1, user);
+        fputs(", \"items\": [", out);
+    }
     for (size_t i = 0; i < n; i++) {
-        item_id = items[i];
-        reco_model_item_id(s->model, items[i], &item_id);
-        if (json)
-            fprintf(out, "%s%lld", i ? ", " : "", (long long)item_id);
-        else
-            fprintf(out, "%lld\t%lld\t%zu\t%.6g\n", (long long)user_id, (long long)item_id, i + 1,
-                    scores[i]);
+        if (json) {
+            fputs(i ? ", " : "", out);
+            write_json_id(out, s->model, 0, items[i]);
+        } else {
+            fprintf(out, "%s\t%s\t%zu\t%.6g\n", user_id, id_text(s->model, 0, items[i], item_id),
+                    i + 1, scores[i]);
+        }
     }
     if (json) {
         fputs("], \"scores\": [", out);
@@ -264,26 +246,26 @@ static int recommend_all(options *opts, const session *s, size_t k, int json)
 static int run_ranked_query(options *opts, const ranked_query *query)
 {
     int ok = 1, json = option_switch(opts, "json");
-    const char *id_text = option_text(opts, query->id_flag, NULL);
+    const char *wanted = option_text(opts, query->id_flag, NULL);
     const char *plot = query->plots ? option_text(opts, "plot", NULL) : NULL;
     size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
     session s = {0};
     int code = open_session(opts, &s, query->needs_data);
     if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
-        code = id_text ? (usage_error(opts, "--all and --%s: one or the other", query->id_flag),
-                          EXIT_USAGE)
-                       : recommend_all(opts, &s, k, json);
+        code = wanted ? (usage_error(opts, "--all and --%s: one or the other", query->id_flag),
+                         EXIT_USAGE)
+                      : recommend_all(opts, &s, k, json);
         session_free(&s);
         return code;
     }
-    if (code == EXIT_OK && (!ok || !id_text)) {
-        if (!id_text)
+    if (code == EXIT_OK && (!ok || !wanted)) {
+        if (!wanted)
             usage_error(opts, "needs --%s ID", query->id_flag);
         code = EXIT_USAGE;
     }
     int32_t index = 0;
     reco_status status = RECO_OK;
-    if (code == EXIT_OK && (status = query->index_of(s.model, atoll(id_text), &index)))
+    if (code == EXIT_OK && (status = query->index_of(s.model, wanted, &index)))
         code = fail(query->id_flag, status);
     int32_t *items = malloc(k * sizeof *items);
     float *scores = malloc(k * sizeof *scores);
@@ -291,14 +273,16 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     if (code == EXIT_OK && (status = query->rank(&s, index, k, items, scores, &n)))
         code = fail(query->command, status);
     if (code == EXIT_OK) {
-        if (json)
-            printf("{\"%s\": %s, \"%s\": ", query->id_flag, id_text, query->json_list);
-        else if (query->needs_data)
-            printf("top %zu for user %s (items rated in %s left out):\n", n, id_text,
+        if (json) {
+            printf("{\"%s\": ", query->id_flag);
+            write_json_id(stdout, s.model, query->users || query->needs_data, index);
+            printf(", \"%s\": ", query->json_list);
+        } else if (query->needs_data)
+            printf("top %zu for user %s (items rated in %s left out):\n", n, wanted,
                    option_text(opts, "data", ""));
         else
             printf("%s nearest %s %s by cosine of embeddings:\n", query->users ? "users" : "items",
-                   query->id_flag, id_text);
+                   query->id_flag, wanted);
         print_items(&s, items, scores, n, json, query->score_name, query->users);
         if (json)
             printf("}\n");
@@ -316,7 +300,8 @@ static int run_ranked_query(options *opts, const ranked_query *query)
 static int command_recommend(options *opts)
 {
     static const ranked_query query = {
-        "recommend", "user", "items", "score", 1, 0, 0, reco_model_user_index, recommend_for};
+        "recommend",  "user", "items", "score", 1, 0, 0, reco_model_user_index_of_text,
+        recommend_for};
     return run_ranked_query(opts, &query);
 }
 
@@ -329,9 +314,10 @@ static reco_status similar_users_to(session *s, int32_t user, size_t k, int32_t 
 static int command_similar(options *opts)
 {
     static const ranked_query items = {
-        "similar", "item", "similar", "cosine", 0, 0, 1, reco_model_item_index, similar_to};
+        "similar", "item", "similar", "cosine", 0, 0, 1, reco_model_item_index_of_text, similar_to};
     static const ranked_query users = {
-        "similar", "user", "similar", "cosine", 0, 1, 0, reco_model_user_index, similar_users_to};
+        "similar",       "user", "similar", "cosine", 0, 1, 0, reco_model_user_index_of_text,
+        similar_users_to};
     if (option_switch(opts, "user") &&
         (option_switch(opts, "item") || option_switch(opts, "plot"))) {
         usage_error(opts, "--user goes without --item and --plot");
@@ -340,32 +326,23 @@ static int command_similar(options *opts)
     return run_ranked_query(opts, option_switch(opts, "user") ? &users : &items);
 }
 
-/* Pre-split files as reco train read them: the test file (and its
- * .negative file, or sampled negatives) with the training file's ids, which
- * must then be the model's. An exit code, the problem printed. */
+/* Pre-split files read with the model's ids: the test file (and its
+ * .negative file, or sampled negatives) on the training file's vocabulary.
+ * An exit code, the problem printed. */
 static int load_presplit(options *opts, const session *s, size_t test_negatives, uint64_t seed,
                          int sampled, reco_dataset **train, reco_dataset **test)
 {
     const char *negatives = option_text(opts, "test-negatives-file", NULL);
-    reco_status status =
-        reco_dataset_read(option_text(opts, "train", NULL), RECO_FORMAT_AUTO, train);
-    if (status == RECO_OK)
-        status = reco_dataset_read_shared(option_text(opts, "test", NULL), RECO_FORMAT_AUTO, *train,
-                                          test);
+    const char *test_path = option_text(opts, "test", NULL);
+    int code = session_read(s, option_text(opts, "train", NULL), train);
+    if (code != EXIT_OK)
+        return code;
+    reco_status status = reco_dataset_read_shared(test_path, RECO_FORMAT_AUTO, *train, test);
     if (status == RECO_OK && negatives)
         status = reco_dataset_read_test_negatives(*test, negatives);
     if (status == RECO_OK && !negatives && sampled)
         status = reco_dataset_sample_test_negatives(*test, *train, test_negatives, seed);
-    if (status != RECO_OK)
-        return fail("pre-split data", status);
-    if (reco_dataset_n_items(*train) != reco_model_n_items(s->model)) {
-        fprintf(stderr,
-                "reco: the files name %zu items, the model %zu: not the files it was "
-                "trained on\n",
-                reco_dataset_n_items(*train), reco_model_n_items(s->model));
-        return EXIT_RUNTIME;
-    }
-    return EXIT_OK;
+    return status == RECO_OK ? EXIT_OK : fail("pre-split data", status);
 }
 
 static int command_eval(options *opts)

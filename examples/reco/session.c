@@ -3,6 +3,41 @@
 
 #include "session.h"
 
+const char *id_text(const reco_model *model, int users, int32_t index, char *text)
+{
+    reco_status status = users ? reco_model_user_id_text(model, index, text, RECO_ID_TEXT_MAX)
+                               : reco_model_item_id_text(model, index, text, RECO_ID_TEXT_MAX);
+    if (status != RECO_OK)
+        snprintf(text, RECO_ID_TEXT_MAX, "%d", (int)index);
+    return text;
+}
+
+void write_json_string(FILE *out, const char *text)
+{
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', out);
+        if ((unsigned char)*p < 0x20)
+            fprintf(out, "\\u%04x", (unsigned char)*p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+void write_json_id(FILE *out, const reco_model *model, int users, int32_t index)
+{
+    int64_t id;
+    char text[RECO_ID_TEXT_MAX];
+    reco_status status =
+        users ? reco_model_user_id(model, index, &id) : reco_model_item_id(model, index, &id);
+    if (status == RECO_OK)
+        fprintf(out, "%lld", (long long)id);
+    else
+        write_json_string(out, id_text(model, users, index, text));
+}
+
 void session_free(session *s)
 {
     reco_model_free(s->model);
@@ -10,8 +45,29 @@ void session_free(session *s)
     reco_dataset_free(s->data);
 }
 
-/* Loads --model, and --data (+ --titles) when given; the data's vocabulary
- * must be the model's, as when the model was trained on that file. */
+int session_read(const session *s, const char *path, reco_dataset **out)
+{
+    reco_dataset *vocabulary = NULL;
+    reco_status status = reco_model_vocabulary_dataset(s->model, &vocabulary);
+    if (status == RECO_OK)
+        status = reco_dataset_read_shared(path, RECO_FORMAT_AUTO, vocabulary, out);
+    reco_dataset_free(vocabulary);
+    if (status != RECO_OK)
+        return fail(path, status);
+    /* another dataset's ids would be new to the model, or mean other things */
+    size_t known = reco_model_n_items(s->model), named = reco_dataset_n_items(*out);
+    if (named > known && 2 * (named - known) > named) {
+        fprintf(stderr,
+                "reco: %zu of the %zu items %s names are unknown to the model: not "
+                "the data it was trained on\n",
+                named - known, named, path);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
+/* Loads --model, and --data (+ --titles) when given, read with the model's
+ * vocabulary. */
 int open_session(options *opts, session *s, int need_data)
 {
     const char *model_path = option_text(opts, "model", NULL);
@@ -28,32 +84,21 @@ int open_session(options *opts, session *s, int need_data)
         status = reco_model_load(model_path, s->backend, &s->model);
     if (status != RECO_OK)
         return fail(model_path, status);
-    if (data_path) {
-        status = reco_dataset_read(data_path, RECO_FORMAT_AUTO, &s->data);
-        size_t rated = status == RECO_OK ? reco_dataset_n_items(s->data) : 0, titled = 0;
-        if (status == RECO_OK && titles)
-            status = reco_dataset_read_titles(s->data, titles);
-        if (status != RECO_OK)
-            return fail(data_path, status);
-        for (size_t i = 0; titles && i < rated; i++)
-            titled += reco_dataset_item_title(s->data, (int32_t)i) != NULL;
-        /* titles of another dataset would print the wrong names, or none */
-        if (titles && 2 * titled < rated) {
-            fprintf(stderr,
-                    "reco: %s names %zu of the %zu items rated in %s: titles of "
-                    "another dataset?\n",
-                    titles, titled, rated, data_path);
-            return EXIT_RUNTIME;
-        }
-
-        int64_t data_id, model_id;
-        int32_t last = (int32_t)reco_dataset_n_items(s->data) - 1;
-        if (reco_dataset_n_items(s->data) != reco_model_n_items(s->model) ||
-            reco_dataset_item_id(s->data, last, &data_id) != RECO_OK ||
-            reco_model_item_id(s->model, last, &model_id) != RECO_OK || data_id != model_id) {
-            fprintf(stderr, "reco: %s is not the data %s was trained on\n", data_path, model_path);
-            return EXIT_RUNTIME;
-        }
+    if (!data_path)
+        return EXIT_OK;
+    int code = session_read(s, data_path, &s->data);
+    if (code != EXIT_OK || !titles)
+        return code;
+    size_t rated = reco_dataset_n_items(s->data), titled = 0;
+    if ((status = reco_dataset_read_titles(s->data, titles)) != RECO_OK)
+        return fail(titles, status);
+    for (size_t i = 0; i < rated; i++)
+        titled += reco_dataset_item_title(s->data, (int32_t)i) != NULL;
+    /* titles of another dataset would print the wrong names, or none */
+    if (2 * titled < rated) {
+        fprintf(stderr, "reco: %s names %zu of the %zu items of %s: titles of another dataset?\n",
+                titles, titled, rated, data_path);
+        return EXIT_RUNTIME;
     }
     return EXIT_OK;
 }

@@ -18,4 +18,21 @@ int open_session(options *opts, session *s, int need_data);
 
 void session_free(session *s);
 
+/* Reads a ratings file with the ids of the session's model (its indices
+ * the model's, whatever files it was trained from); refuses a file whose
+ * items are mostly unknown to the model. An exit code, the problem
+ * printed. */
+int session_read(const session *s, const char *path, reco_dataset **out);
+
+/* The id of a user (users != 0) or item index of `model` as text, written
+ * to `text` (RECO_ID_TEXT_MAX bytes) and returned; the index itself when
+ * the model has no vocabulary. */
+const char *id_text(const reco_model *model, int users, int32_t index, char *text);
+
+/* Writes a JSON string (escaping quotes, backslashes and control bytes). */
+void write_json_string(FILE *out, const char *text);
+
+/* Writes an id for JSON: an integer id as a number, a text id as a string. */
+void write_json_id(FILE *out, const reco_model *model, int users, int32_t index);
+
 #endif

@@ -1,12 +1,11 @@
 /* libreco — datasets: interaction logs, vocabularies, splits, negatives.
  *
  * A reco_dataset is an immutable-size list of interactions (user, item,
- * optional rating, optional timestamp). External ids (int64, as in the input
- * files) are mapped to dense indices (int32, 0..n-1) by a vocabulary in order
- * of first appearance. Every dataset derived from another (a split, a filter,
- * a file read with reco_dataset_read_shared) shares its vocabulary, so user
- * and item indices agree between train, validation and test. A vocabulary is
- * reference-counted: free datasets in any order.
+ * optional rating, optional timestamp). External ids (integers, or texts
+ * such as "u1", as in the input files) are mapped to dense indices (int32, 0..n-1) by a vocabulary
+ * in order of first appearance. Every dataset derived from another (a split, a filter, a file read
+ * with reco_dataset_read_shared) shares its vocabulary, so user and item indices agree between
+ * train, validation and test. A vocabulary is reference-counted: free datasets in any order.
  *
  * Thread safety: distinct datasets may be used from distinct threads. Calls
  * that add ids to a shared vocabulary (reco_dataset_read_shared,
@@ -107,11 +106,37 @@ RECO_API reco_status reco_dataset_user_index(const reco_dataset *dataset, int64_
 RECO_API reco_status reco_dataset_item_index(const reco_dataset *dataset, int64_t item_id,
                                              int32_t *item_index);
 
+/* Ids that are not numbers. Readers take any token of 1 to
+ * RECO_ID_TEXT_MAX - 1 bytes as a user or item id: a canonical decimal
+ * integer (digits, no leading zero, below 2^63) is an integer id, as the
+ * calls above give it; anything else ("u1", "B00005N7P0", "007") is a text
+ * id, kept as written. reco_dataset_user_id fails with RECO_ERR_STATE on a
+ * text id. The _id_text calls write either kind as text with its NUL (at
+ * most RECO_ID_TEXT_MAX bytes; RECO_ERR_OUT_OF_RANGE when `size` is too
+ * small); the _index_of_text calls find an index from that text
+ * (RECO_ERR_OUT_OF_RANGE when unknown). */
+#define RECO_ID_TEXT_MAX 256
+RECO_API reco_status reco_dataset_user_id_text(const reco_dataset *dataset, int32_t user_index,
+                                               char *text, size_t size);
+RECO_API reco_status reco_dataset_item_id_text(const reco_dataset *dataset, int32_t item_index,
+                                               char *text, size_t size);
+RECO_API reco_status reco_dataset_user_index_of_text(const reco_dataset *dataset, const char *text,
+                                                     int32_t *user_index);
+RECO_API reco_status reco_dataset_item_index_of_text(const reco_dataset *dataset, const char *text,
+                                                     int32_t *item_index);
+
 /* Reads item titles into the dataset's vocabulary: MovieLens movies.dat
  * (id::title::genres, Latin-1), u.item (id|title|..., Latin-1) or movies.csv
  * (header, RFC 4180 quoting, UTF-8), told apart by the first line. Titles are
  * kept as UTF-8 for every id in the file, including ids with no ratings yet. */
 RECO_API reco_status reco_dataset_read_titles(reco_dataset *dataset, const char *path);
+
+/* Adds every item that has a title (reco_dataset_read_titles) but no index
+ * yet to the vocabulary, after the others, in the titles file's order: a
+ * model sized on the dataset then scores the whole catalog, rated or not
+ * (seed 004's 9,742 movies, 18 of them unrated). A change of the shared
+ * vocabulary, like reco_dataset_read_shared. */
+RECO_API reco_status reco_dataset_add_titled_items(reco_dataset *dataset);
 
 /* Returns the UTF-8 title of an item index, or NULL when none was read or the
  * index is out of range. Owned by the vocabulary. */

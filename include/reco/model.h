@@ -107,6 +107,12 @@ RECO_API reco_status reco_model_set_parameters(reco_model *model, const float *p
  * the original ids. */
 RECO_API reco_status reco_model_set_vocabulary(reco_model *model, const reco_dataset *dataset);
 
+/* A dataset with no rows on a copy of the model's vocabulary: files read
+ * with reco_dataset_read_shared on it get the model's indices (ids it does
+ * not know are added after them), whatever files the model was trained
+ * from. RECO_ERR_STATE when the model has no vocabulary. The caller owns
+ * *out. */
+RECO_API reco_status reco_model_vocabulary_dataset(const reco_model *model, reco_dataset **out);
 /* Vocabulary lookups (RECO_ERR_STATE when the model has none,
  * RECO_ERR_OUT_OF_RANGE for an unknown id or index). */
 RECO_API reco_status reco_model_user_id(const reco_model *model, int32_t user_index,
@@ -118,6 +124,29 @@ RECO_API reco_status reco_model_user_index(const reco_model *model, int64_t user
 RECO_API reco_status reco_model_item_index(const reco_model *model, int64_t item_id,
                                            int32_t *item_index);
 
+/* Text ids (see reco_dataset_user_id_text): the id of an index as text,
+ * integer or not, and the index of an id given as text. The model file
+ * keeps text ids. */
+RECO_API reco_status reco_model_user_id_text(const reco_model *model, int32_t user_index,
+                                             char *text, size_t size);
+RECO_API reco_status reco_model_item_id_text(const reco_model *model, int32_t item_index,
+                                             char *text, size_t size);
+RECO_API reco_status reco_model_user_index_of_text(const reco_model *model, const char *text,
+                                                   int32_t *user_index);
+RECO_API reco_status reco_model_item_index_of_text(const reco_model *model, const char *text,
+                                                   int32_t *item_index);
+/* Metadata: UTF-8 key/value notes kept with the model and in its file (reco
+ * train stores its flags and per-epoch history there). Setting a key again
+ * replaces its value, a NULL value removes the key. Keys are 1 to 255
+ * bytes, values at most 16 MiB (RECO_ERR_OUT_OF_RANGE). */
+RECO_API reco_status reco_model_set_metadata(reco_model *model, const char *key, const char *value);
+/* The value of a key, or NULL. Owned by the model: valid until that key is
+ * set again or the model is freed. */
+RECO_API const char *reco_model_metadata(const reco_model *model, const char *key);
+/* Number of keys, and key number i in the order they were first set (NULL
+ * past the end). */
+RECO_API size_t reco_model_metadata_count(const reco_model *model);
+RECO_API const char *reco_model_metadata_key(const reco_model *model, size_t i);
 /* Top-k items for a user by score, best first (ties by item index), leaving
  * out the user's items in `exclude` (may be NULL). Writes up to k items and
  * scores and their count to *n. */

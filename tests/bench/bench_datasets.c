@@ -50,7 +50,9 @@ static int timed_read(const char *label, const char *path, reco_format format,
     return 1;
 }
 
-static int write_synthetic_file(const char *path)
+/* The synthetic ml-1m as a '::' file; with `text_ids`, user and item ids
+ * written as words ("u17", "i2044"), as Amazon or Last.fm files have them. */
+static int write_synthetic_file(const char *path, int text_ids)
 {
     reco_dataset *dataset = NULL;
     if (reco_dataset_synthetic(6040, 3706, 1000209, 42, &dataset) != RECO_OK)
@@ -67,8 +69,8 @@ static int write_synthetic_file(const char *path)
         int64_t user_id, item_id;
         reco_dataset_user_id(dataset, users[i], &user_id);
         reco_dataset_item_id(dataset, items[i], &item_id);
-        fprintf(file, "%lld::%lld::%d::%lld\n", (long long)user_id, (long long)item_id,
-                (int)ratings[i], (long long)timestamps[i]);
+        fprintf(file, "%s%lld::%s%lld::%d::%lld\n", text_ids ? "u" : "", (long long)user_id,
+                text_ids ? "i" : "", (long long)item_id, (int)ratings[i], (long long)timestamps[i]);
     }
     reco_dataset_free(dataset);
     return fclose(file) == 0;
@@ -137,10 +139,16 @@ int main(int argc, char **argv)
         return 1;
     close(fd);
     reco_dataset *synthetic = NULL;
-    int ok = write_synthetic_file(synthetic_path) &&
-             timed_read("synthetic ml-1m '::'", synthetic_path, RECO_FORMAT_AUTO, NULL, 5,
-                        &synthetic) &&
-             check("synthetic rows", reco_dataset_size(synthetic), 1000209);
+    int ok =
+        write_synthetic_file(synthetic_path, 0) &&
+        timed_read("synthetic ml-1m '::'", synthetic_path, RECO_FORMAT_AUTO, NULL, 5, &synthetic) &&
+        check("synthetic rows", reco_dataset_size(synthetic), 1000209);
+    reco_dataset_free(synthetic);
+    synthetic = NULL;
+    ok = ok && write_synthetic_file(synthetic_path, 1) &&
+         timed_read("synthetic ml-1m text ids", synthetic_path, RECO_FORMAT_AUTO, NULL, 5,
+                    &synthetic) &&
+         check("synthetic text-id users", reco_dataset_n_users(synthetic), 6040);
     reco_dataset_free(synthetic);
     unlink(synthetic_path);
     if (!ok)
