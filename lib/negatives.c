@@ -259,13 +259,9 @@ reco_status reco_dataset_sample_negatives(const reco_dataset *train, size_t k, u
     size_t n_items = train->vocab->items.count;
     /* the law of reco_sampling.h: row r's j-th negative is sample
      * r * (1 + k) + 1 + j of the epoch, as a trainer with k negatives draws */
-    reco_sample_source source = {.row_users = train->users,
-                                 .user_offsets = rows->offsets,
-                                 .user_items = rows->items,
-                                 .n_rows = train->size,
-                                 .n_items = n_items,
-                                 .negatives = k,
-                                 .stream = reco_sampling_stream(seed, epoch)};
+    reco_epoch_plan plan = {.negatives = k, .seed = seed, .epoch = epoch, .negative_epoch = epoch};
+    reco_sample_source source = reco_sample_source_make(
+        train->users, train->items, NULL, train->size, rows->offsets, rows->items, n_items, &plan);
     for (size_t row = 0; row < train->size; row++) {
         int32_t user = train->users[row];
         if (rows->offsets[user + 1] - rows->offsets[user] >= n_items) {

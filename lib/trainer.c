@@ -221,6 +221,13 @@ reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense)
     return RECO_OK;
 }
 
+reco_status reco_trainer_set_fixed_negatives(reco_trainer *trainer, int fixed)
+{
+    CHECK_TRAINER(trainer);
+    trainer->fixed_negatives = fixed != 0;
+    return RECO_OK;
+}
+
 reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed)
 {
     CHECK_TRAINER(trainer);

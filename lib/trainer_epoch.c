@@ -220,7 +220,8 @@ static reco_epoch_plan epoch_plan(const reco_trainer *trainer, const reco_datase
                              .pairs = bpr,
                              .explicit_targets = explicit_mse,
                              .seed = trainer->seed,
-                             .epoch = trainer->epoch};
+                             .epoch = trainer->epoch,
+                             .negative_epoch = trainer->fixed_negatives ? 0 : trainer->epoch};
 }
 
 /* Counts the epoch's samples, and refuses an epoch that would need a
@@ -297,17 +298,9 @@ typedef struct host_window {
 static reco_status host_window_make(const reco_dataset *train, const reco_user_rows *rows,
                                     const reco_epoch_plan *plan, size_t capacity, host_window *w)
 {
-    w->source = (reco_sample_source){.row_users = train->users,
-                                     .row_items = train->items,
-                                     .ratings = train->ratings,
-                                     .user_offsets = rows->offsets,
-                                     .user_items = rows->items,
-                                     .n_rows = train->size,
-                                     .n_items = reco_dataset_n_items(train),
-                                     .negatives = plan->negatives,
-                                     .pairs = plan->pairs,
-                                     .explicit_targets = plan->explicit_targets,
-                                     .stream = reco_sampling_stream(plan->seed, plan->epoch)};
+    w->source =
+        reco_sample_source_make(train->users, train->items, train->ratings, train->size,
+                                rows->offsets, rows->items, reco_dataset_n_items(train), plan);
     w->sink = (reco_sample_sink){reco_malloc_array(capacity, sizeof(int32_t)),
                                  reco_malloc_array(capacity, sizeof(int32_t)),
                                  reco_malloc_array(capacity, sizeof(float)),

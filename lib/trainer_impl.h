@@ -65,6 +65,7 @@ struct reco_trainer {
     reco_loss loss;
     int mean_reduction;
     size_t negatives;
+    int fixed_negatives; /* every epoch draws epoch 0's negatives */
     reco_optimizer_config optimizer;
     double learning_rate;
     double lr_decay;

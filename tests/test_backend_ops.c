@@ -330,17 +330,8 @@ static void check_sampler(reco_backend *backend, const char *name, const sampler
 {
     size_t n = plan.count ? plan.count : f->n_rows * (plan.pairs ? 1 : 1 + plan.negatives);
     plan.count = n;
-    reco_sample_source source = {.row_users = f->users,
-                                 .row_items = f->items,
-                                 .ratings = f->ratings,
-                                 .user_offsets = f->offsets,
-                                 .user_items = f->user_items,
-                                 .n_rows = f->n_rows,
-                                 .n_items = S_ITEMS,
-                                 .negatives = plan.negatives,
-                                 .pairs = plan.pairs,
-                                 .explicit_targets = plan.explicit_targets,
-                                 .stream = reco_sampling_stream(plan.seed, plan.epoch)};
+    reco_sample_source source = reco_sample_source_make(f->users, f->items, f->ratings, f->n_rows,
+                                                        f->offsets, f->user_items, S_ITEMS, &plan);
     int32_t *expected = calloc(3 * n + 1, sizeof(int32_t));
     int32_t *got = calloc(3 * n + 1, sizeof(int32_t));
     float *expected_targets = calloc(n + 1, sizeof(float));
@@ -394,10 +385,11 @@ START_TEST(epoch_samples_follow_the_law)
     sampler_fixture_make(&fixture);
     const reco_epoch_plan plans[] = {
         {.negatives = 4, .seed = 7, .epoch = 0},
-        {.negatives = 4, .seed = 7, .epoch = 3},
-        {.negatives = 1, .pairs = 1, .seed = 11, .epoch = 1},
-        {.negatives = 0, .explicit_targets = 1, .seed = 5, .epoch = 2},
-        {.negatives = 4, .seed = 7, .epoch = 3, .first = 100, .count = 999},
+        {.negatives = 4, .seed = 7, .epoch = 3, .negative_epoch = 3},
+        {.negatives = 4, .seed = 7, .epoch = 3}, /* fixed negatives: epoch 0's */
+        {.negatives = 1, .pairs = 1, .seed = 11, .epoch = 1, .negative_epoch = 1},
+        {.negatives = 0, .explicit_targets = 1, .seed = 5, .epoch = 2, .negative_epoch = 2},
+        {.negatives = 4, .seed = 7, .epoch = 3, .first = 100, .count = 999, .negative_epoch = 3},
     };
     const char *names[] = {"cpu", "cuda"};
     for (size_t b = 0; b < 2; b++) {

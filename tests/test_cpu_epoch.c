@@ -64,6 +64,40 @@ static void build(size_t n_threads, const reco_epoch_plan *plan, samples *out)
     reco_cpu_pool_release(context.pool);
 }
 
+static int compare_pairs(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (*x > *y) - (*x < *y);
+}
+
+/* The epoch's (user, item) samples as sorted keys: the multiset, order aside. */
+static void sorted_pairs(const samples *s, int64_t *pairs)
+{
+    for (size_t i = 0; i < N_ROWS * (1 + NEGATIVES); i++)
+        pairs[i] = (int64_t)s->users[i] * N_ITEMS + s->items[i];
+    qsort(pairs, N_ROWS * (1 + NEGATIVES), sizeof *pairs, compare_pairs);
+}
+
+START_TEST(fixed_negatives_keep_the_first_epochs_in_a_new_order)
+{
+    reco_epoch_plan first = {.negatives = NEGATIVES, .seed = 5, .epoch = 0};
+    reco_epoch_plan fixed = {.negatives = NEGATIVES, .seed = 5, .epoch = 3, .negative_epoch = 0};
+    reco_epoch_plan fresh = {.negatives = NEGATIVES, .seed = 5, .epoch = 3, .negative_epoch = 3};
+    static samples a, b, c;
+    build(2, &first, &a);
+    build(2, &fixed, &b);
+    build(2, &fresh, &c);
+    static int64_t pairs_a[N_ROWS * (1 + NEGATIVES)], pairs_b[N_ROWS * (1 + NEGATIVES)],
+        pairs_c[N_ROWS * (1 + NEGATIVES)];
+    sorted_pairs(&a, pairs_a);
+    sorted_pairs(&b, pairs_b);
+    sorted_pairs(&c, pairs_c);
+    ck_assert_mem_eq(pairs_a, pairs_b, sizeof pairs_a);       /* the same negatives */
+    ck_assert(memcmp(a.items, b.items, sizeof a.items) != 0); /* in another order */
+    ck_assert(memcmp(pairs_a, pairs_c, sizeof pairs_a) != 0); /* fresh ones differ */
+}
+END_TEST
+
 START_TEST(every_positive_once_and_negatives_untaken)
 {
     reco_epoch_plan plan = {.negatives = NEGATIVES, .seed = 7, .epoch = 0};
@@ -113,7 +147,8 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
     reco_epoch_data big = {BUFFER(users),   BUFFER(items), NULL,      BIG_ROWS,
                            BUFFER(offsets), BUFFER(items), BIG_USERS, BIG_ITEMS};
     size_t n = BIG_ROWS * (1 + NEGATIVES);
-    reco_epoch_plan plan = {.negatives = NEGATIVES, .seed = 3, .epoch = epoch, .count = n};
+    reco_epoch_plan plan = {
+        .negatives = NEGATIVES, .seed = 3, .epoch = epoch, .count = n, .negative_epoch = epoch};
     int32_t *out = malloc(n * (2 * sizeof(int32_t) + sizeof(float)));
     ck_assert_ptr_nonnull(out);
     cpu_context context = {.pool_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -147,7 +182,8 @@ START_TEST(every_untaken_item_is_drawn)
      * user 2 draws each of 0, 1, 3, 4 */
     int drawn[N_USERS][N_ITEMS] = {{0}};
     for (uint64_t epoch = 0; epoch < 200; epoch++) {
-        reco_epoch_plan plan = {.negatives = NEGATIVES, .seed = 11, .epoch = epoch};
+        reco_epoch_plan plan = {
+            .negatives = NEGATIVES, .seed = 11, .epoch = epoch, .negative_epoch = epoch};
         samples got;
         build(2, &plan, &got);
         for (size_t i = 0; i < N_ROWS * (1 + NEGATIVES); i++)
@@ -234,13 +270,9 @@ START_TEST(chunked_epochs_hold_every_row_once_and_stream)
         items[r] = (int32_t)(r % 20);
         ratings[r] = (float)r;
     }
-    reco_sample_source source = {.row_users = users,
-                                 .row_items = items,
-                                 .ratings = ratings,
-                                 .n_rows = n,
-                                 .n_items = 20,
-                                 .explicit_targets = 1,
-                                 .stream = reco_sampling_stream(9, 1)};
+    reco_epoch_plan plan = {.explicit_targets = 1, .seed = 9, .epoch = 1, .negative_epoch = 1};
+    reco_sample_source source =
+        reco_sample_source_make(users, items, ratings, n, NULL, NULL, 20, &plan);
     build_chunked(&source, 0, n, whole);
     const float *targets = (const float *)(whole + 2 * n);
     size_t in_order = 0;
@@ -312,6 +344,7 @@ int main(void)
     tcase_add_test(tcase, every_positive_once_and_negatives_untaken);
     tcase_add_test(tcase, the_same_samples_for_any_thread_count);
     tcase_add_test(tcase, every_untaken_item_is_drawn);
+    tcase_add_test(tcase, fixed_negatives_keep_the_first_epochs_in_a_new_order);
     tcase_add_test(tcase, pairs_and_explicit_targets);
     tcase_add_test(tcase, permutations_are_bijections);
     tcase_add_test(tcase, chunked_epochs_hold_every_row_once_and_stream);

@@ -25,11 +25,17 @@
  * while it is built.
  *
  * reco_dataset_sample_negatives draws row r's j-th negative as sample
- * r * (1 + k) + 1 + j. */
+ * r * (1 + k) + 1 + j. Negatives come from their own stream, the epoch's or,
+ * for a trainer that keeps its negatives fixed (as seed 000's loader, built
+ * once), epoch 0's: the order still changes every epoch. */
 #ifndef RECO_SAMPLING_H
 #define RECO_SAMPLING_H
 
 #include "reco_math.h"
+#ifndef RECO_BACKEND_UNSTABLE
+#define RECO_BACKEND_UNSTABLE
+#endif
+#include "reco/backend_impl.h"
 
 #define RECO_BLOCK_ROWS 16
 #define RECO_CHUNK_BLOCKS 1024
@@ -54,7 +60,8 @@ typedef struct reco_sample_source {
     size_t negatives;     /* per row; BPR: 1 */
     int pairs;            /* BPR: one (positive, negative) pair per sample */
     int explicit_targets; /* the positive's target is its rating */
-    uint64_t stream;      /* reco_sampling_stream(seed, epoch) */
+    uint64_t stream;      /* reco_sampling_stream(seed, epoch): the order */
+    uint64_t negative_stream; /* reco_sampling_stream(seed, negative epoch) */
 } reco_sample_source;
 
 /* Where samples go: users, items and targets; negatives for BPR pairs. */
@@ -85,6 +92,32 @@ RECO_SHARED uint64_t reco_bits_below(uint64_t bits, uint64_t bound)
 RECO_SHARED uint64_t reco_sampling_stream(uint64_t seed, uint64_t epoch)
 {
     return reco_counter_bits(seed ^ reco_counter_bits(epoch + RECO_TAG_EPOCH));
+}
+
+/* The sampler's view of an epoch plan over a training set's rows (users,
+ * items, ratings or NULL) and per-user item lists: the one place that
+ * turns a plan into streams, for the core, the CPU and the CUDA backend. */
+RECO_SHARED reco_sample_source reco_sample_source_make(const int32_t *row_users,
+                                                       const int32_t *row_items,
+                                                       const float *ratings, size_t n_rows,
+                                                       const size_t *user_offsets,
+                                                       const int32_t *user_items, size_t n_items,
+                                                       const reco_epoch_plan *plan)
+{
+    reco_sample_source source;
+    source.row_users = row_users;
+    source.row_items = row_items;
+    source.ratings = ratings;
+    source.user_offsets = user_offsets;
+    source.user_items = user_items;
+    source.n_rows = n_rows;
+    source.n_items = n_items;
+    source.negatives = plan->negatives;
+    source.pairs = plan->pairs;
+    source.explicit_targets = plan->explicit_targets;
+    source.stream = reco_sampling_stream(plan->seed, plan->epoch);
+    source.negative_stream = reco_sampling_stream(plan->seed, plan->negative_epoch);
+    return source;
 }
 
 /* A keyed permutation of [0, n): a 4-round Feistel network on the fewest
@@ -281,8 +314,8 @@ RECO_SHARED int32_t reco_sample_negative(const reco_sample_source *source, uint6
 {
     const int32_t *taken = source->user_items + source->user_offsets[user];
     size_t count = source->user_offsets[user + 1] - source->user_offsets[user];
-    return reco_nth_untaken(taken, count,
-                            reco_sample_rank(source->stream, sample, source->n_items - count));
+    return reco_nth_untaken(
+        taken, count, reco_sample_rank(source->negative_stream, sample, source->n_items - count));
 }
 
 /* Writes sample j of `row` to place `position` of the sink. */

@@ -11,17 +11,10 @@ static void run_on_pool(void *runner, reco_parallel_task task, void *argument)
 reco_status reco_cpu_epoch_samples(reco_backend_context *context, const reco_epoch_data *data,
                                    const reco_epoch_plan *plan, const reco_epoch_buffers *out)
 {
-    reco_sample_source source = {.row_users = cpu_ints(data->users),
-                                 .row_items = cpu_ints(data->items),
-                                 .ratings = cpu_const_floats(data->ratings),
-                                 .user_offsets = (const size_t *)(const void *)data->user_offsets,
-                                 .user_items = cpu_ints(data->user_items),
-                                 .n_rows = data->n_rows,
-                                 .n_items = data->n_items,
-                                 .negatives = plan->negatives,
-                                 .pairs = plan->pairs,
-                                 .explicit_targets = plan->explicit_targets,
-                                 .stream = reco_sampling_stream(plan->seed, plan->epoch)};
+    reco_sample_source source = reco_sample_source_make(
+        cpu_ints(data->users), cpu_ints(data->items), cpu_const_floats(data->ratings), data->n_rows,
+        (const size_t *)(const void *)data->user_offsets, cpu_ints(data->user_items), data->n_items,
+        plan);
     reco_sample_sink sink = {(int32_t *)(void *)out->users, (int32_t *)(void *)out->items,
                              cpu_floats(out->targets), (int32_t *)(void *)out->negatives};
     cpu_pool *pool = reco_cpu_context_pool(context);

@@ -24,18 +24,10 @@ __global__ static void sample_kernel(reco_sample_source source, reco_epoch_layou
 reco_status cuda_epoch_samples(reco_backend_context *context, const reco_epoch_data *data,
                                const reco_epoch_plan *plan, const reco_epoch_buffers *out)
 {
-    reco_sample_source source = {};
-    source.row_users = (const int32_t *)data->users;
-    source.row_items = (const int32_t *)data->items;
-    source.ratings = (const float *)data->ratings;
-    source.user_offsets = (const size_t *)data->user_offsets;
-    source.user_items = (const int32_t *)data->user_items;
-    source.n_rows = data->n_rows;
-    source.n_items = data->n_items;
-    source.negatives = plan->negatives;
-    source.pairs = plan->pairs;
-    source.explicit_targets = plan->explicit_targets;
-    source.stream = reco_sampling_stream(plan->seed, plan->epoch);
+    reco_sample_source source = reco_sample_source_make(
+        (const int32_t *)data->users, (const int32_t *)data->items, (const float *)data->ratings,
+        data->n_rows, (const size_t *)data->user_offsets, (const int32_t *)data->user_items,
+        data->n_items, plan);
     reco_sample_sink sink = {(int32_t *)out->users, (int32_t *)out->items,
                              (float *)out->targets, (int32_t *)out->negatives};
     reco_epoch_layout layout = reco_epoch_layout_make(&source);

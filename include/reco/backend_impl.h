@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* 2: typed handles, a device part and a kernels part, control(). */
-#define RECO_BACKEND_ABI_VERSION 2
+#define RECO_BACKEND_ABI_VERSION 3
 
 /* Handles a backend defines for itself (struct reco_backend_context { ... }
  * in its own files); the core only passes them back. Typed, so that a
@@ -127,6 +127,8 @@ typedef struct reco_epoch_plan {
     uint64_t epoch;
     size_t first; /* the places of the epoch to make: [first, first + count) */
     size_t count;
+    uint64_t negative_epoch; /* the epoch whose negatives are drawn: `epoch`, or 0
+                                when the trainer keeps its negatives fixed (ABI 3) */
 } reco_epoch_plan;
 
 /* Where epoch_samples writes: buffers of at least plan->count entries. */

@@ -84,6 +84,10 @@ RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t b
  * torch.optim.Adam on nn.Embedding does; 0 (default): only the rows a batch
  * touched are stepped (lazy, like torch.optim.SparseAdam). */
 RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
+/* 1: every epoch trains on the negatives of the first (drawn once, in a new
+ * order each epoch), as seed 000's loader, built before the epoch loop,
+ * does; 0 (default): fresh negatives every epoch, as the NCF paper. */
+RECO_API reco_status reco_trainer_set_fixed_negatives(reco_trainer *trainer, int fixed);
 /* Seed of the negatives, the shuffles and dropout (default 0). */
 RECO_API reco_status reco_trainer_set_seed(reco_trainer *trainer, uint64_t seed);
 /* Kept for the ABI; does nothing and returns RECO_OK (RECO_ERR_INVALID_
