@@ -167,6 +167,14 @@ reco_status reco_model_set_init_std(reco_model *model, float std)
     return RECO_OK;
 }
 
+reco_status reco_model_set_xavier_embeddings(reco_model *model, int enabled)
+{
+    reco_status status = check_configurable(model);
+    if (status == RECO_OK)
+        model->xavier_embeddings = enabled != 0;
+    return status;
+}
+
 void reco_model_describe(const reco_model *model, reco_net_desc *net)
 {
     *net = (reco_net_desc){0};
@@ -229,8 +237,12 @@ static void initial_values(const reco_model *model, const reco_net_desc *net, ui
     float *p = values;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         int is_bias = t == RECO_TABLE_USER_BIAS || t == RECO_TABLE_ITEM_BIAS;
+        double bound = sqrt(6.0 / (double)(net->table_rows[t] + net->table_dim[t]));
         for (size_t i = 0; i < reco_table_size(net, t); i++)
-            *p++ = is_bias ? 0.0f : (float)(model->init_std * reco_rng_normal(&rng));
+            *p++ = is_bias ? 0.0f
+                   : model->xavier_embeddings
+                       ? (float)(bound * (2.0 * reco_rng_uniform(&rng) - 1.0))
+                       : (float)(model->init_std * reco_rng_normal(&rng));
     }
     float *dense = p;
     memset(dense, 0, net->n_dense * sizeof *dense);

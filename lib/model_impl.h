@@ -18,6 +18,7 @@ struct reco_model {
     reco_activation output;
     float dropout;
     float init_std;
+    int xavier_embeddings;    /* tables U(+-sqrt(6 / (rows + columns))), not N(0, std) */
     reco_net_desc net;        /* valid once initialized */
     reco_net_params params;
     reco_backend *backend;    /* NULL until reco_model_init */
@@ -29,6 +30,14 @@ struct reco_model {
     char **metadata; /* key, value, key, value ... (n_metadata pairs) */
     size_t n_metadata;
 };
+
+/* Gives `to` a copy of from's vocabulary (none when it has none). */
+reco_status reco_model_copy_vocabulary(reco_model *to, const reco_model *from);
+
+/* RECO_ERR_INVALID_ARGUMENT naming the first difference when both models
+ * have vocabularies and their ids differ. */
+reco_status reco_model_compare_vocabularies(const reco_model *a, const reco_model *b,
+                                            const char *a_name, const char *b_name);
 
 /* Frees every metadata key and value. */
 void reco_model_clear_metadata(reco_model *model);

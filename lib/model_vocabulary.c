@@ -3,19 +3,16 @@
 #include "error.h"
 #include "model_impl.h"
 
-reco_status reco_model_set_vocabulary(reco_model *model, const reco_dataset *dataset)
+#include <string.h>
+
+/* Replaces the model's vocabulary by copies of two maps. */
+static reco_status adopt(reco_model *model, const reco_id_map *user_ids,
+                         const reco_id_map *item_ids)
 {
-    if (!model || !dataset)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model or dataset");
-    const reco_vocab *vocab = dataset->vocab;
-    if (vocab->users.count > model->n_users || vocab->items.count > model->n_items)
-        return reco_fail(RECO_ERR_OUT_OF_RANGE,
-                         "vocabulary of %zu users and %zu items; the model has %zu and %zu",
-                         vocab->users.count, vocab->items.count, model->n_users, model->n_items);
     reco_id_map users = {0}, items = {0};
-    reco_status status = reco_id_map_copy(&users, &vocab->users);
+    reco_status status = reco_id_map_copy(&users, user_ids);
     if (status == RECO_OK)
-        status = reco_id_map_copy(&items, &vocab->items);
+        status = reco_id_map_copy(&items, item_ids);
     if (status != RECO_OK) {
         reco_id_map_free(&users);
         reco_id_map_free(&items);
@@ -27,6 +24,18 @@ reco_status reco_model_set_vocabulary(reco_model *model, const reco_dataset *dat
     model->item_ids = items;
     model->has_vocabulary = 1;
     return RECO_OK;
+}
+
+reco_status reco_model_set_vocabulary(reco_model *model, const reco_dataset *dataset)
+{
+    if (!model || !dataset)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model or dataset");
+    const reco_vocab *vocab = dataset->vocab;
+    if (vocab->users.count > model->n_users || vocab->items.count > model->n_items)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                         "vocabulary of %zu users and %zu items; the model has %zu and %zu",
+                         vocab->users.count, vocab->items.count, model->n_users, model->n_items);
+    return adopt(model, &vocab->users, &vocab->items);
 }
 
 /* Finds the model's user or item vocabulary; fails when it has none. */
@@ -120,4 +129,53 @@ reco_status reco_model_vocabulary_dataset(const reco_model *model, reco_dataset 
     }
     *out = dataset;
     return RECO_OK;
+}
+
+/* The first index whose id differs between two maps of `what`, as an
+ * error; RECO_OK when they hold the same ids in the same order. */
+static reco_status compare_ids(const reco_id_map *a, const reco_id_map *b, const char *what,
+                               const char *a_name, const char *b_name)
+{
+    if (a->count != b->count)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%s has %zu %ss, %s %zu: other ids", a_name,
+                         a->count, what, b_name, b->count);
+    char a_id[RECO_ID_TEXT_MAX], b_id[RECO_ID_TEXT_MAX];
+    for (size_t i = 0; i < a->count; i++) {
+        reco_id_map_describe(a, (int32_t)i, a_id, sizeof a_id);
+        reco_id_map_describe(b, (int32_t)i, b_id, sizeof b_id);
+        if (strcmp(a_id, b_id) != 0)
+            return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                             "%s index %zu is id '%s' in %s, '%s' in %s: other ids", what, i, a_id,
+                             a_name, b_id, b_name);
+    }
+    return RECO_OK;
+}
+
+reco_status reco_model_check_vocabulary(const reco_model *model, const reco_dataset *dataset)
+{
+    if (!dataset)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    const reco_id_map *users = NULL;
+    reco_status status = vocabulary(model, 1, &users);
+    if (status == RECO_OK)
+        status = compare_ids(users, &dataset->vocab->users, "user", "the model", "the data");
+    if (status == RECO_OK)
+        status =
+            compare_ids(&model->item_ids, &dataset->vocab->items, "item", "the model", "the data");
+    return status;
+}
+
+reco_status reco_model_copy_vocabulary(reco_model *to, const reco_model *from)
+{
+    return from->has_vocabulary ? adopt(to, &from->user_ids, &from->item_ids) : RECO_OK;
+}
+
+reco_status reco_model_compare_vocabularies(const reco_model *a, const reco_model *b,
+                                            const char *a_name, const char *b_name)
+{
+    if (!a->has_vocabulary || !b->has_vocabulary)
+        return RECO_OK;
+    reco_status status = compare_ids(&a->user_ids, &b->user_ids, "user", a_name, b_name);
+    return status == RECO_OK ? compare_ids(&a->item_ids, &b->item_ids, "item", a_name, b_name)
+                             : status;
 }

@@ -33,6 +33,9 @@ reco_status reco_model_neumf_from_pretrained(const reco_model *gmf, const reco_m
                          gmf->n_users, gmf->n_items, mlp->n_users, mlp->n_items);
     if (!(alpha >= 0.0f && alpha <= 1.0f))
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "alpha %g: expected [0, 1]", (double)alpha);
+    status = reco_model_compare_vocabularies(gmf, mlp, "the GMF", "the MLP");
+    if (status != RECO_OK)
+        return status;
     reco_model *neumf = NULL;
     float *gmf_values = reco_malloc(reco_model_parameter_count(gmf) * sizeof(float));
     float *mlp_values = reco_malloc(reco_model_parameter_count(mlp) * sizeof(float));
@@ -71,6 +74,8 @@ reco_status reco_model_neumf_from_pretrained(const reco_model *gmf, const reco_m
         *p++ = (1.0f - alpha) * mlp_dense[m->head_w_offset + j];
     *p = alpha * gmf_dense[g->head_b_offset] + (1.0f - alpha) * mlp_dense[m->head_b_offset];
     status = reco_model_set_parameters(neumf, values);
+    if (status == RECO_OK)
+        status = reco_model_copy_vocabulary(neumf, gmf);
     if (status != RECO_OK)
         goto fail;
     free(values);

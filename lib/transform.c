@@ -130,3 +130,32 @@ done:
     free(keep);
     return status;
 }
+
+reco_status reco_dataset_concat(const reco_dataset *first, const reco_dataset *second,
+                                reco_dataset **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (!first || !second)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset");
+    if (first->vocab != second->vocab)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "the datasets do not share a vocabulary: their indices disagree");
+    size_t total;
+    if (!reco_size_add(first->size, second->size, &total))
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "too many rows");
+    reco_dataset *both = NULL;
+    reco_status status = reco_dataset_create(first->vocab, first->ratings && second->ratings,
+                                             first->timestamps && second->timestamps, total, &both);
+    if (status != RECO_OK)
+        return status;
+    const reco_dataset *parts[2] = {first, second};
+    for (int p = 0; p < 2; p++)
+        for (size_t i = 0; i < parts[p]->size; i++)
+            reco_dataset_push(both, parts[p]->users[i], parts[p]->items[i],
+                              parts[p]->ratings ? parts[p]->ratings[i] : 1.0f,
+                              parts[p]->timestamps ? parts[p]->timestamps[i] : 0);
+    *out = both;
+    return RECO_OK;
+}

@@ -12,9 +12,9 @@
 
 enum { MAX_FOLDS = 100 };
 
-/* Trains and evaluates fold `fold` of `all`: the two metrics' values. */
+/* Trains and evaluates fold `fold` of `all`: the metrics' values. */
 static reco_status run_fold(const settings *s, reco_dataset *all, size_t folds, size_t fold,
-                            unsigned flags, reco_metric metrics[2], double values[2])
+                            unsigned flags, double values[JOB_MAX_METRICS])
 {
     run r = {0};
     reco_status status =
@@ -28,40 +28,27 @@ static reco_status run_fold(const settings *s, reco_dataset *all, size_t folds, 
             status = reco_trainer_epoch(r.trainer, r.train, NULL);
     }
     if (status == RECO_OK)
-        status = job_evaluate(s, &r, metrics, values);
+        status = job_evaluate(s, &r, 0, values);
     r.all = NULL; /* the caller's */
     job_run_free(&r);
     return status;
 }
 
-static void print_metrics(const settings *s, const reco_metric metrics[2], const double *values,
-                          const char *json_key)
-{
-    int ranking = metrics[0] != RECO_METRIC_RMSE;
-    for (int m = 0; m < 2; m++) {
-        const char *name = reco_metric_name(metrics[m]);
-        if (s->json && ranking)
-            printf("%s\"%s@%zu\": %.6f", json_key && m == 0 ? "" : ", ", name, s->k, values[m]);
-        else if (s->json)
-            printf("%s\"%s\": %.6f", json_key && m == 0 ? "" : ", ", name, values[m]);
-        else if (ranking)
-            printf("  %s@%zu %.4f", name, s->k, values[m]);
-        else
-            printf("  %s %.4f", name, values[m]);
-    }
-}
-
 static int command_cv(options *opts)
 {
     settings s;
-    int ok = job_read_settings(opts, &s);
+    int ok = job_read_settings(opts, &s, 1);
     size_t folds = option_count(opts, "folds", 5, 2, MAX_FOLDS, &ok);
     unsigned flags = s.stratify ? RECO_SPLIT_STRATIFY : 0;
     if (!ok)
         return EXIT_USAGE;
-    s.leave_one_out = 0; /* folds are random: full ranking, or ratings */
+    if (s.protocol == PROTOCOL_SAMPLED) {
+        usage_error(opts, "folds are random rows: --protocol ranking or ratings");
+        return EXIT_USAGE;
+    }
+    s.leave_one_out = 0;
     reco_dataset *all = NULL;
-    reco_status status = job_read_data(&s, &all);
+    reco_status status = job_read_data(&s, NULL, &all);
     if (status != RECO_OK) {
         reco_dataset_free(all);
         return fail(s.data ? s.data : "synthetic data", status);
@@ -71,24 +58,23 @@ static int command_cv(options *opts)
         printf("%zu-fold cross-validation on %s: %zu users, %zu items, %zu rows\n", folds,
                s.data ? s.data : "synthetic data", reco_dataset_n_users(all),
                reco_dataset_n_items(all), reco_dataset_size(all));
-    reco_metric metrics[2];
-    double values[MAX_FOLDS][2], sums[2] = {0, 0};
+    double values[MAX_FOLDS][JOB_MAX_METRICS], sums[JOB_MAX_METRICS] = {0};
     for (size_t fold = 0; fold < folds && status == RECO_OK; fold++) {
         double start = seconds_now();
-        status = run_fold(&s, all, folds, fold, flags, metrics, values[fold]);
+        status = run_fold(&s, all, folds, fold, flags, values[fold]);
         if (status != RECO_OK || !leader)
             continue;
         if (s.json)
             printf("{\"fold\": %zu, \"seconds\": %.3f", fold + 1, seconds_now() - start);
         else
             printf("fold %zu %6.2f s", fold + 1, seconds_now() - start);
-        print_metrics(&s, metrics, values[fold], NULL);
+        job_print_metrics(stdout, &s, values[fold], s.json, 0);
         printf(s.json ? "}\n" : "\n");
         fflush(stdout);
     }
     if (status == RECO_OK && leader) {
-        double mean[2], deviation[2];
-        for (int m = 0; m < 2; m++) {
+        double mean[JOB_MAX_METRICS], deviation[JOB_MAX_METRICS];
+        for (size_t m = 0; m < s.n_metrics; m++) {
             for (size_t fold = 0; fold < folds; fold++)
                 sums[m] += values[fold][m];
             mean[m] = sums[m] / (double)folds;
@@ -98,9 +84,9 @@ static int command_cv(options *opts)
             deviation[m] = sqrt(squares / (double)folds); /* as numpy.std, Surprise's */
         }
         printf(s.json ? "{\"mean\": {" : "mean       ");
-        print_metrics(&s, metrics, mean, s.json ? "mean" : NULL);
+        job_print_metrics(stdout, &s, mean, s.json, 1);
         printf(s.json ? "}, \"std\": {" : "\nstd        ");
-        print_metrics(&s, metrics, deviation, s.json ? "std" : NULL);
+        job_print_metrics(stdout, &s, deviation, s.json, 1);
         printf(s.json ? "}, \"folds\": %zu}\n" : "\n", folds);
     }
     reco_dataset_free(all);

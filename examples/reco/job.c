@@ -1,6 +1,7 @@
 /* The training job that reco train and reco cv share: its settings from
  * the flags, its data, the model and trainer it builds, its evaluation. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,48 @@ static size_t parse_layers(const options *opts, const char *text, size_t *sizes,
     return n;
 }
 
-int job_read_settings(options *opts, settings *s)
+/* Parses --metrics against what the protocol measures. */
+static size_t parse_metrics(const options *opts, const char *text, job_protocol protocol,
+                            reco_metric *metrics, int *ok)
+{
+    static const char *const names[] = {"hr",  "ndcg", "recall", "precision",
+                                        "map", "rmse", "mae",    "mse"};
+    static const char *const measured[] = {"hr,ndcg", "hr,ndcg,recall,precision,map",
+                                           "rmse,mae,mse"};
+    size_t n = 0;
+    for (const char *p = text; *p && n < JOB_MAX_METRICS;) {
+        size_t length = strcspn(p, ",");
+        int found = -1;
+        for (int m = 0; m < 8 && found < 0; m++)
+            if (strlen(names[m]) == length && strncmp(p, names[m], length) == 0)
+                found = m;
+        /* names[] follows reco_metric's order */
+        int allowed = found >= 0 && strstr(measured[protocol], names[found]) != NULL;
+        if (!allowed) {
+            usage_error(opts, "--metrics %s: the %s protocol reports %s", text,
+                        protocol == PROTOCOL_SAMPLED   ? "sampled"
+                        : protocol == PROTOCOL_RANKING ? "ranking"
+                                                       : "ratings",
+                        measured[protocol]);
+            *ok = 0;
+            return 0;
+        }
+        metrics[n++] = (reco_metric)found;
+        p += length + (p[length] == ',');
+    }
+    return n;
+}
+
+/* Whether the command's --model is the model kind (train, cv). */
+static int kind_flag(const options *opts)
+{
+    for (const flag_spec *flag = opts->command->flags; flag->name; flag++)
+        if (strcmp(flag->name, "model") == 0)
+            return flag->value && strcmp(flag->value, "mf|gmf|mlp|neumf") == 0;
+    return 0;
+}
+
+int job_read_settings(options *opts, settings *s, int random_rows)
 {
     static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf"};
     static const char *const losses[] = {"bce", "mse", "bpr"};
@@ -55,8 +97,10 @@ int job_read_settings(options *opts, settings *s)
     s->negatives_file = option_text(opts, "test-negatives-file", NULL);
     s->valid_file = option_text(opts, "valid", NULL);
     s->patience = option_count(opts, "patience", 0, 0, 100000, &ok);
-    if ((s->valid_file || s->patience) && !(s->valid_file && s->train_file)) {
-        usage_error(opts, "--valid FILE goes with --train and --test, and --patience with --valid");
+    if ((s->valid_file && !s->train_file) ||
+        (s->patience && !s->valid_file && !option_switch(opts, "valid-fraction"))) {
+        usage_error(opts, "--valid FILE goes with --train and --test, and --patience with "
+                          "--valid or --valid-fraction");
         ok = 0;
     }
     if ((s->train_file != NULL) != (s->test_file != NULL) || (s->train_file && s->data) ||
@@ -65,16 +109,50 @@ int job_read_settings(options *opts, settings *s)
                           "(and --test-negatives-file FILE)");
         ok = 0;
     }
-    s->kind =
-        (reco_model_kind)pick(opts, option_text(opts, "model", "neumf"), kinds, 4, "model", &ok);
+    /* reco eval's --model is a model file, not a kind */
+    const char *kind = kind_flag(opts) ? option_text(opts, "model", "neumf") : "neumf";
+    s->kind = (reco_model_kind)pick(opts, kind, kinds, 4, "model", &ok);
     s->loss = (reco_loss)pick(opts, option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
     s->optimizer = (reco_optimizer)pick(opts, option_text(opts, "optimizer", "adam"), optimizers, 3,
                                         "optimizer", &ok);
     s->output = (reco_activation)pick(opts, option_text(opts, "output", "identity"), outputs, 3,
                                       "output", &ok);
     s->leave_one_out =
-        pick(opts, option_text(opts, "split", s->loss == RECO_LOSS_MSE ? "random" : "loo"), splits,
-             2, "split", &ok);
+        pick(opts,
+             option_text(opts, "split", random_rows || s->loss == RECO_LOSS_MSE ? "random" : "loo"),
+             splits, 2, "split", &ok);
+    static const char *const protocols[] = {"sampled", "ranking", "ratings"};
+    const char *protocol = s->loss == RECO_LOSS_MSE                ? "ratings"
+                           : s->negatives_file || s->leave_one_out ? "sampled"
+                                                                   : "ranking";
+    s->protocol = (job_protocol)pick(opts, option_text(opts, "protocol", protocol), protocols, 3,
+                                     "protocol", &ok);
+    static const char *const default_metrics[] = {"hr,ndcg", "recall,ndcg", "rmse,mae"};
+    s->n_metrics = parse_metrics(opts, option_text(opts, "metrics", default_metrics[s->protocol]),
+                                 s->protocol, s->metrics, &ok);
+    s->eval_every = option_count(opts, "eval-every", 1, 1, 1000000, &ok);
+    s->titles = option_text(opts, "titles", NULL);
+    s->positive_threshold = option_number(opts, "positive-threshold", NAN, -1e6, 1e6, &ok);
+    s->valid_fraction = option_number(opts, "valid-fraction", 0.0, 0.0, 0.9, &ok);
+    if (s->valid_fraction > 0.0 && (s->leave_one_out || s->train_file)) {
+        usage_error(opts, "--valid-fraction goes with --data and --split random");
+        ok = 0;
+    }
+    s->pretrained_gmf = option_text(opts, "pretrained-gmf", NULL);
+    s->pretrained_mlp = option_text(opts, "pretrained-mlp", NULL);
+    s->alpha = option_number(opts, "alpha", 0.5, 0.0, 1.0, &ok);
+    s->fixed_negatives = option_switch(opts, "fixed-negatives");
+    s->keep_last = option_switch(opts, "keep-last");
+    if (s->keep_last && (s->patience || !(s->valid_file || s->valid_fraction > 0.0))) {
+        usage_error(opts, "--keep-last goes with --valid or --valid-fraction, without --patience");
+        ok = 0;
+    }
+    if ((s->pretrained_gmf != NULL) != (s->pretrained_mlp != NULL) ||
+        (s->pretrained_gmf && s->kind != RECO_MODEL_NEUMF)) {
+        usage_error(opts, "--pretrained-gmf FILE and --pretrained-mlp FILE go together, with "
+                          "--model neumf");
+        ok = 0;
+    }
     s->factors = option_count(opts, "factors", 8, 1, 4096, &ok);
     s->n_layers = parse_layers(opts, option_text(opts, "layers", "64,32,16,8"), s->layers, &ok);
     s->negatives = option_count(opts, "negatives", 4, 0, 1000, &ok);
@@ -91,6 +169,8 @@ int job_read_settings(options *opts, settings *s)
     s->dropout = option_number(opts, "dropout", 0.0, 0.0, 0.99, &ok);
     s->lr_step = option_count(opts, "lr-step", 1, 1, 100000, &ok);
     s->init_std = option_number(opts, "init-std", 0.01, 1e-9, 10.0, &ok);
+    static const char *const inits[] = {"normal", "xavier"};
+    s->xavier = pick(opts, option_text(opts, "init", "normal"), inits, 2, "init", &ok);
     s->scale = option_number(opts, "scale", 1.0, 1e-6, 1e6, &ok);
     static const char *const reductions[] = {"sum", "mean"};
     s->mean_reduction =
@@ -133,70 +213,156 @@ void job_run_free(run *r)
     reco_dataset_free(r->train);
     reco_dataset_free(r->test);
     reco_dataset_free(r->valid);
+    reco_dataset_free(r->seen);
 }
 
-/* Pre-split files: the test file (and its NCF .negative file) read with the
- * training file's vocabulary; `all` is the training file. */
-static reco_status load_split(const settings *s, run *r)
+/* Replaces *data by its rows rated >= the threshold, as implicit positives. */
+static reco_status keep_positives(const settings *s, reco_dataset **data)
 {
-    reco_status status = reco_dataset_read(s->train_file, RECO_FORMAT_AUTO, &r->train);
-    if (status == RECO_OK)
-        status = reco_dataset_read_shared(s->test_file, RECO_FORMAT_AUTO, r->train, &r->test);
-    if (status == RECO_OK && s->negatives_file)
-        status = reco_dataset_read_test_negatives(r->test, s->negatives_file);
-    if (status == RECO_OK && !s->negatives_file && s->leave_one_out && s->loss != RECO_LOSS_MSE)
-        status = reco_dataset_sample_test_negatives(r->test, r->train, s->test_negatives, s->seed);
-    if (status == RECO_OK && s->valid_file)
-        status = reco_dataset_read_shared(s->valid_file, RECO_FORMAT_AUTO, r->train, &r->valid);
-    if (status == RECO_OK && s->valid_file && s->leave_one_out && s->loss != RECO_LOSS_MSE)
-        status =
-            reco_dataset_sample_test_negatives(r->valid, r->train, s->test_negatives, s->seed + 1);
-    if (status == RECO_OK)
-        status = reco_dataset_read_shared(s->train_file, RECO_FORMAT_AUTO, r->train, &r->all);
+    if (isnan(s->positive_threshold) || !*data)
+        return RECO_OK;
+    reco_dataset *positives = NULL;
+    reco_status status = reco_dataset_binarize(*data, (float)s->positive_threshold, &positives);
+    reco_dataset_free(*data);
+    *data = positives;
     return status;
 }
 
-reco_status job_read_data(const settings *s, reco_dataset **all)
+/* --titles: every titled item joins the vocabulary (the catalog to rank). */
+static reco_status add_catalog(const settings *s, reco_dataset *data)
+{
+    if (!s->titles)
+        return RECO_OK;
+    reco_status status = reco_dataset_read_titles(data, s->titles);
+    return status == RECO_OK ? reco_dataset_add_titled_items(data) : status;
+}
+
+/* The test (or validation) rows' negatives, for the sampled protocol. */
+static reco_status attach_negatives(const settings *s, reco_dataset *rows,
+                                    const reco_dataset *interactions, uint64_t seed)
+{
+    if (s->protocol != PROTOCOL_SAMPLED)
+        return RECO_OK;
+    return reco_dataset_sample_test_negatives(rows, interactions, s->test_negatives, seed);
+}
+
+/* Pre-split files: the test and validation files (and the test's NCF
+ * .negative file) read with the training file's vocabulary; `all` is a copy
+ * of the training rows. */
+static reco_status load_split(const settings *s, run *r, const reco_dataset *vocabulary)
+{
+    reco_status status = vocabulary ? reco_dataset_read_shared(s->train_file, RECO_FORMAT_AUTO,
+                                                               vocabulary, &r->train)
+                                    : reco_dataset_read(s->train_file, RECO_FORMAT_AUTO, &r->train);
+    if (status == RECO_OK)
+        status = add_catalog(s, r->train);
+    if (status == RECO_OK)
+        status = reco_dataset_read_shared(s->test_file, RECO_FORMAT_AUTO, r->train, &r->test);
+    if (status == RECO_OK && s->valid_file)
+        status = reco_dataset_read_shared(s->valid_file, RECO_FORMAT_AUTO, r->train, &r->valid);
+    if (status == RECO_OK)
+        status = keep_positives(s, &r->train);
+    if (status == RECO_OK)
+        status = keep_positives(s, &r->test);
+    if (status == RECO_OK)
+        status = keep_positives(s, &r->valid);
+    if (status == RECO_OK && s->negatives_file)
+        status = reco_dataset_read_test_negatives(r->test, s->negatives_file);
+    else if (status == RECO_OK)
+        status = attach_negatives(s, r->test, r->train, s->seed);
+    if (status == RECO_OK && r->valid)
+        status = attach_negatives(s, r->valid, r->train, s->seed + 1);
+    if (status == RECO_OK)
+        status = reco_dataset_deduplicate(r->train, RECO_DUPLICATES_KEEP_ALL, &r->all);
+    if (status == RECO_OK && r->valid)
+        status = reco_dataset_concat(r->train, r->valid, &r->seen);
+    return status;
+}
+
+reco_status job_read_data(const settings *s, const reco_dataset *vocabulary, reco_dataset **all)
 {
     /* on several ranks, rank 0 reads and the others receive its rows */
     reco_status status = RECO_OK;
-    if (ranks_rank() == 0)
+    if (ranks_rank() == 0 && s->data && vocabulary)
+        status = reco_dataset_read_shared(s->data, RECO_FORMAT_AUTO, vocabulary, all);
+    else if (ranks_rank() == 0)
         status = s->data ? reco_dataset_read(s->data, RECO_FORMAT_AUTO, all)
                          : reco_dataset_synthetic(943, 1682, 100000, s->seed, all);
     if (ranks_world() > 1) {
         reco_status shared = ranks_share_dataset(all);
         status = status == RECO_OK ? shared : status;
     }
-    if (status == RECO_OK && s->scale != 1.0) {
+    return status == RECO_OK ? job_prepare(s, all) : status;
+}
+
+reco_status job_prepare(const settings *s, reco_dataset **all)
+{
+    reco_status status = RECO_OK;
+    if (s->scale != 1.0) {
         reco_dataset *scaled = NULL;
         status = reco_dataset_scale_ratings(*all, (float)s->scale, &scaled);
         reco_dataset_free(*all);
         *all = scaled;
     }
+    if (status == RECO_OK)
+        status = keep_positives(s, all);
+    if (status == RECO_OK)
+        status = add_catalog(s, *all);
     return status;
 }
 
-reco_status job_load(const settings *s, run *r)
+reco_status job_load(const settings *s, run *r, const reco_dataset *vocabulary)
 {
     if (s->train_file)
-        return load_split(s, r);
-    reco_status status = job_read_data(s, &r->all);
+        return load_split(s, r, vocabulary);
+    reco_status status = job_read_data(s, vocabulary, &r->all);
+    return status == RECO_OK ? job_split(s, r) : status;
+}
+
+reco_status job_split(const settings *s, run *r)
+{
+    reco_status status = RECO_OK;
+    unsigned flags = s->stratify ? RECO_SPLIT_STRATIFY : 0;
+    if (s->leave_one_out)
+        status = reco_dataset_split_leave_one_out(r->all, &r->train, &r->test);
+    else if (s->valid_fraction > 0.0)
+        status = reco_dataset_split_three_way(r->all, s->valid_fraction, s->test_fraction, s->seed,
+                                              flags, &r->train, &r->valid, &r->test);
+    else
+        status = reco_dataset_split_random(r->all, s->test_fraction, s->seed, flags, &r->train,
+                                           &r->test);
     if (status == RECO_OK)
-        status = s->leave_one_out ? reco_dataset_split_leave_one_out(r->all, &r->train, &r->test)
-                                  : reco_dataset_split_random(r->all, s->test_fraction, s->seed,
-                                                              s->stratify ? RECO_SPLIT_STRATIFY : 0,
-                                                              &r->train, &r->test);
-    if (status == RECO_OK && s->leave_one_out && s->loss != RECO_LOSS_MSE)
-        status = reco_dataset_sample_test_negatives(r->test, r->all, s->test_negatives, s->seed);
+        status = attach_negatives(s, r->test, r->all, s->seed);
+    if (status == RECO_OK && r->valid)
+        status = attach_negatives(s, r->valid, r->all, s->seed + 1);
+    /* the test ranking leaves out what training and validation saw */
+    if (status == RECO_OK && r->valid)
+        status = reco_dataset_concat(r->train, r->valid, &r->seen);
     return status;
 }
 
-reco_status job_build(const settings *s, run *r)
+/* NeuMF from a GMF and an MLP model file trained on the same ids, as the
+ * NCF paper pretrains; the data must have those ids too. */
+static reco_status pretrained_neumf(const settings *s, run *r)
 {
-    reco_status status = reco_backend_open(s->backend, &r->backend);
+    reco_model *gmf = NULL, *mlp = NULL;
+    reco_status status = reco_model_load(s->pretrained_gmf, r->backend, &gmf);
     if (status == RECO_OK)
-        status = reco_model_new(s->kind, reco_dataset_n_users(r->all), reco_dataset_n_items(r->all),
-                                &r->model);
+        status = reco_model_load(s->pretrained_mlp, r->backend, &mlp);
+    if (status == RECO_OK)
+        status = reco_model_neumf_from_pretrained(gmf, mlp, (float)s->alpha, &r->model);
+    if (status == RECO_OK)
+        status = reco_model_check_vocabulary(r->model, r->all);
+    reco_model_free(gmf);
+    reco_model_free(mlp);
+    return status;
+}
+
+/* A fresh model of the configured kind, initialized from the seed. */
+static reco_status fresh_model(const settings *s, run *r)
+{
+    reco_status status = reco_model_new(s->kind, reco_dataset_n_users(r->all),
+                                        reco_dataset_n_items(r->all), &r->model);
     if (status == RECO_OK)
         status = reco_model_set_factors(r->model, s->factors);
     if (status == RECO_OK && (s->kind == RECO_MODEL_MLP || s->kind == RECO_MODEL_NEUMF))
@@ -210,9 +376,19 @@ reco_status job_build(const settings *s, run *r)
     if (status == RECO_OK)
         status = reco_model_set_init_std(r->model, (float)s->init_std);
     if (status == RECO_OK)
+        status = reco_model_set_xavier_embeddings(r->model, s->xavier);
+    if (status == RECO_OK)
         status = reco_model_init(r->model, r->backend, s->seed);
     if (status == RECO_OK)
         status = reco_model_set_vocabulary(r->model, r->all);
+    return status;
+}
+
+reco_status job_build(const settings *s, run *r)
+{
+    reco_status status = reco_backend_open(s->backend, &r->backend);
+    if (status == RECO_OK)
+        status = s->pretrained_gmf ? pretrained_neumf(s, r) : fresh_model(s, r);
     if (status == RECO_OK)
         status = reco_trainer_new(r->model, &r->trainer);
     reco_trainer *t = r->trainer;
@@ -237,17 +413,15 @@ reco_status job_build(const settings *s, run *r)
     if (status == RECO_OK)
         status = reco_trainer_set_dense_embeddings(t, s->dense);
     if (status == RECO_OK)
+        status = reco_trainer_set_fixed_negatives(t, s->fixed_negatives);
+    if (status == RECO_OK)
         status = reco_trainer_set_seed(t, s->seed);
     if (status == RECO_OK)
         status = reco_trainer_set_threads(t, s->threads);
-    if (status == RECO_OK && r->valid) {
-        /* the protocol's metric: RMSE for ratings, else HR (sampled) or NDCG */
-        reco_metric metric = s->loss == RECO_LOSS_MSE ? RECO_METRIC_RMSE
-                             : s->leave_one_out       ? RECO_METRIC_HR
-                                                      : RECO_METRIC_NDCG;
-        status = reco_trainer_set_validation(t, r->valid, r->train, metric, s->k);
-    }
-    if (status == RECO_OK && r->valid)
+    /* the best epoch by the first metric reported is kept, unless --keep-last */
+    if (status == RECO_OK && r->valid && !s->keep_last)
+        status = reco_trainer_set_validation(t, r->valid, r->train, s->metrics[0], s->k);
+    if (status == RECO_OK && r->valid && !s->keep_last)
         status = reco_trainer_set_early_stopping(t, s->patience);
     if (status == RECO_OK)
         status = ranks_attach(t);
@@ -259,22 +433,179 @@ reco_status job_build(const settings *s, run *r)
 }
 
 /* Evaluates on the test split: sampled protocol (its test rows shared out
- * among ranks), full ranking or ratings; the two metrics and their values. */
-reco_status job_evaluate(const settings *s, run *r, reco_metric metrics[2], double values[2])
+ * among ranks), full ranking (training and validation items left out) or
+ * ratings. */
+reco_status job_evaluate(const settings *s, run *r, int valid, double values[JOB_MAX_METRICS])
 {
     reco_metrics_reset(r->metrics);
-    if (s->loss != RECO_LOSS_MSE && s->leave_one_out) {
-        metrics[0] = RECO_METRIC_HR;
-        metrics[1] = RECO_METRIC_NDCG;
-        return ranks_evaluate_sampled(r->metrics, r->model, r->test, &values[0], &values[1]);
+    reco_status status;
+    double hr = 0.0, ndcg = 0.0;
+    const reco_dataset *rows = valid ? r->valid : r->test;
+    const reco_dataset *seen = valid || !r->seen ? r->train : r->seen;
+    if (s->protocol == PROTOCOL_SAMPLED)
+        status = ranks_evaluate_sampled(r->metrics, r->model, rows, &hr, &ndcg);
+    else if (s->protocol == PROTOCOL_RANKING)
+        status = reco_metrics_evaluate_ranking(r->metrics, r->model, rows, seen);
+    else
+        status = reco_metrics_evaluate_ratings(r->metrics, r->model, rows);
+    for (size_t m = 0; m < s->n_metrics && status == RECO_OK; m++) {
+        if (s->protocol == PROTOCOL_SAMPLED) /* the ranks' sums, not this rank's */
+            values[m] = s->metrics[m] == RECO_METRIC_HR ? hr : ndcg;
+        else
+            status = reco_metrics_get(r->metrics, s->metrics[m], &values[m]);
     }
-    int mse = s->loss == RECO_LOSS_MSE;
-    metrics[0] = mse ? RECO_METRIC_RMSE : RECO_METRIC_RECALL;
-    metrics[1] = mse ? RECO_METRIC_MAE : RECO_METRIC_NDCG;
-    reco_status status =
-        mse ? reco_metrics_evaluate_ratings(r->metrics, r->model, r->test)
-            : reco_metrics_evaluate_ranking(r->metrics, r->model, r->test, r->train);
-    for (int m = 0; m < 2 && status == RECO_OK; m++)
-        status = reco_metrics_get(r->metrics, metrics[m], &values[m]);
     return status;
+}
+
+void job_print_metrics(FILE *out, const settings *s, const double *values, int json, int first)
+{
+    for (size_t m = 0; m < s->n_metrics; m++) {
+        char name[32];
+        snprintf(name, sizeof name, s->protocol == PROTOCOL_RATINGS ? "%s" : "%s@%zu",
+                 reco_metric_name(s->metrics[m]), s->k);
+        if (json)
+            fprintf(out, "%s\"%s\": %.6f", first && m == 0 ? "" : ", ", name, values[m]);
+        else
+            fprintf(out, "  %s %.4f", name, values[m]);
+    }
+}
+
+/* Appends "key": value pairs of the resolved settings to the metadata. */
+static reco_status note(reco_model *model, const char *key, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static reco_status note(reco_model *model, const char *key, const char *format, ...)
+{
+    char value[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(value, sizeof value, format, args);
+    va_end(args);
+    return reco_model_set_metadata(model, key, value);
+}
+
+reco_status job_describe(const settings *s, run *r, const char *history)
+{
+    static const char *const losses[] = {"bce", "mse", "bpr"};
+    static const char *const optimizers[] = {"sgd", "adagrad", "adam"};
+    static const char *const protocols[] = {"sampled", "ranking", "ratings"};
+    static const char *const metric_names[] = {"hr",  "ndcg", "recall", "precision",
+                                               "map", "rmse", "mae",    "mse"};
+    char layers[128] = "", metrics[128] = "";
+    for (size_t i = 0; i < s->n_layers; i++)
+        snprintf(layers + strlen(layers), sizeof layers - strlen(layers), "%s%zu", i ? "," : "",
+                 s->layers[i]);
+    for (size_t m = 0; m < s->n_metrics; m++)
+        snprintf(metrics + strlen(metrics), sizeof metrics - strlen(metrics), "%s%s", m ? "," : "",
+                 metric_names[s->metrics[m]]);
+    reco_model *model = r->model;
+    const char *data = s->train_file ? s->train_file : s->data ? s->data : "synthetic";
+    reco_status status = note(model, "train.data", "%s", data);
+    if (status == RECO_OK && s->test_file)
+        status = note(model, "train.test", "%s", s->test_file);
+    if (status == RECO_OK && s->valid_file)
+        status = note(model, "train.valid", "%s", s->valid_file);
+    if (status == RECO_OK && s->titles)
+        status = note(model, "train.titles", "%s", s->titles);
+    if (status == RECO_OK)
+        status = note(model, "train.split", "%s",
+                      s->train_file      ? "files"
+                      : s->leave_one_out ? "loo"
+                                         : "random");
+    if (status == RECO_OK)
+        status = note(model, "train.stratify", "%s", s->stratify ? "yes" : "no");
+    if (status == RECO_OK)
+        status = note(model, "train.test_fraction", "%g", s->test_fraction);
+    if (status == RECO_OK)
+        status = note(model, "train.valid_fraction", "%g", s->valid_fraction);
+    if (status == RECO_OK && !isnan(s->positive_threshold))
+        status = note(model, "train.positive_threshold", "%g", s->positive_threshold);
+    if (status == RECO_OK)
+        status = note(model, "train.protocol", "%s", protocols[s->protocol]);
+    if (status == RECO_OK)
+        status = note(model, "train.metrics", "%s", metrics);
+    if (status == RECO_OK)
+        status = note(model, "train.k", "%zu", s->k);
+    if (status == RECO_OK)
+        status = note(model, "train.test_negatives", "%zu", s->test_negatives);
+    if (status == RECO_OK)
+        status = note(model, "train.loss", "%s", losses[s->loss]);
+    if (status == RECO_OK)
+        status = note(model, "train.reduction", "%s", s->mean_reduction ? "mean" : "sum");
+    if (status == RECO_OK)
+        status = note(model, "train.negatives", "%zu%s", s->negatives,
+                      s->fixed_negatives ? " (fixed)" : "");
+    if (status == RECO_OK)
+        status = note(model, "train.optimizer", "%s", optimizers[s->optimizer]);
+    if (status == RECO_OK)
+        status = note(model, "train.lr", "%g", s->lr);
+    if (status == RECO_OK)
+        status = note(model, "train.lr_schedule", "x%g every %zu epochs", s->lr_decay, s->lr_step);
+    if (status == RECO_OK)
+        status = note(model, "train.momentum", "%g", s->momentum);
+    if (status == RECO_OK)
+        status = note(model, "train.weight_decay", "%g", s->weight_decay);
+    if (status == RECO_OK)
+        status = note(model, "train.embeddings", "%s", s->dense ? "dense" : "lazy");
+    if (status == RECO_OK)
+        status = note(model, "train.batch", "%zu", s->batch);
+    if (status == RECO_OK)
+        status = note(model, "train.epochs", "%zu", s->epochs);
+    if (status == RECO_OK)
+        status =
+            note(model, "train.init", s->xavier ? "xavier-uniform" : "normal, std %g", s->init_std);
+    if (status == RECO_OK)
+        status = note(model, "train.scale", "%g", s->scale);
+    if (status == RECO_OK)
+        status = note(model, "train.layers", "%s", layers);
+    if (status == RECO_OK && s->pretrained_gmf)
+        status = note(model, "train.pretrained", "%s + %s, alpha %g", s->pretrained_gmf,
+                      s->pretrained_mlp, s->alpha);
+    if (status == RECO_OK)
+        status = note(model, "train.seed", "%llu", (unsigned long long)s->seed);
+    if (status == RECO_OK && history)
+        status = reco_model_set_metadata(model, "train.history", history);
+    return status;
+}
+
+/* The recorded value of train.<key>, unless --<flag> is given. */
+static const char *recorded(options *opts, const reco_model *model, const char *flag,
+                            const char *key)
+{
+    return option_switch(opts, flag) ? NULL : reco_model_metadata(model, key);
+}
+
+void job_settings_from_model(options *opts, settings *s, const reco_model *model)
+{
+    const char *value;
+    if ((value = recorded(opts, model, "split", "train.split")))
+        s->leave_one_out = strcmp(value, "loo") == 0;
+    if ((value = recorded(opts, model, "stratify", "train.stratify")))
+        s->stratify = strcmp(value, "yes") == 0;
+    if ((value = recorded(opts, model, "seed", "train.seed")))
+        s->seed = strtoull(value, NULL, 10);
+    if ((value = recorded(opts, model, "k", "train.k")))
+        s->k = strtoull(value, NULL, 10);
+    if ((value = recorded(opts, model, "test-fraction", "train.test_fraction")))
+        s->test_fraction = strtod(value, NULL);
+    if ((value = recorded(opts, model, "valid-fraction", "train.valid_fraction")))
+        s->valid_fraction = strtod(value, NULL);
+    if ((value = recorded(opts, model, "test-negatives", "train.test_negatives")))
+        s->test_negatives = strtoull(value, NULL, 10);
+    if ((value = recorded(opts, model, "positive-threshold", "train.positive_threshold")))
+        s->positive_threshold = strtod(value, NULL);
+    if ((value = recorded(opts, model, "scale", "train.scale")))
+        s->scale = strtod(value, NULL);
+    if ((value = recorded(opts, model, "protocol", "train.protocol")))
+        s->protocol = strcmp(value, "sampled") == 0   ? PROTOCOL_SAMPLED
+                      : strcmp(value, "ranking") == 0 ? PROTOCOL_RANKING
+                                                      : PROTOCOL_RATINGS;
+    if (option_switch(opts, "metrics"))
+        return;
+    static const reco_metric every[3][5] = {{RECO_METRIC_HR, RECO_METRIC_NDCG},
+                                            {RECO_METRIC_HR, RECO_METRIC_NDCG, RECO_METRIC_RECALL,
+                                             RECO_METRIC_PRECISION, RECO_METRIC_MAP},
+                                            {RECO_METRIC_RMSE, RECO_METRIC_MAE, RECO_METRIC_MSE}};
+    static const size_t counts[3] = {2, 5, 3};
+    s->n_metrics = counts[s->protocol];
+    memcpy(s->metrics, every[s->protocol], s->n_metrics * sizeof *s->metrics);
 }

@@ -4,11 +4,29 @@
 
 #include "cli.h"
 
+/* How a model is evaluated: the NCF sampled protocol (test item against
+ * its negatives), full ranking of every item, or rating errors. */
+typedef enum job_protocol { PROTOCOL_SAMPLED, PROTOCOL_RANKING, PROTOCOL_RATINGS } job_protocol;
+
+enum { JOB_MAX_METRICS = 8 };
+
 typedef struct settings {
     const char *data;
+    const char *titles;                                  /* its items join the catalog */
+    double positive_threshold;                           /* NAN: keep every row (and its rating) */
+    double valid_fraction;                               /* random split: a validation part too */
     const char *train_file, *test_file, *negatives_file; /* pre-split data */
     const char *valid_file;                              /* with them: early stopping */
     size_t patience;
+    job_protocol protocol;
+    reco_metric metrics[JOB_MAX_METRICS]; /* reported; the first one validates */
+    size_t n_metrics;
+    size_t eval_every; /* epochs between test evaluations (the last always) */
+    const char *pretrained_gmf, *pretrained_mlp; /* NeuMF from these */
+    double alpha;
+    int fixed_negatives;
+    int keep_last; /* validation reported, the last epoch's model kept */
+    int xavier;    /* --init xavier */
     reco_model_kind kind;
     reco_loss loss;
     reco_optimizer optimizer;
@@ -26,6 +44,7 @@ typedef struct settings {
 /* What a job holds; job_run_free releases it (and detaches from ranks). */
 typedef struct run {
     reco_dataset *all, *train, *test, *valid;
+    reco_dataset *seen; /* train + valid: left out of the test ranking (NULL: train) */
     reco_backend *backend;
     reco_model *model;
     reco_trainer *trainer;
@@ -33,20 +52,46 @@ typedef struct run {
 } run;
 
 /* Reads the model, training and evaluation flags; 0 after printing a
- * usage problem. */
-int job_read_settings(options *opts, settings *s);
+ * usage problem. `random_rows`: the command splits rows at random (reco
+ * cv), so the default protocol is full ranking, not sampled. */
+int job_read_settings(options *opts, settings *s, int random_rows);
 
-/* The whole data (--data, or the synthetic set), on every rank. */
-reco_status job_read_data(const settings *s, reco_dataset **all);
+/* The whole data (--data, or the synthetic set), on every rank; read with
+ * the ids of `vocabulary` when not NULL. */
+reco_status job_read_data(const settings *s, const reco_dataset *vocabulary, reco_dataset **all);
 
-/* The data and its split (or the pre-split files) into r. */
-reco_status job_load(const settings *s, run *r);
+/* --scale, --positive-threshold and --titles (the catalog) applied to *all. */
+reco_status job_prepare(const settings *s, reco_dataset **all);
+
+/* r->all split as the flags say into r->train, r->test (with sampled
+ * negatives for the sampled protocol), r->valid and r->seen. */
+reco_status job_split(const settings *s, run *r);
+
+/* The data and its split (or the pre-split files) into r; files read with
+ * the ids of `vocabulary` when not NULL (a saved model's). */
+reco_status job_load(const settings *s, run *r, const reco_dataset *vocabulary);
+
+/* Takes what reco train recorded in the model's metadata (split, seed,
+ * fractions, protocol, K ...) for every flag opts does not give, so that
+ * reco eval rebuilds the split train made; then every metric the protocol
+ * measures unless --metrics is given. */
+void job_settings_from_model(options *opts, settings *s, const reco_model *model);
 
 /* The backend, model (on r->all's vocabulary), trainer and metrics. */
 reco_status job_build(const settings *s, run *r);
 
-/* The two metrics the loss and split call for, and their values on r->test. */
-reco_status job_evaluate(const settings *s, run *r, reco_metric metrics[2], double values[2]);
+/* The values of s->metrics by s->protocol on r->test (full ranking without
+ * the training and validation items) or, with `valid`, on r->valid
+ * (without the training items). */
+reco_status job_evaluate(const settings *s, run *r, int valid, double values[JOB_MAX_METRICS]);
+
+/* Writes the metrics and their values: "  HR@10 0.6500" or, as JSON,
+ * ", \"HR@10\": 0.650000" (no leading comma when `first`). */
+void job_print_metrics(FILE *out, const settings *s, const double *values, int json, int first);
+
+/* Records the resolved settings in the model's metadata ("train.*" keys),
+ * with `history` (JSON lines, one per epoch) when not NULL. */
+reco_status job_describe(const settings *s, run *r, const char *history);
 
 /* Sets the learning rate of epoch `epoch` (from 0) of a step schedule:
  * --lr times --lr-decay to the number of whole --lr-step periods behind. */
@@ -73,11 +118,19 @@ double seconds_now(void);
         {"lr-decay", "X", "1", "learning rate factor, every --lr-step epochs"},                    \
         {"lr-step", "N", "1", "epochs between learning-rate decays (a step schedule)"},            \
         {"init-std", "X", "0.01", "standard deviation of the initial embeddings"},                 \
+        {"init", "normal|xavier", "normal", "embeddings N(0, init-std) or Xavier-uniform"},        \
         {"reduction", "mean|sum", "mean", "MSE loss averaged or summed over a batch"},             \
         {"scale", "X", "1", "multiply every rating by X (0.2 maps 1..5 to 0.2..1)"},               \
         {"stratify", NULL, NULL, "random splits cut each rating value on its own"},                \
         {"dense-embeddings", NULL, NULL,                                                           \
          "step every embedding row every step (torch.optim's way)"},                               \
+        {"fixed-negatives", NULL, NULL, "draw training negatives once, reuse them every epoch"},   \
+        {"positive-threshold", "X", "none", "keep rows rated >= X as implicit positives"},         \
+        {"titles", "FILE", NULL,                                                                   \
+         "item titles (movies.csv ...): every titled item is a candidate"},                        \
+        {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
+         "sampled negatives (NCF), full ranking, or rating errors"},                               \
+        {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \
         {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5", "epochs"},                \
         {"k", "K", "10", "cut-off of HR, NDCG, Recall"},                                           \
         {"backend", "cpu|cuda|auto", "auto", "backend"},                                           \

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "job.h"
 #include "session.h"
 #include "svg.h"
 
@@ -25,11 +26,13 @@ static int command_info(options *opts)
     session s = {0};
     int code = open_session(opts, &s, 0);
     if (code == EXIT_OK) {
-        int64_t id;
-        int vocabulary = reco_model_user_id(s.model, 0, &id) == RECO_OK;
+        char id[RECO_ID_TEXT_MAX];
+        int vocabulary = reco_model_n_users(s.model) == 0 ||
+                         reco_model_user_id_text(s.model, 0, id, sizeof id) != RECO_ERR_STATE;
+        size_t n_notes = reco_model_metadata_count(s.model);
         if (json)
             printf("{\"model\": \"%s\", \"users\": %zu, \"items\": %zu, \"parameters\": %zu, "
-                   "\"embedding_dim\": %zu, \"vocabulary\": %s}\n",
+                   "\"embedding_dim\": %zu, \"vocabulary\": %s, \"metadata\": {",
                    kind_name(reco_model_kind_of(s.model)), reco_model_n_users(s.model),
                    reco_model_n_items(s.model), reco_model_parameter_count(s.model),
                    reco_model_embedding_dim(s.model), vocabulary ? "true" : "false");
@@ -40,6 +43,28 @@ static int command_info(options *opts)
                    reco_model_n_items(s.model), reco_model_parameter_count(s.model),
                    reco_model_embedding_dim(s.model),
                    vocabulary ? "original ids kept" : "no vocabulary");
+        /* what reco train recorded: its settings, then the history per epoch */
+        for (size_t i = 0; i < n_notes; i++) {
+            const char *key = reco_model_metadata_key(s.model, i);
+            const char *value = reco_model_metadata(s.model, key);
+            if (json) {
+                printf("%s", i ? ", " : "");
+                write_json_string(stdout, key);
+                printf(": ");
+                write_json_string(stdout, value);
+            } else if (strchr(value, '\n')) { /* the history: a line per epoch */
+                printf("%s:\n", key);
+                for (const char *line = value; *line;) {
+                    size_t length = strcspn(line, "\n");
+                    printf("  %.*s\n", (int)length, line);
+                    line += length + (line[length] != '\0');
+                }
+            } else {
+                printf("%-26s %s\n", key, value);
+            }
+        }
+        if (json)
+            printf("}}\n");
     }
     session_free(&s);
     return code;
@@ -326,97 +351,53 @@ static int command_similar(options *opts)
     return run_ranked_query(opts, option_switch(opts, "user") ? &users : &items);
 }
 
-/* Pre-split files read with the model's ids: the test file (and its
- * .negative file, or sampled negatives) on the training file's vocabulary.
- * An exit code, the problem printed. */
-static int load_presplit(options *opts, const session *s, size_t test_negatives, uint64_t seed,
-                         int sampled, reco_dataset **train, reco_dataset **test)
-{
-    const char *negatives = option_text(opts, "test-negatives-file", NULL);
-    const char *test_path = option_text(opts, "test", NULL);
-    int code = session_read(s, option_text(opts, "train", NULL), train);
-    if (code != EXIT_OK)
-        return code;
-    reco_status status = reco_dataset_read_shared(test_path, RECO_FORMAT_AUTO, *train, test);
-    if (status == RECO_OK && negatives)
-        status = reco_dataset_read_test_negatives(*test, negatives);
-    if (status == RECO_OK && !negatives && sampled)
-        status = reco_dataset_sample_test_negatives(*test, *train, test_negatives, seed);
-    return status == RECO_OK ? EXIT_OK : fail("pre-split data", status);
-}
-
+/* reco eval: the split reco train made (from what it recorded in the model,
+ * or the flags), or the pre-split files, read with the model's ids; every
+ * metric the protocol measures. */
 static int command_eval(options *opts)
 {
-    int ok = 1, json = option_switch(opts, "json");
-    size_t k = option_count(opts, "k", 10, 1, 100000, &ok);
-    size_t test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
-    double test_fraction = option_number(opts, "test-fraction", 0.2, 0.001, 0.999, &ok);
-    uint64_t seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
-    const char *split = option_text(opts, "split", "loo");
-    int leave_one_out = strcmp(split, "loo") == 0;
-    if (!leave_one_out && strcmp(split, "random") != 0) {
-        usage_error(opts, "--split %s: expected loo or random", split);
-        ok = 0;
-    }
-    int presplit = option_switch(opts, "train") || option_switch(opts, "test");
-    if (presplit && !(option_switch(opts, "train") && option_switch(opts, "test") &&
-                      !option_switch(opts, "data"))) {
-        usage_error(opts, "give --data FILE, or --train FILE and --test FILE "
-                          "(and --test-negatives-file FILE)");
+    settings st;
+    if (!job_read_settings(opts, &st, 0))
+        return EXIT_USAGE;
+    if (!st.data && !st.train_file) {
+        usage_error(opts, "needs --data FILE, or --train FILE and --test FILE");
         return EXIT_USAGE;
     }
     session s = {0};
-    int code = open_session(opts, &s, !presplit);
-    if (code == EXIT_OK && !ok)
-        code = EXIT_USAGE;
-    reco_dataset *train = NULL, *test = NULL;
-    reco_metrics *metrics = NULL;
+    run r = {0};
+    reco_dataset *vocabulary = NULL;
+    int code = open_session(opts, &s, 0);
     reco_status status = RECO_OK;
     if (code == EXIT_OK) {
-        /* the files reco train read, or the split it made with the same flags and seed */
-        if (presplit)
-            code = load_presplit(opts, &s, test_negatives, seed, leave_one_out, &train, &test);
-        else
-            status = leave_one_out
-                         ? reco_dataset_split_leave_one_out(s.data, &train, &test)
-                         : reco_dataset_split_random(s.data, test_fraction, seed, 0, &train, &test);
-        if (status == RECO_OK && leave_one_out && !presplit)
-            status = reco_dataset_sample_test_negatives(test, s.data, test_negatives, seed);
-        if (status == RECO_OK && code == EXIT_OK)
-            status = reco_metrics_new(&metrics);
-        if (status == RECO_OK && metrics)
-            status = reco_metrics_set_k(metrics, k);
-        int sampled = test && reco_dataset_test_negatives(test, 0, NULL) != NULL;
-        if (status == RECO_OK && metrics && sampled)
-            status = reco_metrics_evaluate_sampled(metrics, s.model, test);
-        if (status == RECO_OK && metrics && !sampled)
-            status = reco_metrics_evaluate_ranking(metrics, s.model, test, train);
-        if (status == RECO_OK && metrics && !sampled && reco_dataset_ratings(test))
-            status = reco_metrics_evaluate_ratings(metrics, s.model, test);
+        job_settings_from_model(opts, &st, s.model);
+        /* --data was read with the model's ids by the session: split it here */
+        r.all = s.data;
+        s.data = NULL;
+        if (r.all && (status = job_prepare(&st, &r.all)) == RECO_OK)
+            status = job_split(&st, &r);
+        else if (!r.all &&
+                 (status = reco_model_vocabulary_dataset(s.model, &vocabulary)) == RECO_OK)
+            status = job_load(&st, &r, vocabulary);
         if (status != RECO_OK)
-            code = fail("evaluation", status);
+            code = fail(st.train_file ? "pre-split data" : st.data, status);
     }
+    if (code == EXIT_OK && st.train_file)
+        code = session_check(&s, r.all, st.train_file);
+    double values[JOB_MAX_METRICS];
+    r.model = s.model; /* the session's */
+    if (code == EXIT_OK && (status = reco_metrics_new(&r.metrics)) == RECO_OK &&
+        (status = reco_metrics_set_k(r.metrics, st.k)) == RECO_OK)
+        status = job_evaluate(&st, &r, 0, values);
+    if (code == EXIT_OK && status != RECO_OK)
+        code = fail("evaluation", status);
     if (code == EXIT_OK) {
-        printf(json ? "{\"rows\": %zu" : "%zu test rows", reco_dataset_size(test));
-        for (int m = RECO_METRIC_HR; m <= RECO_METRIC_MSE; m++) {
-            double value;
-            if (reco_metrics_get(metrics, (reco_metric)m, &value) != RECO_OK)
-                continue;
-            int ranking = m <= RECO_METRIC_MAP;
-            if (json && ranking)
-                printf(", \"%s@%zu\": %.6f", reco_metric_name((reco_metric)m), k, value);
-            else if (json)
-                printf(", \"%s\": %.6f", reco_metric_name((reco_metric)m), value);
-            else if (ranking)
-                printf("  %s@%zu %.4f", reco_metric_name((reco_metric)m), k, value);
-            else
-                printf("  %s %.4f", reco_metric_name((reco_metric)m), value);
-        }
-        printf(json ? "}\n" : "\n");
+        printf(st.json ? "{\"rows\": %zu" : "%zu test rows", reco_dataset_size(r.test));
+        job_print_metrics(stdout, &st, values, st.json, 0);
+        printf(st.json ? "}\n" : "\n");
     }
-    reco_metrics_free(metrics);
-    reco_dataset_free(train);
-    reco_dataset_free(test);
+    r.model = NULL;
+    job_run_free(&r);
+    reco_dataset_free(vocabulary);
     session_free(&s);
     return code;
 }
@@ -456,13 +437,17 @@ static const flag_spec eval_flags[] = {
     {"train", "FILE", NULL, "pre-split training file reco train read (with --test)"},
     {"test", "FILE", NULL, "pre-split test file"},
     {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
-    TITLES_FLAG,
     BACKEND_FLAG,
-    {"split", "loo|random", "loo", "the split reco train made"},
-    {"test-fraction", "F", "0.2", "random holdout share"},
-    {"test-negatives", "N", "99", "sampled negatives per test user (NCF protocol)"},
-    {"k", "K", "10", "cut-off of HR, NDCG, Recall, Precision, MAP"},
-    {"seed", "S", "42", "the seed reco train used"},
+    {"split", "loo|random", "as trained (loo)", "the split reco train made"},
+    {"test-fraction", "F", "as trained (0.2)", "random holdout share"},
+    {"valid-fraction", "F", "as trained (0)", "validation share of the random split"},
+    {"test-negatives", "N", "as trained (99)", "sampled negatives per test user"},
+    {"positive-threshold", "X", "as trained (none)", "keep rows rated >= X as positives"},
+    {"stratify", NULL, "as trained", "the random split cut each rating value on its own"},
+    {"protocol", "sampled|ranking|ratings", "as trained", "how to evaluate"},
+    {"metrics", "LIST", "all the protocol measures", "hr,ndcg,recall,precision,map,rmse,mae,mse"},
+    {"k", "K", "as trained (10)", "cut-off of HR, NDCG, Recall, Precision, MAP"},
+    {"seed", "S", "as trained (42)", "the seed of the split and the test negatives"},
     JSON_FLAG,
     {NULL}};
 const command_spec eval_command = {"eval", "evaluate a model on the split reco train made",

@@ -45,6 +45,20 @@ void session_free(session *s)
     reco_dataset_free(s->data);
 }
 
+int session_check(const session *s, const reco_dataset *data, const char *path)
+{
+    /* another dataset's ids would be new to the model, or mean other things */
+    size_t known = reco_model_n_items(s->model), named = reco_dataset_n_items(data);
+    if (named > known && 2 * (named - known) > named) {
+        fprintf(stderr,
+                "reco: %zu of the %zu items %s names are unknown to the model: not "
+                "the data it was trained on\n",
+                named - known, named, path);
+        return EXIT_RUNTIME;
+    }
+    return EXIT_OK;
+}
+
 int session_read(const session *s, const char *path, reco_dataset **out)
 {
     reco_dataset *vocabulary = NULL;
@@ -54,16 +68,7 @@ int session_read(const session *s, const char *path, reco_dataset **out)
     reco_dataset_free(vocabulary);
     if (status != RECO_OK)
         return fail(path, status);
-    /* another dataset's ids would be new to the model, or mean other things */
-    size_t known = reco_model_n_items(s->model), named = reco_dataset_n_items(*out);
-    if (named > known && 2 * (named - known) > named) {
-        fprintf(stderr,
-                "reco: %zu of the %zu items %s names are unknown to the model: not "
-                "the data it was trained on\n",
-                named - known, named, path);
-        return EXIT_RUNTIME;
-    }
-    return EXIT_OK;
+    return session_check(s, *out, path);
 }
 
 /* Loads --model, and --data (+ --titles) when given, read with the model's

@@ -24,6 +24,9 @@ void session_free(session *s);
  * printed. */
 int session_read(const session *s, const char *path, reco_dataset **out);
 
+/* The refusal of session_read, for data read otherwise (path names it). */
+int session_check(const session *s, const reco_dataset *data, const char *path);
+
 /* The id of a user (users != 0) or item index of `model` as text, written
  * to `text` (RECO_ID_TEXT_MAX bytes) and returned; the index itself when
  * the model has no vocabulary. */

@@ -91,31 +91,32 @@ static int draw_progress(const reco_progress *progress, void *user_data)
     return 0;
 }
 
-static void report(const settings *s, const reco_epoch_report *epoch, const reco_metric metrics[2],
-                   const double values[2])
+/* Writes an epoch's line: text, or a JSON object (the history's form). */
+static void report(FILE *out, const settings *s, const reco_epoch_report *epoch,
+                   const double *values, const double *valid, int json)
 {
-    int ranking = metrics[0] != RECO_METRIC_RMSE;
-    if (s->json)
-        printf("{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch->epoch + 1, epoch->loss,
-               epoch->seconds);
+    if (json)
+        fprintf(out, "{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch->epoch + 1,
+                epoch->loss, epoch->seconds);
     else
-        printf("epoch %3zu  loss %.4f  %6.2f s", epoch->epoch + 1, epoch->loss, epoch->seconds);
-    for (int m = 0; m < 2; m++) {
-        const char *name = reco_metric_name(metrics[m]);
-        if (s->json && ranking)
-            printf(", \"%s@%zu\": %.6f", name, s->k, values[m]);
-        else if (s->json)
-            printf(", \"%s\": %.6f", name, values[m]);
-        else if (ranking)
-            printf("  %s@%zu %.4f", name, s->k, values[m]);
-        else
-            printf("  %s %.4f", name, values[m]);
+        fprintf(out, "epoch %3zu  loss %.4f  %6.2f s", epoch->epoch + 1, epoch->loss,
+                epoch->seconds);
+    if (values)
+        job_print_metrics(out, s, values, json, 0);
+    if (valid && json) {
+        fputs(", \"valid\": {", out);
+        job_print_metrics(out, s, valid, json, 1);
+        fputc('}', out);
+    } else if (valid) {
+        fputs("  | valid", out);
+        job_print_metrics(out, s, valid, json, 0);
     }
     if (epoch->validated)
-        printf(s->json ? ", \"validation\": %.6f, \"best_epoch\": %zu" : "  valid %.4f (best %zu)",
-               epoch->validation, epoch->best_epoch + 1);
-    printf(s->json ? "}\n" : "\n");
-    fflush(stdout);
+        fprintf(out,
+                json ? ", \"validation\": %.6f, \"best_epoch\": %zu" : "  valid %.4f (best %zu)",
+                epoch->validation, epoch->best_epoch + 1);
+    fputs(json ? "}\n" : "\n", out);
+    fflush(out);
 }
 
 /* What the epoch callback of reco train works with. */
@@ -123,27 +124,37 @@ typedef struct epoch_context {
     const settings *s;
     run *r;
     int leader;
-    reco_metric metrics[2];
-    double *curves; /* training loss, test loss, two test metrics, per epoch */
+    double *curves; /* training loss, test loss, then each test metric, per epoch */
     size_t done;
+    FILE *history; /* JSON lines, kept in the model file */
     reco_status status;
 } epoch_context;
 
-/* After each epoch of fit: the test metrics, the line, the curves, and the
- * next epoch's learning rate. Nonzero stops fit (a failure, kept). */
+/* After each epoch of fit: the test metrics (every --eval-every epochs and
+ * at the last), the line, the curves, and the next epoch's learning rate.
+ * Nonzero stops fit (a failure, kept). */
 static int after_epoch(const reco_epoch_report *epoch, void *user_data)
 {
     epoch_context *c = user_data;
     const settings *s = c->s;
-    double values[2] = {0.0, 0.0};
-    c->status = job_evaluate(s, c->r, c->metrics, values);
+    double values[JOB_MAX_METRICS], valid[JOB_MAX_METRICS];
+    size_t i = c->done;
+    int evaluated = (i + 1) % s->eval_every == 0 || i + 1 == s->epochs;
+    int validated = evaluated && s->keep_last;
+    if (evaluated)
+        c->status = job_evaluate(s, c->r, 0, values);
+    if (c->status == RECO_OK && validated)
+        c->status = job_evaluate(s, c->r, 1, valid);
     if (c->status == RECO_OK && c->leader) {
-        report(s, epoch, c->metrics, values);
-        size_t i = c->done;
+        const double *shown = evaluated ? values : NULL, *checked = validated ? valid : NULL;
+        if (evaluated)
+            report(stdout, s, epoch, shown, checked, s->json);
+        if (c->history)
+            report(c->history, s, epoch, shown, checked, 1);
         c->curves[i] = epoch->loss;
         c->curves[s->epochs + i] = s->plot ? held_out_loss(s, c->r) : NAN;
-        for (int m = 0; m < 2; m++)
-            c->curves[(size_t)(m + 2) * s->epochs + i] = values[m];
+        for (size_t m = 0; m < s->n_metrics; m++)
+            c->curves[(m + 2) * s->epochs + i] = evaluated ? values[m] : NAN;
     }
     c->done++;
     if (c->status == RECO_OK)
@@ -151,13 +162,28 @@ static int after_epoch(const reco_epoch_report *epoch, void *user_data)
     return c->status != RECO_OK;
 }
 
+/* Draws the losses and the test metrics per epoch (--plot). */
+static int plot_curves(const settings *s, const double *curves, size_t n)
+{
+    svg_series losses[2] = {{"training loss", curves, n}, {"test loss", curves + s->epochs, n}};
+    char names[JOB_MAX_METRICS][32];
+    svg_series tests[JOB_MAX_METRICS];
+    for (size_t m = 0; m < s->n_metrics; m++) {
+        snprintf(names[m], sizeof names[m], s->protocol == PROTOCOL_RATINGS ? "%s" : "%s@%zu",
+                 reco_metric_name(s->metrics[m]), s->k);
+        tests[m] = (svg_series){names[m], curves + (m + 2) * s->epochs, n};
+    }
+    svg_panel panels[2] = {{"loss", losses, 2}, {"test metric", tests, s->n_metrics}};
+    return svg_line_chart(s->plot, "reco train: losses and test metrics per epoch", panels, 2);
+}
+
 static int command_train(options *opts)
 {
     settings s;
-    if (!job_read_settings(opts, &s))
+    if (!job_read_settings(opts, &s, 0))
         return EXIT_USAGE;
     run r = {0};
-    reco_status status = job_load(&s, &r);
+    reco_status status = job_load(&s, &r, NULL);
     if (status != RECO_OK) {
         job_run_free(&r);
         return fail(s.train_file ? "pre-split data" : s.data ? s.data : "synthetic data",
@@ -183,17 +209,23 @@ static int command_train(options *opts)
                             : "synthetic data",
                reco_dataset_n_users(r.all), reco_dataset_n_items(r.all), reco_dataset_size(r.train),
                reco_dataset_size(r.test), backend);
-    /* training loss, test loss, two test metrics */
-    double *curves = calloc(4 * s.epochs, sizeof *curves);
-    if (!curves) {
+    /* training loss, test loss, each test metric */
+    double *curves = calloc((2 + s.n_metrics) * s.epochs, sizeof *curves);
+    char *history_text = NULL;
+    size_t history_size = 0;
+    FILE *history = leader ? open_memstream(&history_text, &history_size) : NULL;
+    if (!curves || (leader && !history)) {
+        free(curves);
+        if (history)
+            fclose(history);
+        free(history_text);
         job_run_free(&r);
         return fail("training", RECO_ERR_OUT_OF_MEMORY);
     }
     progress_state progress = {s.epochs, 0, 0.0};
     if (leader && isatty(STDERR_FILENO) && !s.json)
         reco_trainer_set_progress(r.trainer, draw_progress, &progress);
-    epoch_context context = {&s,     &r, leader, {RECO_METRIC_HR, RECO_METRIC_NDCG},
-                             curves, 0,  RECO_OK};
+    epoch_context context = {&s, &r, leader, curves, 0, history, RECO_OK};
     status = job_schedule(&s, &r, 0);
     if (status == RECO_OK)
         status = reco_trainer_set_epoch_callback(r.trainer, after_epoch, &context);
@@ -202,32 +234,27 @@ static int command_train(options *opts)
     if (status == RECO_OK)
         status = context.status;
     size_t best_epoch;
-    double best, values[2];
+    double best, values[JOB_MAX_METRICS];
     if (status == RECO_OK && r.valid &&
         reco_trainer_best(r.trainer, &best_epoch, &best) == RECO_OK &&
-        (status = job_evaluate(&s, &r, context.metrics, values)) == RECO_OK && leader && !s.json)
-        printf("kept epoch %zu (validation %.4f): %s %.4f  %s %.4f on the test set\n",
-               best_epoch + 1, best, reco_metric_name(context.metrics[0]), values[0],
-               reco_metric_name(context.metrics[1]), values[1]);
-    reco_metric *metrics = context.metrics;
-    if (status == RECO_OK && leader && s.plot) {
-        size_t n = context.done;
-        svg_series losses[2] = {{"training loss", curves, n}, {"test loss", curves + s.epochs, n}};
-        char names[2][32];
-        for (int m = 0; m < 2; m++)
-            snprintf(names[m], sizeof names[m], metrics[0] == RECO_METRIC_RMSE ? "%s" : "%s@%zu",
-                     reco_metric_name(metrics[m]), s.k);
-        svg_series tests[2] = {{names[0], curves + 2 * s.epochs, n},
-                               {names[1], curves + 3 * s.epochs, n}};
-        svg_panel panels[2] = {{"loss", losses, 2}, {"test metric", tests, 2}};
-        if (!svg_line_chart(s.plot, "reco train: losses and test metrics per epoch", panels, 2)) {
-            fprintf(stderr, "reco: cannot write %s\n", s.plot);
-            free(curves);
-            job_run_free(&r);
-            return EXIT_RUNTIME;
-        }
+        (status = job_evaluate(&s, &r, 0, values)) == RECO_OK && leader && !s.json) {
+        printf("kept epoch %zu (validation %.4f), on the test set:", best_epoch + 1, best);
+        job_print_metrics(stdout, &s, values, 0, 0);
+        printf("\n");
+    }
+    if (history)
+        fclose(history);
+    if (status == RECO_OK && leader && s.plot && !plot_curves(&s, curves, context.done)) {
+        fprintf(stderr, "reco: cannot write %s\n", s.plot);
+        free(curves);
+        free(history_text);
+        job_run_free(&r);
+        return EXIT_RUNTIME;
     }
     free(curves);
+    if (status == RECO_OK && leader && s.out)
+        status = job_describe(&s, &r, history_text);
+    free(history_text);
     if (status == RECO_OK && leader && s.out)
         status = reco_model_save(r.model, s.out);
     if (status == RECO_OK && leader && s.json)
@@ -246,10 +273,17 @@ static const flag_spec train_flags[] = {
     {"test", "FILE", NULL, "pre-split test file, read with the training file's ids"},
     {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
     {"valid", "FILE", NULL, "pre-split validation file: the best epoch's model is kept"},
-    {"patience", "N", "0 (never)", "stop after N epochs without a better validation value"},
+    {"patience", "N", "0 (never)",
+     "stop after N epochs without a better validation value (--valid, --valid-fraction)"},
     {"split", "loo|random", "loo (random for MSE)", "leave-one-out or random holdout"},
     {"test-fraction", "F", "0.2", "random holdout share"},
     {"test-negatives", "N", "99", "sampled negatives per test user (NCF protocol)"},
+    {"valid-fraction", "F", "0 (none)", "random split: a validation share too (best epoch kept)"},
+    {"eval-every", "N", "1", "evaluate (and print) every N epochs, and after the last"},
+    {"keep-last", NULL, NULL, "with a validation set: report it, keep the last epoch's model"},
+    {"pretrained-gmf", "FILE", NULL, "NeuMF from this GMF model file (with --pretrained-mlp)"},
+    {"pretrained-mlp", "FILE", NULL, "and this MLP model file, trained on the same ids"},
+    {"alpha", "A", "0.5", "pretrained NeuMF head: A x GMF's, (1 - A) x MLP's"},
     {"out", "FILE", NULL, "save the trained model"},
     {"plot", "FILE.svg", NULL, "losses and test metrics per epoch as an SVG chart"},
     JOB_MODEL_FLAGS,

@@ -169,6 +169,13 @@ RECO_API reco_status reco_dataset_binarize(const reco_dataset *dataset, float th
 RECO_API reco_status reco_dataset_scale_ratings(const reco_dataset *dataset, float scale,
                                                 reco_dataset **out);
 
+/* New dataset of first's rows then second's, which must share a vocabulary
+ * (RECO_ERR_INVALID_ARGUMENT otherwise): e.g. train + validation, to leave
+ * both out of a test ranking. Ratings and timestamps are kept when both
+ * have them. The caller owns *out. */
+RECO_API reco_status reco_dataset_concat(const reco_dataset *first, const reco_dataset *second,
+                                         reco_dataset **out);
+
 /* Leave-one-out: for each user with at least two interactions, the latest one
  * by timestamp goes to *test; among rows sharing the latest timestamp the one
  * earliest in the dataset is held out (pandas rank(method='first',

@@ -66,6 +66,10 @@ RECO_API reco_status reco_model_set_dropout(reco_model *model, float probability
 /* Standard deviation of the normal initialization of embeddings (> 0). */
 RECO_API reco_status reco_model_set_init_std(reco_model *model, float std);
 
+/* 1: embedding tables start Xavier-uniform, U(+-sqrt(6 / (rows + columns)))
+ * per table, as nn.init.xavier_uniform_ on an nn.Embedding (seed 004); 0
+ * (default): N(0, init std). */
+RECO_API reco_status reco_model_set_xavier_embeddings(reco_model *model, int enabled);
 /* Allocates the parameters on `backend` and initializes them from `seed`:
  * embeddings N(0, std), dense layers Xavier-uniform, biases zero (MF: head
  * fixed to ones). The model keeps a reference to the backend. */
@@ -74,7 +78,9 @@ RECO_API reco_status reco_model_init(reco_model *model, reco_backend *backend, u
 /* Builds an initialized NeuMF from a trained GMF and MLP (same users, items,
  * backend), as the NCF paper does: embeddings and tower copied, head =
  * [alpha * h_gmf, (1 - alpha) * h_mlp], bias alpha * b_gmf + (1 - alpha) *
- * b_mlp. The output activation is the GMF's. The caller owns *out. */
+ * b_mlp. The output activation is the GMF's. When both have vocabularies
+ * they must hold the same ids (RECO_ERR_INVALID_ARGUMENT), and the NeuMF
+ * keeps them. The caller owns *out. */
 RECO_API reco_status reco_model_neumf_from_pretrained(const reco_model *gmf,
                                                       const reco_model *mlp, float alpha,
                                                       reco_model **out);
@@ -113,6 +119,12 @@ RECO_API reco_status reco_model_set_vocabulary(reco_model *model, const reco_dat
  * from. RECO_ERR_STATE when the model has no vocabulary. The caller owns
  * *out. */
 RECO_API reco_status reco_model_vocabulary_dataset(const reco_model *model, reco_dataset **out);
+/* RECO_OK when the dataset's vocabulary holds the model's ids at the same
+ * indices (it was trained on that data, or on files read with the same
+ * ids); else RECO_ERR_INVALID_ARGUMENT naming the first difference, or
+ * RECO_ERR_STATE when the model has no vocabulary. */
+RECO_API reco_status reco_model_check_vocabulary(const reco_model *model,
+                                                 const reco_dataset *dataset);
 /* Vocabulary lookups (RECO_ERR_STATE when the model has none,
  * RECO_ERR_OUT_OF_RANGE for an unknown id or index). */
 RECO_API reco_status reco_model_user_id(const reco_model *model, int32_t user_index,
