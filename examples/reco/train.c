@@ -9,6 +9,7 @@
 
 #include "job.h"
 #include "ranks.h"
+#include "session.h"
 #include "svg.h"
 
 /* The training loss on the test split: each test row with its test
@@ -201,14 +202,25 @@ static int command_train(options *opts)
     char backend[256];
     if (reco_backend_describe(r.backend, backend, sizeof backend) != RECO_OK)
         snprintf(backend, sizeof backend, "%s", reco_backend_name(r.backend));
-    if (leader && !s.json)
-        printf("%s on %s: %zu users, %zu items, %zu training rows, %zu test rows, backend %s\n",
-               "training",
-               s.train_file ? s.train_file
-               : s.data     ? s.data
-                            : "synthetic data",
+    const char *source = s.train_file ? s.train_file : s.data ? s.data : "synthetic data";
+    size_t valid_rows = r.valid ? reco_dataset_size(r.valid) : 0;
+    if (leader && s.json) {
+        printf("{\"data\": ");
+        write_json_string(stdout, source);
+        printf(", \"users\": %zu, \"items\": %zu, \"rows\": %zu, \"test_rows\": %zu, "
+               "\"valid_rows\": %zu, \"backend\": ",
                reco_dataset_n_users(r.all), reco_dataset_n_items(r.all), reco_dataset_size(r.train),
-               reco_dataset_size(r.test), backend);
+               reco_dataset_size(r.test), valid_rows);
+        write_json_string(stdout, backend);
+        printf("}\n");
+    } else if (leader) {
+        printf("training on %s: %zu users, %zu items, %zu training rows, %zu test rows", source,
+               reco_dataset_n_users(r.all), reco_dataset_n_items(r.all), reco_dataset_size(r.train),
+               reco_dataset_size(r.test));
+        if (valid_rows)
+            printf(", %zu validation rows", valid_rows);
+        printf(", backend %s\n", backend);
+    }
     /* training loss, test loss, each test metric */
     double *curves = calloc((2 + s.n_metrics) * s.epochs, sizeof *curves);
     char *history_text = NULL;
