@@ -6,14 +6,7 @@
 # Usage: test_blis_kernels.sh path/to/print_backend
 set -eu
 print=$1
-check() { # description, then a command that must succeed
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAILED: $what"
-        exit 1
-    fi
-}
+. "$(dirname "$0")/check.sh"
 out=$(env -u BLIS_ARCH_TYPE -u RECO_BLIS_ARCH "$print")
 echo "$out"
 if grep -q -w avx2 /proc/cpuinfo && grep -q -w fma /proc/cpuinfo; then

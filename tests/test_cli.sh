@@ -8,14 +8,7 @@ reco=$1
 fixtures=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-check() { # description, then a command that must succeed
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAILED: $what"
-        exit 1
-    fi
-}
+. "$(dirname "$0")/check.sh"
 
 "$reco" train --epochs 2 --json --out "$tmp/synthetic.reco" > "$tmp/train.json"
 check "two epoch lines" test "$(grep -c '"epoch"' "$tmp/train.json")" -eq 2

@@ -8,14 +8,7 @@ source=$2
 examples="$build/examples"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-check() {
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAILED: $what"
-        exit 1
-    fi
-}
+. "$(dirname "$0")/check.sh"
 above() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value > bound) }'; }
 below() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value < bound) }'; }
 

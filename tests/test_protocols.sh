@@ -8,14 +8,7 @@ set -eu
 reco=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-check() { # description, then a command that must succeed
-    what=$1
-    shift
-    if ! "$@"; then
-        echo "FAILED: $what"
-        exit 1
-    fi
-}
+. "$(dirname "$0")/check.sh"
 last() { # the last value of a JSON key in a file of JSON lines
     sed -n "s/.*\"$1\": \([-0-9.e]*\).*/\1/p" "$2" | tail -n 1
 }
