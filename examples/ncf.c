@@ -1,13 +1,17 @@
-/* ncf: NeuMF on the NCF protocol. Leave-one-out by latest timestamp, 99
- * sampled test negatives per user, 4 training negatives per positive, Adam,
- * HR@10 and NDCG@10 after every epoch. Runs on the built-in synthetic dataset,
- * or on a ratings file given as the first argument, where every rating counts
- * as a positive, as in the NCF paper.
+/* ncf: seed 000's NeuMF job (../shared/PROTOCOLS.md section 1) with its
+ * settings: every rating a positive, leave-latest-out, 4 training negatives
+ * per positive drawn once (the seed builds its loader before the epoch
+ * loop), 100 sampled test negatives per user; NeuMF with 32 GMF factors and
+ * an MLP tower 64-32-16-8, N(0, 0.01) tables, Xavier layers, sigmoid + BCE,
+ * Adam 1e-3, batch 256, 10 epochs; HR@10 and NDCG@10 after every epoch.
+ * Runs on the built-in synthetic dataset, or on a ratings file.
  *
- * With --pretrain, a GMF and an MLP are trained first and NeuMF starts from
- * them (the NCF paper's recipe: head = [0.5 h_gmf, 0.5 h_mlp], then SGD).
+ * --pretrain EPOCHS trains a GMF and an MLP for EPOCHS epochs each first
+ * (Adam 1e-3) and starts NeuMF from them, as the NCF paper does (head =
+ * [0.5 h_gmf, 0.5 h_mlp]); --sgd LR then trains NeuMF with plain SGD at LR
+ * (the paper's choice after pretraining) instead of Adam.
  *
- * Usage: ncf [--pretrain] [ratings-file [epochs [threads]]] */
+ * Usage: ncf [--pretrain EPOCHS] [--sgd LR] [ratings-file [epochs [threads]]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +42,7 @@ static int report(reco_model *model, const reco_dataset *test, const char *when)
     return 0;
 }
 
-/* Trains a fresh GMF or MLP for `epochs` epochs (pretraining). */
+/* Trains a fresh GMF or MLP for `epochs` epochs with Adam (pretraining). */
 static reco_status pretrain(reco_model_kind kind, reco_backend *backend, reco_dataset *all,
                             reco_dataset *train, int epochs, reco_model **out)
 {
@@ -46,9 +50,15 @@ static reco_status pretrain(reco_model_kind kind, reco_backend *backend, reco_da
     reco_status status = reco_model_new(kind, reco_dataset_n_users(all),
                                         reco_dataset_n_items(all), out);
     if (status == RECO_OK)
+        status = reco_model_set_factors(*out, 32);
+    if (status == RECO_OK)
+        status = reco_model_set_output(*out, RECO_ACTIVATION_SIGMOID);
+    if (status == RECO_OK)
         status = reco_model_init(*out, backend, kind == RECO_MODEL_GMF ? 1 : 2);
     if (status == RECO_OK)
         status = reco_trainer_new(*out, &trainer);
+    if (status == RECO_OK)
+        status = reco_trainer_set_fixed_negatives(trainer, 1);
     if (status == RECO_OK)
         status = reco_trainer_fit(trainer, train, (size_t)epochs);
     reco_trainer_free(trainer);
@@ -57,11 +67,18 @@ static reco_status pretrain(reco_model_kind kind, reco_backend *backend, reco_da
 
 int main(int argc, char **argv)
 {
-    int pretraining = argc > 1 && strcmp(argv[1], "--pretrain") == 0;
-    argv += pretraining;
-    argc -= pretraining;
-    const char *path = argc > 1 ? argv[1] : NULL;
-    int epochs = argc > 2 ? atoi(argv[2]) : 5;
+    int pretrain_epochs = 0;
+    double sgd = 0.0;
+    while (argc > 2 && (strcmp(argv[1], "--pretrain") == 0 || strcmp(argv[1], "--sgd") == 0)) {
+        if (strcmp(argv[1], "--pretrain") == 0)
+            pretrain_epochs = atoi(argv[2]);
+        else
+            sgd = atof(argv[2]);
+        argv += 2;
+        argc -= 2;
+    }
+    const char *path = argc > 1 && *argv[1] ? argv[1] : NULL; /* "": the default */
+    int epochs = argc > 2 ? atoi(argv[2]) : 10;
     int threads = argc > 3 ? atoi(argv[3]) : 0;
     reco_model *gmf = NULL, *mlp = NULL;
     reco_dataset *all = NULL, *train = NULL, *test = NULL;
@@ -74,40 +91,43 @@ int main(int argc, char **argv)
     if (status != RECO_OK)
         return fail("loading the ratings", status);
     if ((status = reco_dataset_split_leave_one_out(all, &train, &test)) ||
-        (status = reco_dataset_sample_test_negatives(test, all, 99, 42))) {
+        (status = reco_dataset_sample_test_negatives(test, all, 100, 42))) {
         fail("preparing the NCF protocol", status);
         goto done;
     }
     printf("libreco %s: NeuMF on %s\n", reco_version_string(),
            path ? path : "the synthetic dataset (943 users, 1682 items, 100000 ratings)");
-    printf("train %zu positives (+4 sampled negatives each), test %zu users x (1 + 99)\n",
+    printf("train %zu positives (+4 negatives each, drawn once), test %zu users x (1 + 100)\n",
            reco_dataset_size(train), reco_dataset_size(test));
     if ((status = reco_backend_open("auto", &backend))) {
         fail("opening a backend", status);
         goto done;
     }
-    if (pretraining) {
-        if ((status = pretrain(RECO_MODEL_GMF, backend, all, train, epochs, &gmf)) ||
-            (status = pretrain(RECO_MODEL_MLP, backend, all, train, epochs, &mlp)) ||
+    if (pretrain_epochs > 0) {
+        if ((status = pretrain(RECO_MODEL_GMF, backend, all, train, pretrain_epochs, &gmf)) ||
+            (status = pretrain(RECO_MODEL_MLP, backend, all, train, pretrain_epochs, &mlp)) ||
             (status = reco_model_neumf_from_pretrained(gmf, mlp, 0.5f, &model))) {
             fail("pretraining", status);
             goto done;
         }
-        printf("pretrained GMF and MLP for %d epochs each\n", epochs);
+        printf("pretrained GMF and MLP for %d epochs each\n", pretrain_epochs);
     } else if ((status = reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
                                         reco_dataset_n_items(all), &model)) ||
+               (status = reco_model_set_factors(model, 32)) ||
+               (status = reco_model_set_output(model, RECO_ACTIVATION_SIGMOID)) ||
                (status = reco_model_init(model, backend, 42))) {
         fail("setting up NeuMF", status);
         goto done;
     }
     if ((status = reco_trainer_new(model, &trainer)) ||
         (status = reco_trainer_set_threads(trainer, threads > 0 ? (size_t)threads : 0)) ||
-        (pretraining && (status = reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD))) ||
-        (pretraining && (status = reco_trainer_set_learning_rate(trainer, 0.01)))) {
+        (status = reco_trainer_set_fixed_negatives(trainer, 1)) ||
+        (sgd > 0.0 && (status = reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD))) ||
+        (sgd > 0.0 && (status = reco_trainer_set_learning_rate(trainer, sgd)))) {
         fail("setting up the trainer", status);
         goto done;
     }
-    if (report(model, test, pretraining ? "pretrained" : "untrained"))
+    if (report(model, test, pretrain_epochs > 0 ? "pretrained" : "untrained"))
         goto done;
     for (int epoch = 1; epoch <= epochs; epoch++) {
         double loss;

@@ -13,23 +13,39 @@ above() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value > bound) }'; }
 below() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value < bound) }'; }
 
 "$examples/ncf" > "$tmp/ncf.txt"
-hr=$(sed -n 's/.*epoch 5 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
-check "ncf reaches HR@10 above 0.3 after 5 epochs (got '$hr')" above "${hr:-0}" 0.3
+hr=$(sed -n 's/.*epoch 2 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
+check "ncf (seed 000) reaches HR@10 above 0.3 against 100 negatives (got '$hr')" above "${hr:-0}" 0.3
+check "ncf runs seed 000's 10 epochs" test "$(grep -c 'epoch' "$tmp/ncf.txt")" -eq 10
 
-"$examples/ncf" --pretrain "" 2 > "$tmp/pretrain.txt" 2>&1 && exit 1 # a missing file fails
-"$examples/ncf" --pretrain > "$tmp/pretrain.txt"
+"$examples/ncf" --pretrain 2 --sgd 0.01 "$tmp/absent.dat" > "$tmp/pretrain.txt" 2>&1 && exit 1
+"$examples/ncf" --pretrain 3 --sgd 0.01 > "$tmp/pretrain.txt"
 hr=$(sed -n 's/^pretrained *HR@10 \([0-9.]*\).*/\1/p' "$tmp/pretrain.txt")
 check "NeuMF from pretrained GMF and MLP starts above HR@10 0.25 (got '$hr')" above "${hr:-0}" 0.25
 
-"$examples/mf_ratings" > "$tmp/mf.txt"
-check "mf_ratings prints 10 epochs" test "$(grep -c '^epoch' "$tmp/mf.txt")" -eq 10
-rmse=$(sed -n 's/^test RMSE \([0-9.]*\)/\1/p' "$tmp/mf.txt")
-check "mf_ratings test RMSE below 1.2 (got '$rmse')" below "${rmse:-9}" 1.2
+"$examples/mf_ratings" "" 100 > "$tmp/mf.txt"
+check "mf_ratings (seed 002) prints epochs 1, 50 and 100" test "$(grep -c '^epoch' "$tmp/mf.txt")" -eq 3
+first=$(sed -n 's/^epoch   1 .*validation RMSE \([0-9.]*\) stars/\1/p' "$tmp/mf.txt")
+rmse=$(sed -n 's/^test RMSE \([0-9.]*\) stars/\1/p' "$tmp/mf.txt")
+check "mf_ratings: N(0, 1) tables start far off (validation RMSE $first stars)" above "${first:-0}" 10
+check "mf_ratings: and SGD brings it down (test RMSE $rmse)" below "${rmse:-99}" "$first"
 
-"$examples/bpr" > "$tmp/bpr.txt"
+"$examples/mf_relu" > "$tmp/mf_relu.txt"
+dead=$(sed -n 's/.*; \([0-9.]*\)% of test predictions are exactly 0.*/\1/p' "$tmp/mf_relu.txt")
+check "mf_relu (seed 001): the ReLU kills about half the predictions ($dead%)" \
+    awk -v v="${dead:-0}" 'BEGIN { exit !(v > 35 && v < 65) }'
+check "mf_relu: the demo pair" grep -q '^  linear [-0-9.]* -> ReLU [0-9.]*$' "$tmp/mf_relu.txt"
+check "mf_relu: W and H" grep -q '^W: 943 x 10, H: 1682 x 10' "$tmp/mf_relu.txt"
+
+"$examples/ncf_ratings" "" 2 > "$tmp/ncf_ratings.txt"
+mae=$(sed -n 's/^epoch  2 .*test MAE \([0-9.]*\)/\1/p' "$tmp/ncf_ratings.txt")
+check "ncf_ratings (seed 003): test MAE below 1 ($mae)" below "${mae:-9}" 1
+check "ncf_ratings: five similar items" test "$(grep -c '^  [0-9]* *[-0-9.]*$' "$tmp/ncf_ratings.txt")" -eq 5
+
+"$examples/bpr" "" "" 30 > "$tmp/bpr.txt"
 recall=$(sed -n 's/^test: Recall@20 \([0-9.]*\).*/\1/p' "$tmp/bpr.txt")
-check "bpr Recall@20 above 0.05 (got '$recall')" above "${recall:-0}" 0.05
-check "bpr lists a top 10" test "$(sed -n '/^top 10/,$p' "$tmp/bpr.txt" | wc -l)" -eq 11
+check "bpr (seed 004) Recall@20 above 0.05 (got '$recall')" above "${recall:-0}" 0.05
+check "bpr validates at epoch 0" grep -q '^validation, epoch 0: Recall@20' "$tmp/bpr.txt"
+check "bpr lists 10 suggestions" test "$(sed -n '/^suggestions for user/,$p' "$tmp/bpr.txt" | wc -l)" -eq 11
 
 "$examples/similar_items" > "$tmp/similar.txt"
 check "similar_items lists 10 items" test "$(grep -c '^  [-0-9]' "$tmp/similar.txt")" -eq 10

@@ -122,6 +122,40 @@ START_TEST(initialization_follows_the_recipe)
 }
 END_TEST
 
+START_TEST(xavier_embeddings_follow_each_tables_shape)
+{
+    reco_backend *backend;
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 610, 9742, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 32));
+    RECO_ASSERT_OK(reco_model_set_xavier_embeddings(model, 1));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 4));
+    ck_assert_int_eq(reco_model_set_xavier_embeddings(model, 0), RECO_ERR_STATE);
+    float *params = malloc(reco_model_parameter_count(model) * sizeof *params);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+    /* seed 004's bounds: sqrt(6 / (610 + 32)) = 0.0967, sqrt(6 / (9742 + 32)) = 0.0248;
+     * uniform, so the largest draw nears the bound and the variance is bound^2 / 3 */
+    const double bounds[2] = {sqrt(6.0 / 642.0), sqrt(6.0 / 9774.0)};
+    const size_t rows[2] = {610, 9742};
+    const float *table = params;
+    for (int t = 0; t < 2; t++) {
+        double largest = 0.0, squares = 0.0;
+        for (size_t i = 0; i < rows[t] * 32; i++) {
+            largest = fabs(table[i]) > largest ? fabs(table[i]) : largest;
+            squares += (double)table[i] * table[i];
+        }
+        ck_assert(largest <= bounds[t] && largest > 0.99 * bounds[t]);
+        ck_assert_double_eq_tol(squares / (double)(rows[t] * 32), bounds[t] * bounds[t] / 3.0,
+                                0.05 * bounds[t] * bounds[t] / 3.0);
+        table += rows[t] * 32;
+    }
+    free(params);
+    reco_model_free(model);
+    reco_backend_free(backend);
+}
+END_TEST
+
 START_TEST(mf_with_biases_predicts_by_hand)
 {
     reco_backend *backend;
@@ -201,6 +235,7 @@ int main(void)
     tcase_add_test(models, model_configuration_is_checked);
     tcase_add_test(models, initialization_follows_the_recipe);
     tcase_add_test(models, mf_with_biases_predicts_by_hand);
+    tcase_add_test(models, xavier_embeddings_follow_each_tables_shape);
     tcase_add_test(models, neumf_from_pretrained_mixes_the_logits);
     return run_suite(suite);
 }

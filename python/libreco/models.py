@@ -45,6 +45,7 @@ _MODEL_SETTINGS = {
     "output": (lib.reco_model_set_output, lambda v: (_choice(OUTPUTS, "output", v),)),
     "dropout": (lib.reco_model_set_dropout, lambda v: (float(v),)),
     "init_std": (lib.reco_model_set_init_std, lambda v: (float(v),)),
+    "xavier_embeddings": (lib.reco_model_set_xavier_embeddings, lambda v: (int(bool(v)),)),
 }
 _TRAINER_SETTINGS = {
     "loss": (lib.reco_trainer_set_loss, lambda v: (_choice(LOSSES, "loss", v),)),
@@ -60,6 +61,7 @@ _TRAINER_SETTINGS = {
     "lr_decay": (lib.reco_trainer_set_lr_decay, lambda v: (float(v),)),
     "batch_size": (lib.reco_trainer_set_batch_size, lambda v: (int(v),)),
     "dense_embeddings": (lib.reco_trainer_set_dense_embeddings, lambda v: (int(bool(v)),)),
+    "fixed_negatives": (lib.reco_trainer_set_fixed_negatives, lambda v: (int(bool(v)),)),
     "seed": (lib.reco_trainer_set_seed, lambda v: (int(v),)),
 }
 

@@ -14,10 +14,11 @@ def fixtures():
 
 @pytest.fixture(scope="session")
 def ncf_split():
-    """The C example's NCF setup: synthetic data, leave-one-out, 99 test negatives."""
+    """The C example's NCF setup (seed 000): synthetic data, leave-one-out, 100 test
+    negatives."""
     data = libreco.Dataset.synthetic(943, 1682, 100000, 42)
     train, test = data.split_leave_one_out()
-    test.sample_test_negatives(data, 99, seed=42)
+    test.sample_test_negatives(data, 100, seed=42)
     return data, train, test
 
 
