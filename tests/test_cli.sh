@@ -59,8 +59,26 @@ check "and its axes are round numbers" sh -c "! grep -q 'class=\"tick\"[^>]*>-' 
 check "one epoch: inside the view box" inside "$tmp/one.svg"
 "$reco" similar --model "$tmp/loo.reco" --item 10 --k 2 --data "$fixtures/ratings.dat" \
     --titles "$fixtures/movies.dat" --plot "$tmp/items.svg" > /dev/null
-check "the item plot has a point per item" test "$(grep -c '<circle' "$tmp/items.svg")" -eq 4
-check "and labels the query by title" grep -q '>Toy Story (1995)</text>' "$tmp/items.svg"
+check "the item plot has a point per item" test "$(grep -c 'class="point"' "$tmp/items.svg")" -eq 4
+check "the query stands out" grep -q '<text class="label" [^>]*font-weight="bold"[^>]*>Toy Story (1995)</text>' "$tmp/items.svg"
+check "its neighbours are labelled" test "$(grep -c 'class="label"' "$tmp/items.svg")" -eq 3
+check "axis titles name the components" grep -q '>principal component 1 ([0-9]*%)</text>' "$tmp/items.svg"
+check "round ticks on both axes" test "$(grep -c 'class="tick"' "$tmp/items.svg")" -ge 6
+check "a legend" grep -q 'class="legend"[^>]*>query</text>' "$tmp/items.svg"
+check "the item plot: inside the view box" inside "$tmp/items.svg"
+no_overlap() { # no two labels' boxes (6.6 px a character, 12 px high) overlap
+    sed -n 's/.*class="label" x="\([-0-9.]*\)" y="\([-0-9.]*\)"[^>]*>\([^<]*\)<.*/\1 \2 \3/p' "$1" |
+        awk '{ x[NR] = $1; y[NR] = $2; w[NR] = 6.6 * (length($0) - length($1) - length($2) - 2) }
+             END { for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++)
+                       if (x[i] < x[j] + w[j] && x[j] < x[i] + w[i] && y[i] - 12 < y[j] && y[j] - 12 < y[i]) bad++
+                   exit bad > 0 }'
+}
+check "labels do not collide" no_overlap "$tmp/items.svg"
+"$reco" similar --model "$tmp/loo.reco" --item 10 --k 2 --data "$fixtures/ratings.dat" \
+    --titles "$fixtures/movies.dat" --plot "$tmp/tsne.svg" --projection tsne > /dev/null
+check "t-SNE: a point per item" test "$(grep -c 'class="point"' "$tmp/tsne.svg")" -eq 4
+check "t-SNE: its axes" grep -q '>t-SNE 2</text>' "$tmp/tsne.svg"
+check "t-SNE: inside the view box" inside "$tmp/tsne.svg"
 
 # pre-split files: the test file shares the training file's ids, negatives from a file
 printf '1\t10\n1\t20\n2\t20\n2\t30\n3\t10\n3\t40\n' > "$tmp/train.tsv"
@@ -174,6 +192,8 @@ usage_case "an unknown export format" "--format csv: expected tsv or npy" export
 usage_case "eval with --train and no --test" "give --data FILE, or --train FILE and --test FILE" eval m.reco --train x.tsv
 usage_case "--valid without pre-split files" "--valid FILE goes with --train and --test" train --valid x.tsv
 usage_case "a user and an item" "--user goes without --item and --plot" similar "$tmp/fixture.reco" --user 2 --item 10
+usage_case "a projection without a plot" "--projection and --points go with --plot" similar "$tmp/fixture.reco" --item 10 --projection tsne
+usage_case "an unknown projection" "--projection umap: expected pca or tsne" similar "$tmp/fixture.reco" --item 10 --plot x.svg --projection umap
 usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2
 "$reco" train --json --bogus 1 2> "$tmp/err.json"
 check "--json makes usage errors JSON" grep -q '^{"error": "usage", "detail": "unknown flag --bogus.*", "command": "train"}$' "$tmp/err.json"

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "job.h"
 #include "session.h"
+#include "projection.h"
 #include "svg.h"
 
 static const char *kind_name(reco_model_kind kind)
@@ -97,81 +98,65 @@ static void print_items(const session *s, const int32_t *items, const float *sco
         printf("]");
 }
 
-/* Projects n rows of dim columns on their two principal components (power
- * iteration with deflation on the covariance), into x and y. */
-static int principal_plane(const float *rows, size_t n, size_t dim, double *x, double *y)
+/* The items a picture shows: the query, its neighbours, then every other
+ * item or, past `limit`, an even stride of them (t-SNE is O(n^2)). */
+static size_t pick_points(size_t n_items, int32_t query, const int32_t *near, size_t n_near,
+                          size_t limit, int32_t *chosen, unsigned char *roles)
 {
-    double *mean = calloc(dim, sizeof *mean), *covariance = calloc(dim * dim, sizeof *covariance);
-    double *axes = calloc(2 * dim, sizeof *axes), *next = calloc(dim, sizeof *next);
-    if (!mean || !covariance || !axes || !next) {
-        free(mean), free(covariance), free(axes), free(next);
-        return 0;
+    size_t n = 0;
+    chosen[n] = query;
+    roles[n++] = SVG_QUERY;
+    for (size_t i = 0; i < n_near; i++) {
+        chosen[n] = near[i];
+        roles[n++] = SVG_NEIGHBOUR;
     }
-    for (size_t i = 0; i < n; i++)
-        for (size_t a = 0; a < dim; a++)
-            mean[a] += rows[i * dim + a] / (double)n;
-    for (size_t i = 0; i < n; i++)
-        for (size_t a = 0; a < dim; a++)
-            for (size_t b = 0; b < dim; b++)
-                covariance[a * dim + b] +=
-                    (rows[i * dim + a] - mean[a]) * (rows[i * dim + b] - mean[b]);
-    for (int axis = 0; axis < 2; axis++) {
-        double *v = axes + axis * dim;
-        for (size_t a = 0; a < dim; a++)
-            v[a] = 1.0 + 0.1 * (double)a;
-        for (int round = 0; round < 200; round++) {
-            double norm = 0.0;
-            for (size_t a = 0; a < dim; a++) {
-                next[a] = 0.0;
-                for (size_t b = 0; b < dim; b++)
-                    next[a] += covariance[a * dim + b] * v[b];
-            }
-            if (axis == 1) { /* stay orthogonal to the first axis */
-                double along = 0.0;
-                for (size_t a = 0; a < dim; a++)
-                    along += next[a] * axes[a];
-                for (size_t a = 0; a < dim; a++)
-                    next[a] -= along * axes[a];
-            }
-            for (size_t a = 0; a < dim; a++)
-                norm += next[a] * next[a];
-            norm = sqrt(norm) > 0.0 ? sqrt(norm) : 1.0;
-            for (size_t a = 0; a < dim; a++)
-                v[a] = next[a] / norm;
+    size_t others = n_items - 1 - n_near, room = limit > n ? limit - n : 0;
+    size_t stride = others > room && room > 0 ? (others + room - 1) / room : 1;
+    for (size_t item = 0, seen = 0; item < n_items && n < limit; item++) {
+        int taken = (int32_t)item == query;
+        for (size_t i = 0; i < n_near && !taken; i++)
+            taken = near[i] == (int32_t)item;
+        if (!taken && seen++ % stride == 0) {
+            chosen[n] = (int32_t)item;
+            roles[n++] = SVG_OTHER;
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        x[i] = y[i] = 0.0;
-        for (size_t a = 0; a < dim; a++) {
-            x[i] += (rows[i * dim + a] - mean[a]) * axes[a];
-            y[i] += (rows[i * dim + a] - mean[a]) * axes[dim + a];
-        }
-    }
-    free(mean), free(covariance), free(axes), free(next);
-    return 1;
+    return n;
 }
 
-/* Writes the item embeddings' principal plane, labelling the query item and
- * its neighbours with their titles (or ids). */
-static int plot_items(const session *s, const char *path, int32_t query, const int32_t *near,
-                      size_t n_near)
+/* Draws the item embeddings in two dimensions (PCA or t-SNE), the query item
+ * and its neighbours highlighted and labelled with their titles (or ids). */
+static int plot_items(const session *s, const char *path, int tsne, size_t limit, int32_t query,
+                      const int32_t *near, size_t n_near)
 {
-    size_t n = reco_model_n_items(s->model), dim = reco_model_embedding_dim(s->model);
-    float *rows = malloc(n * dim * sizeof *rows);
-    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
-    const char **labels = calloc(n, sizeof *labels);
+    size_t n_items = reco_model_n_items(s->model), dim = reco_model_embedding_dim(s->model);
+    float *all = malloc(n_items * dim * sizeof *all), *rows = malloc(n_items * dim * sizeof *rows);
+    double *x = malloc(n_items * sizeof *x), *y = malloc(n_items * sizeof *y);
+    int32_t *chosen = malloc(n_items * sizeof *chosen);
+    unsigned char *roles = malloc(n_items);
+    const char **labels = calloc(n_items, sizeof *labels);
     char(*ids)[RECO_ID_TEXT_MAX] = malloc((n_near + 1) * sizeof *ids);
-    int ok = rows && x && y && labels && ids &&
-             reco_model_get_item_embeddings(s->model, rows) == RECO_OK &&
-             principal_plane(rows, n, dim, x, y);
+    int ok = all && rows && x && y && chosen && roles && labels && ids &&
+             reco_model_get_item_embeddings(s->model, all) == RECO_OK;
+    size_t n = ok ? pick_points(n_items, query, near, n_near, limit, chosen, roles) : 0;
+    for (size_t i = 0; i < n; i++)
+        memcpy(rows + i * dim, all + (size_t)chosen[i] * dim, dim * sizeof *rows);
+    double shares[2] = {0.0, 0.0};
+    ok = ok && (tsne ? projection_tsne(rows, n, dim, 30.0, x, y)
+                     : projection_pca(rows, n, dim, x, y, shares));
     for (size_t i = 0; ok && i <= n_near; i++) {
-        int32_t item = i == 0 ? query : near[i - 1];
-        const char *title = s->data ? reco_dataset_item_title(s->data, item) : NULL;
-        labels[item] = title ? title : id_text(s->model, 0, item, ids[i]);
+        const char *title = s->data ? reco_dataset_item_title(s->data, chosen[i]) : NULL;
+        labels[i] = title ? title : id_text(s->model, 0, chosen[i], ids[i]);
     }
-    ok = ok && svg_scatter(path, "item embeddings, first two principal components", x, y,
-                           labels, n);
-    free(rows), free(x), free(y), free(labels), free(ids);
+    char x_label[64], y_label[64], title[160];
+    snprintf(x_label, sizeof x_label, tsne ? "t-SNE 1" : "principal component 1 (%.0f%%)",
+             100.0 * shares[0]);
+    snprintf(y_label, sizeof y_label, tsne ? "t-SNE 2" : "principal component 2 (%.0f%%)",
+             100.0 * shares[1]);
+    snprintf(title, sizeof title, "%zu item embeddings (%s), %s and its %zu nearest", n,
+             tsne ? "t-SNE, cosine" : "PCA", labels[0] ? labels[0] : "the item", n_near);
+    ok = ok && svg_scatter(path, title, x_label, y_label, x, y, labels, roles, n);
+    free(all), free(rows), free(x), free(y), free(chosen), free(roles), free(labels), free(ids);
     return ok;
 }
 
@@ -274,6 +259,13 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     const char *wanted = option_text(opts, query->id_flag, NULL);
     const char *plot = query->plots ? option_text(opts, "plot", NULL) : NULL;
     size_t k = option_count(opts, "k", 10, 1, 10000, &ok);
+    const char *projection = option_text(opts, "projection", "pca");
+    int tsne = strcmp(projection, "tsne") == 0;
+    if (!tsne && strcmp(projection, "pca") != 0) {
+        usage_error(opts, "--projection %s: expected pca or tsne", projection);
+        ok = 0;
+    }
+    size_t limit = option_count(opts, "points", tsne ? 1000 : 100000000, 2, 100000000, &ok);
     session s = {0};
     int code = open_session(opts, &s, query->needs_data);
     if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
@@ -311,7 +303,7 @@ static int run_ranked_query(options *opts, const ranked_query *query)
         print_items(&s, items, scores, n, json, query->score_name, query->users);
         if (json)
             printf("}\n");
-        if (plot && !plot_items(&s, plot, index, items, n)) {
+        if (plot && !plot_items(&s, plot, tsne, limit, index, items, n)) {
             fprintf(stderr, "reco: cannot write %s\n", plot);
             code = EXIT_RUNTIME;
         }
@@ -346,6 +338,11 @@ static int command_similar(options *opts)
     if (option_switch(opts, "user") &&
         (option_switch(opts, "item") || option_switch(opts, "plot"))) {
         usage_error(opts, "--user goes without --item and --plot");
+        return EXIT_USAGE;
+    }
+    if ((option_switch(opts, "projection") || option_switch(opts, "points")) &&
+        !option_switch(opts, "plot")) {
+        usage_error(opts, "--projection and --points go with --plot");
         return EXIT_USAGE;
     }
     return run_ranked_query(opts, option_switch(opts, "user") ? &users : &items);
@@ -477,7 +474,10 @@ static const flag_spec similar_flags[] = {
     {"item", "ID", NULL, "the item (its id in the data)"},
     {"user", "ID", NULL, "a user instead: the users nearest it"},
     K_FLAG,
-    {"plot", "FILE.svg", NULL, "draw the item embeddings (PCA), the item and its neighbours"},
+    {"plot", "FILE.svg", NULL, "draw the item embeddings, the item and its neighbours"},
+    {"projection", "pca|tsne", "pca", "the picture: principal components, or t-SNE (cosine)"},
+    {"points", "N", "every item (t-SNE: 1000)",
+     "items drawn: the item, its neighbours, a stride of the rest"},
     JSON_FLAG,
     {NULL}};
 const command_spec similar_command = {"similar",

@@ -1,5 +1,7 @@
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "svg.h"
 
@@ -28,18 +30,17 @@ static void escaped(FILE *out, const char *text)
     }
 }
 
+/* The document, its view box, a white page and the title. */
 static void header(FILE *out, const char *title)
 {
     fprintf(out,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-            "font-family=\"sans-serif\" font-size=\"12\">\n"
+            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
             "<text x=\"%d\" y=\"24\" font-size=\"16\">",
-            WIDTH, HEIGHT, MARGIN);
+            WIDTH, HEIGHT, WIDTH, HEIGHT, MARGIN);
     escaped(out, title);
-    fprintf(out, "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
-                 "stroke=\"#888\"/>\n",
-            MARGIN, MARGIN, WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN);
+    fputs("</text>\n", out);
 }
 
 static void range(const double *values, size_t n, double *low, double *high)
@@ -191,14 +192,7 @@ int svg_line_chart(const char *path, const char *title, const svg_panel *panels,
     FILE *out = fopen(path, "w");
     if (!out)
         return 0;
-    fprintf(out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-            "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
-            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
-            "<text x=\"%d\" y=\"24\" font-size=\"16\">",
-            WIDTH, HEIGHT, WIDTH, HEIGHT, MARGIN);
-    escaped(out, title);
-    fputs("</text>\n", out);
+    header(out, title);
     size_t epochs = 1, colors_used = 0;
     for (size_t p = 0; p < n_panels; p++)
         for (size_t s = 0; s < panels[p].n_series; s++)
@@ -213,26 +207,177 @@ int svg_line_chart(const char *path, const char *title, const svg_panel *panels,
     return fclose(out) == 0;
 }
 
-int svg_scatter(const char *path, const char *title, const double *x, const double *y,
-                const char *const *labels, size_t n)
+/* A label's box on the page. */
+typedef struct box {
+    double left, top, right, bottom;
+} box;
+
+static int overlaps(const box *a, const box *b)
 {
-    FILE *out = fopen(path, "w");
-    if (!out)
-        return 0;
-    header(out, title);
-    double x_low, x_high, y_low, y_high;
-    range(x, n, &x_low, &x_high);
-    range(y, n, &y_low, &y_high);
-    for (size_t i = 0; i < n; i++) {
-        double px = to_x(x[i], x_low, x_high), py = to_y(y[i], y_low, y_high);
-        fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"/>\n", px, py,
-                labels[i] ? "4" : "2", labels[i] ? colors[1] : "#9ab");
-        if (labels[i]) {
-            fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">", px + 5, py - 4);
-            escaped(out, labels[i]);
-            fputs("</text>\n", out);
+    return a->left < b->right && b->left < a->right && a->top < b->bottom && b->top < a->bottom;
+}
+
+/* Where a label of `width` pixels goes near its point (px, py): the first of
+ * rings of candidate places, nearest first, inside the frame and clear of
+ * the labels placed before it (and of the legend, placed first). */
+static box place_label(double px, double py, double width, const box *placed, size_t n_placed,
+                       const box *frame)
+{
+    static const double directions[8][2] = {{1, -1}, {1, 1},  {-1, -1}, {-1, 1},
+                                            {1, 0},  {-1, 0}, {0, -1},  {0, 1}};
+    box best = {px + 6, py - 16, px + 6 + width, py - 4};
+    for (int ring = 0; ring < 12; ring++) {
+        double distance = 6.0 + 14.0 * ring;
+        for (int d = 0; d < 8; d++) {
+            double dx = directions[d][0], dy = directions[d][1];
+            double left = dx > 0 ? px + distance : dx < 0 ? px - distance - width : px - width / 2;
+            double top = dy < 0 ? py - distance - 12 : dy > 0 ? py + distance : py - 6;
+            box candidate = {left, top, left + width, top + 12};
+            int free = candidate.left >= frame->left && candidate.right <= frame->right &&
+                       candidate.top >= frame->top && candidate.bottom <= frame->bottom;
+            for (size_t i = 0; i < n_placed && free; i++)
+                free = !overlaps(&candidate, &placed[i]);
+            if (free)
+                return candidate;
         }
     }
+    return best;
+}
+
+/* Round ticks over a range that holds every value, a little wider. */
+static void axis_range(const double *values, size_t n, double *low, double *high, double *step)
+{
+    range(values, n, low, high);
+    double pad = (*high - *low) * 0.04;
+    *low -= pad;
+    *high += pad;
+    *step = tick_step(*low, *high, 6);
+    *low = floor(*low / *step) * *step;
+    *high = ceil(*high / *step) * *step;
+}
+
+static void draw_axes(FILE *out, const char *x_label, const char *y_label, double x_low,
+                      double x_high, double x_step, double y_low, double y_high, double y_step)
+{
+    for (double tick = x_low; tick <= x_high + x_step / 2; tick += x_step) {
+        double px = to_x(tick, x_low, x_high);
+        fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#eee\"/>\n", px,
+                px, MARGIN, HEIGHT - MARGIN);
+        fprintf(out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+                px, HEIGHT - MARGIN + 16, fabs(tick) < x_step / 1e6 ? 0.0 : tick);
+    }
+    for (double tick = y_low; tick <= y_high + y_step / 2; tick += y_step) {
+        double py = to_y(tick, y_low, y_high);
+        fprintf(out, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>\n",
+                MARGIN, WIDTH - MARGIN, py, py);
+        fprintf(out, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+                MARGIN - 6, py + 4, fabs(tick) < y_step / 1e6 ? 0.0 : tick);
+    }
+    fprintf(out, "<text class=\"axis\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">", WIDTH / 2,
+            HEIGHT - 14);
+    escaped(out, x_label);
+    fprintf(out,
+            "</text>\n<text class=\"axis\" transform=\"translate(16,%d) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            HEIGHT / 2);
+    escaped(out, y_label);
+    fputs("</text>\n", out);
+}
+
+/* Writes a label, cut to 36 characters (UTF-8 aware) with an ellipsis. */
+static size_t write_label(FILE *out, const char *text)
+{
+    size_t characters = 0;
+    const char *p = text;
+    for (; *p && characters < 36; p++)
+        characters += ((unsigned char)*p & 0xc0) != 0x80;
+    while (((unsigned char)*p & 0xc0) == 0x80) /* finish the last character */
+        p++;
+    char cut[256];
+    size_t length = (size_t)(p - text) < sizeof cut - 4 ? (size_t)(p - text) : sizeof cut - 4;
+    memcpy(cut, text, length);
+    strcpy(cut + length, *p ? "\xe2\x80\xa6" : "");
+    escaped(out, cut);
+    return characters + (*p != '\0');
+}
+
+int svg_scatter(const char *path, const char *title, const char *x_label, const char *y_label,
+                const double *x, const double *y, const char *const *labels,
+                const unsigned char *roles, size_t n)
+{
+    static const char *const fills[3] = {"#b8c4cc", "#1f77b4", "#d62728"};
+    static const char *const names[3] = {"other items", "nearest", "query"};
+    box *placed = malloc((2 * n + 1) * sizeof *placed);
+    FILE *out = placed ? fopen(path, "w") : NULL;
+    if (!out) {
+        free(placed);
+        return 0;
+    }
+    header(out, title);
+    fprintf(out,
+            "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+            "fill=\"none\" stroke=\"#888\"/>\n",
+            MARGIN, MARGIN, WIDTH - 2 * MARGIN, HEIGHT - 2 * MARGIN);
+    double x_low, x_high, x_step, y_low, y_high, y_step;
+    axis_range(x, n, &x_low, &x_high, &x_step);
+    axis_range(y, n, &y_low, &y_high, &y_step);
+    draw_axes(out, x_label, y_label, x_low, x_high, x_step, y_low, y_high, y_step);
+    /* points: others under neighbours under the query */
+    for (int role = SVG_OTHER; role <= SVG_QUERY; role++)
+        for (size_t i = 0; i < n; i++)
+            if (roles[i] == role)
+                fprintf(
+                    out,
+                    "<circle class=\"point\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\"%s/>\n",
+                    to_x(x[i], x_low, x_high), to_y(y[i], y_low, y_high),
+                    role == SVG_QUERY       ? 6
+                    : role == SVG_NEIGHBOUR ? 4
+                                            : 2,
+                    fills[role], role == SVG_QUERY ? " stroke=\"black\"" : "");
+    /* the legend, top right inside the frame, is the first box to avoid */
+    box frame = {MARGIN + 2, MARGIN + 2, WIDTH - MARGIN - 2, HEIGHT - MARGIN - 2};
+    placed[0] = (box){WIDTH - MARGIN - 118, MARGIN + 4, WIDTH - MARGIN - 4, MARGIN + 56};
+    fprintf(out,
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"114\" height=\"52\" fill=\"white\" "
+            "fill-opacity=\"0.9\" stroke=\"#ccc\"/>\n",
+            placed[0].left, placed[0].top);
+    for (int role = SVG_QUERY; role >= SVG_OTHER; role--) {
+        double ly = placed[0].top + 14 + 16.0 * (SVG_QUERY - role);
+        fprintf(out,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n<text class=\"legend\" "
+                "x=\"%.1f\" y=\"%.1f\">%s</text>\n",
+                placed[0].left + 12, ly - 4, fills[role], placed[0].left + 22, ly, names[role]);
+    }
+    /* the highlighted points are obstacles too: no label covers them */
+    size_t n_placed = 1;
+    for (size_t i = 0; i < n; i++)
+        if (roles[i] != SVG_OTHER) {
+            double px = to_x(x[i], x_low, x_high), py = to_y(y[i], y_low, y_high);
+            placed[n_placed++] = (box){px - 7, py - 7, px + 7, py + 7};
+        }
+    for (int role = SVG_QUERY; role >= SVG_OTHER; role--)
+        for (size_t i = 0; i < n; i++) {
+            if (roles[i] != role || !labels[i])
+                continue;
+            double px = to_x(x[i], x_low, x_high), py = to_y(y[i], y_low, y_high);
+            size_t characters = 0;
+            for (const char *p = labels[i]; *p && characters < 37; p++)
+                characters += ((unsigned char)*p & 0xc0) != 0x80;
+            box at = place_label(px, py, 6.6 * (double)characters, placed, n_placed, &frame);
+            placed[n_placed++] = at;
+            double ax = at.left > px ? at.left : at.right < px ? at.right : px;
+            double ay = at.top > py ? at.top : at.bottom < py ? at.bottom : py;
+            if (fabs(ax - px) + fabs(ay - py) > 12)
+                fprintf(out,
+                        "<line class=\"leader\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"#999\"/>\n",
+                        px, py, ax, ay);
+            fprintf(out, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\"%s>", at.left, at.bottom - 2,
+                    role == SVG_QUERY ? " font-weight=\"bold\" fill=\"#d62728\"" : "");
+            write_label(out, labels[i]);
+            fputs("</text>\n", out);
+        }
     fputs("</svg>\n", out);
+    free(placed);
     return fclose(out) == 0;
 }

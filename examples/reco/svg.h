@@ -22,8 +22,17 @@ typedef struct svg_panel {
  * Returns 0 on I/O failure. */
 int svg_line_chart(const char *path, const char *title, const svg_panel *panels, size_t n_panels);
 
-/* Writes a scatter plot of n points; labels[i] may be NULL (no label). */
-int svg_scatter(const char *path, const char *title, const double *x, const double *y,
-                const char *const *labels, size_t n);
+/* What a point of a scatter plot is. */
+typedef enum svg_role { SVG_OTHER = 0, SVG_NEIGHBOUR = 1, SVG_QUERY = 2 } svg_role;
+
+/* A scatter plot: axes with round ticks and titles, the points (others
+ * small and grey, neighbours blue, the query large and red), their labels
+ * (labels[i], NULL for none; the query's first, then in order) placed
+ * where they overlap no other label, with a leader line when moved away
+ * from their point, and a legend. Everything stays inside the view box.
+ * Returns 0 on I/O failure or out of memory. */
+int svg_scatter(const char *path, const char *title, const char *x_label, const char *y_label,
+                const double *x, const double *y, const char *const *labels,
+                const unsigned char *roles, size_t n);
 
 #endif
