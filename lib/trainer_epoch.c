@@ -371,6 +371,60 @@ static reco_status run_epoch(reco_trainer *trainer, const reco_dataset *train,
     return status;
 }
 
+/* MF on explicit ratings with the squared loss, batch size 1 and SGD
+ * (no momentum) or Adagrad goes rating by rating through the backend's
+ * mf_epoch, when it has one and no ranks share the training. */
+static int per_rating(const reco_trainer *trainer, const reco_dataset *train)
+{
+    const reco_optimizer_config *o = &trainer->optimizer;
+    return ops_of(trainer)->kernels.mf_epoch && trainer->model->kind == RECO_MODEL_MF &&
+           trainer->loss == RECO_LOSS_MSE && train->ratings && trainer->batch_size == 1 &&
+           !o->dense_embeddings && trainer->parallel.mode == PARALLEL_ALONE &&
+           trainer->model->output == RECO_ACTIVATION_IDENTITY &&
+           ((o->kind == RECO_OPTIMIZER_SGD && o->momentum == 0.0f) ||
+            o->kind == RECO_OPTIMIZER_ADAGRAD);
+}
+
+/* The epoch through mf_epoch; the mean loss is per rating, as batches of
+ * one report it. */
+static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *train,
+                                  const reco_user_rows *rows, reco_epoch_plan *plan,
+                                  size_t n_samples, double *mean_loss)
+{
+    reco_status status = prepare(trainer, 1, 1);
+    if (status == RECO_OK)
+        status = upload_dataset(trainer, train, rows);
+    double loss = 0.0;
+    plan->first = 0;
+    plan->count = n_samples;
+    reco_model *model = trainer->model;
+    double started = seconds_now();
+    if (status == RECO_OK)
+        status = ops_of(trainer)->kernels.mf_epoch(context_of(trainer), &model->net, &model->params,
+                                                   trainer->optimizer_state, &trainer->optimizer,
+                                                   (float)trainer->learning_rate,
+                                                   &trainer->device_data.data, plan, &loss);
+    trainer->step += n_samples;
+    double mean = n_samples ? loss / (double)n_samples : 0.0, elapsed = seconds_now() - started;
+    if (status == RECO_OK && trainer->progress) {
+        reco_progress progress = {.struct_size = sizeof progress,
+                                  .epoch = trainer->epoch,
+                                  .step = n_samples,
+                                  .steps = n_samples,
+                                  .loss = mean,
+                                  .samples_per_second =
+                                      elapsed > 0.0 ? (double)n_samples / elapsed : 0.0};
+        if (trainer->progress(&progress, trainer->progress_data))
+            status = reco_fail(RECO_ERR_INTERRUPTED,
+                               "stopped by the progress callback at "
+                               "epoch %zu",
+                               trainer->epoch);
+    }
+    if (mean_loss)
+        *mean_loss = mean;
+    return status;
+}
+
 /* Biased MF on explicit ratings starts its global bias at the training
  * mean, as libmf and Surprise do, instead of spending its first epochs
  * learning the offset; a bias that is not its initial 0 (a loaded or
@@ -412,7 +466,9 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     if (status == RECO_OK)
         status = start_at_the_mean(trainer, train);
     if (status == RECO_OK)
-        status = run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
+        status = per_rating(trainer, train)
+                     ? run_per_rating(trainer, train, rows, &plan, n_samples, mean_loss)
+                     : run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)
         status = ops_of(trainer)->device.synchronize(context_of(trainer));
     trainer->epoch++;

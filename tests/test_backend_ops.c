@@ -10,7 +10,8 @@
  * fallbacks are held to the reference's bits: "cpu-host-sampling" has no
  * epoch_samples (the core builds the samples and uploads them), and
  * "cpu-minimal" has no optional entry at all (no knobs, separate
- * forward_backward and optimizer_step, scoring through forward). Linked with
+ * forward_backward and optimizer_step, scoring through forward, MF with
+ * batch size 1 through batches of one instead of mf_epoch). Linked with
  * the static library to reach the CPU backend's table. */
 #include <math.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ static int register_variants(void)
     minimal_ops.kernels.train_step = NULL;
     minimal_ops.kernels.gradient_export = NULL;
     minimal_ops.kernels.gradient_import = NULL;
+    minimal_ops.kernels.mf_epoch = NULL;
     if (reco_backend_register(&host_sampling_ops) != RECO_OK ||
         reco_backend_register(&minimal_ops) != RECO_OK) {
         fprintf(stderr, "cannot register the CPU variants: %s\n", reco_last_error());
@@ -404,6 +406,77 @@ START_TEST(epoch_samples_follow_the_law)
 }
 END_TEST
 
+/* MF, squared loss, batch size 1, on `threads` threads of `backend`: the
+ * parameters after two epochs and the test RMSE. */
+static double train_mf_per_rating(const char *backend_name, size_t threads,
+                                  reco_optimizer optimizer, int biases, float *params,
+                                  size_t *count)
+{
+    reco_dataset *all, *train, *test;
+    RECO_ASSERT_OK(reco_dataset_synthetic(120, 90, 4000, 6, &all));
+    RECO_ASSERT_OK(reco_dataset_split_random(all, 0.2, 6, 0, &train, &test));
+    reco_backend *backend = open_backend(backend_name);
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 120, 90, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 12));
+    RECO_ASSERT_OK(reco_model_set_biases(model, biases));
+    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.1f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 6));
+    reco_trainer *trainer;
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, RECO_LOSS_MSE));
+    RECO_ASSERT_OK(reco_trainer_set_optimizer(trainer, optimizer));
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, 0.01));
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(trainer, 1e-3));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(trainer, 1));
+    RECO_ASSERT_OK(reco_trainer_set_threads(trainer, threads));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, train, 2));
+    reco_metrics *metrics;
+    double rmse;
+    RECO_ASSERT_OK(reco_metrics_new(&metrics));
+    RECO_ASSERT_OK(reco_metrics_evaluate_ratings(metrics, model, test));
+    RECO_ASSERT_OK(reco_metrics_get(metrics, RECO_METRIC_RMSE, &rmse));
+    *count = reco_model_parameter_count(model);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+    reco_metrics_free(metrics);
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    reco_backend_free(backend);
+    reco_dataset_free(all);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
+    return rmse;
+}
+
+/* loop index: SGD, Adagrad. Without biases, mf_epoch on one thread (one
+ * block) takes the steps batches of one take: the same samples, the same
+ * rule; only the dot product's summation order differs. With biases (the
+ * global bias steps once a round) and on two threads (a block schedule) it
+ * gives the same model every time and about the same accuracy. */
+START_TEST(per_rating_mf_matches_batches_of_one)
+{
+    static float batches[8000], rated[8000], again[8000];
+    size_t count;
+    reco_optimizer optimizer = _i ? RECO_OPTIMIZER_ADAGRAD : RECO_OPTIMIZER_SGD;
+    train_mf_per_rating("cpu-minimal", 1, optimizer, 0, batches, &count);
+    train_mf_per_rating("cpu", 1, optimizer, 0, rated, &count);
+    double error = relative_error(batches, rated, count);
+    printf("MF per rating, optimizer %d: parameter error %.2e against batches of one\n", optimizer,
+           error);
+    ck_assert_msg(error < 1e-5, "per-rating parameters differ by %g", error);
+    double rmse_batches = train_mf_per_rating("cpu-minimal", 1, optimizer, 1, batches, &count);
+    for (size_t threads = 1; threads <= 2; threads++) {
+        double rmse = train_mf_per_rating("cpu", threads, optimizer, 1, rated, &count);
+        train_mf_per_rating("cpu", threads, optimizer, 1, again, &count);
+        printf("  biased, %zu threads: RMSE %.5f (batches of one %.5f)\n", threads, rmse,
+               rmse_batches);
+        ck_assert_mem_eq(rated, again, count * sizeof *rated);
+        ck_assert_msg(fabs(rmse - rmse_batches) < 0.02 * rmse_batches,
+                      "%zu threads: RMSE %g against %g", threads, rmse, rmse_batches);
+    }
+}
+END_TEST
+
 START_TEST(half_a_pair_is_refused)
 {
     reco_backend_ops half = reco_backend_cpu_ops;
@@ -428,6 +501,7 @@ int main(void)
     tcase_add_test(tcase, scoring_matches_the_reference);
     tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
+    tcase_add_loop_test(tcase, per_rating_mf_matches_batches_of_one, 0, 2);
     tcase_add_test(tcase, half_a_pair_is_refused);
     return run_suite(suite);
 }

@@ -148,5 +148,6 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .epoch_samples = reco_cpu_epoch_samples,
             .gradient_export = reco_cpu_gradient_export,
             .gradient_import = reco_cpu_gradient_import,
+            .mf_epoch = reco_cpu_mf_epoch,
         },
 };

@@ -182,8 +182,15 @@ static inline size_t cpu_share(size_t n, size_t part, size_t parts)
 
 reco_backend_train_step_fn reco_cpu_train_step;
 
+reco_backend_mf_epoch_fn reco_cpu_mf_epoch;
+
 reco_backend_optimizer_create_fn reco_cpu_optimizer_create;
 reco_backend_optimizer_destroy_fn reco_cpu_optimizer_destroy;
 reco_backend_optimizer_step_fn reco_cpu_optimizer_step;
+
+/* The optimizer's per-value state of each table (rows x dim x moments; NULL
+ * where there is none) and of the dense vector (its first moment). */
+float *const *reco_cpu_optimizer_table_state(reco_backend_optimizer *state);
+float *reco_cpu_optimizer_dense_state(reco_backend_optimizer *state);
 
 #endif

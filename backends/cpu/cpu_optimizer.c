@@ -245,3 +245,13 @@ reco_status reco_cpu_optimizer_step(reco_backend_context *context, const reco_ne
     reco_cpu_pool_release(pool);
     return RECO_OK;
 }
+
+float *const *reco_cpu_optimizer_table_state(reco_backend_optimizer *state)
+{
+    return state->table_state;
+}
+
+float *reco_cpu_optimizer_dense_state(reco_backend_optimizer *state)
+{
+    return state->dense_first;
+}

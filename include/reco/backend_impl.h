@@ -275,6 +275,12 @@ typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
                                                   const reco_epoch_data *data,
                                                   const reco_epoch_plan *plan,
                                                   const reco_epoch_buffers *out);
+typedef reco_status reco_backend_mf_epoch_fn(reco_backend_context *context,
+                                             const reco_net_desc *net, reco_net_params *params,
+                                             reco_backend_optimizer *state,
+                                             const reco_optimizer_config *config,
+                                             float learning_rate, const reco_epoch_data *data,
+                                             const reco_epoch_plan *plan, double *loss);
 
 /* Memory and settings: what any device has. Entries marked optional may be
  * NULL; every other entry is required. Valid since backend ABI 2. */
@@ -358,6 +364,15 @@ typedef struct reco_backend_kernel_ops {
      * sum for optimizer_step; *loss is this rank's batch loss on entry and
      * the sum of the scaled losses on return. */
     reco_backend_gradient_reduce_fn *gradient_reduce;
+
+    /* Optional (NULL: the minibatch path), ABI 3: an epoch of MF (biases or
+     * not) on explicit ratings with the squared loss, batch size 1, and SGD
+     * without momentum or Adagrad, the places of `plan` (the law's order)
+     * each stepping its rows at once; *loss is the sum of squared errors.
+     * Without biases and in one block it gives what batches of one give;
+     * it may schedule blocks of ratings that share no row on several
+     * threads (deterministically) and step the global bias less often. */
+    reco_backend_mf_epoch_fn *mf_epoch;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers
