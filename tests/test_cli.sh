@@ -95,6 +95,16 @@ trained=$(sed -n 's/.*"HR@1": \([0-9.]*\).*/\1/p' "$tmp/split2.json" | tail -n 1
 "$reco" eval "$tmp/split.reco" --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
     --test-negatives-file "$tmp/test.negative" --k 1 --json > "$tmp/split_eval.json"
 check "eval takes the pre-split files and agrees ($trained)" grep -q "\"rows\": 2, \"HR@1\": $trained" "$tmp/split_eval.json"
+# full ranking: item 40 is user 1's test item; with --valid naming it too it is left out
+printf '1\t40\n' > "$tmp/valid40.tsv"
+printf '1\t40\n' > "$tmp/test40.tsv"
+"$reco" train --train "$tmp/train.tsv" --test "$tmp/test40.tsv" --protocol ranking --model mf \
+    --loss bpr --k 2 --epochs 1 --out "$tmp/rank.reco" > /dev/null
+"$reco" eval "$tmp/rank.reco" --train "$tmp/train.tsv" --test "$tmp/test40.tsv" --json > "$tmp/rank.json"
+"$reco" eval "$tmp/rank.reco" --train "$tmp/train.tsv" --test "$tmp/test40.tsv" \
+    --valid "$tmp/valid40.tsv" --json > "$tmp/rank_valid.json"
+check "eval ranks the test item among the unseen" grep -q '"HR@2": 1.000000' "$tmp/rank.json"
+check "eval --valid leaves validation items out of the ranking" grep -q '"HR@2": 0.000000' "$tmp/rank_valid.json"
 # validation: a step too small to improve it, so patience 1 stops after epoch 2
 printf '1\t40\n3\t20\n' > "$tmp/valid.tsv"
 "$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" --valid "$tmp/valid.tsv" \

@@ -433,6 +433,7 @@ static const flag_spec eval_flags[] = {
     DATA_FLAG,
     {"train", "FILE", NULL, "pre-split training file reco train read (with --test)"},
     {"test", "FILE", NULL, "pre-split test file"},
+    {"valid", "FILE", NULL, "pre-split validation file: its items are left out of the ranking too"},
     {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
     BACKEND_FLAG,
     {"split", "loo|random", "as trained (loo)", "the split reco train made"},
