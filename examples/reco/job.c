@@ -457,12 +457,20 @@ reco_status job_evaluate(const settings *s, run *r, int valid, double values[JOB
     return status;
 }
 
+const char *job_metric_label(const settings *s, size_t m, char label[32])
+{
+    if (s->protocol == PROTOCOL_RATINGS)
+        snprintf(label, 32, "%s", reco_metric_name(s->metrics[m]));
+    else
+        snprintf(label, 32, "%s@%zu", reco_metric_name(s->metrics[m]), s->k);
+    return label;
+}
+
 void job_print_metrics(FILE *out, const settings *s, const double *values, int json, int first)
 {
     for (size_t m = 0; m < s->n_metrics; m++) {
         char name[32];
-        snprintf(name, sizeof name, s->protocol == PROTOCOL_RATINGS ? "%s" : "%s@%zu",
-                 reco_metric_name(s->metrics[m]), s->k);
+        job_metric_label(s, m, name);
         if (json)
             fprintf(out, "%s\"%s\": %.6f", first && m == 0 ? "" : ", ", name, values[m]);
         else
@@ -551,8 +559,8 @@ reco_status job_describe(const settings *s, run *r, const char *history)
     if (status == RECO_OK)
         status = note(model, "train.epochs", "%zu", s->epochs);
     if (status == RECO_OK)
-        status =
-            note(model, "train.init", s->xavier ? "xavier-uniform" : "normal, std %g", s->init_std);
+        status = s->xavier ? note(model, "train.init", "xavier-uniform")
+                           : note(model, "train.init", "normal, std %g", s->init_std);
     if (status == RECO_OK)
         status = note(model, "train.scale", "%g", s->scale);
     if (status == RECO_OK)

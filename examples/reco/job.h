@@ -85,6 +85,9 @@ reco_status job_build(const settings *s, run *r);
  * (without the training items). */
 reco_status job_evaluate(const settings *s, run *r, int valid, double values[JOB_MAX_METRICS]);
 
+/* The name of metric m as reported: "RMSE", "HR@10". Returns label. */
+const char *job_metric_label(const settings *s, size_t m, char label[32]);
+
 /* Writes the metrics and their values: "  HR@10 0.6500" or, as JSON,
  * ", \"HR@10\": 0.650000" (no leading comma when `first`). */
 void job_print_metrics(FILE *out, const settings *s, const double *values, int json, int first);

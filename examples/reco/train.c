@@ -170,9 +170,7 @@ static int plot_curves(const settings *s, const double *curves, size_t n)
     char names[JOB_MAX_METRICS][32];
     svg_series tests[JOB_MAX_METRICS];
     for (size_t m = 0; m < s->n_metrics; m++) {
-        snprintf(names[m], sizeof names[m], s->protocol == PROTOCOL_RATINGS ? "%s" : "%s@%zu",
-                 reco_metric_name(s->metrics[m]), s->k);
-        tests[m] = (svg_series){names[m], curves + (m + 2) * s->epochs, n};
+        tests[m] = (svg_series){job_metric_label(s, m, names[m]), curves + (m + 2) * s->epochs, n};
     }
     svg_panel panels[2] = {{"loss", losses, 2}, {"test metric", tests, s->n_metrics}};
     return svg_line_chart(s->plot, "reco train: losses and test metrics per epoch", panels, 2);
