@@ -57,6 +57,10 @@ check "everything inside the view box" inside "$tmp/train.svg"
 check "one epoch is drawn as points" sh -c "! grep -q '<polyline' '$tmp/one.svg' && test \$(grep -c '<circle' '$tmp/one.svg') -eq 4"
 check "and its axes are round numbers" sh -c "! grep -q 'class=\"tick\"[^>]*>-' '$tmp/one.svg'"
 check "one epoch: inside the view box" inside "$tmp/one.svg"
+"$reco" train --epochs 2 --split random --protocol ranking --metrics hr,ndcg,recall,precision,map \
+    --plot "$tmp/ranking.svg" > /dev/null
+check "full ranking: no test loss to draw, no empty legend entry" sh -c "! grep -q 'test loss' '$tmp/ranking.svg'"
+check "five metrics, five colours" test "$(grep -o 'class="series" fill="#[0-9a-f]*"' "$tmp/ranking.svg" | sort -u | wc -l)" -eq 6
 "$reco" similar --model "$tmp/loo.reco" --item 10 --k 2 --data "$fixtures/ratings.dat" \
     --titles "$fixtures/movies.dat" --plot "$tmp/items.svg" > /dev/null
 check "the item plot has a point per item" test "$(grep -c 'class="point"' "$tmp/items.svg")" -eq 4

@@ -14,7 +14,10 @@
 #define BOTTOM 44
 #define GAP 34
 
-static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
+/* one colour per series: 2 losses and up to 8 metrics (matplotlib's tab10) */
+static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
+                                     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
+#define N_COLORS (sizeof colors / sizeof colors[0])
 
 static void escaped(FILE *out, const char *text)
 {
@@ -154,7 +157,7 @@ static void draw_panel(FILE *out, const svg_panel *panel, size_t p, size_t n_pan
                     x_of(e, epochs), bottom + 16, e);
     for (size_t s = 0; s < panel->n_series; s++) {
         const svg_series *series = &panel->series[s];
-        const char *color = colors[(color_base + s) % 4];
+        const char *color = colors[(color_base + s) % N_COLORS];
         fprintf(out, "<g class=\"series\" fill=\"%s\" stroke=\"%s\">\n", color, color);
         if (series->count > 1) {
             fputs("<polyline fill=\"none\" stroke-width=\"2\" points=\"", out);

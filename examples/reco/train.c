@@ -169,10 +169,13 @@ static int plot_curves(const settings *s, const double *curves, size_t n)
     svg_series losses[2] = {{"training loss", curves, n}, {"test loss", curves + s->epochs, n}};
     char names[JOB_MAX_METRICS][32];
     svg_series tests[JOB_MAX_METRICS];
-    for (size_t m = 0; m < s->n_metrics; m++) {
+    for (size_t m = 0; m < s->n_metrics; m++)
         tests[m] = (svg_series){job_metric_label(s, m, names[m]), curves + (m + 2) * s->epochs, n};
-    }
-    svg_panel panels[2] = {{"loss", losses, 2}, {"test metric", tests, s->n_metrics}};
+    /* no test loss without test negatives (full ranking): no empty legend entry */
+    size_t n_losses = 1;
+    for (size_t e = 0; e < n && n_losses == 1; e++)
+        n_losses += isfinite(curves[s->epochs + e]) != 0;
+    svg_panel panels[2] = {{"loss", losses, n_losses}, {"test metric", tests, s->n_metrics}};
     return svg_line_chart(s->plot, "reco train: losses and test metrics per epoch", panels, 2);
 }
 
