@@ -94,14 +94,16 @@ CPU_INLINE double mf_update(const mf_tables *t, int32_t user, int32_t item, floa
 }
 
 /* A window's samples cut into a grid of blocks: users and items in `grid`
- * contiguous ranges each, so that a block's rows (and biases) are one
- * stretch of each table and two threads never share a cache line of them. */
+ * contiguous ranges each, balanced by the window's ratings, so that a
+ * block's rows (and biases) are one stretch of each table and two threads
+ * never share a cache line of them. */
 typedef struct mf_window {
     const mf_tables *tables;
     reco_sample_sink samples;
     size_t n;
     size_t grid; /* a multiple of the thread count */
     size_t n_users, n_items;
+    uint32_t *user_range, *item_range; /* of each user and item, this window */
     size_t *order;       /* sample numbers, block by block, in sample order */
     size_t *block_start; /* grid^2 + 1 offsets into order, then grid^2 cursors */
     size_t n_threads;
@@ -112,14 +114,31 @@ typedef struct mf_window {
 
 static size_t block_of(const mf_window *w, size_t s)
 {
-    size_t user_range = (size_t)w->samples.users[s] * w->grid / w->n_users;
-    size_t item_range = (size_t)w->samples.items[s] * w->grid / w->n_items;
-    return user_range * w->grid + item_range;
+    return (size_t)w->user_range[w->samples.users[s]] * w->grid +
+           w->item_range[w->samples.items[s]];
+}
+
+/* Cuts ids 0..n-1 into w->grid contiguous ranges holding about as many of
+ * the window's ratings each (item popularity is skewed: ranges of equal
+ * width would leave one thread most of the work). */
+static void balance_ranges(const mf_window *w, const int32_t *ids, size_t n, uint32_t *range)
+{
+    memset(range, 0, n * sizeof *range);
+    for (size_t s = 0; s < w->n; s++)
+        range[ids[s]]++; /* counts first */
+    size_t seen = 0;
+    for (size_t id = 0; id < n; id++) {
+        size_t count = range[id], part = seen * w->grid / (w->n ? w->n : 1);
+        range[id] = (uint32_t)(part < w->grid ? part : w->grid - 1);
+        seen += count;
+    }
 }
 
 /* Counting sort of the window's samples into blocks, in sample order. */
 static void cut_blocks(mf_window *w)
 {
+    balance_ranges(w, w->samples.users, w->n_users, w->user_range);
+    balance_ranges(w, w->samples.items, w->n_items, w->item_range);
     size_t n_blocks = w->grid * w->grid;
     size_t *next = w->block_start + n_blocks + 1;
     memset(w->block_start, 0, (n_blocks + 1) * sizeof *w->block_start);
@@ -229,12 +248,14 @@ reco_status reco_cpu_mf_epoch(reco_backend_context *context, const reco_net_desc
     w.samples.items = malloc((capacity + 1) * sizeof(int32_t));
     w.samples.targets = malloc((capacity + 1) * sizeof(float));
     w.order = malloc((capacity + 1) * sizeof *w.order);
+    w.user_range = malloc((w.n_users + 1) * sizeof *w.user_range);
+    w.item_range = malloc((w.n_items + 1) * sizeof *w.item_range);
     w.block_start = malloc((2 * n_blocks + 1) * sizeof *w.block_start);
     w.loss = malloc(n_threads * sizeof *w.loss);
     w.gradient = malloc(n_threads * sizeof *w.gradient);
     reco_status status = RECO_OK;
     if (!w.samples.users || !w.samples.items || !w.samples.targets || !w.order || !w.block_start ||
-        !w.loss || !w.gradient)
+        !w.loss || !w.gradient || !w.user_range || !w.item_range)
         status = reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for MF");
     double total = 0.0;
     for (size_t first = plan->first; status == RECO_OK && first < plan->first + plan->count;
@@ -262,6 +283,8 @@ reco_status reco_cpu_mf_epoch(reco_backend_context *context, const reco_net_desc
     free(w.samples.items);
     free(w.samples.targets);
     free(w.order);
+    free(w.user_range);
+    free(w.item_range);
     free(w.block_start);
     free(w.loss);
     free(w.gradient);
