@@ -92,14 +92,6 @@ reco_status reco_text_first_line(reco_text *text, const char **start, size_t *le
     return status;
 }
 
-int reco_parse_id(const char *start, const char *end, int64_t *id)
-{
-    int parsed = reco_parse_int64(start, end, id);
-    if (parsed == 1 && *start == '-')
-        return -1;
-    return parsed;
-}
-
 int reco_parse_int64(const char *start, const char *end, int64_t *value)
 {
     int negative = start < end && *start == '-';

@@ -37,11 +37,6 @@ reco_status reco_text_first_line(reco_text *text, const char **start, size_t *le
  * on success, 0 when the field is not an integer, -1 when it overflows. */
 int reco_parse_int64(const char *start, const char *end, int64_t *value);
 
-/* Parses a whole field as an external id: decimal digits only, no sign (so
- * "-0" is refused as negative). Returns 1 on success, 0 when the field is
- * not an integer, -1 when it is negative or overflows. */
-int reco_parse_id(const char *start, const char *end, int64_t *id);
-
 /* Parses a whole field as a decimal number (digits, optional fraction,
  * optional exponent). Returns 1 on success, 0 when it is not a number. */
 int reco_parse_number(const char *start, const char *end, double *value);

@@ -3,9 +3,9 @@
 #include "cpu_internal.h"
 #include "reco_epoch_build.h"
 
-static void run_on_pool(void *runner, reco_parallel_task task, void *argument)
+void reco_cpu_run_on_pool(void *pool, reco_parallel_task task, void *argument)
 {
-    reco_cpu_pool_run(runner, task, argument);
+    reco_cpu_pool_run(pool, task, argument);
 }
 
 reco_status reco_cpu_epoch_samples(reco_backend_context *context, const reco_epoch_data *data,
@@ -18,7 +18,8 @@ reco_status reco_cpu_epoch_samples(reco_backend_context *context, const reco_epo
     reco_sample_sink sink = {(int32_t *)(void *)out->users, (int32_t *)(void *)out->items,
                              cpu_floats(out->targets), (int32_t *)(void *)out->negatives};
     cpu_pool *pool = reco_cpu_context_pool(context);
-    int built = reco_epoch_build(&source, plan->first, plan->count, &sink, run_on_pool, pool);
+    int built =
+        reco_epoch_build(&source, plan->first, plan->count, &sink, reco_cpu_run_on_pool, pool);
     reco_cpu_pool_release(pool);
     return built == 0 ? RECO_OK
                       : reco_backend_fail(RECO_ERR_OUT_OF_MEMORY,

@@ -5,6 +5,7 @@
 #include "cpu_pool.h"
 #include "reco_math.h"
 #include "reco/backend_impl.h"
+#include "reco_epoch_build.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
@@ -183,6 +184,9 @@ static inline size_t cpu_share(size_t n, size_t part, size_t parts)
 reco_backend_train_step_fn reco_cpu_train_step;
 
 reco_backend_mf_epoch_fn reco_cpu_mf_epoch;
+
+/* Runs a sampler task on `pool` (a cpu_pool): reco_epoch_build's runner. */
+void reco_cpu_run_on_pool(void *pool, reco_parallel_task task, void *argument);
 
 reco_backend_optimizer_create_fn reco_cpu_optimizer_create;
 reco_backend_optimizer_destroy_fn reco_cpu_optimizer_destroy;

@@ -206,11 +206,6 @@ CPU_VECTOR_CLONES static void train_blocks(void *argument, size_t thread, size_t
     w->loss[thread] = loss;
 }
 
-static void run_on_pool(void *runner, reco_parallel_task task, void *argument)
-{
-    reco_cpu_pool_run(runner, task, argument);
-}
-
 static mf_tables tables_of(const reco_net_desc *net, reco_net_params *params,
                            reco_backend_optimizer *state, const reco_optimizer_config *config,
                            float learning_rate)
@@ -278,7 +273,7 @@ reco_status reco_cpu_mf_epoch(reco_backend_context *context, const reco_net_desc
          first += capacity) {
         w.n = plan->first + plan->count - first < capacity ? plan->first + plan->count - first
                                                            : capacity;
-        if (reco_epoch_build(&source, first, w.n, &w.samples, run_on_pool, pool) != 0) {
+        if (reco_epoch_build(&source, first, w.n, &w.samples, reco_cpu_run_on_pool, pool) != 0) {
             status = reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "cpu backend: out of memory");
             break;
         }
