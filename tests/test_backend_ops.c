@@ -477,6 +477,36 @@ START_TEST(per_rating_mf_matches_batches_of_one)
 }
 END_TEST
 
+/* GMF trained three epochs on `backend_name`, negatives fixed or fresh. */
+static void train_gmf(const char *backend_name, int fixed, float *params, size_t *count)
+{
+    loo_split data = loo_split_synthetic(80, 150, 3000, 8, 9);
+    training_setup t =
+        training_setup_new(open_backend(backend_name), RECO_MODEL_GMF,
+                           reco_dataset_n_users(data.all), reco_dataset_n_items(data.all), 8);
+    RECO_ASSERT_OK(reco_trainer_set_fixed_negatives(t.trainer, fixed));
+    RECO_ASSERT_OK(reco_trainer_set_learning_rate(t.trainer, 0.01));
+    RECO_ASSERT_OK(reco_trainer_fit(t.trainer, data.train, 3));
+    *count = reco_model_parameter_count(t.model);
+    RECO_ASSERT_OK(reco_model_get_parameters(t.model, params));
+    training_setup_free(&t);
+    loo_split_free(&data);
+}
+
+/* Fixed negatives reach both samplers (the backend's and the core's host
+ * builder) alike, and change what is trained from the second epoch on. */
+START_TEST(fixed_negatives_reach_every_sampler)
+{
+    static float device[8000], host[8000], fresh[8000];
+    size_t count;
+    train_gmf("cpu", 1, device, &count);
+    train_gmf("cpu-host-sampling", 1, host, &count);
+    train_gmf("cpu", 0, fresh, &count);
+    ck_assert_mem_eq(device, host, count * sizeof *device);
+    ck_assert(memcmp(device, fresh, count * sizeof *device) != 0);
+}
+END_TEST
+
 START_TEST(half_a_pair_is_refused)
 {
     reco_backend_ops half = reco_backend_cpu_ops;
@@ -502,6 +532,7 @@ int main(void)
     tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
     tcase_add_loop_test(tcase, per_rating_mf_matches_batches_of_one, 0, 2);
+    tcase_add_test(tcase, fixed_negatives_reach_every_sampler);
     tcase_add_test(tcase, half_a_pair_is_refused);
     return run_suite(suite);
 }

@@ -152,6 +152,36 @@ START_TEST(titled_items_join_the_catalog)
 }
 END_TEST
 
+START_TEST(concat_keeps_rows_in_order_on_one_vocabulary)
+{
+    reco_dataset *all = NULL, *train = NULL, *test = NULL, *both = NULL, *other = NULL;
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &all));
+    RECO_ASSERT_OK(reco_dataset_split_leave_one_out(all, &train, &test));
+    RECO_ASSERT_OK(reco_dataset_concat(train, test, &both));
+    ck_assert(reco_dataset_shares_vocabulary(both, all));
+    ck_assert_uint_eq(reco_dataset_size(both), reco_dataset_size(all));
+    for (size_t i = 0; i < reco_dataset_size(train); i++) {
+        ck_assert_int_eq(reco_dataset_users(both)[i], reco_dataset_users(train)[i]);
+        ck_assert_int_eq(reco_dataset_items(both)[i], reco_dataset_items(train)[i]);
+        ck_assert_float_eq(reco_dataset_ratings(both)[i], reco_dataset_ratings(train)[i]);
+    }
+    size_t last = reco_dataset_size(both) - 1;
+    ck_assert_int_eq(reco_dataset_items(both)[last],
+                     reco_dataset_items(test)[reco_dataset_size(test) - 1]);
+    ck_assert_ptr_nonnull(reco_dataset_timestamps(both));
+    RECO_ASSERT_OK(reco_dataset_read(fixture("ratings.dat"), RECO_FORMAT_AUTO, &other));
+    reco_dataset *refused = (reco_dataset *)1;
+    ck_assert_int_eq(reco_dataset_concat(train, other, &refused), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(refused);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "do not share a vocabulary"));
+    reco_dataset_free(all);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
+    reco_dataset_free(both);
+    reco_dataset_free(other);
+}
+END_TEST
+
 START_TEST(bad_title_files_change_nothing)
 {
     reco_dataset *ds = NULL;
@@ -183,5 +213,6 @@ int main(void)
     tcase_add_test(titles, titles_from_u_item);
     tcase_add_test(titles, bad_title_files_change_nothing);
     tcase_add_test(titles, titled_items_join_the_catalog);
+    tcase_add_test(transforms, concat_keeps_rows_in_order_on_one_vocabulary);
     return run_suite(suite);
 }

@@ -158,6 +158,17 @@ START_TEST(text_ids_and_metadata_round_trip)
     ck_assert_int_eq(reco_dataset_items(reread)[0], 2);
     ck_assert_int_eq(reco_dataset_users(reread)[1], 2); /* new: after the model's */
     ck_assert_int_eq(reco_dataset_items(reread)[1], 0);
+    /* the data it was trained on has its ids; a file that starts elsewhere does not */
+    RECO_ASSERT_OK(reco_model_check_vocabulary(loaded, data));
+    ck_assert_int_eq(reco_model_check_vocabulary(loaded, reread), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "has 2 users, the data 3: other ids"));
+    reco_dataset *swapped;
+    csv = write_temp_text("swapped.csv", "u2,0001048791,4\nu1,B00005N7P0,5\nu1,42,3\n");
+    RECO_ASSERT_OK(reco_dataset_read(csv, RECO_FORMAT_AUTO, &swapped));
+    ck_assert_int_eq(reco_model_check_vocabulary(loaded, swapped), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_nonnull(
+        strstr(reco_last_error(), "user index 0 is id 'u1' in the model, 'u2' in the data"));
+    reco_dataset_free(swapped);
     reco_dataset_free(reread);
     reco_dataset_free(vocabulary);
     expect_saved_again(loaded, path);
