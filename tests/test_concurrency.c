@@ -86,6 +86,7 @@ typedef struct trainer_job {
     reco_backend *backend;
     const reco_dataset *train;
     reco_model_kind kind;
+    int per_rating;    /* MF with MSE rating by rating (batch size 1, SGD) */
     float *parameters; /* out: the trained model's parameters */
     size_t n_parameters;
     reco_status status;
@@ -102,6 +103,12 @@ static void *run_trainer(void *opaque)
         job->status = reco_model_init(model, job->backend, 5);
     if (job->status == RECO_OK)
         job->status = reco_trainer_new(model, &trainer);
+    if (job->status == RECO_OK && job->per_rating)
+        job->status = reco_trainer_set_loss(trainer, RECO_LOSS_MSE);
+    if (job->status == RECO_OK && job->per_rating)
+        job->status = reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD);
+    if (job->status == RECO_OK && job->per_rating)
+        job->status = reco_trainer_set_batch_size(trainer, 1);
     if (job->status == RECO_OK)
         job->status = reco_trainer_fit(trainer, job->train, 2);
     if (job->status == RECO_OK) {
@@ -209,31 +216,34 @@ START_TEST(mf_served_while_threads_change)
 }
 END_TEST
 
-/* Two trainers on one backend and one training set (whose item lists are
- * built on first use, here by both at once) give what each gives alone. */
+/* Three trainers on one backend and one training set (whose item lists are
+ * built on first use, here by all at once), one of them MF rating by rating
+ * (its rounds wait on the pool's barrier), give what each gives alone. */
 START_TEST(trainers_share_a_backend_and_a_dataset)
 {
     reco_backend *backend = open_backend("cpu");
     RECO_ASSERT_OK(reco_backend_set_threads(backend, 2));
-    trainer_job alone[2], together[2];
-    static const reco_model_kind kinds[2] = {RECO_MODEL_GMF, RECO_MODEL_NEUMF};
+    enum { JOBS = 3 };
+    trainer_job alone[JOBS], together[JOBS];
+    static const reco_model_kind kinds[JOBS] = {RECO_MODEL_GMF, RECO_MODEL_NEUMF, RECO_MODEL_MF};
     for (int run = 0; run < 2; run++) {
         trainer_job *jobs = run == 0 ? alone : together;
         reco_dataset *train = NULL;
         RECO_ASSERT_OK(reco_dataset_synthetic(50, 80, 900, 6, &train));
-        for (int j = 0; j < 2; j++) {
-            jobs[j] = (trainer_job){.backend = backend, .train = train, .kind = kinds[j]};
+        for (int j = 0; j < JOBS; j++) {
+            jobs[j] = (trainer_job){
+                .backend = backend, .train = train, .kind = kinds[j], .per_rating = j == 2};
             if (run == 0) {
                 run_trainer(&jobs[j]);
                 continue;
             }
             ck_assert_int_eq(pthread_create(&jobs[j].thread, NULL, run_trainer, &jobs[j]), 0);
         }
-        for (int j = 0; run == 1 && j < 2; j++)
+        for (int j = 0; run == 1 && j < JOBS; j++)
             pthread_join(jobs[j].thread, NULL);
         reco_dataset_free(train);
     }
-    for (int j = 0; j < 2; j++) {
+    for (int j = 0; j < JOBS; j++) {
         RECO_ASSERT_OK(alone[j].status);
         RECO_ASSERT_OK(together[j].status);
         ck_assert_uint_eq(alone[j].n_parameters, together[j].n_parameters);
