@@ -451,6 +451,19 @@ static reco_status start_at_the_mean(reco_trainer *trainer, const reco_dataset *
                                  sizeof bias);
 }
 
+/* Lazy rows owe the steps they sat idle since last touched: they get them
+ * as the epoch ends, so that the model evaluated and saved is the one dense
+ * steps give. */
+static reco_status settle_rows(reco_trainer *trainer)
+{
+    reco_backend_optimizer_settle_fn *settle = ops_of(trainer)->kernels.optimizer_settle;
+    reco_model *model = trainer->model;
+    if (!settle || !trainer->optimizer_state)
+        return RECO_OK;
+    return settle(context_of(trainer), &model->net, &model->params, trainer->optimizer_state,
+                  &trainer->optimizer, (float)trainer->learning_rate, trainer->step);
+}
+
 reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train, double *mean_loss)
 {
     CHECK_TRAINER(trainer);
@@ -469,6 +482,8 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
         status = per_rating(trainer, train)
                      ? run_per_rating(trainer, train, rows, &plan, n_samples, mean_loss)
                      : run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
+    if (status == RECO_OK)
+        status = settle_rows(trainer);
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)
         status = ops_of(trainer)->device.synchronize(context_of(trainer));
     trainer->epoch++;

@@ -109,6 +109,7 @@ typedef struct reco_step_rule {
     float adam_step_size;        /* lr / (1 - beta1^t) */
     float adam_correction2_sqrt; /* sqrt(1 - beta2^t) */
     int first_step;              /* t == 1: SGD's momentum buffer starts at the gradient */
+    uint64_t step;               /* t */
 } reco_step_rule;
 
 RECO_SHARED reco_step_rule reco_step_rule_make(int kind, float learning_rate, float momentum,
@@ -124,7 +125,8 @@ RECO_SHARED reco_step_rule reco_step_rule_make(int kind, float learning_rate, fl
                            weight_decay,
                            (float)(learning_rate / (1.0 - pow(beta1, (double)step))),
                            (float)sqrt(1.0 - pow(beta2, (double)step)),
-                           step == 1};
+                           step == 1,
+                           step};
     return rule;
 }
 
@@ -149,6 +151,73 @@ RECO_SHARED void reco_optimizer_update(reco_step_rule rule, float *param, float 
         *second = *second * rule.beta2 + (1.0f - rule.beta2) * g * g;
         *param -= rule.adam_step_size * *first /
                   (sqrtf(*second) / rule.adam_correction2_sqrt + rule.epsilon);
+    }
+}
+
+/* What dense steps do to a row over the `idle` steps its gradient is zero:
+ * momentum (SGD's buffer, Adam's first moment) keeps moving it while it
+ * decays. Lazy steps replay this when the row is next touched, so that they
+ * train as dense steps do at the cost of the touched rows only (a row touched
+ * once every 20 steps moves about 9x further under Adam than its one step).
+ * For SGD it is exact; Adam's idle steps take step t's bias corrections and
+ * leave eps out of the series, which the first epoch's steps make exact
+ * enough. Weight decay of idle steps is not replayed. */
+typedef struct reco_idle_steps {
+    float series;       /* the parameter moves by -step size x series x
+                           (SGD: the buffer; Adam: m / its denominator) */
+    float first_decay;  /* the buffer or first moment is multiplied by this */
+    float second_decay; /* Adam's second moment is multiplied by this */
+} reco_idle_steps;
+
+/* The steps a row last stepped at step `last` (0: never) sat idle. */
+RECO_SHARED uint64_t reco_idle_count(reco_step_rule rule, uint64_t last)
+{
+    return last == 0 || last + 1 >= rule.step ? 0 : rule.step - last - 1;
+}
+
+/* The replay of `idle` steps; it depends on the rule's kind, momentum and
+ * betas only, so a backend may keep a table of it. Adagrad does not move
+ * without a gradient: nothing to replay. Adam's moments always decay; its
+ * series needs beta1^2 < beta2 to converge, and is 0 otherwise. */
+RECO_SHARED reco_idle_steps reco_idle_steps_make(reco_step_rule rule, uint64_t idle)
+{
+    reco_idle_steps steps = {0.0f, 1.0f, 1.0f};
+    double decay = 0.0, ratio = 0.0;
+    if (rule.kind == 0 && rule.momentum > 0.0f) {
+        decay = ratio = rule.momentum;
+    } else if (rule.kind == 2) {
+        decay = rule.beta1;
+        if ((double)rule.beta1 * rule.beta1 < (double)rule.beta2)
+            ratio = rule.beta1 / sqrt((double)rule.beta2);
+        steps.second_decay = (float)pow((double)rule.beta2, (double)idle);
+    } else {
+        return steps;
+    }
+    steps.series = (float)(ratio * (1.0 - pow(ratio, (double)idle)) / (1.0 - ratio));
+    steps.first_decay = (float)pow(decay, (double)idle);
+    return steps;
+}
+
+/* 1 when replaying `idle` changes anything. */
+RECO_SHARED int reco_idle_steps_change(reco_idle_steps idle)
+{
+    return idle.series != 0.0f || idle.first_decay != 1.0f || idle.second_decay != 1.0f;
+}
+
+/* Replays the idle steps on one parameter, before its step. The factors
+ * are the same for a whole row: a loop over one hoists them. */
+RECO_SHARED void reco_optimizer_replay(reco_step_rule rule, reco_idle_steps idle, float *param,
+                                       float *first, float *second)
+{
+    if (rule.kind == 0) {
+        *param -= rule.learning_rate * idle.series * *first;
+        *first *= idle.first_decay;
+    } else {
+        float move = rule.adam_step_size * idle.series;
+        float inverse_correction = 1.0f / rule.adam_correction2_sqrt;
+        *param -= move * *first / (sqrtf(*second) * inverse_correction + rule.epsilon);
+        *first *= idle.first_decay;
+        *second *= idle.second_decay;
     }
 }
 

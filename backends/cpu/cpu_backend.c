@@ -149,5 +149,6 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .gradient_export = reco_cpu_gradient_export,
             .gradient_import = reco_cpu_gradient_import,
             .mf_epoch = reco_cpu_mf_epoch,
+            .optimizer_settle = reco_cpu_optimizer_settle,
         },
 };

@@ -9,11 +9,12 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-/* One build runs everywhere; AVX2 machines get the wider loops. Put on the
+/* One build runs everywhere; AVX2+FMA machines (x86-64-v3) get the wider
+ * loops and fused multiply-adds. Put on the
  * thread tasks, whose static helpers are inlined into each clone. Off under
  * the sanitizers: their runtimes are not ready when the loader resolves the
  * clones (gcc's ThreadSanitizer build crashed there). */
-#define CPU_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#define CPU_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define CPU_VECTOR_CLONES
 #endif
@@ -182,6 +183,7 @@ static inline size_t cpu_share(size_t n, size_t part, size_t parts)
 }
 
 reco_backend_train_step_fn reco_cpu_train_step;
+reco_backend_optimizer_settle_fn reco_cpu_optimizer_settle;
 
 reco_backend_mf_epoch_fn reco_cpu_mf_epoch;
 

@@ -1,6 +1,7 @@
 /* CPU backend: SGD (momentum), Adagrad and Adam, in the forms torch.optim
  * uses, on the dense vector and on embedding rows: only the rows a batch
- * touched (lazy), or every row with a zero gradient for the rest (dense). */
+ * touched (lazy, replaying the steps a row sat idle: reco_idle_steps), or
+ * every row with a zero gradient for the rest (dense). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -9,21 +10,47 @@
 #include "cpu_internal.h"
 #include "reco_alloc.h"
 
+/* Rows of ml-1m sit idle 10-30 steps between touches; the rare longer
+ * stretches pay for their pow() calls. */
+#define IDLE_TABLE 1024
+
 struct reco_backend_optimizer {
     float *dense_first;   /* SGD momentum buffer, Adagrad sum, Adam first moment */
     float *dense_second;  /* Adam second moment */
     /* per table row: the first moment, then the second (Adam), side by side
      * so that a row's state is one stretch of memory */
     float *table_state[RECO_N_TABLES];
+    uint64_t *last_step[RECO_N_TABLES]; /* per row: the step that last stepped it */
     size_t state_width;   /* 0, 1 or 2 moments */
+    /* reco_idle_steps_make of 0 .. IDLE_TABLE - 1 idle steps, for the rule
+     * it was made for: three pow() a row would cost as much as the step */
+    reco_idle_steps idle_table[IDLE_TABLE];
+    reco_step_rule idle_rule;
     float *zeros;         /* the gradient of untouched rows, widest table */
 };
 typedef struct reco_backend_optimizer cpu_optimizer_state;
 
+static const reco_idle_steps no_idle_steps = {0.0f, 1.0f, 1.0f};
+
+/* Replays `idle` on n parameters (the momentum of SGD or Adam). */
+CPU_INLINE void replay_values(reco_step_rule rule, reco_idle_steps idle, float *restrict param,
+                              float *restrict first, float *restrict second, size_t n)
+{
+    if (rule.kind == 2) {
+        for (size_t i = 0; i < n; i++)
+            reco_optimizer_replay(rule, idle, param + i, first + i, second + i);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            reco_optimizer_replay(rule, idle, param + i, first + i, NULL);
+    }
+}
+
 /* Steps n parameters with their gradient (all zeros for rows a batch did not
- * touch in dense-embedding mode: they still decay and move under momentum).
- * The rule is copied in, so that the loops see constants and vectorize. */
-CPU_INLINE void step_values(reco_step_rule rule, float *restrict param,
+ * touch in dense-embedding mode: they still decay and move under momentum),
+ * after replaying `idle` (lazy mode). The rule is copied in, so that the
+ * loops see constants and vectorize; replay and step share one pass, so
+ * that their two chains of square roots and divisions overlap. */
+CPU_INLINE void step_values(reco_step_rule rule, reco_idle_steps idle, float *restrict param,
                             const float *restrict grad, float *restrict first,
                             float *restrict second, size_t n)
 {
@@ -31,8 +58,15 @@ CPU_INLINE void step_values(reco_step_rule rule, float *restrict param,
         for (size_t i = 0; i < n; i++)
             reco_optimizer_update(rule, param + i, grad[i], NULL, NULL);
     } else if (rule.kind != 2) {
+        if (reco_idle_steps_change(idle))
+            replay_values(rule, idle, param, first, NULL, n);
         for (size_t i = 0; i < n; i++)
             reco_optimizer_update(rule, param + i, grad[i], first + i, NULL);
+    } else if (reco_idle_steps_change(idle)) {
+        for (size_t i = 0; i < n; i++) {
+            reco_optimizer_replay(rule, idle, param + i, first + i, second + i);
+            reco_optimizer_update(rule, param + i, grad[i], first + i, second + i);
+        }
     } else {
         for (size_t i = 0; i < n; i++)
             reco_optimizer_update(rule, param + i, grad[i], first + i, second + i);
@@ -59,6 +93,7 @@ void reco_cpu_optimizer_destroy(reco_backend_context *context, reco_backend_opti
     free(state->zeros);
     for (int t = 0; t < RECO_N_TABLES; t++) {
         free(state->table_state[t]);
+        free(state->last_step[t]);
     }
     free(state);
 }
@@ -90,6 +125,11 @@ reco_status reco_cpu_optimizer_create(reco_backend_context *context, const reco_
             memset(state->table_state[t], 0, bytes);
         else if (first)
             ok = 0;
+        size_t step_bytes = (net->table_rows[t] * sizeof(uint64_t) + 63) / 64 * 64;
+        if (first && (state->last_step[t] = reco_aligned_alloc(64, step_bytes)) != NULL)
+            memset(state->last_step[t], 0, step_bytes);
+        else if (first)
+            ok = 0;
     }
     state->state_width = (size_t)(first + second);
     if (!ok) {
@@ -110,7 +150,7 @@ CPU_INLINE void step_dense_range(reco_step_rule rule, float *dense, const float 
                              cpu_optimizer_state *state, size_t begin, size_t end)
 {
     if (end > begin)
-        step_values(rule, dense + begin, grad + begin, at(state->dense_first, begin),
+        step_values(rule, no_idle_steps, dense + begin, grad + begin, at(state->dense_first, begin),
                     at(state->dense_second, begin), end - begin);
 }
 
@@ -134,23 +174,55 @@ CPU_INLINE void step_dense_share(const cpu_step *step, size_t begin, size_t end)
  * the cache: asking for a row a few rows ahead overlaps those misses. */
 #define STEP_PREFETCH_DISTANCE 6
 
-CPU_INLINE void prefetch_row(const float *table, const float *moments, size_t dim, size_t width,
-                             size_t row)
+CPU_INLINE void prefetch_row(const cpu_step *p, int t, size_t row)
 {
-    cpu_prefetch(table + row * dim, dim, 1);
-    if (moments)
-        cpu_prefetch(moments + row * width, width, 1);
+    size_t dim = p->net->table_dim[t], width = p->state->state_width * dim;
+    cpu_prefetch(cpu_floats(p->params->tables[t]) + row * dim, dim, 1);
+    if (p->state->table_state[t])
+        cpu_prefetch(p->state->table_state[t] + row * width, width, 1);
+    if (p->state->last_step[t])
+        __builtin_prefetch(p->state->last_step[t] + row, 1);
 }
 
-/* Steps one row of table t, given its gradient. */
+/* The replay of `idle` steps, from the table where it holds them. */
+static reco_idle_steps idle_steps(const cpu_optimizer_state *state, reco_step_rule rule,
+                                  uint64_t idle)
+{
+    return idle < IDLE_TABLE ? state->idle_table[idle] : reco_idle_steps_make(rule, idle);
+}
+
+/* Steps one row of table t, given its gradient; in lazy mode, after the
+ * replay of the steps since it was last stepped. */
 CPU_INLINE void step_row(const cpu_step *p, int t, size_t row, const float *row_grad)
 {
     size_t dim = p->net->table_dim[t];
     size_t width = p->state->state_width * dim; /* state floats per row */
     float *table = cpu_floats(p->params->tables[t]);
     float *first = at(p->state->table_state[t], row * width);
-    step_values(p->rule, table + row * dim, row_grad, first,
-                width > dim ? first + dim : NULL, dim);
+    uint64_t *last = p->state->last_step[t];
+    reco_idle_steps idle = no_idle_steps;
+    if (!p->dense_embeddings && last) {
+        idle = idle_steps(p->state, p->rule, reco_idle_count(p->rule, last[row]));
+        last[row] = p->rule.step;
+    }
+    step_values(p->rule, idle, table + row * dim, row_grad, first, width > dim ? first + dim : NULL,
+                dim);
+}
+
+/* Replays on one row of table t the steps it sat idle before the rule's
+ * step; the row then counts as stepped at step - 1. */
+CPU_INLINE void settle_row(const cpu_step *p, int t, size_t row)
+{
+    cpu_optimizer_state *state = p->state;
+    uint64_t *last = state->last_step[t];
+    reco_idle_steps idle = idle_steps(state, p->rule, reco_idle_count(p->rule, last[row]));
+    if (!reco_idle_steps_change(idle))
+        return;
+    last[row] = p->rule.step - 1;
+    size_t dim = p->net->table_dim[t], width = state->state_width * dim;
+    float *first = state->table_state[t] + row * width;
+    replay_values(p->rule, idle, cpu_floats(p->params->tables[t]) + row * dim, first, first + dim,
+                  dim);
 }
 
 /* Dense-embedding mode: every row of the thread's share, untouched rows
@@ -186,8 +258,7 @@ CPU_INLINE void step_touched_rows(const cpu_step *p, int side, const cpu_row_gra
             if (!dim)
                 continue;
             if (ahead != SIZE_MAX)
-                prefetch_row(cpu_floats(p->params->tables[t]), p->state->table_state[t], dim,
-                             p->state->state_width * dim, ahead);
+                prefetch_row(p, t, ahead);
             step_row(p, t, row, rows->grads[t] + r * dim);
         }
     }
@@ -210,6 +281,18 @@ void reco_cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
             step_touched_rows(p, side, &p->workspace->sides[side].parts[part]);
 }
 
+/* Remakes the table of idle-step replays when the rule's constants changed. */
+static void settle_idle_table(cpu_optimizer_state *state, reco_step_rule rule)
+{
+    const reco_step_rule *made = &state->idle_rule;
+    if (made->step && made->kind == rule.kind && made->momentum == rule.momentum &&
+        made->beta1 == rule.beta1 && made->beta2 == rule.beta2)
+        return;
+    for (uint64_t idle = 0; idle < IDLE_TABLE; idle++)
+        state->idle_table[idle] = reco_idle_steps_make(rule, idle);
+    state->idle_rule = rule;
+}
+
 void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_params *params,
                            cpu_workspace *workspace, reco_backend_optimizer *state,
                            const reco_optimizer_config *config, float learning_rate,
@@ -225,6 +308,8 @@ void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_pa
         .workspace = workspace,
         .state = state,
     };
+    if (!config->dense_embeddings)
+        settle_idle_table(state, step->rule);
 }
 
 static void step_task(void *argument, size_t thread, size_t n_threads)
@@ -242,6 +327,38 @@ reco_status reco_cpu_optimizer_step(reco_backend_context *context, const reco_ne
     reco_cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
     cpu_pool *pool = reco_cpu_context_pool(context);
     reco_cpu_pool_run(pool, step_task, &step);
+    reco_cpu_pool_release(pool);
+    return RECO_OK;
+}
+
+/* Replays on the thread's share of every row the steps since it was last
+ * stepped, up to the rule's step - 1. */
+CPU_VECTOR_CLONES
+static void settle_task(void *argument, size_t thread, size_t n_threads)
+{
+    const cpu_step *p = argument;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        size_t rows = p->net->table_rows[t];
+        if (!p->state->last_step[t] || !p->net->table_dim[t])
+            continue;
+        for (size_t row = cpu_share(rows, thread, n_threads);
+             row < cpu_share(rows, thread + 1, n_threads); row++)
+            settle_row(p, t, row);
+    }
+}
+
+reco_status reco_cpu_optimizer_settle(reco_backend_context *context, const reco_net_desc *net,
+                                      reco_net_params *params, reco_backend_optimizer *state,
+                                      const reco_optimizer_config *config, float learning_rate,
+                                      uint64_t step_number)
+{
+    if (config->dense_embeddings || step_number == 0)
+        return RECO_OK;
+    cpu_step step;
+    /* as if the next step touched every row */
+    reco_cpu_step_prepare(&step, net, params, NULL, state, config, learning_rate, step_number + 1);
+    cpu_pool *pool = reco_cpu_context_pool(context);
+    reco_cpu_pool_run(pool, settle_task, &step);
     reco_cpu_pool_release(pool);
     return RECO_OK;
 }

@@ -224,6 +224,7 @@ static const reco_backend_ops cuda_ops = {
 #else
             .gradient_reduce = NULL,
 #endif
+            .optimizer_settle = SERIALIZED(cuda_optimizer_settle),
         },
 };
 

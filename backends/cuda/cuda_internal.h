@@ -100,6 +100,7 @@ reco_backend_optimizer_create_fn cuda_optimizer_create;
 reco_backend_optimizer_destroy_fn cuda_optimizer_destroy;
 reco_backend_optimizer_step_fn cuda_optimizer_step;
 reco_backend_train_step_fn cuda_train_step;
+reco_backend_optimizer_settle_fn cuda_optimizer_settle;
 
 /* The optimizer's rule for a step (learning rate and bias corrections). */
 cuda_step_rule cuda_step_rule_for(const reco_optimizer_config *config, float learning_rate,

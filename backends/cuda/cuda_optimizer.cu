@@ -1,6 +1,7 @@
 /* CUDA backend: SGD (momentum), Adagrad and Adam in torch.optim's forms, the
  * same arithmetic as the CPU backend, on the dense vector and on embedding
- * rows (the rows a batch touched, or every row in dense-embedding mode). */
+ * rows (the rows a batch touched, after the replay of the steps each sat
+ * idle, or every row in dense-embedding mode). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -11,6 +12,7 @@ struct reco_backend_optimizer {
     float *dense_second;
     float *table_first[RECO_N_TABLES];
     float *table_second[RECO_N_TABLES];
+    uint64_t *table_last[RECO_N_TABLES]; /* per row: the step that last stepped it */
 };
 typedef struct reco_backend_optimizer cuda_optimizer_state;
 
@@ -30,7 +32,16 @@ typedef struct step_entry {
     float *second;
     const int *rows; /* NULL: every row */
     const int *count;
+    const uint64_t *last; /* lazy mode: per row, the step that last stepped it */
 } step_entry;
+
+/* The touched rows of a table, whose last step becomes this one. */
+typedef struct mark_entry {
+    size_t size; /* rows considered */
+    const int *rows;
+    const int *count;
+    uint64_t *last;
+} mark_entry;
 
 /* The dense vector (its first n_dense elements, but for the untrained head
  * range), then the tables. */
@@ -52,13 +63,31 @@ __global__ static void step_kernel(const cuda_step_args *args, float *dense,
         size_t local;
         const step_entry &e = list.entry[cuda_locate(list, index - n_dense, &local)];
         size_t r = local / e.dim, d = local % e.dim, at = local;
+        reco_idle_steps idle = {0.0f, 1.0f, 1.0f};
         if (e.rows) {
             if (r >= (size_t)*e.count)
                 continue;
             at = (size_t)e.rows[r] * e.dim + d;
+            if (e.last)
+                idle = reco_idle_steps_make(rule, reco_idle_count(rule, e.last[e.rows[r]]));
         }
-        reco_optimizer_update(rule, e.table + at, e.grads[at], e.first ? e.first + at : NULL,
-               e.second ? e.second + at : NULL);
+        float *first = e.first ? e.first + at : NULL, *second = e.second ? e.second + at : NULL;
+        if (reco_idle_steps_change(idle))
+            reco_optimizer_replay(rule, idle, e.table + at, first, second);
+        reco_optimizer_update(rule, e.table + at, e.grads[at], first, second);
+    }
+}
+
+/* After step_kernel (which reads the rows' last steps), in stream order. */
+__global__ static void mark_kernel(const cuda_step_args *args, cuda_list<mark_entry> list,
+                                   size_t total)
+{
+    GRID_STRIDE(index, total)
+    {
+        size_t r;
+        const mark_entry &e = list.entry[cuda_locate(list, index, &r)];
+        if (r < (size_t)*e.count)
+            e.last[e.rows[r]] = args->rule.step;
     }
 }
 
@@ -74,6 +103,7 @@ void cuda_optimizer_destroy(reco_backend_context *context, reco_backend_optimize
     for (int t = 0; t < RECO_N_TABLES; t++) {
         cudaFree(state->table_first[t]);
         cudaFree(state->table_second[t]);
+        cudaFree(state->table_last[t]);
     }
     free(state);
 }
@@ -110,6 +140,10 @@ reco_status cuda_optimizer_create(reco_backend_context *opaque, const reco_net_d
             state->table_first[t] = zeroed(size, context->stream, &status);
         if (second)
             state->table_second[t] = zeroed(size, context->stream, &status);
+        /* two floats' worth of zeros a row: its last step, 0 (never) */
+        if (first)
+            state->table_last[t] = (uint64_t *)zeroed(2 * net->table_rows[t], context->stream,
+                                                      &status);
     }
     if (status != RECO_OK) {
         cuda_optimizer_destroy(context, state);
@@ -136,21 +170,26 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
     size_t frozen_end = net->train_head_bias ? net->head_b_offset : net->n_dense;
     if (net->train_head_weights && net->train_head_bias)
         frozen_begin = frozen_end = 0;
+    int lazy = !config->dense_embeddings;
     cuda_list<step_entry> steps = {0, {}};
+    cuda_list<mark_entry> marks = {0, {}};
     for (int t = 0; t < RECO_N_TABLES; t++) {
         size_t dim = net->table_dim[t];
         if (!dim)
             continue;
         const cuda_table_grad *g = &w->tables[t];
-        steps.entry[steps.n++] = {
-            (config->dense_embeddings ? net->table_rows[t] : w->capacity) * dim,
-            dim,
-            (float *)params->tables[t],
-            g->grads,
-            state->table_first[t],
-            state->table_second[t],
-            config->dense_embeddings ? NULL : g->rows,
-            g->count};
+        uint64_t *last = lazy ? state->table_last[t] : NULL;
+        steps.entry[steps.n++] = {(lazy ? w->capacity : net->table_rows[t]) * dim,
+                                  dim,
+                                  (float *)params->tables[t],
+                                  g->grads,
+                                  state->table_first[t],
+                                  state->table_second[t],
+                                  lazy ? g->rows : NULL,
+                                  g->count,
+                                  last};
+        if (last)
+            marks.entry[marks.n++] = {w->capacity, g->rows, g->count, last};
     }
     size_t n_dense = net->n_dense;
     cuda_launch_list(steps, [&](const cuda_list<step_entry> &list, size_t total, bool first) {
@@ -159,7 +198,77 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
             w->args, (float *)params->dense, w->dense_grad, state->dense_first,
             state->dense_second, dense, frozen_begin, frozen_end, list, total);
     });
+    if (marks.n)
+        cuda_launch_list(marks, [&](const cuda_list<mark_entry> &list, size_t total, bool) {
+            mark_kernel<<<cuda_blocks(total), CUDA_BLOCK, 0, context->stream>>>(w->args, list,
+                                                                                total);
+        });
     return cuda_check(cudaGetLastError(), "optimizer step");
+}
+
+/* A table whose rows replay their idle steps as an epoch ends. */
+typedef struct settle_entry {
+    size_t size; /* rows */
+    size_t dim;
+    float *table, *first, *second;
+    uint64_t *last;
+} settle_entry;
+
+/* Replays every row's idle steps up to rule.step - 1: one thread a row. */
+__global__ static void settle_kernel(step_rule rule, cuda_list<settle_entry> list, size_t total)
+{
+    GRID_STRIDE(index, total)
+    {
+        size_t row;
+        const settle_entry &e = list.entry[cuda_locate(list, index, &row)];
+        reco_idle_steps idle = reco_idle_steps_make(rule, reco_idle_count(rule, e.last[row]));
+        if (!reco_idle_steps_change(idle))
+            continue;
+        e.last[row] = rule.step - 1;
+        for (size_t d = 0, at = row * e.dim; d < e.dim; d++, at++)
+            reco_optimizer_replay(rule, idle, e.table + at, e.first + at,
+                                  e.second ? e.second + at : NULL);
+    }
+}
+
+/* The tables whose rows replay idle steps: none in dense mode, or for an
+ * optimizer without moments to replay (SGD without momentum, Adagrad). */
+static cuda_list<settle_entry> replaying_tables(const reco_net_desc *net,
+                                                reco_net_params *params,
+                                                const cuda_optimizer_state *state,
+                                                const reco_optimizer_config *config)
+{
+    cuda_list<settle_entry> list = {0, {}};
+    int replays = config->kind == RECO_OPTIMIZER_ADAM ||
+                  (config->kind == RECO_OPTIMIZER_SGD && config->momentum > 0.0f);
+    if (config->dense_embeddings || !replays)
+        return list;
+    for (int t = 0; t < RECO_N_TABLES; t++) {
+        if (!net->table_dim[t] || !state->table_last[t])
+            continue;
+        settle_entry e = {net->table_rows[t], net->table_dim[t], (float *)params->tables[t],
+                          state->table_first[t], state->table_second[t], state->table_last[t]};
+        list.entry[list.n++] = e;
+    }
+    return list;
+}
+
+reco_status cuda_optimizer_settle(reco_backend_context *opaque, const reco_net_desc *net,
+                                  reco_net_params *params, reco_backend_optimizer *opaque_state,
+                                  const reco_optimizer_config *config, float learning_rate,
+                                  uint64_t step)
+{
+    cuda_context *context = (cuda_context *)opaque;
+    const cuda_optimizer_state *state = (const cuda_optimizer_state *)opaque_state;
+    cuda_list<settle_entry> list = replaying_tables(net, params, state, config);
+    if (!list.n || step == 0)
+        return RECO_OK;
+    /* as if the next step touched every row */
+    step_rule rule = cuda_step_rule_for(config, learning_rate, step + 1);
+    cuda_launch_list(list, [&](const cuda_list<settle_entry> &part, size_t total, bool) {
+        settle_kernel<<<cuda_blocks(total), CUDA_BLOCK, 0, context->stream>>>(rule, part, total);
+    });
+    return cuda_check(cudaGetLastError(), "settling idle rows");
 }
 
 reco_status cuda_optimizer_step(reco_backend_context *opaque, const reco_net_desc *net, reco_net_params *params,

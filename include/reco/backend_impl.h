@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* 2: typed handles, a device part and a kernels part, control(). */
-#define RECO_BACKEND_ABI_VERSION 3
+#define RECO_BACKEND_ABI_VERSION 4
 
 /* Handles a backend defines for itself (struct reco_backend_context { ... }
  * in its own files); the core only passes them back. Typed, so that a
@@ -252,6 +252,12 @@ reco_backend_optimizer_step_fn(reco_backend_context *context, const reco_net_des
                                reco_net_params *params, reco_backend_workspace *workspace,
                                reco_backend_optimizer *state, const reco_optimizer_config *config,
                                float learning_rate, uint64_t step);
+typedef reco_status reco_backend_optimizer_settle_fn(reco_backend_context *context,
+                                                     const reco_net_desc *net,
+                                                     reco_net_params *params,
+                                                     reco_backend_optimizer *state,
+                                                     const reco_optimizer_config *config,
+                                                     float learning_rate, uint64_t step);
 typedef reco_status reco_backend_train_step_fn(reco_backend_context *context,
                                                const reco_net_desc *net, reco_net_params *params,
                                                reco_backend_workspace *workspace,
@@ -373,6 +379,14 @@ typedef struct reco_backend_kernel_ops {
      * it may schedule blocks of ratings that share no row on several
      * threads (deterministically) and step the global bias less often. */
     reco_backend_mf_epoch_fn *mf_epoch;
+
+    /* Optional (NULL: a row keeps its idle steps until it is next touched),
+     * ABI 4: lazy mode replays, on every embedding row, the steps it sat
+     * idle up to `step` (the last step taken; reco_idle_steps in
+     * backends/common/reco_math.h), as optimizer_step does to a row before
+     * its step, so that the tables are close to what dense steps give. The
+     * trainer calls it as an epoch ends. */
+    reco_backend_optimizer_settle_fn *optimizer_settle;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers

@@ -82,7 +82,8 @@ RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gam
 RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size);
 /* 1: embedding tables are stepped densely, every row every step, as
  * torch.optim.Adam on nn.Embedding does; 0 (default): only the rows a batch
- * touched are stepped (lazy, like torch.optim.SparseAdam). */
+ * touched are stepped (lazy), each after a replay of what dense steps did to
+ * it while it sat idle (momentum), and every row again as an epoch ends. */
 RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
 /* 1: every epoch trains on the negatives of the first (drawn once, in a new
  * order each epoch), as seed 000's loader, built before the epoch loop,
