@@ -63,6 +63,7 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->learning_rate = 1e-3;
     trainer->lr_decay = 1.0;
     trainer->batch_size = 256;
+    trainer->dense_request = -1;
     trainer->parallel.world = 1;
     *out = trainer;
     return RECO_OK;
@@ -217,7 +218,7 @@ reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size
 reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense)
 {
     CHECK_TRAINER(trainer);
-    trainer->optimizer.dense_embeddings = dense != 0;
+    trainer->dense_request = dense < 0 ? -1 : dense != 0;
     return RECO_OK;
 }
 

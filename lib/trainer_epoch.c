@@ -464,9 +464,24 @@ static reco_status settle_rows(reco_trainer *trainer)
                   &trainer->optimizer, (float)trainer->learning_rate, trainer->step);
 }
 
+/* Lazy steps replay the momentum of a row's idle steps, not their weight
+ * decay (reco_idle_steps): with weight decay, tables that hold at most 4
+ * batches' rows are stepped densely, as torch does, for at most 4x the lazy
+ * optimizer's work. */
+static int dense_for_epoch(const reco_trainer *trainer)
+{
+    if (trainer->dense_request >= 0)
+        return trainer->dense_request;
+    if (trainer->optimizer.weight_decay <= 0.0f)
+        return 0;
+    size_t rows_a_batch = trainer->batch_size * (trainer->loss == RECO_LOSS_BPR ? 3 : 2);
+    return trainer->model->n_users + trainer->model->n_items <= 4 * rows_a_batch;
+}
+
 reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train, double *mean_loss)
 {
     CHECK_TRAINER(trainer);
+    trainer->optimizer.dense_embeddings = dense_for_epoch(trainer);
     reco_status status = check_dataset(trainer, train);
     if (status != RECO_OK)
         return status;

@@ -66,6 +66,7 @@ struct reco_trainer {
     int mean_reduction;
     size_t negatives;
     int fixed_negatives; /* every epoch draws epoch 0's negatives */
+    int dense_request;   /* 1 dense, 0 lazy, -1 chosen each epoch (dense_for_epoch) */
     reco_optimizer_config optimizer;
     double learning_rate;
     double lr_decay;

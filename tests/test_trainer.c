@@ -40,7 +40,7 @@ static setup one_rating(size_t n_items, reco_optimizer optimizer, double learnin
     RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 1, n_items, &f.model));
     RECO_ASSERT_OK(reco_model_set_factors(f.model, 1));
     RECO_ASSERT_OK(reco_model_init(f.model, f.backend, 1));
-    float params[8] = {0.5f, 2.0f, 2.0f, 2.0f};
+    float params[16] = {0.5f, 2.0f, 2.0f, 2.0f};
     params[1 + n_items] = 1.0f; /* head weight, then head bias 0 */
     params[2 + n_items] = 0.0f;
     RECO_ASSERT_OK(reco_model_set_parameters(f.model, params));
@@ -153,6 +153,35 @@ START_TEST(lazy_and_dense_embedding_updates_differ_as_documented)
     /* Adam moves a parameter by about lr per step: two steps of decay */
     ck_assert_float_eq_tol(dense[2], 2.0f - 0.2f, 1e-3f);
     ck_assert_float_eq(lazy[0], dense[0]); /* touched rows agree */
+}
+END_TEST
+
+/* The default steps densely with weight decay on tables of at most 4
+ * batches' rows (here 1 user and 8 items, batch 256), lazily without weight
+ * decay or on larger tables (9 rows against batches of 1 sample: 8 rows). */
+START_TEST(default_embedding_updates_follow_weight_decay_and_size)
+{
+    float got[3][16], dense[3][16], lazy[3][16];
+    for (int mode = -1; mode <= 1; mode++) {
+        for (int c = 0; c < 3; c++) {
+            setup f = one_rating(8, RECO_OPTIMIZER_ADAM, 0.1);
+            if (c != 1)
+                RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.5));
+            if (c == 2)
+                RECO_ASSERT_OK(reco_trainer_set_batch_size(f.trainer, 1));
+            RECO_ASSERT_OK(reco_trainer_set_dense_embeddings(f.trainer, mode));
+            RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 2));
+            RECO_ASSERT_OK(reco_model_get_parameters(f.model, mode < 0 ? got[c]
+                                                              : mode   ? dense[c]
+                                                                       : lazy[c]));
+            setup_free(&f);
+        }
+    }
+    ck_assert_float_eq(got[0][2], dense[0][2]); /* weight decay, small tables: dense */
+    ck_assert_float_ne(got[0][2], lazy[0][2]);
+    ck_assert_float_eq(got[1][2], lazy[1][2]); /* no weight decay: lazy */
+    ck_assert_float_eq(got[2][2], lazy[2][2]); /* 3 rows > 4 x 2: lazy */
+    ck_assert_float_ne(got[2][2], dense[2][2]);
 }
 END_TEST
 
@@ -451,6 +480,7 @@ int main(void)
     tcase_add_test(steps, adagrad_epsilon_by_hand);
     tcase_add_test(steps, mse_sum_reduction_scales_loss_and_gradient);
     tcase_add_test(steps, lazy_and_dense_embedding_updates_differ_as_documented);
+    tcase_add_test(steps, default_embedding_updates_follow_weight_decay_and_size);
     tcase_add_test(steps, learning_rate_decays_per_epoch);
     tcase_add_test(steps, fit_reports_each_epoch_and_stops_when_asked);
     tcase_add_test(steps, configuration_is_checked);

@@ -179,7 +179,13 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     s->test_fraction = option_number(opts, "test-fraction", 0.2, 0.001, 0.999, &ok);
     s->seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
     s->biases = option_switch(opts, "biases");
-    s->dense = option_switch(opts, "dense-embeddings");
+    s->dense = option_switch(opts, "dense-embeddings")  ? 1
+               : option_switch(opts, "lazy-embeddings") ? 0
+                                                        : -1;
+    if (option_switch(opts, "dense-embeddings") && option_switch(opts, "lazy-embeddings")) {
+        usage_error(opts, "--dense-embeddings or --lazy-embeddings, not both");
+        ok = 0;
+    }
     s->json = option_switch(opts, "json");
     s->backend = option_text(opts, "backend", "auto");
     s->out = option_text(opts, "out", NULL);
@@ -553,7 +559,10 @@ reco_status job_describe(const settings *s, run *r, const char *history)
     if (status == RECO_OK)
         status = note(model, "train.weight_decay", "%g", s->weight_decay);
     if (status == RECO_OK)
-        status = note(model, "train.embeddings", "%s", s->dense ? "dense" : "lazy");
+        status = note(model, "train.embeddings", "%s",
+                      s->dense > 0    ? "dense"
+                      : s->dense == 0 ? "lazy"
+                                      : "auto");
     if (status == RECO_OK)
         status = note(model, "train.batch", "%zu", s->batch);
     if (status == RECO_OK)

@@ -127,6 +127,8 @@ double seconds_now(void);
         {"stratify", NULL, NULL, "random splits cut each rating value on its own"},                \
         {"dense-embeddings", NULL, NULL,                                                           \
          "step every embedding row every step (torch.optim's way)"},                               \
+        {"lazy-embeddings", NULL, NULL,                                                            \
+         "step only the rows a batch touches, even with weight decay on small tables"},            \
         {"fixed-negatives", NULL, NULL, "draw training negatives once, reuse them every epoch"},   \
         {"positive-threshold", "X", "none", "keep rows rated >= X as implicit positives"},         \
         {"titles", "FILE", NULL,                                                                   \

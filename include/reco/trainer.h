@@ -50,7 +50,8 @@ typedef int (*reco_progress_fn)(const reco_progress *progress, void *user_data);
 
 /* Creates a trainer for an initialized model. Defaults: BCE, 4 negatives,
  * Adam (lr 0.001, betas 0.9/0.999, eps 1e-8), no weight decay, no decay of
- * the learning rate, batch 256, sparse (lazy) embedding updates, seed 0, all
+ * the learning rate, batch 256, lazy embedding updates (see
+ * reco_trainer_set_dense_embeddings), seed 0, all
  * cores. The model must outlive the trainer. */
 RECO_API reco_status reco_trainer_new(reco_model *model, reco_trainer **out);
 RECO_API void reco_trainer_free(reco_trainer *trainer);
@@ -81,9 +82,12 @@ RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gam
 /* Samples per batch, 1 to 2^24; default 256. */
 RECO_API reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size);
 /* 1: embedding tables are stepped densely, every row every step, as
- * torch.optim.Adam on nn.Embedding does; 0 (default): only the rows a batch
- * touched are stepped (lazy), each after a replay of what dense steps did to
- * it while it sat idle (momentum), and every row again as an epoch ends. */
+ * torch.optim.Adam on nn.Embedding does; 0: only the rows a batch touched
+ * are stepped (lazy), each after a replay of what dense steps did to it
+ * while it sat idle (its momentum; not weight decay), and every row again as
+ * an epoch ends; -1 (default): lazy, but dense with weight decay on tables
+ * of at most 4 batches' rows (users + items <= 4 x batch x 2, or x 3 for
+ * BPR). */
 RECO_API reco_status reco_trainer_set_dense_embeddings(reco_trainer *trainer, int dense);
 /* 1: every epoch trains on the negatives of the first (drawn once, in a new
  * order each epoch), as seed 000's loader, built before the epoch loop,
