@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cpu_blas.h"
+#include "cpu_gemm.h"
 #include "cpu_budget.h"
 #include "cpu_internal.h"
 #include "reco_alloc.h"
@@ -77,9 +78,10 @@ static reco_status cpu_control(reco_backend_context *context, reco_backend_contr
             *(size_t *)arg = threads;
         else
             snprintf(((reco_backend_text *)arg)->text, sizeof((reco_backend_text *)arg)->text,
-                     "cpu: %zu thread%s, BLIS %s with its %s kernels (%s)", threads,
-                     threads == 1 ? "" : "s", bli_info_get_version_str(), reco_cpu_blas_kernels(),
-                     reco_cpu_blas_reason());
+                     "cpu: %zu thread%s, BLIS %s with its %s kernels (%s), small products %s",
+                     threads, threads == 1 ? "" : "s", bli_info_get_version_str(),
+                     reco_cpu_blas_kernels(), reco_cpu_blas_reason(),
+                     reco_cpu_gemm_name(reco_cpu_gemm_kernel()));
     }
     return RECO_OK;
 }

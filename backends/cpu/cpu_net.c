@@ -2,7 +2,7 @@
  * is cut into a fixed number of slices (one per thread at workspace
  * creation): slice s takes, in batch order, the rows whose item falls in row
  * partition s, so the item rows a thread gathers are the ones it scatters
- * and steps. Each slice runs gather, GMF, the tower (BLIS sgemm), the head,
+ * and steps. Each slice runs gather, GMF, the tower (cpu_gemm.c), the head,
  * the loss and the whole backward pass on its own rows, and sums its user
  * rows' gradients per user. The slices' dense gradients are then summed in
  * slice order and their row gradients scattered in slice order, so a given
@@ -12,11 +12,11 @@
  * helpers must inline into each thread task's AVX2 clone (target_clones
  * clones only what it sees in this translation unit); split across files
  * they would be calls into default-ISA code. */
-#include <blis.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_gemm.h"
 #include "cpu_internal.h"
 #include "reco_math.h"
 #include "reco_alloc.h"
@@ -228,20 +228,6 @@ reco_status reco_cpu_workspace_create(reco_backend_context *context, const reco_
     return RECO_OK;
 }
 
-/* C (m x n) = op(A) op(B) + beta C, row-major, on one thread: the backend's
- * own threads already split the batch, and BLIS threads would oversubscribe. */
-static void gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
-                 size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc)
-{
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    float one = 1.0f;
-    bli_sgemm_ex(transpose_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 transpose_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
-                 &one, (float *)a, (inc_t)lda, 1, (float *)b, (inc_t)ldb, 1, &beta, c,
-                 (inc_t)ldc, 1, NULL, &rntm);
-}
-
 CPU_INLINE void copy_floats(float *restrict target, const float *restrict source, size_t n)
 {
     for (size_t k = 0; k < n; k++)
@@ -304,7 +290,7 @@ CPU_INLINE void slice_forward(const reco_net_desc *net, const reco_net_params *p
     for (size_t l = 0; l < net->n_layers; l++) {
         size_t in = net->layer_in[l], out = net->layer_out[l];
         float *y = slice->act[l + 1];
-        gemm(0, 0, rows, out, in, slice->act[l], in, weights, out, 0.0f, y, out);
+        reco_cpu_gemm(0, 0, rows, out, in, slice->act[l], in, weights, out, 0.0f, y, out);
         weights += in * out;
         const float *bias = dense + net->bias_offset[l];
         for (size_t i = 0; i < rows; i++)
@@ -424,15 +410,16 @@ CPU_INLINE void slice_backward(const reco_net_desc *net, const reco_net_params *
             float scale = dropout_active ? slice->mask[l + 1][e] : 1.0f;
             delta[e] = y[e] > 0.0f ? delta[e] * scale : 0.0f;
         }
-        gemm(1, 0, out, in, rows, delta, out, slice->act[l], in, 1.0f,
-             grad + net->weight_offset[l], in);
+        reco_cpu_gemm(1, 0, out, in, rows, delta, out, slice->act[l], in, 1.0f,
+                      grad + net->weight_offset[l], in);
         float *bias_grad = grad + net->bias_offset[l];
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < out; j++)
                 bias_grad[j] += delta[i * out + j];
         float *below = l == 0 ? slice->dgathered[RECO_TABLE_USER_MLP]
                               : (delta == slice->delta[0] ? slice->delta[1] : slice->delta[0]);
-        gemm(0, 0, rows, in, out, delta, out, dense + net->weight_offset[l], in, 0.0f, below, in);
+        reco_cpu_gemm(0, 0, rows, in, out, delta, out, dense + net->weight_offset[l], in, 0.0f,
+                      below, in);
         delta = below;
     }
 }
@@ -767,8 +754,8 @@ static void product_task(void *argument, size_t thread, size_t n_threads)
     gather_rows(cpu_floats(p->params->tables[RECO_TABLE_USER_GMF]), factors, p->users + begin,
                 end - begin, p->user_factors + begin * factors, factors);
     float *scores = p->scores + begin * n_items;
-    gemm(0, 1, end - begin, n_items, factors, p->user_factors + begin * factors, factors,
-         p->item_factors, factors, 0.0f, scores, n_items);
+    reco_cpu_gemm(0, 1, end - begin, n_items, factors, p->user_factors + begin * factors, factors,
+                  p->item_factors, factors, 0.0f, scores, n_items);
     const float *dense = cpu_floats(p->params->dense);
     const float *user_bias = cpu_floats(p->params->tables[RECO_TABLE_USER_BIAS]);
     const float *item_bias = cpu_floats(p->params->tables[RECO_TABLE_ITEM_BIAS]);
