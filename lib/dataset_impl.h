@@ -61,6 +61,11 @@ static inline void reco_dataset_push(reco_dataset *dataset, int32_t user, int32_
 reco_status reco_dataset_select(const reco_dataset *source, const uint8_t *part, uint8_t which,
                                 int with_ratings, reco_dataset **out);
 
+/* The dataset's rows in (user, item, row) order, into a new array the
+ * caller frees: two stable counting passes, by item then by user. NULL
+ * (and the error set) when out of memory. */
+size_t *reco_dataset_pair_order(const reco_dataset *dataset);
+
 /* Builds the per-user item lists of a dataset over the users its vocabulary
  * has now. The caller frees *rows with reco_user_rows_free(). */
 reco_status reco_user_rows_build(const reco_dataset *dataset, reco_user_rows **rows);

@@ -71,22 +71,6 @@ reco_status reco_dataset_scale_ratings(const reco_dataset *dataset, float scale,
     return RECO_OK;
 }
 
-/* A row's place in the (user, item, row) order that groups repeated pairs. */
-typedef struct pair_row {
-    int32_t user, item;
-    size_t row;
-} pair_row;
-
-static int compare_pair_rows(const void *a, const void *b)
-{
-    const pair_row *left = a, *right = b;
-    if (left->user != right->user)
-        return left->user < right->user ? -1 : 1;
-    if (left->item != right->item)
-        return left->item < right->item ? -1 : 1;
-    return (left->row > right->row) - (left->row < right->row);
-}
-
 reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicates policy,
                                      reco_dataset **out)
 {
@@ -98,31 +82,30 @@ reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicate
     if (policy < RECO_DUPLICATES_KEEP_ALL || policy > RECO_DUPLICATES_REFUSE)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown duplicates policy %d", (int)policy);
     size_t n = dataset->size;
-    pair_row *order = reco_malloc_array(n ? n : 1, sizeof *order);
+    const int32_t *users = dataset->users, *items = dataset->items;
+    size_t *order = reco_dataset_pair_order(dataset);
     uint8_t *keep = reco_malloc(n ? n : 1);
     reco_status status = RECO_OK;
     if (!order || !keep) {
         status = reco_fail_oom();
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        order[i] = (pair_row){dataset->users[i], dataset->items[i], i};
-    qsort(order, n, sizeof *order, compare_pair_rows);
     memset(keep, 1, n);
     for (size_t i = 1; i < n && policy != RECO_DUPLICATES_KEEP_ALL; i++) {
-        if (order[i].user != order[i - 1].user || order[i].item != order[i - 1].item)
+        size_t row = order[i], before = order[i - 1];
+        if (users[row] != users[before] || items[row] != items[before])
             continue;
         if (policy == RECO_DUPLICATES_REFUSE) {
             char user_id[RECO_ID_TEXT_MAX], item_id[RECO_ID_TEXT_MAX];
-            reco_id_map_describe(&dataset->vocab->users, order[i].user, user_id, sizeof user_id);
-            reco_id_map_describe(&dataset->vocab->items, order[i].item, item_id, sizeof item_id);
+            reco_id_map_describe(&dataset->vocab->users, users[row], user_id, sizeof user_id);
+            reco_id_map_describe(&dataset->vocab->items, items[row], item_id, sizeof item_id);
             status =
                 reco_fail(RECO_ERR_INVALID_ARGUMENT, "rows %zu and %zu repeat user %s and item %s",
-                          order[i - 1].row + 1, order[i].row + 1, user_id, item_id);
+                          before + 1, row + 1, user_id, item_id);
             goto done;
         }
         /* the group is in row order: drop all but its first, or its last */
-        keep[policy == RECO_DUPLICATES_KEEP_FIRST ? order[i].row : order[i - 1].row] = 0;
+        keep[policy == RECO_DUPLICATES_KEEP_FIRST ? row : before] = 0;
     }
     status = reco_dataset_select(dataset, keep, 1, dataset->ratings != NULL, out);
 done:
