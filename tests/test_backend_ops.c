@@ -332,6 +332,32 @@ START_TEST(lazy_steps_train_as_dense_steps)
 }
 END_TEST
 
+/* Adam without a first moment, where lazy steps give dense steps' values:
+ * a dense epoch, then a lazy one, trains what two dense epochs train (the
+ * dense steps kept each row's last step, so the lazy epoch replays only
+ * its own idle steps). */
+START_TEST(a_lazy_epoch_after_a_dense_one_replays_nothing_twice)
+{
+    static float params[2][200000];
+    size_t count = 0;
+    for (int run = 0; run < 2; run++) {
+        reco_dataset *data = NULL;
+        RECO_ASSERT_OK(reco_dataset_synthetic(300, 400, 15000, 3, &data));
+        training_setup t = training_setup_new(open_backend("cpu"), RECO_MODEL_NEUMF, 300, 400, 5);
+        RECO_ASSERT_OK(reco_trainer_set_adam_betas(t.trainer, 0.0, 0.999));
+        RECO_ASSERT_OK(reco_trainer_set_dense_embeddings(t.trainer, 1));
+        RECO_ASSERT_OK(reco_trainer_epoch(t.trainer, data, NULL));
+        RECO_ASSERT_OK(reco_trainer_set_dense_embeddings(t.trainer, run));
+        RECO_ASSERT_OK(reco_trainer_epoch(t.trainer, data, NULL));
+        RECO_ASSERT_OK(reco_model_get_parameters(t.model, params[run]));
+        count = reco_model_parameter_count(t.model);
+        training_setup_free(&t);
+        reco_dataset_free(data);
+    }
+    ck_assert_double_le(relative_error(params[0], params[1], count), 1e-6);
+}
+END_TEST
+
 /* A training set of 50 users and 70 items, rows in no particular order;
  * user 3 has all but one item. */
 enum { S_USERS = 50, S_ITEMS = 70, S_MAX_ROWS = S_USERS * S_ITEMS };
@@ -584,6 +610,7 @@ int main(void)
     tcase_add_test(tcase, scoring_matches_the_reference);
     tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
     tcase_add_loop_test(tcase, lazy_steps_train_as_dense_steps, 0, 3);
+    tcase_add_test(tcase, a_lazy_epoch_after_a_dense_one_replays_nothing_twice);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
     tcase_add_loop_test(tcase, per_rating_mf_matches_batches_of_one, 0, 2);
     tcase_add_test(tcase, fixed_negatives_reach_every_sampler);

@@ -201,8 +201,10 @@ CPU_INLINE void step_row(const cpu_step *p, int t, size_t row, const float *row_
     float *first = at(p->state->table_state[t], row * width);
     uint64_t *last = p->state->last_step[t];
     reco_idle_steps idle = no_idle_steps;
-    if (!p->dense_embeddings && last) {
-        idle = idle_steps(p->state, p->rule, reco_idle_count(p->rule, last[row]));
+    /* dense steps keep the count too: a later lazy epoch replays nothing twice */
+    if (last) {
+        if (!p->dense_embeddings)
+            idle = idle_steps(p->state, p->rule, reco_idle_count(p->rule, last[row]));
         last[row] = p->rule.step;
     }
     step_values(p->rule, idle, table + row * dim, row_grad, first, width > dim ? first + dim : NULL,

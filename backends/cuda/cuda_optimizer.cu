@@ -32,7 +32,7 @@ typedef struct step_entry {
     float *second;
     const int *rows; /* NULL: every row */
     const int *count;
-    const uint64_t *last; /* lazy mode: per row, the step that last stepped it */
+    uint64_t *last; /* per row, the step that last stepped it */
 } step_entry;
 
 /* The touched rows of a table, whose last step becomes this one. */
@@ -70,6 +70,10 @@ __global__ static void step_kernel(const cuda_step_args *args, float *dense,
             at = (size_t)e.rows[r] * e.dim + d;
             if (e.last)
                 idle = reco_idle_steps_make(rule, reco_idle_count(rule, e.last[e.rows[r]]));
+        } else if (e.last && d == 0) {
+            /* dense steps keep the count too: a later lazy epoch replays nothing
+             * twice (nothing reads it in this mode) */
+            e.last[r] = rule.step;
         }
         float *first = e.first ? e.first + at : NULL, *second = e.second ? e.second + at : NULL;
         if (reco_idle_steps_change(idle))
@@ -178,7 +182,7 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
         if (!dim)
             continue;
         const cuda_table_grad *g = &w->tables[t];
-        uint64_t *last = lazy ? state->table_last[t] : NULL;
+        uint64_t *last = state->table_last[t];
         steps.entry[steps.n++] = {(lazy ? w->capacity : net->table_rows[t]) * dim,
                                   dim,
                                   (float *)params->tables[t],
@@ -188,7 +192,7 @@ reco_status cuda_enqueue_optimizer_step(cuda_context *context, const reco_net_de
                                   lazy ? g->rows : NULL,
                                   g->count,
                                   last};
-        if (last)
+        if (lazy && last)
             marks.entry[marks.n++] = {w->capacity, g->rows, g->count, last};
     }
     size_t n_dense = net->n_dense;
