@@ -10,15 +10,19 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 /* One build runs everywhere; AVX2+FMA machines (x86-64-v3) get the wider
- * loops and fused multiply-adds, AVX-512 ones (x86-64-v4) also its 32
- * vector registers and masks (a NeuMF epoch 4-8% shorter on Sapphire
- * Rapids). Put on the
- * thread tasks, whose static helpers are inlined into each clone. Off under
- * the sanitizers: their runtimes are not ready when the loader resolves the
- * clones (gcc's ThreadSanitizer build crashed there). */
-#define CPU_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+ * loops and fused multiply-adds. Put on the thread tasks, whose static
+ * helpers are inlined into each clone. CPU_WIDE_VECTOR_CLONES adds an
+ * AVX-512 clone (x86-64-v4), only where it was measured faster: a NeuMF
+ * step's tasks (an epoch 4-8% shorter on Sapphire Rapids), not MF rating
+ * by rating (1.7x slower at 128 factors). Off under the sanitizers: their
+ * runtimes are not ready when the loader resolves the clones (gcc's
+ * ThreadSanitizer build crashed there). */
+#define CPU_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#define CPU_WIDE_VECTOR_CLONES                                                                     \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CPU_VECTOR_CLONES
+#define CPU_WIDE_VECTOR_CLONES
 #endif
 
 /* Hot helpers called from several tasks: inlined so each clone gets its own. */

@@ -586,7 +586,7 @@ typedef struct training_run {
 /* The whole backward side of a step on every thread: slices, a barrier,
  * then each thread sums its range of the dense gradient (slice order) and
  * scatters its row partitions. */
-CPU_VECTOR_CLONES
+CPU_WIDE_VECTOR_CLONES
 static void training_task(void *argument, size_t thread, size_t n_threads)
 {
     const training_run *run = argument;

@@ -266,7 +266,7 @@ CPU_INLINE void step_touched_rows(const cpu_step *p, int side, const cpu_row_gra
     }
 }
 
-CPU_VECTOR_CLONES
+CPU_WIDE_VECTOR_CLONES
 void reco_cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
 {
     const reco_net_desc *net = p->net;
@@ -335,7 +335,7 @@ reco_status reco_cpu_optimizer_step(reco_backend_context *context, const reco_ne
 
 /* Replays on the thread's share of every row the steps since it was last
  * stepped, up to the rule's step - 1. */
-CPU_VECTOR_CLONES
+CPU_WIDE_VECTOR_CLONES
 static void settle_task(void *argument, size_t thread, size_t n_threads)
 {
     const cpu_step *p = argument;
