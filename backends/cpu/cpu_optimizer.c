@@ -359,6 +359,9 @@ reco_status reco_cpu_optimizer_settle(reco_backend_context *context, const reco_
     cpu_step step;
     /* as if the next step touched every row */
     reco_cpu_step_prepare(&step, net, params, NULL, state, config, learning_rate, step_number + 1);
+    /* an optimizer without moments to replay (SGD without momentum, Adagrad) */
+    if (!reco_idle_steps_change(state->idle_table[1]))
+        return RECO_OK;
     cpu_pool *pool = reco_cpu_context_pool(context);
     reco_cpu_pool_run(pool, settle_task, &step);
     reco_cpu_pool_release(pool);

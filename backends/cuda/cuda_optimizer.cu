@@ -235,18 +235,12 @@ __global__ static void settle_kernel(step_rule rule, cuda_list<settle_entry> lis
     }
 }
 
-/* The tables whose rows replay idle steps: none in dense mode, or for an
- * optimizer without moments to replay (SGD without momentum, Adagrad). */
+/* The tables whose rows have idle steps to replay. */
 static cuda_list<settle_entry> replaying_tables(const reco_net_desc *net,
                                                 reco_net_params *params,
-                                                const cuda_optimizer_state *state,
-                                                const reco_optimizer_config *config)
+                                                const cuda_optimizer_state *state)
 {
     cuda_list<settle_entry> list = {0, {}};
-    int replays = config->kind == RECO_OPTIMIZER_ADAM ||
-                  (config->kind == RECO_OPTIMIZER_SGD && config->momentum > 0.0f);
-    if (config->dense_embeddings || !replays)
-        return list;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         if (!net->table_dim[t] || !state->table_last[t])
             continue;
@@ -264,11 +258,14 @@ reco_status cuda_optimizer_settle(reco_backend_context *opaque, const reco_net_d
 {
     cuda_context *context = (cuda_context *)opaque;
     const cuda_optimizer_state *state = (const cuda_optimizer_state *)opaque_state;
-    cuda_list<settle_entry> list = replaying_tables(net, params, state, config);
-    if (!list.n || step == 0)
+    if (config->dense_embeddings || step == 0)
         return RECO_OK;
     /* as if the next step touched every row */
     step_rule rule = cuda_step_rule_for(config, learning_rate, step + 1);
+    /* an optimizer without moments to replay (SGD without momentum, Adagrad) */
+    cuda_list<settle_entry> list = replaying_tables(net, params, state);
+    if (!list.n || !reco_idle_steps_change(reco_idle_steps_make(rule, 1)))
+        return RECO_OK;
     cuda_launch_list(list, [&](const cuda_list<settle_entry> &part, size_t total, bool) {
         settle_kernel<<<cuda_blocks(total), CUDA_BLOCK, 0, context->stream>>>(rule, part, total);
     });
