@@ -23,6 +23,10 @@ check "info takes the file as its first word" sh -c "'$reco' info '$tmp/syntheti
 "$reco" train --data "$fixtures/ratings.dat" --split random --test-fraction 0.3 --model mf \
     --epochs 1 --out "$tmp/fixture.reco" > "$tmp/plain.txt"
 check "plain output names the data" grep -q "training on .*ratings.dat: 3 users, 4 items" "$tmp/plain.txt"
+"$reco" train --data "$fixtures/ratings.dat" --split random --test-fraction 0.3 --model mf \
+    --epochs 1 --lazy-embeddings --out "$tmp/lazy.reco" > /dev/null
+check "the model file records lazy embedding steps" sh -c "'$reco' info '$tmp/lazy.reco' | grep -q '^train.embeddings *lazy$'"
+check "and the default as auto" sh -c "'$reco' info '$tmp/fixture.reco' | grep -q '^train.embeddings *auto$'"
 "$reco" recommend --model "$tmp/fixture.reco" --data "$fixtures/ratings.dat" \
     --titles "$fixtures/movies.dat" --user 2 --k 5 --json > "$tmp/recommend.json"
 check "recommends item 10 with its title" grep -q '"item": 10, "score": [-0-9.]*, "title": "Toy Story (1995)"' "$tmp/recommend.json"
@@ -122,6 +126,9 @@ set +e
 check "--train without --test is a usage error" test $? -eq 2
 "$reco" train --bogus 1 2> /dev/null
 check "a usage error exits 2" test $? -eq 2
+"$reco" train --lazy-embeddings --dense-embeddings --epochs 1 2> "$tmp/both.txt"
+check "--lazy-embeddings with --dense-embeddings is a usage error" test $? -eq 2
+check "which names both" grep -q -- '--dense-embeddings or --lazy-embeddings, not both' "$tmp/both.txt"
 printf '1|Alpha|x\n2|Beta|x\n' > "$tmp/other.item"
 "$reco" recommend --model "$tmp/fixture.reco" --data "$fixtures/ratings.dat" \
     --titles "$tmp/other.item" --user 2 > /dev/null 2> "$tmp/error.txt"
