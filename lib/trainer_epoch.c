@@ -273,7 +273,8 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
     device->n_items = reco_dataset_n_items(train);
     device->data = (reco_epoch_data){
         device->buffers[0], device->buffers[1], device->buffers[2], n,
-        device->buffers[3], device->buffers[4], rows->n_users,      device->n_items};
+        device->buffers[3], device->buffers[4], rows->n_users,      device->n_items,
+        train->serial};
     return RECO_OK;
 }
 
@@ -400,10 +401,10 @@ static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *tra
     reco_model *model = trainer->model;
     double started = seconds_now();
     if (status == RECO_OK)
-        status = ops_of(trainer)->kernels.mf_epoch(context_of(trainer), &model->net, &model->params,
-                                                   trainer->optimizer_state, &trainer->optimizer,
-                                                   (float)trainer->learning_rate,
-                                                   &trainer->device_data.data, plan, &loss);
+        status = ops_of(trainer)->kernels.mf_epoch(
+            context_of(trainer), trainer->workspace, &model->net, &model->params,
+            trainer->optimizer_state, &trainer->optimizer, (float)trainer->learning_rate,
+            &trainer->device_data.data, plan, &loss);
     trainer->step += n_samples;
     double mean = n_samples ? loss / (double)n_samples : 0.0, elapsed = seconds_now() - started;
     if (status == RECO_OK && trainer->progress) {

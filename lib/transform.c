@@ -83,15 +83,16 @@ reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicate
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown duplicates policy %d", (int)policy);
     size_t n = dataset->size;
     const int32_t *users = dataset->users, *items = dataset->items;
-    size_t *order = reco_dataset_pair_order(dataset);
+    /* keeping all is a copy: no need to find the repeats */
+    size_t *order = policy == RECO_DUPLICATES_KEEP_ALL ? NULL : reco_dataset_pair_order(dataset);
     uint8_t *keep = reco_malloc(n ? n : 1);
     reco_status status = RECO_OK;
-    if (!order || !keep) {
+    if ((!order && policy != RECO_DUPLICATES_KEEP_ALL) || !keep) {
         status = reco_fail_oom();
         goto done;
     }
     memset(keep, 1, n);
-    for (size_t i = 1; i < n && policy != RECO_DUPLICATES_KEEP_ALL; i++) {
+    for (size_t i = 1; i < n && order; i++) {
         size_t row = order[i], before = order[i - 1];
         if (users[row] != users[before] || items[row] != items[before])
             continue;

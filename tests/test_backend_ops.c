@@ -432,6 +432,7 @@ static void check_sampler(reco_backend *backend, const char *name, const sampler
         upload(backend, f->user_items, f->n_rows * sizeof(int32_t)),
         S_USERS,
         S_ITEMS,
+        0,
     };
     reco_backend_buffer *out[4];
     for (int i = 0; i < 4; i++)
@@ -485,74 +486,165 @@ START_TEST(epoch_samples_follow_the_law)
 }
 END_TEST
 
-/* MF, squared loss, batch size 1, on `threads` threads of `backend`: the
- * parameters after two epochs and the test RMSE. */
-static double train_mf_per_rating(const char *backend_name, size_t threads,
-                                  reco_optimizer optimizer, int biases, float *params,
-                                  size_t *count)
+/* A trainer of MF with the squared loss and batch size 1 on `threads`
+ * threads of the backend: the per-rating path where the backend has one. */
+static reco_trainer *per_rating_trainer(reco_backend *backend, const reco_dataset *train,
+                                        size_t threads, reco_optimizer optimizer, int biases,
+                                        reco_model **model)
 {
-    reco_dataset *all, *train, *test;
-    RECO_ASSERT_OK(reco_dataset_synthetic(120, 90, 4000, 6, &all));
-    RECO_ASSERT_OK(reco_dataset_split_random(all, 0.2, 6, 0, &train, &test));
-    reco_backend *backend = open_backend(backend_name);
-    reco_model *model;
-    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 120, 90, &model));
-    RECO_ASSERT_OK(reco_model_set_factors(model, 12));
-    RECO_ASSERT_OK(reco_model_set_biases(model, biases));
-    RECO_ASSERT_OK(reco_model_set_init_std(model, 0.1f));
-    RECO_ASSERT_OK(reco_model_init(model, backend, 6));
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, reco_dataset_n_users(train),
+                                  reco_dataset_n_items(train), model));
+    RECO_ASSERT_OK(reco_model_set_factors(*model, 12));
+    RECO_ASSERT_OK(reco_model_set_biases(*model, biases));
+    RECO_ASSERT_OK(reco_model_set_init_std(*model, 0.1f));
+    RECO_ASSERT_OK(reco_model_init(*model, backend, 6));
     reco_trainer *trainer;
-    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_new(*model, &trainer));
     RECO_ASSERT_OK(reco_trainer_set_loss(trainer, RECO_LOSS_MSE));
     RECO_ASSERT_OK(reco_trainer_set_optimizer(trainer, optimizer));
     RECO_ASSERT_OK(reco_trainer_set_learning_rate(trainer, 0.01));
     RECO_ASSERT_OK(reco_trainer_set_weight_decay(trainer, 1e-3));
     RECO_ASSERT_OK(reco_trainer_set_batch_size(trainer, 1));
     RECO_ASSERT_OK(reco_trainer_set_threads(trainer, threads));
+    return trainer;
+}
+
+/* MF trained two epochs on `train` rating by rating: the parameters, and
+ * the RMSE on `test` when it is not NULL. */
+static double train_mf_per_rating(const char *backend_name, const reco_dataset *train,
+                                  const reco_dataset *test, size_t threads,
+                                  reco_optimizer optimizer, int biases, float *params,
+                                  size_t *count)
+{
+    reco_backend *backend = open_backend(backend_name);
+    reco_model *model;
+    reco_trainer *trainer = per_rating_trainer(backend, train, threads, optimizer, biases, &model);
     RECO_ASSERT_OK(reco_trainer_fit(trainer, train, 2));
-    reco_metrics *metrics;
-    double rmse;
-    RECO_ASSERT_OK(reco_metrics_new(&metrics));
-    RECO_ASSERT_OK(reco_metrics_evaluate_ratings(metrics, model, test));
-    RECO_ASSERT_OK(reco_metrics_get(metrics, RECO_METRIC_RMSE, &rmse));
+    double rmse = 0.0;
+    if (test) {
+        reco_metrics *metrics;
+        RECO_ASSERT_OK(reco_metrics_new(&metrics));
+        RECO_ASSERT_OK(reco_metrics_evaluate_ratings(metrics, model, test));
+        RECO_ASSERT_OK(reco_metrics_get(metrics, RECO_METRIC_RMSE, &rmse));
+        reco_metrics_free(metrics);
+    }
     *count = reco_model_parameter_count(model);
     RECO_ASSERT_OK(reco_model_get_parameters(model, params));
-    reco_metrics_free(metrics);
     reco_trainer_free(trainer);
     reco_model_free(model);
     reco_backend_free(backend);
-    reco_dataset_free(all);
-    reco_dataset_free(train);
-    reco_dataset_free(test);
     return rmse;
 }
 
-/* loop index: SGD, Adagrad. Without biases, mf_epoch on one thread (one
- * block) takes the steps batches of one take: the same samples, the same
- * rule; only the dot product's summation order differs. With biases (the
- * global bias steps once a round) and on two threads (a block schedule) it
- * gives the same model every time and about the same accuracy. */
-START_TEST(per_rating_mf_matches_batches_of_one)
+/* PERMUTATION_RATINGS ratings of as many users on as many items, each user
+ * and each item in one rating: no two share a row, so every order of them
+ * trains the same model. */
+enum { PERMUTATION_RATINGS = 8192 };
+
+static reco_dataset *permutation_ratings(void)
+{
+    static int64_t users[PERMUTATION_RATINGS], items[PERMUTATION_RATINGS];
+    static float ratings[PERMUTATION_RATINGS];
+    for (size_t i = 0; i < PERMUTATION_RATINGS; i++) {
+        users[i] = (int64_t)i;
+        items[i] = (int64_t)((i * 2731) % PERMUTATION_RATINGS); /* 2731 is odd: a bijection */
+        ratings[i] = (float)(1 + (i * 7) % 5);
+    }
+    reco_dataset *dataset;
+    RECO_ASSERT_OK(
+        reco_dataset_from_arrays(users, items, ratings, NULL, PERMUTATION_RATINGS, &dataset));
+    return dataset;
+}
+
+/* loop index: SGD, Adagrad. mf_epoch steps every rating's rows once an
+ * epoch with the rule batches of one use, on one thread or two (in blocks
+ * of a grid): on ratings that share no row, where the order does not
+ * matter, it gives what batches of one give (only the dot product's
+ * summation order differs). */
+START_TEST(per_rating_mf_steps_every_rating_once)
+{
+    /* two tables of 12 factors, and the dense part */
+    static float batches[2 * 12 * PERMUTATION_RATINGS + 64],
+        rated[2 * 12 * PERMUTATION_RATINGS + 64];
+    size_t count;
+    reco_optimizer optimizer = _i ? RECO_OPTIMIZER_ADAGRAD : RECO_OPTIMIZER_SGD;
+    reco_dataset *train = permutation_ratings();
+    train_mf_per_rating("cpu-minimal", train, NULL, 1, optimizer, 0, batches, &count);
+    ck_assert_uint_le(count, sizeof batches / sizeof batches[0]);
+    for (size_t threads = 1; threads <= 2; threads++) {
+        train_mf_per_rating("cpu", train, NULL, threads, optimizer, 0, rated, &count);
+        double error = relative_error(batches, rated, count);
+        printf("MF per rating, optimizer %d, %zu threads: parameter error %.2e against batches "
+               "of one\n",
+               optimizer, threads, error);
+        ck_assert_msg(error < 1e-5, "per-rating parameters differ by %g", error);
+    }
+    reco_dataset_free(train);
+}
+END_TEST
+
+/* loop index: SGD, Adagrad. On ratings that share rows (the grid's order,
+ * the global bias stepped once a round) it gives the same model every time
+ * for a thread count, and about the accuracy of batches of one. */
+START_TEST(per_rating_mf_is_deterministic_and_as_accurate)
 {
     static float batches[8000], rated[8000], again[8000];
     size_t count;
     reco_optimizer optimizer = _i ? RECO_OPTIMIZER_ADAGRAD : RECO_OPTIMIZER_SGD;
-    train_mf_per_rating("cpu-minimal", 1, optimizer, 0, batches, &count);
-    train_mf_per_rating("cpu", 1, optimizer, 0, rated, &count);
-    double error = relative_error(batches, rated, count);
-    printf("MF per rating, optimizer %d: parameter error %.2e against batches of one\n", optimizer,
-           error);
-    ck_assert_msg(error < 1e-5, "per-rating parameters differ by %g", error);
-    double rmse_batches = train_mf_per_rating("cpu-minimal", 1, optimizer, 1, batches, &count);
+    reco_dataset *all, *train, *test;
+    RECO_ASSERT_OK(reco_dataset_synthetic(120, 90, 4000, 6, &all));
+    RECO_ASSERT_OK(reco_dataset_split_random(all, 0.2, 6, 0, &train, &test));
+    double rmse_batches =
+        train_mf_per_rating("cpu-minimal", train, test, 1, optimizer, 1, batches, &count);
     for (size_t threads = 1; threads <= 2; threads++) {
-        double rmse = train_mf_per_rating("cpu", threads, optimizer, 1, rated, &count);
-        train_mf_per_rating("cpu", threads, optimizer, 1, again, &count);
-        printf("  biased, %zu threads: RMSE %.5f (batches of one %.5f)\n", threads, rmse,
-               rmse_batches);
+        double rmse = train_mf_per_rating("cpu", train, test, threads, optimizer, 1, rated, &count);
+        train_mf_per_rating("cpu", train, test, threads, optimizer, 1, again, &count);
+        printf("MF per rating, optimizer %d, biased, %zu threads: RMSE %.5f (batches of one "
+               "%.5f)\n",
+               optimizer, threads, rmse, rmse_batches);
         ck_assert_mem_eq(rated, again, count * sizeof *rated);
         ck_assert_msg(fabs(rmse - rmse_batches) < 0.02 * rmse_batches,
                       "%zu threads: RMSE %g against %g", threads, rmse, rmse_batches);
     }
+    reco_dataset_free(all);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
+}
+END_TEST
+
+/* The CPU backend keeps the ratings it packed for mf_epoch from epoch to
+ * epoch: an epoch on other ratings of the same shape (the same rows, the
+ * ratings halved) after one on the first must train on the new ones, as a
+ * trainer that saw only those does. SGD: no state besides the parameters. */
+START_TEST(per_rating_mf_repacks_other_ratings)
+{
+    static float initial[8000], trained[8000], expected[8000];
+    reco_dataset *all, *first, *second;
+    RECO_ASSERT_OK(reco_dataset_synthetic(120, 90, 4000, 6, &all));
+    RECO_ASSERT_OK(reco_dataset_scale_ratings(all, 1.0f, &first));
+    RECO_ASSERT_OK(reco_dataset_scale_ratings(all, 0.5f, &second));
+    reco_backend *backend = open_backend("cpu");
+    float *results[2] = {trained, expected};
+    const reco_dataset *epoch_one[2] = {first, second};
+    for (int run = 0; run < 2; run++) {
+        reco_model *model;
+        reco_trainer *trainer = per_rating_trainer(backend, all, 2, RECO_OPTIMIZER_SGD, 1, &model);
+        RECO_ASSERT_OK(reco_model_get_parameters(model, initial));
+        RECO_ASSERT_OK(reco_trainer_epoch(trainer, epoch_one[run], NULL));
+        RECO_ASSERT_OK(reco_model_set_parameters(model, initial));
+        RECO_ASSERT_OK(reco_trainer_epoch(trainer, second, NULL));
+        RECO_ASSERT_OK(reco_model_get_parameters(model, results[run]));
+        size_t count = reco_model_parameter_count(model);
+        ck_assert_uint_le(count, 8000);
+        if (run == 1)
+            ck_assert_mem_eq(trained, expected, count * sizeof *trained);
+        reco_trainer_free(trainer);
+        reco_model_free(model);
+    }
+    reco_backend_free(backend);
+    reco_dataset_free(all);
+    reco_dataset_free(first);
+    reco_dataset_free(second);
 }
 END_TEST
 
@@ -612,7 +704,9 @@ int main(void)
     tcase_add_loop_test(tcase, lazy_steps_train_as_dense_steps, 0, 3);
     tcase_add_test(tcase, a_lazy_epoch_after_a_dense_one_replays_nothing_twice);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
-    tcase_add_loop_test(tcase, per_rating_mf_matches_batches_of_one, 0, 2);
+    tcase_add_loop_test(tcase, per_rating_mf_steps_every_rating_once, 0, 2);
+    tcase_add_loop_test(tcase, per_rating_mf_is_deterministic_and_as_accurate, 0, 2);
+    tcase_add_test(tcase, per_rating_mf_repacks_other_ratings);
     tcase_add_test(tcase, fixed_negatives_reach_every_sampler);
     tcase_add_test(tcase, half_a_pair_is_refused);
     return run_suite(suite);

@@ -33,7 +33,8 @@ static const reco_epoch_data data = {BUFFER(row_users),
                                      BUFFER(user_offsets),
                                      BUFFER(user_items),
                                      N_USERS,
-                                     N_ITEMS};
+                                     N_ITEMS,
+                                     0};
 
 typedef struct samples {
     int32_t users[N_ROWS * (1 + NEGATIVES)];
@@ -144,8 +145,8 @@ static int32_t *build_big(size_t n_threads, uint64_t epoch)
             items[u * BIG_PER_USER + j] = (u % 5) + 6 * j; /* sorted */
         }
     }
-    reco_epoch_data big = {BUFFER(users),   BUFFER(items), NULL,      BIG_ROWS,
-                           BUFFER(offsets), BUFFER(items), BIG_USERS, BIG_ITEMS};
+    reco_epoch_data big = {BUFFER(users), BUFFER(items), NULL,      BIG_ROWS, BUFFER(offsets),
+                           BUFFER(items), BIG_USERS,     BIG_ITEMS, 0};
     size_t n = BIG_ROWS * (1 + NEGATIVES);
     reco_epoch_plan plan = {
         .negatives = NEGATIVES, .seed = 3, .epoch = epoch, .count = n, .negative_epoch = epoch};

@@ -45,6 +45,10 @@
 #define RECO_TAG_NEGATIVE 0x4e45474154ull /* "NEGAT" */
 #define RECO_TAG_BLOCKS 0x424c4f434bull   /* "BLOCK" */
 #define RECO_TAG_CHUNK 0x4348554e4bull    /* "CHUNK" */
+/* The per-rating MF epoch's order of grid blocks (backends/cpu/cpu_mf_epoch.c) */
+#define RECO_TAG_GRID_USERS 0x4755534552ull  /* "GUSER" */
+#define RECO_TAG_GRID_ITEMS 0x474954454dull  /* "GITEM" */
+#define RECO_TAG_GRID_ROUNDS 0x47524f554eull /* "GROUN" */
 
 /* A training set and what an epoch makes of it, as seen by the sampler:
  * rows (users, items, ratings or NULL) and, per user, the sorted distinct

@@ -140,6 +140,10 @@ typedef struct cpu_side_grad {
     cpu_row_grads *parts;  /* n_partitions */
 } cpu_side_grad;
 
+/* The ratings of a data set packed for MF rating by rating (cpu_mf_epoch.c). */
+typedef struct cpu_mf_grid cpu_mf_grid;
+void reco_cpu_mf_grid_free(cpu_mf_grid *grid);
+
 struct reco_backend_workspace {
     size_t max_rows;
     size_t n_slices;      /* also the number of row partitions */
@@ -148,6 +152,7 @@ struct reco_backend_workspace {
     float *dense_grad;
     cpu_side_grad sides[CPU_N_SIDES];
     double loss_total;    /* batches run with a NULL loss */
+    cpu_mf_grid *mf_grid; /* the per-rating MF epoch's packed ratings, or NULL */
 };
 typedef struct reco_backend_workspace cpu_workspace;
 

@@ -193,6 +193,7 @@ void reco_cpu_workspace_destroy(reco_backend_context *context, reco_backend_work
     free(workspace->slices);
     free(workspace->slice_counts);
     free(workspace->dense_grad);
+    reco_cpu_mf_grid_free(workspace->mf_grid);
     free(workspace);
 }
 

