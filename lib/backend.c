@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "backend_handle.h"
 #include "error.h"
@@ -28,6 +29,14 @@ static void load_cuda(void)
     cuda_ops = reco_plugin_load("cuda");
     if (!cuda_ops)
         snprintf(cuda_error, sizeof cuda_error, "%s", reco_last_error());
+}
+
+/* Whether an NVIDIA driver is there to give the CUDA module a device: its
+ * control node, or WSL's GPU node. Without one "auto" does not load the
+ * module: its cuBLAS and NCCL take 0.1-0.2 s to load, for nothing. */
+static int nvidia_driver_present(void)
+{
+    return access("/dev/nvidiactl", F_OK) == 0 || access("/dev/dxg", F_OK) == 0;
 }
 
 /* Returns the CUDA backend's ops, or NULL with the reason recorded. */
@@ -133,7 +142,7 @@ reco_status reco_backend_open(const char *name, reco_backend **out)
     if (!name)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL backend name");
     if (strcmp(name, "auto") == 0) {
-        const reco_backend_ops *cuda = cuda_backend();
+        const reco_backend_ops *cuda = nvidia_driver_present() ? cuda_backend() : NULL;
         if (cuda && open_ops(cuda, out) == RECO_OK)
             return RECO_OK;
         for (size_t i = 0; i < n_registered; i++)

@@ -1,8 +1,11 @@
 /* Backends and models: opening, registration, configuration checks, the
  * parameter layout, prediction by hand and NeuMF from pretrained parts. */
+#define _GNU_SOURCE /* dl_iterate_phdr */
+#include <link.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "reco/backend_impl.h"
@@ -33,6 +36,30 @@ START_TEST(backends_open_by_name)
     ck_assert_str_eq(reco_last_error(), "unknown backend 'tpu'");
     ck_assert_ptr_null(backend);
     reco_backend_free(NULL);
+}
+END_TEST
+
+static int is_cuda_module(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    (void)data;
+    return info->dlpi_name && strstr(info->dlpi_name, "libreco-cuda") != NULL;
+}
+
+/* Without an NVIDIA driver "auto" opens the CPU backend without loading the
+ * CUDA module (and its cuBLAS), which could only say there is no device. */
+START_TEST(auto_leaves_the_cuda_module_alone_without_a_driver)
+{
+    if (access("/dev/nvidiactl", F_OK) == 0 || access("/dev/dxg", F_OK) == 0 ||
+        dl_iterate_phdr(is_cuda_module, NULL)) {
+        printf("an NVIDIA driver node is here, or the module is loaded already: not checked\n");
+        return;
+    }
+    reco_backend *backend;
+    RECO_ASSERT_OK(reco_backend_open("auto", &backend));
+    ck_assert_str_eq(reco_backend_name(backend), "cpu");
+    ck_assert_int_eq(dl_iterate_phdr(is_cuda_module, NULL), 0);
+    reco_backend_free(backend);
 }
 END_TEST
 
@@ -230,6 +257,7 @@ int main(void)
     Suite *suite = suite_create("model");
     TCase *backends = test_case(suite, "backends");
     tcase_add_test(backends, backends_open_by_name);
+    tcase_add_test(backends, auto_leaves_the_cuda_module_alone_without_a_driver);
     tcase_add_test(backends, registration_checks_the_table);
     TCase *models = test_case(suite, "models");
     tcase_add_test(models, model_configuration_is_checked);

@@ -1,7 +1,8 @@
 /* libreco — choosing the backend that holds a model's memory and runs its math.
  *
  * Built in: "cpu" (BLIS sgemm plus fused loops, threads) and, when the library
- * was built with CUDA, "cuda". "auto" picks the first that opens, CUDA first.
+ * was built with CUDA, "cuda". "auto" picks the first that opens, CUDA first
+ * (only where an NVIDIA driver's device node is: /dev/nvidiactl, or /dev/dxg).
  * Third parties add backends with reco_backend_register (reco/backend_impl.h).
  *
  * Concurrency: a backend is shared safely by every model and trainer made on
