@@ -225,7 +225,8 @@ static reco_epoch_plan epoch_plan(const reco_trainer *trainer, const reco_datase
 }
 
 /* Counts the epoch's samples, and refuses an epoch that would need a
- * negative for a user who has every item. */
+ * negative for a user who has every item (rows: NULL when the plan draws
+ * no negatives). */
 static reco_status count_samples(const reco_dataset *train, const reco_user_rows *rows,
                                  const reco_epoch_plan *plan, size_t *n_samples)
 {
@@ -239,21 +240,23 @@ static reco_status count_samples(const reco_dataset *train, const reco_user_rows
     return RECO_OK;
 }
 
-/* Uploads `train` (rows and per-user item lists) unless it is there already. */
+/* Uploads `train` (rows, and per-user item lists unless `rows` is NULL)
+ * unless it is there already. */
 static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *train,
                                   const reco_user_rows *rows)
 {
     device_dataset *device = &trainer->device_data;
     if (device->serial == train->serial && device->n_users == reco_dataset_n_users(train) &&
-        device->n_items == reco_dataset_n_items(train))
+        device->n_items == reco_dataset_n_items(train) && (!rows || device->buffers[3]))
         return RECO_OK;
     reco_trainer_free_device_dataset(trainer);
     size_t n = train->size;
-    const void *host[5] = {train->users, train->items, train->ratings, rows->offsets, rows->items};
+    const void *host[5] = {train->users, train->items, train->ratings, rows ? rows->offsets : NULL,
+                           rows ? rows->items : NULL};
     size_t bytes[5] = {n * sizeof(int32_t), n * sizeof(int32_t),
                        train->ratings ? n * sizeof(float) : 0,
-                       (rows->n_users + 1) * sizeof *rows->offsets,
-                       rows->offsets[rows->n_users] * sizeof(int32_t)};
+                       rows ? (rows->n_users + 1) * sizeof *rows->offsets : 0,
+                       rows ? rows->offsets[rows->n_users] * sizeof(int32_t) : 0};
     const reco_backend_ops *ops = ops_of(trainer);
     reco_status status = RECO_OK;
     for (int i = 0; i < 5 && status == RECO_OK; i++) {
@@ -273,7 +276,7 @@ static reco_status upload_dataset(reco_trainer *trainer, const reco_dataset *tra
     device->n_items = reco_dataset_n_items(train);
     device->data = (reco_epoch_data){
         device->buffers[0], device->buffers[1], device->buffers[2], n,
-        device->buffers[3], device->buffers[4], rows->n_users,      device->n_items,
+        device->buffers[3], device->buffers[4], device->n_users,    device->n_items,
         train->serial};
     return RECO_OK;
 }
@@ -389,12 +392,11 @@ static int per_rating(const reco_trainer *trainer, const reco_dataset *train)
 /* The epoch through mf_epoch; the mean loss is per rating, as batches of
  * one report it. */
 static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *train,
-                                  const reco_user_rows *rows, reco_epoch_plan *plan,
-                                  size_t n_samples, double *mean_loss)
+                                  reco_epoch_plan *plan, size_t n_samples, double *mean_loss)
 {
     reco_status status = prepare(trainer, 1, 1);
     if (status == RECO_OK)
-        status = upload_dataset(trainer, train, rows);
+        status = upload_dataset(trainer, train, NULL);
     double loss = 0.0;
     plan->first = 0;
     plan->count = n_samples;
@@ -489,15 +491,17 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     reco_epoch_plan plan = epoch_plan(trainer, train);
     const reco_user_rows *rows = NULL;
     size_t n_samples = 0;
-    status = reco_dataset_user_rows(train, &rows);
+    /* rating by rating draws no negatives: no per-user item lists to build */
+    int rating_by_rating = per_rating(trainer, train);
+    if (!rating_by_rating)
+        status = reco_dataset_user_rows(train, &rows);
     if (status == RECO_OK)
         status = count_samples(train, rows, &plan, &n_samples);
     if (status == RECO_OK)
         status = start_at_the_mean(trainer, train);
     if (status == RECO_OK)
-        status = per_rating(trainer, train)
-                     ? run_per_rating(trainer, train, rows, &plan, n_samples, mean_loss)
-                     : run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
+        status = rating_by_rating ? run_per_rating(trainer, train, &plan, n_samples, mean_loss)
+                                  : run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
     if (status == RECO_OK)
         status = settle_rows(trainer);
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)

@@ -318,28 +318,64 @@ START_TEST(mf_beats_the_global_mean)
 }
 END_TEST
 
-static void train_once(uint64_t seed, reco_loss loss, float *params, size_t *count)
-{
+/* 1200 synthetic ratings of 60 users on 80 items, and a trainer of a model
+ * of `kind` (dropout as given) on them. */
+typedef struct small_job {
     reco_dataset *data;
-    RECO_ASSERT_OK(reco_dataset_synthetic(60, 80, 1200, 1, &data));
     reco_backend *backend;
     reco_model *model;
     reco_trainer *trainer;
-    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
-    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_NEUMF, 60, 80, &model));
-    RECO_ASSERT_OK(reco_model_set_dropout(model, 0.2f));
-    RECO_ASSERT_OK(reco_model_init(model, backend, seed));
-    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
-    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, loss));
-    RECO_ASSERT_OK(reco_trainer_set_seed(trainer, seed));
-    RECO_ASSERT_OK(reco_trainer_set_threads(trainer, 2));
-    RECO_ASSERT_OK(reco_trainer_fit(trainer, data, 2));
-    *count = reco_model_parameter_count(model);
-    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
-    reco_trainer_free(trainer);
-    reco_model_free(model);
-    reco_backend_free(backend);
-    reco_dataset_free(data);
+} small_job;
+
+static small_job small_job_make(reco_model_kind kind, float dropout, uint64_t seed)
+{
+    small_job job;
+    RECO_ASSERT_OK(reco_dataset_synthetic(60, 80, 1200, 1, &job.data));
+    RECO_ASSERT_OK(reco_backend_open("cpu", &job.backend));
+    RECO_ASSERT_OK(reco_model_new(kind, 60, 80, &job.model));
+    RECO_ASSERT_OK(reco_model_set_dropout(job.model, dropout));
+    RECO_ASSERT_OK(reco_model_init(job.model, job.backend, seed));
+    RECO_ASSERT_OK(reco_trainer_new(job.model, &job.trainer));
+    return job;
+}
+
+static void small_job_free(small_job *job)
+{
+    reco_trainer_free(job->trainer);
+    reco_model_free(job->model);
+    reco_backend_free(job->backend);
+    reco_dataset_free(job->data);
+}
+
+/* An epoch rating by rating needs no per-user item lists and uploads none;
+ * an epoch with negatives on the same data after it must get them. */
+START_TEST(a_sampled_epoch_after_one_rating_by_rating_has_its_item_lists)
+{
+    small_job job = small_job_make(RECO_MODEL_MF, 0.0f, 3);
+    RECO_ASSERT_OK(reco_trainer_set_loss(job.trainer, RECO_LOSS_MSE));
+    RECO_ASSERT_OK(reco_trainer_set_optimizer(job.trainer, RECO_OPTIMIZER_SGD));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(job.trainer, 1));
+    double loss;
+    RECO_ASSERT_OK(reco_trainer_epoch(job.trainer, job.data, &loss));
+    RECO_ASSERT_OK(reco_trainer_set_loss(job.trainer, RECO_LOSS_BCE));
+    RECO_ASSERT_OK(reco_trainer_set_negatives(job.trainer, 4));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(job.trainer, 32));
+    RECO_ASSERT_OK(reco_trainer_epoch(job.trainer, job.data, &loss));
+    ck_assert(loss > 0.0 && loss < 1.0); /* BCE of logits near 0 is about log 2 */
+    small_job_free(&job);
+}
+END_TEST
+
+static void train_once(uint64_t seed, reco_loss loss, float *params, size_t *count)
+{
+    small_job job = small_job_make(RECO_MODEL_NEUMF, 0.2f, seed);
+    RECO_ASSERT_OK(reco_trainer_set_loss(job.trainer, loss));
+    RECO_ASSERT_OK(reco_trainer_set_seed(job.trainer, seed));
+    RECO_ASSERT_OK(reco_trainer_set_threads(job.trainer, 2));
+    RECO_ASSERT_OK(reco_trainer_fit(job.trainer, job.data, 2));
+    *count = reco_model_parameter_count(job.model);
+    RECO_ASSERT_OK(reco_model_get_parameters(job.model, params));
+    small_job_free(&job);
 }
 
 START_TEST(same_seed_same_bytes)
@@ -485,6 +521,7 @@ int main(void)
     tcase_add_test(steps, fit_reports_each_epoch_and_stops_when_asked);
     tcase_add_test(steps, configuration_is_checked);
     tcase_add_test(steps, a_user_with_every_item_has_no_negatives);
+    tcase_add_test(steps, a_sampled_epoch_after_one_rating_by_rating_has_its_item_lists);
     TCase *training = test_case(suite, "training");
     tcase_set_timeout(training, 300);
     tcase_add_test(training, neumf_learns_the_synthetic_preferences);
