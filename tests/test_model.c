@@ -3,6 +3,7 @@
 #define _GNU_SOURCE /* dl_iterate_phdr */
 #include <link.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
