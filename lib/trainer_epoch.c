@@ -407,7 +407,8 @@ static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *tra
             context_of(trainer), trainer->workspace, &model->net, &model->params,
             trainer->optimizer_state, &trainer->optimizer, (float)trainer->learning_rate,
             &trainer->device_data.data, plan, &loss);
-    trainer->step += n_samples;
+    if (status == RECO_OK)
+        trainer->step += n_samples;
     double mean = n_samples ? loss / (double)n_samples : 0.0, elapsed = seconds_now() - started;
     if (status == RECO_OK && trainer->progress) {
         reco_progress progress = {.struct_size = sizeof progress,
@@ -428,30 +429,38 @@ static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *tra
     return status;
 }
 
+static reco_status set_global_bias(reco_trainer *trainer, float bias)
+{
+    reco_model *model = trainer->model;
+    return ops_of(trainer)->device.buffer_upload(context_of(trainer), model->params.dense,
+                                                 model->net.head_b_offset * sizeof(float), &bias,
+                                                 sizeof bias);
+}
+
 /* Biased MF on explicit ratings starts its global bias at the training
  * mean, as libmf and Surprise do, instead of spending its first epochs
  * learning the offset; a bias that is not its initial 0 (a loaded or
- * trained model) is left alone. */
-static reco_status start_at_the_mean(reco_trainer *trainer, const reco_dataset *train)
+ * trained model) is left alone. *moved says whether it was set. */
+static reco_status start_at_the_mean(reco_trainer *trainer, const reco_dataset *train, int *moved)
 {
     reco_model *model = trainer->model;
     const reco_net_desc *net = &model->net;
+    *moved = 0;
     if (trainer->step > 0 || model->kind != RECO_MODEL_MF || !net->train_head_bias ||
         trainer->loss != RECO_LOSS_MSE || !train->ratings)
         return RECO_OK;
-    const reco_backend_device_ops *device = &ops_of(trainer)->device;
-    size_t offset = net->head_b_offset * sizeof(float);
     float bias;
-    reco_status status = device->buffer_download(context_of(trainer), model->params.dense, offset,
-                                                 &bias, sizeof bias);
+    reco_status status = ops_of(trainer)->device.buffer_download(
+        context_of(trainer), model->params.dense, net->head_b_offset * sizeof(float), &bias,
+        sizeof bias);
     if (status != RECO_OK || bias != 0.0f)
         return status;
     double sum = 0.0;
     for (size_t i = 0; i < train->size; i++)
         sum += train->ratings[i];
-    bias = (float)(sum / (double)train->size);
-    return device->buffer_upload(context_of(trainer), model->params.dense, offset, &bias,
-                                 sizeof bias);
+    status = set_global_bias(trainer, (float)(sum / (double)train->size));
+    *moved = status == RECO_OK;
+    return status;
 }
 
 /* Lazy rows owe the steps they sat idle since last touched: they get them
@@ -497,11 +506,14 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
         status = reco_dataset_user_rows(train, &rows);
     if (status == RECO_OK)
         status = count_samples(train, rows, &plan, &n_samples);
+    int moved = 0;
     if (status == RECO_OK)
-        status = start_at_the_mean(trainer, train);
+        status = start_at_the_mean(trainer, train, &moved);
     if (status == RECO_OK)
         status = rating_by_rating ? run_per_rating(trainer, train, &plan, n_samples, mean_loss)
                                   : run_epoch(trainer, train, rows, &plan, n_samples, mean_loss);
+    if (status != RECO_OK && moved && trainer->step == 0)
+        set_global_bias(trainer, 0.0f); /* an epoch that failed before its first step */
     if (status == RECO_OK)
         status = settle_rows(trainer);
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)

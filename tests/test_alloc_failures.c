@@ -282,6 +282,40 @@ START_TEST(training)
 }
 END_TEST
 
+/* Biased MF on ratings, rating by rating (mf_epoch, its packed ratings) on
+ * 1 and 2 threads and in batches: a failed epoch has not moved the model,
+ * the global bias's start at the mean included. */
+START_TEST(training_biased_mf)
+{
+    loo_split split = small_split();
+    reco_backend *backend = open_backend("cpu");
+    static const size_t batch_sizes[] = {1, 1, 16}, threads[] = {1, 2, 2};
+    for (size_t run = 0; run < 3; run++) {
+        reco_model *model;
+        RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, reco_dataset_n_users(split.all),
+                                      reco_dataset_n_items(split.all), &model));
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+        RECO_ASSERT_OK(reco_model_init(model, backend, 3));
+        reco_trainer *trainer;
+        RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+        RECO_ASSERT_OK(reco_trainer_set_loss(trainer, RECO_LOSS_MSE));
+        RECO_ASSERT_OK(reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD));
+        RECO_ASSERT_OK(reco_trainer_set_batch_size(trainer, batch_sizes[run]));
+        RECO_ASSERT_OK(reco_trainer_set_threads(trainer, threads[run]));
+        float *before = parameters_of(model);
+        double loss;
+        WALK_FAILURES(reco_trainer_epoch(trainer, split.train, &loss),
+                      assert_parameters_unchanged(model, before),
+                      STEPS(free(before); before = parameters_of(model);));
+        free(before);
+        reco_trainer_free(trainer);
+        reco_model_free(model);
+    }
+    reco_backend_free(backend);
+    loo_split_free(&split);
+}
+END_TEST
+
 START_TEST(serving_and_metrics)
 {
     trained t = trained_neumf();
@@ -330,6 +364,7 @@ int main(void)
     tcase_add_test(tcase, negatives_and_titles);
     tcase_add_test(tcase, backends_models_and_files);
     tcase_add_test(tcase, training);
+    tcase_add_test(tcase, training_biased_mf);
     tcase_add_test(tcase, serving_and_metrics);
     return run_suite(suite);
 }
