@@ -9,7 +9,9 @@
  * thread it waits for needs, until the scheduler takes it away.
  *
  * A pool is shared by every model and trainer of a backend: one task runs at
- * a time, and a pool lives while anyone holds a reference to it. */
+ * a time, and a pool lives while anyone holds a reference to it. Tasks run
+ * with denormal floats flushed to zero (on x86), the caller's own float mode
+ * restored when its part returns. */
 #ifndef RECO_CPU_POOL_H
 #define RECO_CPU_POOL_H
 
