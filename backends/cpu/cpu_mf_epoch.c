@@ -117,9 +117,9 @@ typedef struct mf_rating {
 /* A data set's ratings cut into a grid of blocks: users and items in `grid`
  * contiguous ranges each, balanced by their ratings, so that a block's rows
  * (and biases) are one stretch of each table and two threads never share a
- * cache line of them; the ratings packed block by block, each block's in row
- * order. Kept in the workspace from epoch to epoch while the data's
- * generation stays the same. */
+ * cache line of them; the ratings packed block by block, each block's by
+ * user (a user's in row order). Kept in the workspace from epoch to epoch
+ * while the data's generation stays the same. */
 struct cpu_mf_grid {
     uint64_t generation;
     size_t n_rows;
