@@ -224,6 +224,10 @@ static reco_status parse_line(const reco_text *text, const line_layout *layout, 
 static reco_status parse_rows(reco_text *text, const line_layout *layout, reco_dataset *dataset)
 {
     reco_vocab *vocab = dataset->vocab;
+    /* MovieLens files list a user's ratings together: the last row's user
+     * answers most rows without a lookup */
+    int64_t last_user_id = 0;
+    int32_t last_user = -1;
     for (;;) {
         const char *line;
         size_t length;
@@ -236,8 +240,11 @@ static reco_status parse_rows(reco_text *text, const line_layout *layout, reco_d
         status = parse_line(text, layout, vocab, line, line + length, &row);
         if (status != RECO_OK)
             return status;
-        int32_t user, item;
-        status = reco_id_map_insert(&vocab->users, row.user_id, &user);
+        int32_t user = last_user, item;
+        if (last_user < 0 || row.user_id != last_user_id)
+            status = reco_id_map_insert(&vocab->users, row.user_id, &user);
+        last_user_id = row.user_id;
+        last_user = status == RECO_OK ? user : -1;
         if (status == RECO_OK)
             status = reco_id_map_insert(&vocab->items, row.item_id, &item);
         if (status == RECO_OK && dataset->size == dataset->capacity)
