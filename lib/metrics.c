@@ -94,6 +94,22 @@ reco_status reco_metrics_evaluate_sampled(reco_metrics *metrics, const reco_mode
     return reco_metrics_evaluate_sampled_rows(metrics, model, test, 0, test ? test->size : 0);
 }
 
+/* Candidates scored in one call: a call per test row (about 100 pairs) cost
+ * more in dispatch than in scoring. */
+#define SAMPLED_PAIRS_A_CALL 4096
+
+/* HR and NDCG of one test row from its candidates' scores, the positive's first. */
+static void add_sampled_row(reco_metrics *metrics, const float *scores, size_t n_negatives)
+{
+    size_t above = 0;
+    for (size_t i = 1; i <= n_negatives; i++)
+        above +=
+            metrics->ties == RECO_TIES_PESSIMISTIC ? scores[i] >= scores[0] : scores[i] > scores[0];
+    int hit = above < metrics->k;
+    add(metrics, RECO_METRIC_HR, hit);
+    add(metrics, RECO_METRIC_NDCG, hit ? 1.0 / log2((double)above + 2.0) : 0.0);
+}
+
 reco_status reco_metrics_evaluate_sampled_rows(reco_metrics *metrics, const reco_model *model,
                                                const reco_dataset *test, size_t first_row,
                                                size_t n_rows)
@@ -106,35 +122,38 @@ reco_status reco_metrics_evaluate_sampled_rows(reco_metrics *metrics, const reco
                          first_row + n_rows, test->size);
     if (!test->negative_offsets)
         return reco_fail(RECO_ERR_STATE, "the test set has no test negatives attached");
-    size_t end = first_row + n_rows, widest = 0;
+    size_t end = first_row + n_rows, capacity = SAMPLED_PAIRS_A_CALL;
     for (size_t row = first_row; row < end; row++) {
-        size_t n = test->negative_offsets[row + 1] - test->negative_offsets[row];
-        widest = n > widest ? n : widest;
+        size_t n = test->negative_offsets[row + 1] - test->negative_offsets[row] + 1;
+        capacity = n > capacity ? n : capacity;
     }
-    int32_t *users = reco_malloc((widest + 1) * sizeof *users);
-    int32_t *items = reco_malloc((widest + 1) * sizeof *items);
-    float *scores = reco_malloc((widest + 1) * sizeof *scores);
+    int32_t *users = reco_malloc(capacity * sizeof *users);
+    int32_t *items = reco_malloc(capacity * sizeof *items);
+    float *scores = reco_malloc(capacity * sizeof *scores);
     if (!users || !items || !scores) {
         status = reco_fail_oom();
         goto done;
     }
-    for (size_t row = first_row; row < end && status == RECO_OK; row++) {
-        size_t n_negatives;
-        const int32_t *negatives = reco_dataset_test_negatives(test, row, &n_negatives);
-        items[0] = test->items[row];
-        memcpy(items + 1, negatives, n_negatives * sizeof *items);
-        for (size_t i = 0; i <= n_negatives; i++)
-            users[i] = test->users[row];
-        status = reco_model_predict(model, users, items, n_negatives + 1, scores);
-        if (status != RECO_OK)
-            break;
-        size_t above = 0;
-        for (size_t i = 1; i <= n_negatives; i++)
-            above += metrics->ties == RECO_TIES_PESSIMISTIC ? scores[i] >= scores[0]
-                                                            : scores[i] > scores[0];
-        int hit = above < metrics->k;
-        add(metrics, RECO_METRIC_HR, hit);
-        add(metrics, RECO_METRIC_NDCG, hit ? 1.0 / log2((double)above + 2.0) : 0.0);
+    for (size_t row = first_row; row < end && status == RECO_OK;) {
+        /* the candidates of as many rows as fill a call, each row's positive first */
+        size_t group_end = row, filled = 0;
+        for (; group_end < end; group_end++) {
+            size_t n_negatives;
+            const int32_t *negatives = reco_dataset_test_negatives(test, group_end, &n_negatives);
+            if (filled + n_negatives + 1 > capacity)
+                break;
+            items[filled] = test->items[group_end];
+            memcpy(items + filled + 1, negatives, n_negatives * sizeof *items);
+            for (size_t i = 0; i <= n_negatives; i++)
+                users[filled + i] = test->users[group_end];
+            filled += n_negatives + 1;
+        }
+        status = reco_model_predict(model, users, items, filled, scores);
+        for (size_t offset = 0; status == RECO_OK && row < group_end; row++) {
+            size_t n_negatives = test->negative_offsets[row + 1] - test->negative_offsets[row];
+            add_sampled_row(metrics, scores + offset, n_negatives);
+            offset += n_negatives + 1;
+        }
     }
 done:
     free(users);

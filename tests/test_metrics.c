@@ -116,6 +116,35 @@ START_TEST(sampled_protocol_and_ties_by_hand)
 }
 END_TEST
 
+/* The sampled protocol scores many test rows' candidates in one call (4096
+ * pairs a call): over 200 rows of 100 candidates (5 calls, rows cut at the
+ * calls' edges) it must give what scoring the rows one at a time gives. */
+START_TEST(sampled_rows_scored_together_as_one_by_one)
+{
+    loo_split split = loo_split_synthetic(200, 300, 6000, 4, 5);
+    training_setup setup = training_setup_new(open_backend("cpu"), RECO_MODEL_NEUMF, 200, 300, 8);
+    reco_metrics *together, *one_by_one;
+    RECO_ASSERT_OK(reco_metrics_new(&together));
+    RECO_ASSERT_OK(reco_metrics_new(&one_by_one));
+    RECO_ASSERT_OK(reco_metrics_set_k(together, 10));
+    RECO_ASSERT_OK(reco_metrics_set_k(one_by_one, 10));
+    RECO_ASSERT_OK(reco_metrics_evaluate_sampled(together, setup.model, split.test));
+    for (size_t row = 0; row < reco_dataset_size(split.test); row++)
+        RECO_ASSERT_OK(
+            reco_metrics_evaluate_sampled_rows(one_by_one, setup.model, split.test, row, 1));
+    ck_assert_uint_eq(reco_metrics_count(together, RECO_METRIC_HR), 200);
+    ck_assert_uint_eq(reco_metrics_count(one_by_one, RECO_METRIC_HR), 200);
+    ck_assert_double_eq(get(together, RECO_METRIC_HR), get(one_by_one, RECO_METRIC_HR));
+    ck_assert_double_eq(get(together, RECO_METRIC_NDCG), get(one_by_one, RECO_METRIC_NDCG));
+    double hr = get(together, RECO_METRIC_HR);
+    ck_assert(hr > 0.0 && hr < 1.0); /* an untrained model ranks some positives in, some out */
+    reco_metrics_free(together);
+    reco_metrics_free(one_by_one);
+    training_setup_free(&setup);
+    loo_split_free(&split);
+}
+END_TEST
+
 START_TEST(rating_errors_by_hand)
 {
     world w = make_world();
@@ -175,6 +204,7 @@ int main(void)
     TCase *tcase = test_case(suite, "metrics");
     tcase_add_test(tcase, full_ranking_by_hand);
     tcase_add_test(tcase, sampled_protocol_and_ties_by_hand);
+    tcase_add_test(tcase, sampled_rows_scored_together_as_one_by_one);
     tcase_add_test(tcase, rating_errors_by_hand);
     tcase_set_timeout(tcase, 300);
     tcase_add_test(tcase, validation_keeps_the_best_epoch);
