@@ -366,6 +366,42 @@ START_TEST(a_sampled_epoch_after_one_rating_by_rating_has_its_item_lists)
 }
 END_TEST
 
+static int count_steps(const reco_progress *progress, void *user_data)
+{
+    (void)progress;
+    ++*(size_t *)user_data;
+    return 0;
+}
+
+/* The CPU backend returns from a step before its other threads finish their
+ * part, unless the step's loss is wanted (a progress callback wants it): a
+ * trainer without a callback takes the same steps, bit for bit, and reports
+ * the same epoch losses. */
+START_TEST(steps_in_flight_train_as_steps_that_complete)
+{
+    static float params[2][20000];
+    double losses[2][2];
+    size_t steps = 0, count = 0;
+    for (int run = 0; run < 2; run++) {
+        small_job job = small_job_make(RECO_MODEL_NEUMF, 0.0f, 4);
+        RECO_ASSERT_OK(reco_trainer_set_threads(job.trainer, 2));
+        RECO_ASSERT_OK(reco_trainer_set_batch_size(job.trainer, 64));
+        if (run == 1)
+            RECO_ASSERT_OK(reco_trainer_set_progress(job.trainer, count_steps, &steps));
+        for (int epoch = 0; epoch < 2; epoch++)
+            RECO_ASSERT_OK(reco_trainer_epoch(job.trainer, job.data, &losses[run][epoch]));
+        count = reco_model_parameter_count(job.model);
+        ck_assert_uint_le(count, 20000);
+        RECO_ASSERT_OK(reco_model_get_parameters(job.model, params[run]));
+        small_job_free(&job);
+    }
+    ck_assert_uint_gt(steps, 0);
+    ck_assert_mem_eq(params[0], params[1], count * sizeof(float));
+    ck_assert_double_eq(losses[0][0], losses[1][0]);
+    ck_assert_double_eq(losses[0][1], losses[1][1]);
+}
+END_TEST
+
 static void train_once(uint64_t seed, reco_loss loss, float *params, size_t *count)
 {
     small_job job = small_job_make(RECO_MODEL_NEUMF, 0.2f, seed);
@@ -522,6 +558,7 @@ int main(void)
     tcase_add_test(steps, configuration_is_checked);
     tcase_add_test(steps, a_user_with_every_item_has_no_negatives);
     tcase_add_test(steps, a_sampled_epoch_after_one_rating_by_rating_has_its_item_lists);
+    tcase_add_test(steps, steps_in_flight_train_as_steps_that_complete);
     TCase *training = test_case(suite, "training");
     tcase_set_timeout(training, 300);
     tcase_add_test(training, neumf_learns_the_synthetic_preferences);

@@ -128,7 +128,8 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .create = cpu_create,
             .destroy = cpu_destroy,
             .control = cpu_control,
-            .synchronize = NULL, /* every call completes before it returns */
+            /* a step in flight (cpu_net.c) lands at its workspace's next call */
+            .synchronize = NULL,
             .buffer_alloc = cpu_buffer_alloc,
             .buffer_free = cpu_buffer_free,
             .buffer_upload = cpu_buffer_upload,

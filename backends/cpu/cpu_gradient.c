@@ -8,6 +8,7 @@
 reco_status reco_cpu_gradient_download(reco_backend_context *context, const reco_net_desc *net,
                                        reco_backend_workspace *workspace, float *gradient)
 {
+    reco_cpu_workspace_land(workspace);
     (void)context;
     float *p = gradient;
     for (int t = 0; t < RECO_N_TABLES; t++) {
@@ -40,6 +41,7 @@ reco_status reco_cpu_gradient_export(reco_backend_context *context, const reco_n
                                      reco_backend_workspace *workspace,
                                      reco_sparse_gradient *gradient)
 {
+    reco_cpu_workspace_land(workspace);
     (void)context;
     for (int side = 0; side < CPU_N_SIDES; side++) {
         int tables[RECO_N_TABLES];
@@ -65,6 +67,7 @@ reco_status reco_cpu_gradient_import(reco_backend_context *context, const reco_n
                                      reco_backend_workspace *workspace,
                                      const reco_sparse_gradient *gradient)
 {
+    reco_cpu_workspace_land(workspace);
     (void)context;
     size_t n_parts = workspace->n_slices;
     for (int side = 0; side < CPU_N_SIDES; side++) {

@@ -153,6 +153,12 @@ struct reco_backend_workspace {
     cpu_side_grad sides[CPU_N_SIDES];
     double loss_total;    /* batches run with a NULL loss */
     cpu_mf_grid *mf_grid; /* the per-rating MF epoch's packed ratings, or NULL */
+    /* train_step returns before the other threads finish their part of the
+     * step (cpu_net.c): what they read is in one of two flights, used in
+     * turn, until the next step or take_loss lands it */
+    struct cpu_flight *flights;
+    size_t next_flight;
+    cpu_pool *flying; /* the pool the last step may still run on, or NULL */
 };
 typedef struct reco_backend_workspace cpu_workspace;
 
@@ -194,6 +200,10 @@ static inline size_t cpu_share(size_t n, size_t part, size_t parts)
 }
 
 reco_backend_train_step_fn reco_cpu_train_step;
+
+/* Waits for the other threads' part of a step still in flight on the
+ * workspace and adds its loss to the running total; nothing when none is. */
+void reco_cpu_workspace_land(cpu_workspace *workspace);
 reco_backend_optimizer_settle_fn reco_cpu_optimizer_settle;
 
 reco_backend_mf_epoch_fn reco_cpu_mf_epoch;

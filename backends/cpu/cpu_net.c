@@ -173,11 +173,15 @@ static int side_grad_init(cpu_side_grad *grad, const reco_net_desc *net, int sid
     return 1;
 }
 
+static struct cpu_flight *flights_new(void);
+
 void reco_cpu_workspace_destroy(reco_backend_context *context, reco_backend_workspace *workspace)
 {
     (void)context;
     if (!workspace)
         return;
+    reco_cpu_workspace_land(workspace);
+    free(workspace->flights);
     for (size_t s = 0; workspace->slices && s < workspace->n_slices; s++)
         slice_free(&workspace->slices[s]);
     for (int side = 0; side < CPU_N_SIDES; side++) {
@@ -214,7 +218,8 @@ reco_status reco_cpu_workspace_create(reco_backend_context *context, const reco_
     if (workspace->slices)
         memset(workspace->slices, 0, workspace->n_slices * sizeof *workspace->slices);
     workspace->slice_counts = reco_calloc(workspace->n_slices, sizeof *workspace->slice_counts);
-    int ok = workspace->slices && workspace->slice_counts &&
+    workspace->flights = flights_new();
+    int ok = workspace->slices && workspace->slice_counts && workspace->flights &&
              (workspace->dense_grad = floats(net->n_dense)) != NULL;
     size_t capacity = (samples + workspace->n_slices - 1) / workspace->n_slices + 1;
     for (size_t s = 0; ok && s < workspace->n_slices; s++)
@@ -627,12 +632,43 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
     reco_cpu_step_thread(run->step, thread, n_threads);
 }
 
-static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
-                                const reco_net_params *params, cpu_workspace *workspace,
-                                const reco_batch *batch, const cpu_step *step, double *loss)
+/* A training step whose other threads may still be in their part (the
+ * reduce, scatter and optimizer steps after the barrier) when train_step
+ * returns, so that the caller's work between steps overlaps theirs. */
+typedef struct cpu_flight {
+    training_run run;
+    cpu_step step;
+    reco_batch batch;
+} cpu_flight;
+
+/* The workspace's two flights, used in turn. */
+static cpu_flight *flights_new(void)
 {
-    if (batch->n > workspace->max_rows || batch->n == 0)
-        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+    return reco_calloc(2, sizeof(cpu_flight));
+}
+
+static double slices_loss(const cpu_workspace *workspace)
+{
+    double total = 0.0;
+    for (size_t s = 0; s < workspace->n_slices; s++)
+        total += workspace->slices[s].loss;
+    return total;
+}
+
+void reco_cpu_workspace_land(cpu_workspace *workspace)
+{
+    if (!workspace->flying)
+        return;
+    reco_cpu_pool_finish(workspace->flying);
+    reco_cpu_pool_release(workspace->flying);
+    workspace->flying = NULL;
+    workspace->loss_total += slices_loss(workspace);
+}
+
+/* Lists each slice's batch rows; a slice that must grow first waits for
+ * the step in flight, whose threads read the slices. */
+static int assign_rows(const reco_net_desc *net, cpu_workspace *workspace, const reco_batch *batch)
+{
     size_t n_slices = workspace->n_slices;
     const int32_t *items = cpu_ints(batch->items) + batch->offset;
     size_t *counts = workspace->slice_counts;
@@ -640,20 +676,47 @@ static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
     for (size_t i = 0; i < batch->n; i++)
         counts[cpu_partition_of(items[i], n_slices)]++;
     size_t per_row = batch->loss == RECO_LOSS_BPR ? 2 : 1;
-    for (size_t s = 0; s < n_slices; s++)
+    for (size_t s = 0; s < n_slices; s++) {
+        if (counts[s] * per_row > workspace->slices[s].capacity)
+            reco_cpu_workspace_land(workspace);
         if (!slice_reserve(&workspace->slices[s], net, counts[s] * per_row))
-            return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a batch slice");
+            return 0;
+    }
     memset(counts, 0, n_slices * sizeof *counts);
     for (size_t i = 0; i < batch->n; i++) {
         size_t s = cpu_partition_of(items[i], n_slices);
         workspace->slices[s].origin[counts[s]++] = (int32_t)i;
     }
-    training_run run = {{net, params, workspace, batch}, reco_cpu_context_pool(cpu), step, counts};
-    reco_cpu_pool_run(run.pool, training_task, &run);
-    reco_cpu_pool_release(run.pool);
-    double total = 0.0;
-    for (size_t s = 0; s < workspace->n_slices; s++)
-        total += workspace->slices[s].loss;
+    return 1;
+}
+
+/* A step (`step` not NULL) whose loss is not wanted returns in flight; the
+ * rest complete before they return. */
+static reco_status run_training(cpu_context *cpu, const reco_net_desc *net,
+                                const reco_net_params *params, cpu_workspace *workspace,
+                                const reco_batch *batch, const cpu_step *step, double *loss)
+{
+    if (batch->n > workspace->max_rows || batch->n == 0)
+        return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT, "batch larger than the workspace");
+    if (!assign_rows(net, workspace, batch))
+        return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory for a batch slice");
+    reco_cpu_workspace_land(workspace);
+    cpu_pool *pool = reco_cpu_context_pool(cpu);
+    if (step && !loss) {
+        cpu_flight *flight = &workspace->flights[workspace->next_flight];
+        workspace->next_flight ^= 1;
+        flight->step = *step;
+        flight->batch = *batch;
+        flight->run = (training_run){
+            {net, params, workspace, &flight->batch}, pool, &flight->step, workspace->slice_counts};
+        reco_cpu_pool_start(pool, training_task, &flight->run);
+        workspace->flying = pool;
+        return RECO_OK;
+    }
+    training_run run = {{net, params, workspace, batch}, pool, step, workspace->slice_counts};
+    reco_cpu_pool_run(pool, training_task, &run);
+    reco_cpu_pool_release(pool);
+    double total = slices_loss(workspace);
     if (loss)
         *loss = total;
     else
@@ -665,6 +728,7 @@ reco_status reco_cpu_take_loss(reco_backend_context *context, reco_backend_works
                                double *total)
 {
     (void)context;
+    reco_cpu_workspace_land(workspace);
     *total = workspace->loss_total;
     workspace->loss_total = 0.0;
     return RECO_OK;

@@ -283,13 +283,17 @@ void reco_cpu_step_thread(const cpu_step *p, size_t thread, size_t n_threads)
             step_touched_rows(p, side, &p->workspace->sides[side].parts[part]);
 }
 
-/* Remakes the table of idle-step replays when the rule's constants changed. */
-static void settle_idle_table(cpu_optimizer_state *state, reco_step_rule rule)
+/* Remakes the table of idle-step replays when the rule's constants changed
+ * (after the step in flight, whose threads may read it, has landed). */
+static void settle_idle_table(cpu_optimizer_state *state, cpu_workspace *workspace,
+                              reco_step_rule rule)
 {
     const reco_step_rule *made = &state->idle_rule;
     if (made->step && made->kind == rule.kind && made->momentum == rule.momentum &&
         made->beta1 == rule.beta1 && made->beta2 == rule.beta2)
         return;
+    if (workspace)
+        reco_cpu_workspace_land(workspace);
     for (uint64_t idle = 0; idle < IDLE_TABLE; idle++)
         state->idle_table[idle] = reco_idle_steps_make(rule, idle);
     state->idle_rule = rule;
@@ -311,7 +315,7 @@ void reco_cpu_step_prepare(cpu_step *step, const reco_net_desc *net, reco_net_pa
         .state = state,
     };
     if (!config->dense_embeddings)
-        settle_idle_table(state, step->rule);
+        settle_idle_table(state, workspace, step->rule);
 }
 
 static void step_task(void *argument, size_t thread, size_t n_threads)
@@ -326,6 +330,7 @@ reco_status reco_cpu_optimizer_step(reco_backend_context *context, const reco_ne
                                     uint64_t step_number)
 {
     cpu_step step;
+    reco_cpu_workspace_land(workspace);
     reco_cpu_step_prepare(&step, net, params, workspace, state, config, learning_rate, step_number);
     cpu_pool *pool = reco_cpu_context_pool(context);
     reco_cpu_pool_run(pool, step_task, &step);

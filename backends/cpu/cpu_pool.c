@@ -244,16 +244,30 @@ size_t reco_cpu_pool_threads(const cpu_pool *pool)
 }
 
 /* Runs a task on every thread; the caller holds run_lock. */
-static void run_locked(cpu_pool *pool, cpu_task task, void *argument)
+/* Waits, as thread 0, for the workers of the last task. */
+static void wait_for_workers(cpu_pool *pool)
 {
+    for (unsigned left; (left = atomic_load(&pool->pending)) != 0;)
+        wait_while(pool, 0, &pool->pending, left);
+}
+
+/* Hands out a task after the last one's workers are done, and runs thread
+ * 0's part of it here. */
+static void start_locked(cpu_pool *pool, cpu_task task, void *argument)
+{
+    wait_for_workers(pool);
     pool->task = task;
     pool->argument = argument;
     atomic_store(&pool->pending, (unsigned)(pool->n_threads - 1));
     atomic_fetch_add(&pool->generation, 1);
     wake_sleepers(pool);
     run_here(task, argument, 0, pool->n_threads);
-    for (unsigned left; (left = atomic_load(&pool->pending)) != 0;)
-        wait_while(pool, 0, &pool->pending, left);
+}
+
+static void run_locked(cpu_pool *pool, cpu_task task, void *argument)
+{
+    start_locked(pool, task, argument);
+    wait_for_workers(pool);
 }
 
 void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
@@ -264,6 +278,26 @@ void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
     }
     pthread_mutex_lock(&pool->run_lock);
     run_locked(pool, task, argument);
+    pthread_mutex_unlock(&pool->run_lock);
+}
+
+void reco_cpu_pool_start(cpu_pool *pool, cpu_task task, void *argument)
+{
+    if (pool->n_threads == 1) {
+        run_here(task, argument, 0, 1);
+        return;
+    }
+    pthread_mutex_lock(&pool->run_lock);
+    start_locked(pool, task, argument);
+    pthread_mutex_unlock(&pool->run_lock);
+}
+
+void reco_cpu_pool_finish(cpu_pool *pool)
+{
+    if (pool->n_threads == 1)
+        return;
+    pthread_mutex_lock(&pool->run_lock);
+    wait_for_workers(pool);
     pthread_mutex_unlock(&pool->run_lock);
 }
 

@@ -36,7 +36,14 @@ size_t reco_cpu_pool_threads(const cpu_pool *pool);
  * returns when all have finished. Waits while another caller's task runs. */
 void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument);
 
-/* Same for a task that calls no barrier and whose result does not depend on
+/* Like reco_cpu_pool_run, but returns once the calling thread's part is
+ * done, while the workers may still run theirs; the next task (of any
+ * caller) waits for them, as reco_cpu_pool_finish does. `argument` and
+ * what the workers read must stay as they are until then. */
+void reco_cpu_pool_start(cpu_pool *pool, cpu_task task, void *argument);
+void reco_cpu_pool_finish(cpu_pool *pool);
+
+/* Same as reco_cpu_pool_run for a task that calls no barrier and whose result does not depend on
  * how its work is split: when the pool is busy, or another thread is in this
  * call too, runs task(argument, 0, 1) on the calling thread instead, so that
  * threads serving requests side by side all make progress and do not share

@@ -347,7 +347,10 @@ typedef struct reco_backend_kernel_ops {
     reco_backend_optimizer_step_fn *optimizer_step;
 
     /* Optional (NULL: forward_backward, then optimizer_step): both in one
-     * call, which lets a backend avoid a synchronization per batch. */
+     * call, which lets a backend avoid a synchronization per batch: with a
+     * NULL loss it may return before the step is done, as long as any later
+     * call on the workspace (take_loss among them), and synchronize, see it
+     * done. */
     reco_backend_train_step_fn *train_step;
 
     /* Optional (NULL: the core builds samples on the host and uploads them):
