@@ -243,7 +243,6 @@ size_t reco_cpu_pool_threads(const cpu_pool *pool)
     return pool->n_threads;
 }
 
-/* Runs a task on every thread; the caller holds run_lock. */
 /* Waits, as thread 0, for the workers of the last task. */
 static void wait_for_workers(cpu_pool *pool)
 {
@@ -252,7 +251,7 @@ static void wait_for_workers(cpu_pool *pool)
 }
 
 /* Hands out a task after the last one's workers are done, and runs thread
- * 0's part of it here. */
+ * 0's part of it here; the caller holds run_lock. */
 static void start_locked(cpu_pool *pool, cpu_task task, void *argument)
 {
     wait_for_workers(pool);
@@ -264,32 +263,29 @@ static void start_locked(cpu_pool *pool, cpu_task task, void *argument)
     run_here(task, argument, 0, pool->n_threads);
 }
 
-static void run_locked(cpu_pool *pool, cpu_task task, void *argument)
+/* Runs a task on every thread, returning when its workers are done too or,
+ * `detach`, once thread 0's part is. */
+static void run_task(cpu_pool *pool, cpu_task task, void *argument, int detach)
 {
+    if (pool->n_threads == 1) {
+        run_here(task, argument, 0, 1);
+        return;
+    }
+    pthread_mutex_lock(&pool->run_lock);
     start_locked(pool, task, argument);
-    wait_for_workers(pool);
+    if (!detach)
+        wait_for_workers(pool);
+    pthread_mutex_unlock(&pool->run_lock);
 }
 
 void reco_cpu_pool_run(cpu_pool *pool, cpu_task task, void *argument)
 {
-    if (pool->n_threads == 1) {
-        run_here(task, argument, 0, 1);
-        return;
-    }
-    pthread_mutex_lock(&pool->run_lock);
-    run_locked(pool, task, argument);
-    pthread_mutex_unlock(&pool->run_lock);
+    run_task(pool, task, argument, 0);
 }
 
 void reco_cpu_pool_start(cpu_pool *pool, cpu_task task, void *argument)
 {
-    if (pool->n_threads == 1) {
-        run_here(task, argument, 0, 1);
-        return;
-    }
-    pthread_mutex_lock(&pool->run_lock);
-    start_locked(pool, task, argument);
-    pthread_mutex_unlock(&pool->run_lock);
+    run_task(pool, task, argument, 1);
 }
 
 void reco_cpu_pool_finish(cpu_pool *pool)
@@ -309,7 +305,8 @@ void reco_cpu_pool_run_or_inline(cpu_pool *pool, cpu_task task, void *argument)
     if (pool->n_threads == 1 || callers > 1 || pthread_mutex_trylock(&pool->run_lock) != 0) {
         run_here(task, argument, 0, 1);
     } else {
-        run_locked(pool, task, argument);
+        start_locked(pool, task, argument);
+        wait_for_workers(pool);
         pthread_mutex_unlock(&pool->run_lock);
     }
     atomic_fetch_sub(&pool->sharing_callers, 1);
