@@ -99,8 +99,16 @@ reco_backend *open_backend(const char *name)
 training_setup training_setup_new(reco_backend *backend, reco_model_kind kind, size_t n_users,
                                   size_t n_items, uint64_t seed)
 {
+    return training_setup_with_dropout(backend, kind, n_users, n_items, 0.0f, seed);
+}
+
+training_setup training_setup_with_dropout(reco_backend *backend, reco_model_kind kind,
+                                           size_t n_users, size_t n_items, float dropout,
+                                           uint64_t seed)
+{
     training_setup setup = {.backend = backend};
     RECO_ASSERT_OK(reco_model_new(kind, n_users, n_items, &setup.model));
+    RECO_ASSERT_OK(reco_model_set_dropout(setup.model, dropout));
     RECO_ASSERT_OK(reco_model_init(setup.model, backend, seed));
     RECO_ASSERT_OK(reco_trainer_new(setup.model, &setup.trainer));
     return setup;

@@ -68,6 +68,11 @@ typedef struct training_setup {
 training_setup training_setup_new(reco_backend *backend, reco_model_kind kind, size_t n_users,
                                   size_t n_items, uint64_t seed);
 
+/* The same with the model's dropout set before it is initialized. */
+training_setup training_setup_with_dropout(reco_backend *backend, reco_model_kind kind,
+                                           size_t n_users, size_t n_items, float dropout,
+                                           uint64_t seed);
+
 void training_setup_free(training_setup *setup);
 
 /* A synthetic dataset split leave-one-out, with 99 test negatives a user. */

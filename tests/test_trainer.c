@@ -322,28 +322,20 @@ END_TEST
  * of `kind` (dropout as given) on them. */
 typedef struct small_job {
     reco_dataset *data;
-    reco_backend *backend;
-    reco_model *model;
-    reco_trainer *trainer;
+    training_setup setup;
 } small_job;
 
 static small_job small_job_make(reco_model_kind kind, float dropout, uint64_t seed)
 {
     small_job job;
     RECO_ASSERT_OK(reco_dataset_synthetic(60, 80, 1200, 1, &job.data));
-    RECO_ASSERT_OK(reco_backend_open("cpu", &job.backend));
-    RECO_ASSERT_OK(reco_model_new(kind, 60, 80, &job.model));
-    RECO_ASSERT_OK(reco_model_set_dropout(job.model, dropout));
-    RECO_ASSERT_OK(reco_model_init(job.model, job.backend, seed));
-    RECO_ASSERT_OK(reco_trainer_new(job.model, &job.trainer));
+    job.setup = training_setup_with_dropout(open_backend("cpu"), kind, 60, 80, dropout, seed);
     return job;
 }
 
 static void small_job_free(small_job *job)
 {
-    reco_trainer_free(job->trainer);
-    reco_model_free(job->model);
-    reco_backend_free(job->backend);
+    training_setup_free(&job->setup);
     reco_dataset_free(job->data);
 }
 
@@ -352,15 +344,15 @@ static void small_job_free(small_job *job)
 START_TEST(a_sampled_epoch_after_one_rating_by_rating_has_its_item_lists)
 {
     small_job job = small_job_make(RECO_MODEL_MF, 0.0f, 3);
-    RECO_ASSERT_OK(reco_trainer_set_loss(job.trainer, RECO_LOSS_MSE));
-    RECO_ASSERT_OK(reco_trainer_set_optimizer(job.trainer, RECO_OPTIMIZER_SGD));
-    RECO_ASSERT_OK(reco_trainer_set_batch_size(job.trainer, 1));
+    RECO_ASSERT_OK(reco_trainer_set_loss(job.setup.trainer, RECO_LOSS_MSE));
+    RECO_ASSERT_OK(reco_trainer_set_optimizer(job.setup.trainer, RECO_OPTIMIZER_SGD));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(job.setup.trainer, 1));
     double loss;
-    RECO_ASSERT_OK(reco_trainer_epoch(job.trainer, job.data, &loss));
-    RECO_ASSERT_OK(reco_trainer_set_loss(job.trainer, RECO_LOSS_BCE));
-    RECO_ASSERT_OK(reco_trainer_set_negatives(job.trainer, 4));
-    RECO_ASSERT_OK(reco_trainer_set_batch_size(job.trainer, 32));
-    RECO_ASSERT_OK(reco_trainer_epoch(job.trainer, job.data, &loss));
+    RECO_ASSERT_OK(reco_trainer_epoch(job.setup.trainer, job.data, &loss));
+    RECO_ASSERT_OK(reco_trainer_set_loss(job.setup.trainer, RECO_LOSS_BCE));
+    RECO_ASSERT_OK(reco_trainer_set_negatives(job.setup.trainer, 4));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(job.setup.trainer, 32));
+    RECO_ASSERT_OK(reco_trainer_epoch(job.setup.trainer, job.data, &loss));
     ck_assert(loss > 0.0 && loss < 1.0); /* BCE of logits near 0 is about log 2 */
     small_job_free(&job);
 }
@@ -384,15 +376,15 @@ START_TEST(steps_in_flight_train_as_steps_that_complete)
     size_t steps = 0, count = 0;
     for (int run = 0; run < 2; run++) {
         small_job job = small_job_make(RECO_MODEL_NEUMF, 0.0f, 4);
-        RECO_ASSERT_OK(reco_trainer_set_threads(job.trainer, 2));
-        RECO_ASSERT_OK(reco_trainer_set_batch_size(job.trainer, 64));
+        RECO_ASSERT_OK(reco_trainer_set_threads(job.setup.trainer, 2));
+        RECO_ASSERT_OK(reco_trainer_set_batch_size(job.setup.trainer, 64));
         if (run == 1)
-            RECO_ASSERT_OK(reco_trainer_set_progress(job.trainer, count_steps, &steps));
+            RECO_ASSERT_OK(reco_trainer_set_progress(job.setup.trainer, count_steps, &steps));
         for (int epoch = 0; epoch < 2; epoch++)
-            RECO_ASSERT_OK(reco_trainer_epoch(job.trainer, job.data, &losses[run][epoch]));
-        count = reco_model_parameter_count(job.model);
+            RECO_ASSERT_OK(reco_trainer_epoch(job.setup.trainer, job.data, &losses[run][epoch]));
+        count = reco_model_parameter_count(job.setup.model);
         ck_assert_uint_le(count, 20000);
-        RECO_ASSERT_OK(reco_model_get_parameters(job.model, params[run]));
+        RECO_ASSERT_OK(reco_model_get_parameters(job.setup.model, params[run]));
         small_job_free(&job);
     }
     ck_assert_uint_gt(steps, 0);
@@ -405,12 +397,12 @@ END_TEST
 static void train_once(uint64_t seed, reco_loss loss, float *params, size_t *count)
 {
     small_job job = small_job_make(RECO_MODEL_NEUMF, 0.2f, seed);
-    RECO_ASSERT_OK(reco_trainer_set_loss(job.trainer, loss));
-    RECO_ASSERT_OK(reco_trainer_set_seed(job.trainer, seed));
-    RECO_ASSERT_OK(reco_trainer_set_threads(job.trainer, 2));
-    RECO_ASSERT_OK(reco_trainer_fit(job.trainer, job.data, 2));
-    *count = reco_model_parameter_count(job.model);
-    RECO_ASSERT_OK(reco_model_get_parameters(job.model, params));
+    RECO_ASSERT_OK(reco_trainer_set_loss(job.setup.trainer, loss));
+    RECO_ASSERT_OK(reco_trainer_set_seed(job.setup.trainer, seed));
+    RECO_ASSERT_OK(reco_trainer_set_threads(job.setup.trainer, 2));
+    RECO_ASSERT_OK(reco_trainer_fit(job.setup.trainer, job.data, 2));
+    *count = reco_model_parameter_count(job.setup.model);
+    RECO_ASSERT_OK(reco_model_get_parameters(job.setup.model, params));
     small_job_free(&job);
 }
 
