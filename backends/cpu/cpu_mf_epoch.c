@@ -314,7 +314,8 @@ typedef struct mf_epoch_run {
     const cpu_mf_grid *grid;
     reco_permutation user_order, item_order, round_order;
     double *loss;     /* per thread */
-    double *gradient; /* the global bias's, per thread */
+    double *gradient; /* the global bias's, per thread, this round */
+    size_t *trained;  /* ratings, per thread, this round */
     cpu_pool *pool;
 } mf_epoch_run;
 
@@ -355,21 +356,22 @@ CPU_VECTOR_CLONES static void train_blocks(void *argument, size_t thread, size_t
     double loss = 0.0;
     for (size_t round = 0; round < g->grid; round++) {
         float gradient = 0.0f;
+        size_t trained = 0;
         for (size_t i = thread; i < g->grid; i += n_threads) {
             size_t block = block_at(run, round, i);
-            loss += train_block(t, g->packed + g->block_start[block],
-                                g->block_start[block + 1] - g->block_start[block], &gradient);
+            size_t count = g->block_start[block + 1] - g->block_start[block];
+            loss += train_block(t, g->packed + g->block_start[block], count, &gradient);
+            trained += count;
         }
         run->gradient[thread] = gradient;
+        run->trained[thread] = trained;
         reco_cpu_pool_barrier(run->pool, thread);
         if (thread == 0 && t->global) {
             double sum = 0.0;
             size_t count = 0;
-            for (size_t u = 0; u < n_threads; u++)
+            for (size_t u = 0; u < n_threads; u++) {
                 sum += run->gradient[u];
-            for (size_t i = 0; i < g->grid; i++) {
-                size_t block = block_at(run, round, i);
-                count += g->block_start[block + 1] - g->block_start[block];
+                count += run->trained[u];
             }
             if (count)
                 reco_optimizer_update(t->rule, t->global, (float)(sum / (double)count),
@@ -450,7 +452,8 @@ reco_status reco_cpu_mf_epoch(reco_backend_context *context, reco_backend_worksp
     run.grid = workspace->mf_grid;
     run.loss = reco_malloc_array(n_threads, sizeof *run.loss);
     run.gradient = reco_malloc_array(n_threads, sizeof *run.gradient);
-    if (status == RECO_OK && (!run.loss || !run.gradient))
+    run.trained = reco_malloc_array(n_threads, sizeof *run.trained);
+    if (status == RECO_OK && (!run.loss || !run.gradient || !run.trained))
         status = reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for MF");
     double total = 0.0;
     if (status == RECO_OK) {
@@ -468,6 +471,7 @@ reco_status reco_cpu_mf_epoch(reco_backend_context *context, reco_backend_worksp
     reco_cpu_pool_release(pool);
     free(run.loss);
     free(run.gradient);
+    free(run.trained);
     *loss = total;
     return status;
 }
