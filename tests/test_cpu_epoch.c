@@ -307,6 +307,63 @@ START_TEST(chunked_epochs_hold_every_row_once_and_stream)
 }
 END_TEST
 
+/* Runs a task's threads one after the other: three, unless told. */
+static void run_as_three(void *runner, reco_parallel_task task, void *argument)
+{
+    (void)runner;
+    for (size_t thread = 0; thread < 3; thread++)
+        task(argument, thread, 3);
+}
+
+/* The builder (tabled permutations, row by row) against the law's own
+ * per-place function (reco_chunk_sample_write, the CUDA backend's): the
+ * same sample at every place of a three-chunk epoch, with negatives drawn
+ * from per-user lists and as BPR pairs. */
+START_TEST(the_builder_writes_the_law_place_by_place)
+{
+    enum { PER_USER = 20, CATALOG = 3 * PER_USER };
+    size_t n = CHUNKED_ROWS, n_users = (n + PER_USER - 1) / PER_USER;
+    int32_t *users = malloc(n * sizeof *users), *items = malloc(n * sizeof *items);
+    size_t *offsets = malloc((n_users + 1) * sizeof *offsets);
+    int32_t *built = malloc(4 * 5 * n * sizeof *built), *law = malloc(4 * 5 * n * sizeof *law);
+    ck_assert(users && items && offsets && built && law);
+    for (size_t r = 0; r < n; r++) {
+        users[r] = (int32_t)(r / PER_USER);
+        items[r] = (int32_t)(3 * (r % PER_USER) + users[r] % 3);
+    }
+    for (size_t u = 0; u <= n_users; u++)
+        offsets[u] = u * PER_USER < n ? u * PER_USER : n;
+    const reco_epoch_plan plans[] = {{.negatives = 4, .seed = 3, .epoch = 2, .negative_epoch = 2},
+                                     {.negatives = 1, .pairs = 1, .seed = 4, .epoch = 1}};
+    for (size_t k = 0; k < 2; k++) {
+        reco_sample_source source =
+            reco_sample_source_make(users, items, NULL, n, offsets, items, CATALOG, &plans[k]);
+        reco_epoch_layout layout = reco_epoch_layout_make(&source);
+        size_t count = layout.n_samples;
+        ck_assert_uint_eq(layout.n_chunks, 3);
+        reco_sample_sink into_built = {built, built + count, (float *)(built + 2 * count),
+                                       built + 3 * count};
+        reco_sample_sink into_law = {law, law + count, (float *)(law + 2 * count), law + 3 * count};
+        if (!source.pairs)
+            into_built.negatives = into_law.negatives = NULL;
+        ck_assert_int_eq(reco_epoch_build(&source, 0, count, &into_built, run_as_three, NULL), 0);
+        size_t place = 0;
+        for (size_t c = 0; c < layout.n_chunks; c++) {
+            reco_chunk chunk = reco_chunk_make(&source, &layout, c);
+            for (size_t u = 0; u < chunk.n_samples; u++)
+                reco_chunk_sample_write(&source, &layout, &chunk, NULL, u, &into_law, place++);
+        }
+        ck_assert_uint_eq(place, count);
+        ck_assert_mem_eq(built, law, (source.pairs ? 4 : 3) * count * sizeof *built);
+    }
+    free(users);
+    free(items);
+    free(offsets);
+    free(built);
+    free(law);
+}
+END_TEST
+
 /* The hook of lib/trainer_epoch.c: samples an epoch is made in at a time. */
 extern size_t reco_epoch_window_samples;
 
@@ -349,6 +406,7 @@ int main(void)
     tcase_add_test(tcase, pairs_and_explicit_targets);
     tcase_add_test(tcase, permutations_are_bijections);
     tcase_add_test(tcase, chunked_epochs_hold_every_row_once_and_stream);
+    tcase_add_test(tcase, the_builder_writes_the_law_place_by_place);
     tcase_add_test(tcase, epochs_made_in_windows_train_the_same);
     suite_add_tcase(suite, tcase);
     SRunner *runner = srunner_create(suite);
