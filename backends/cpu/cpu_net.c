@@ -582,6 +582,19 @@ CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace,
     }
 }
 
+/* The dense gradient's range [begin, begin + n): the slices' in slice order,
+ * slice by slice so that the additions are vector operations. */
+CPU_INLINE void sum_dense_grads(cpu_workspace *workspace, size_t begin, size_t n)
+{
+    float *restrict sum = workspace->dense_grad + begin;
+    memset(sum, 0, n * sizeof *sum);
+    for (size_t s = 0; s < workspace->n_slices; s++) {
+        const float *restrict part = workspace->slices[s].dense_grad + begin;
+        for (size_t i = 0; i < n; i++)
+            sum[i] += part[i];
+    }
+}
+
 typedef struct training_run {
     training_pass pass;
     cpu_pool *pool;
@@ -613,13 +626,7 @@ static void training_task(void *argument, size_t thread, size_t n_threads)
     }
     reco_cpu_pool_barrier(run->pool, thread);
     size_t begin = cpu_share(net->n_dense, thread, n_threads);
-    size_t end = cpu_share(net->n_dense, thread + 1, n_threads);
-    for (size_t i = begin; i < end; i++) {
-        float sum = 0.0f;
-        for (size_t s = 0; s < workspace->n_slices; s++)
-            sum += workspace->slices[s].dense_grad[i];
-        workspace->dense_grad[i] = sum;
-    }
+    sum_dense_grads(workspace, begin, cpu_share(net->n_dense, thread + 1, n_threads) - begin);
     for (int side = 0; side < CPU_N_SIDES; side++)
         for (size_t part = thread; part < workspace->n_slices; part += n_threads)
             scatter_part(net, workspace, side, part);
@@ -665,12 +672,27 @@ void reco_cpu_workspace_land(cpu_workspace *workspace)
     workspace->loss_total += slices_loss(workspace);
 }
 
+/* Asks for the batch's samples at once: an epoch's samples are made a
+ * window of a million at a time, and a batch's are no longer in the cache
+ * when it runs; read one by one, each line's miss would wait for the last. */
+static void prefetch_batch(const reco_batch *batch)
+{
+    /* what prepare_slice reads: BPR's negatives, or the targets */
+    const reco_backend_buffer *arrays[3] = {batch->users, batch->items,
+                                            batch->loss == RECO_LOSS_BPR ? batch->negatives
+                                                                         : batch->targets};
+    for (size_t a = 0; a < 3; a++)
+        for (size_t i = 0; i < batch->n; i += 16)
+            __builtin_prefetch(cpu_ints(arrays[a]) + batch->offset + i, 0);
+}
+
 /* Lists each slice's batch rows; a slice that must grow first waits for
  * the step in flight, whose threads read the slices. */
 static int assign_rows(const reco_net_desc *net, cpu_workspace *workspace, const reco_batch *batch)
 {
     size_t n_slices = workspace->n_slices;
     const int32_t *items = cpu_ints(batch->items) + batch->offset;
+    prefetch_batch(batch);
     size_t *counts = workspace->slice_counts;
     memset(counts, 0, n_slices * sizeof *counts);
     for (size_t i = 0; i < batch->n; i++)
