@@ -502,6 +502,11 @@ static row_source slice_rows(const reco_net_desc *net, const cpu_slice *slice, i
     return source;
 }
 
+/* A row's slot is looked up in an array that the step's table rows have
+ * pushed out of the cache: asking for it some rows ahead overlaps those
+ * misses. */
+#define SLOT_PREFETCH_DISTANCE 8
+
 /* Sums the slice's user-table row gradients per distinct user. */
 CPU_INLINE void compact_users(const reco_net_desc *net, cpu_slice *slice)
 {
@@ -509,6 +514,8 @@ CPU_INLINE void compact_users(const reco_net_desc *net, cpu_slice *slice)
         slice->user_slot[slice->local_users[r]] = -1;
     slice->n_local_users = 0;
     for (size_t i = 0; i < slice->rows; i++) {
+        if (i + SLOT_PREFETCH_DISTANCE < slice->rows)
+            __builtin_prefetch(slice->user_slot + slice->users[i + SLOT_PREFETCH_DISTANCE], 1);
         int32_t user = slice->users[i];
         int32_t slot = slice->user_slot[user];
         int fresh = slot < 0;
@@ -558,6 +565,8 @@ CPU_INLINE void scatter_part(const reco_net_desc *net, cpu_workspace *workspace,
                 first = slice->pair_rows;
         }
         for (size_t i = first; i < source.count; i++) {
+            if (i + SLOT_PREFETCH_DISTANCE < source.count)
+                __builtin_prefetch(grad->slot_of_row + source.ids[i + SLOT_PREFETCH_DISTANCE], 1);
             int32_t id = source.ids[i];
             int owned = side == CPU_SIDE_ITEMS && s == part &&
                         (!slice->pair_rows || i < slice->pair_rows);
