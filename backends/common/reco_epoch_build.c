@@ -61,21 +61,19 @@ static uint64_t tabled_pass(const tabled_order *t, uint64_t x)
 }
 
 /* places[i] = reco_permute(order, first + i) for i < count. */
-static void tabled_permute(const tabled_order *t, uint64_t first, size_t count, uint32_t *places)
+static void tabled_permute(const tabled_order *t, uint64_t first, size_t count, uint64_t *places)
 {
     uint64_t n = t->order->n;
     if (n <= 1) {
         for (size_t i = 0; i < count; i++)
-            places[i] = (uint32_t)(first + i);
+            places[i] = first + i;
         return;
     }
     for (size_t i = 0; i < count; i++)
-        places[i] = (uint32_t)tabled_pass(t, first + i);
+        places[i] = tabled_pass(t, first + i);
     for (size_t i = 0; i < count; i++) {
-        uint64_t x = places[i];
-        while (x >= n)
-            x = tabled_pass(t, x);
-        places[i] = (uint32_t)x;
+        while (places[i] >= n)
+            places[i] = tabled_pass(t, places[i]);
     }
 }
 
@@ -113,18 +111,18 @@ static void gather_samples(epoch_build *b, size_t thread, size_t n_threads)
     const reco_sample_sink *from = &b->listed, *to = b->sink;
     size_t n = b->end - b->begin;
     size_t end = b->begin + reco_share(n, thread + 1, n_threads);
-    uint32_t places[GATHER_BLOCK];
+    uint64_t places[GATHER_BLOCK];
     for (size_t u = b->begin + reco_share(n, thread, n_threads); u < end; u += GATHER_BLOCK) {
         size_t count = end - u < GATHER_BLOCK ? end - u : GATHER_BLOCK;
         if (b->order.order) {
             tabled_permute(&b->order, u, count, places);
         } else {
             for (size_t i = 0; i < count; i++)
-                places[i] = (uint32_t)reco_permute(&b->chunk.order, u + i);
+                places[i] = reco_permute(&b->chunk.order, u + i);
         }
         size_t position = b->written + u - b->begin;
         for (size_t i = 0; i < count; i++) {
-            size_t q = places[i];
+            size_t q = (size_t)places[i];
             to->users[position + i] = from->users[q];
             to->items[position + i] = from->items[q];
             to->targets[position + i] = from->targets[q];
