@@ -315,8 +315,8 @@ static void run_as_three(void *runner, reco_parallel_task task, void *argument)
         task(argument, thread, 3);
 }
 
-/* The builder (tabled permutations, row by row) against the law's own
- * per-place function (reco_chunk_sample_write, the CUDA backend's): the
+/* The builder (tabled permutations or not, row by row) against the law's
+ * own per-place function (reco_chunk_sample_write, the CUDA backend's): the
  * same sample at every place of a three-chunk epoch, with negatives drawn
  * from per-user lists and as BPR pairs. */
 START_TEST(the_builder_writes_the_law_place_by_place)
@@ -335,9 +335,11 @@ START_TEST(the_builder_writes_the_law_place_by_place)
         offsets[u] = u * PER_USER < n ? u * PER_USER : n;
     const reco_epoch_plan plans[] = {{.negatives = 4, .seed = 3, .epoch = 2, .negative_epoch = 2},
                                      {.negatives = 1, .pairs = 1, .seed = 4, .epoch = 1}};
-    for (size_t k = 0; k < 2; k++) {
+    const unsigned tabled_bits[] = {32, 0};
+    for (size_t k = 0; k < 4; k++) {
+        reco_epoch_tabled_bits = tabled_bits[k / 2];
         reco_sample_source source =
-            reco_sample_source_make(users, items, NULL, n, offsets, items, CATALOG, &plans[k]);
+            reco_sample_source_make(users, items, NULL, n, offsets, items, CATALOG, &plans[k % 2]);
         reco_epoch_layout layout = reco_epoch_layout_make(&source);
         size_t count = layout.n_samples;
         ck_assert_uint_eq(layout.n_chunks, 3);
@@ -356,6 +358,7 @@ START_TEST(the_builder_writes_the_law_place_by_place)
         ck_assert_uint_eq(place, count);
         ck_assert_mem_eq(built, law, (source.pairs ? 4 : 3) * count * sizeof *built);
     }
+    reco_epoch_tabled_bits = 32;
     free(users);
     free(items);
     free(offsets);

@@ -24,9 +24,9 @@ typedef struct tabled_order {
     uint32_t *rounds[4];
 } tabled_order;
 
-/* Tables serve networks of at most this many bits (halves of 16: 256 KiB a
- * round), which covers chunks of up to 2^32 / 16,384 samples a row. */
-#define TABLED_BITS 32
+/* Tables serve networks of at most 32 bits (halves of 16: 256 KiB a round),
+ * which covers chunks of up to 2^32 / 16,384 samples a row. */
+unsigned reco_epoch_tabled_bits = 32;
 
 static unsigned round_input_bits(const reco_permutation *order, unsigned round)
 {
@@ -158,7 +158,7 @@ int reco_epoch_build(const reco_sample_source *source, size_t first, size_t coun
         source->pairs ? reco_malloc_array(capacity, sizeof(int32_t)) : NULL};
     /* a full chunk's network is the widest: every chunk's tables fit */
     reco_permutation widest = reco_permutation_make(capacity, 0);
-    int tabled = widest.high_bits + widest.low_bits <= TABLED_BITS;
+    int tabled = widest.high_bits + widest.low_bits <= reco_epoch_tabled_bits;
     for (unsigned round = 0; tabled && round < 4; round++)
         b->tables[round] =
             reco_malloc_array((size_t)1 << round_input_bits(&widest, round), sizeof(uint32_t));

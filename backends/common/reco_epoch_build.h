@@ -21,6 +21,10 @@ typedef void (*reco_parallel_run)(void *runner, reco_parallel_task task, void *a
 int reco_epoch_build(const reco_sample_source *source, size_t first, size_t count,
                      const reco_sample_sink *sink, reco_parallel_run run, void *runner);
 
+/* Chunk orders of at most this many bits read their rounds from tables
+ * (32; larger ones compute them): a test hook, to run both ways. */
+extern unsigned reco_epoch_tabled_bits;
+
 /* The runner of one thread: calls task(argument, 0, 1). */
 void reco_run_serially(void *runner, reco_parallel_task task, void *argument);
 
