@@ -52,7 +52,7 @@ static uint64_t tabled_pass(const tabled_order *t, uint64_t x)
     unsigned high = t->order->high_bits, low = t->order->low_bits;
     for (unsigned round = 0; round < 4; round++) {
         uint64_t low_part = x & (((uint64_t)1 << low) - 1);
-        x = low_part << high | ((x >> low) ^ t->rounds[round][low_part]);
+        x = reco_feistel_step(x, high, low, t->rounds[round][low_part]);
         unsigned swap = high;
         high = low;
         low = swap;

@@ -157,9 +157,17 @@ RECO_SHARED uint64_t reco_feistel_round(uint64_t key, uint64_t half)
     return h ^ (h >> 32);
 }
 
-/* The place of x (< n) after the permutation. Each round moves the low
- * part up and replaces it with the high part mixed with it, so the two
- * widths trade places; after four rounds they are back. */
+/* One round on x of `high` + `low` bits, given the round function's value
+ * on its low part: the low part moves up and the high part, mixed with
+ * that value, takes its place, so the two widths trade places. */
+RECO_SHARED uint64_t reco_feistel_step(uint64_t x, unsigned high, unsigned low, uint64_t value)
+{
+    uint64_t low_part = x & (((uint64_t)1 << low) - 1);
+    return low_part << high | (((x >> low) ^ value) & (((uint64_t)1 << high) - 1));
+}
+
+/* The place of x (< n) after the permutation: four rounds, after which the
+ * widths are back, walked until the place is below n. */
 RECO_SHARED uint64_t reco_permute(const reco_permutation *p, uint64_t x)
 {
     if (p->n <= 1)
@@ -167,10 +175,8 @@ RECO_SHARED uint64_t reco_permute(const reco_permutation *p, uint64_t x)
     do {
         unsigned high = p->high_bits, low = p->low_bits;
         for (unsigned round = 0; round < 4; round++) {
-            uint64_t low_part = x & (((uint64_t)1 << low) - 1), high_part = x >> low;
-            uint64_t mixed = (high_part ^ reco_feistel_round(p->keys[round], low_part)) &
-                             (((uint64_t)1 << high) - 1);
-            x = low_part << high | mixed;
+            uint64_t low_part = x & (((uint64_t)1 << low) - 1);
+            x = reco_feistel_step(x, high, low, reco_feistel_round(p->keys[round], low_part));
             unsigned swap = high;
             high = low;
             low = swap;
