@@ -13,7 +13,14 @@
 
 static int kind_has_gmf(reco_model_kind kind)
 {
-    return kind == RECO_MODEL_MF || kind == RECO_MODEL_GMF || kind == RECO_MODEL_NEUMF;
+    return kind == RECO_MODEL_MF || kind == RECO_MODEL_GMF || kind == RECO_MODEL_NEUMF ||
+           kind == RECO_MODEL_IALS;
+}
+
+/* MF and iALS score by the plain dot product: the head is fixed at ones. */
+static int kind_is_dot_product(reco_model_kind kind)
+{
+    return kind == RECO_MODEL_MF || kind == RECO_MODEL_IALS;
 }
 
 static int kind_has_mlp(reco_model_kind kind)
@@ -27,7 +34,7 @@ reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
     if (!out)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
     *out = NULL;
-    if (kind < RECO_MODEL_MF || kind > RECO_MODEL_NEUMF)
+    if (kind < RECO_MODEL_MF || kind > RECO_MODEL_IALS)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown model kind %d", (int)kind);
     if (n_users == 0 || n_items == 0 || n_users > INT32_MAX || n_items > INT32_MAX)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
@@ -45,6 +52,10 @@ reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
     model->n_layer_sizes = 4;
     model->output = RECO_ACTIVATION_IDENTITY;
     model->init_std = 0.01f;
+    if (kind == RECO_MODEL_IALS) {
+        model->factors = 64;
+        model->init_std = 0.1f;
+    }
     *out = model;
     return RECO_OK;
 }
@@ -140,6 +151,9 @@ reco_status reco_model_set_output(reco_model *model, reco_activation activation)
         return status;
     if (activation < RECO_ACTIVATION_IDENTITY || activation > RECO_ACTIVATION_RELU)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown activation %d", (int)activation);
+    if (model->kind == RECO_MODEL_IALS && activation != RECO_ACTIVATION_IDENTITY)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "iALS scores are plain dot products: "
+                                                    "its output is the identity");
     model->output = activation;
     return RECO_OK;
 }
@@ -210,8 +224,8 @@ void reco_model_describe(const reco_model *model, reco_net_desc *net)
     net->head_w_offset = offset;
     net->head_b_offset = offset + net->head_in;
     net->n_dense = offset + net->head_in + 1;
-    net->train_head_weights = model->kind != RECO_MODEL_MF;
-    net->train_head_bias = model->kind != RECO_MODEL_MF || model->biases;
+    net->train_head_weights = !kind_is_dot_product(model->kind);
+    net->train_head_bias = !kind_is_dot_product(model->kind) || model->biases;
     net->output_activation = model->output;
     net->dropout = model->dropout;
 }
@@ -235,6 +249,10 @@ static void initial_values(const reco_model *model, const reco_net_desc *net, ui
     reco_rng rng;
     reco_rng_seed(&rng, seed, 0);
     float *p = values;
+    /* Rendle et al.'s iALS draws N(0, sigma / sqrt(d)): scores of the same
+     * scale at every dimension */
+    double std = model->kind == RECO_MODEL_IALS ? model->init_std / sqrt((double)model->factors)
+                                                 : model->init_std;
     for (int t = 0; t < RECO_N_TABLES; t++) {
         int is_bias = t == RECO_TABLE_USER_BIAS || t == RECO_TABLE_ITEM_BIAS;
         double bound = sqrt(6.0 / (double)(net->table_rows[t] + net->table_dim[t]));
@@ -242,7 +260,7 @@ static void initial_values(const reco_model *model, const reco_net_desc *net, ui
             *p++ = is_bias ? 0.0f
                    : model->xavier_embeddings
                        ? (float)(bound * (2.0 * reco_rng_uniform(&rng) - 1.0))
-                       : (float)(model->init_std * reco_rng_normal(&rng));
+                       : (float)(std * reco_rng_normal(&rng));
     }
     float *dense = p;
     memset(dense, 0, net->n_dense * sizeof *dense);
@@ -255,7 +273,7 @@ static void initial_values(const reco_model *model, const reco_net_desc *net, ui
     double head_bound = sqrt(6.0 / (double)(net->head_in + 1));
     for (size_t i = 0; i < net->head_in; i++)
         dense[net->head_w_offset + i] =
-            model->kind == RECO_MODEL_MF ? 1.0f
+            kind_is_dot_product(model->kind) ? 1.0f
                                          : (float)(head_bound * (2.0 * reco_rng_uniform(&rng) - 1.0));
 }
 
@@ -429,6 +447,12 @@ void reco_model_drop_users(reco_model *model, size_t count)
     model->n_users -= count;
     model->layout_version++;
     reco_scratch_empty(model->scratch);
+}
+
+const char *reco_model_kind_name(reco_model_kind kind)
+{
+    static const char *const names[] = {"mf", "gmf", "mlp", "neumf", "ials"};
+    return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : NULL;
 }
 
 reco_model_kind reco_model_kind_of(const reco_model *model)

@@ -65,6 +65,14 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->batch_size = 256;
     trainer->dense_request = -1;
     trainer->parallel.world = 1;
+    if (model->kind == RECO_MODEL_IALS) {
+        /* Rendle et al. 2022's ml-1m settings at 64 factors */
+        trainer->optimizer.weight_decay = 0.007f;
+        trainer->ials.unobserved_weight = 0.3f;
+    }
+    trainer->ials.solver = RECO_SOLVER_CG;
+    trainer->ials.cg_steps = 3;
+    trainer->ials.objective = NAN;
     *out = trainer;
     return RECO_OK;
 }
@@ -78,6 +86,7 @@ void reco_trainer_free(reco_trainer *trainer)
     reco_trainer_free_buffers(trainer);
     reco_trainer_free_device_dataset(trainer);
     reco_trainer_free_parallel(trainer);
+    reco_trainer_free_ials(trainer);
     free(trainer->validation.best_parameters);
     free(trainer);
 }
@@ -197,6 +206,47 @@ reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_d
     CHECK_TRAINER(trainer);
     return store_checked_float(&trainer->optimizer.weight_decay, weight_decay, 0.0, 1e3, 0,
                                "weight decay");
+}
+
+/* RECO_ERR_STATE unless the trainer's model is iALS. */
+static reco_status check_ials(const reco_trainer *trainer, const char *setting)
+{
+    CHECK_TRAINER(trainer);
+    if (trainer->model->kind != RECO_MODEL_IALS)
+        return reco_fail(RECO_ERR_STATE, "%s is an iALS setting; the model is not iALS", setting);
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_unobserved_weight(reco_trainer *trainer, double weight)
+{
+    reco_status status = check_ials(trainer, "the unobserved weight");
+    if (status == RECO_OK)
+        status = store_checked_float(&trainer->ials.unobserved_weight, weight, 0.0, 1e6, 0,
+                                     "unobserved weight");
+    return status;
+}
+
+reco_status reco_trainer_set_confidence(reco_trainer *trainer, double alpha)
+{
+    reco_status status = check_ials(trainer, "the confidence");
+    if (status == RECO_OK)
+        status = store_checked_float(&trainer->ials.confidence, alpha, 0.0, 1e6, 0, "confidence");
+    return status;
+}
+
+reco_status reco_trainer_set_solver(reco_trainer *trainer, reco_solver solver, size_t cg_steps)
+{
+    reco_status status = check_ials(trainer, "the solver");
+    if (status != RECO_OK)
+        return status;
+    if (solver != RECO_SOLVER_CHOLESKY && solver != RECO_SOLVER_CG)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown solver %d", (int)solver);
+    if (solver == RECO_SOLVER_CG && (cg_steps < 1 || cg_steps > 64))
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%zu CG steps: expected 1 to 64", cg_steps);
+    trainer->ials.solver = solver;
+    if (solver == RECO_SOLVER_CG)
+        trainer->ials.cg_steps = cg_steps;
+    return RECO_OK;
 }
 
 reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma)

@@ -122,13 +122,6 @@ reco_status reco_trainer_batch_gradient(reco_trainer *trainer, const int32_t *us
     return status;
 }
 
-static double seconds_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
-
 static reco_status check_dataset(const reco_trainer *trainer, const reco_dataset *train)
 {
     if (!train)
@@ -190,7 +183,7 @@ static reco_status run_window(reco_trainer *trainer, size_t window, epoch_run *r
         run->step++;
         run->samples_done += rows;
         if (status == RECO_OK && trainer->progress) {
-            double elapsed = seconds_now() - run->started;
+            double elapsed = reco_seconds_now() - run->started;
             reco_progress progress = {
                 .struct_size = sizeof progress,
                 .epoch = trainer->epoch,
@@ -350,7 +343,7 @@ static reco_status run_epoch(reco_trainer *trainer, const reco_dataset *train,
     int on_device = ops_of(trainer)->kernels.epoch_samples != NULL;
     host_window host = {0};
     epoch_run run = {.steps = (n_samples + trainer->batch_size - 1) / trainer->batch_size,
-                     .started = seconds_now()};
+                     .started = reco_seconds_now()};
     reco_status status = prepare(trainer, trainer->batch_size, capacity);
     if (status == RECO_OK)
         status = on_device ? upload_dataset(trainer, train, rows)
@@ -401,7 +394,7 @@ static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *tra
     plan->first = 0;
     plan->count = n_samples;
     reco_model *model = trainer->model;
-    double started = seconds_now();
+    double started = reco_seconds_now();
     if (status == RECO_OK)
         status = ops_of(trainer)->kernels.mf_epoch(
             context_of(trainer), trainer->workspace, &model->net, &model->params,
@@ -409,7 +402,7 @@ static reco_status run_per_rating(reco_trainer *trainer, const reco_dataset *tra
             &trainer->device_data.data, plan, &loss);
     if (status == RECO_OK)
         trainer->step += n_samples;
-    double mean = n_samples ? loss / (double)n_samples : 0.0, elapsed = seconds_now() - started;
+    double mean = n_samples ? loss / (double)n_samples : 0.0, elapsed = reco_seconds_now() - started;
     if (status == RECO_OK && trainer->progress) {
         reco_progress progress = {.struct_size = sizeof progress,
                                   .epoch = trainer->epoch,
@@ -497,6 +490,11 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     reco_status status = check_dataset(trainer, train);
     if (status != RECO_OK)
         return status;
+    if (trainer->model->kind == RECO_MODEL_IALS) {
+        status = reco_trainer_ials_epoch(trainer, train, mean_loss);
+        trainer->epoch++;
+        return status;
+    }
     reco_epoch_plan plan = epoch_plan(trainer, train);
     const reco_user_rows *rows = NULL;
     size_t n_samples = 0;

@@ -4,6 +4,8 @@
 #ifndef RECO_LIB_TRAINER_IMPL_H
 #define RECO_LIB_TRAINER_IMPL_H
 
+#include <time.h>
+
 #include "dataset_impl.h"
 #include "error.h"
 #include "model_impl.h"
@@ -43,6 +45,22 @@ typedef struct device_dataset {
     reco_backend_buffer *buffers[5]; /* users, items, ratings, user offsets, user items */
     reco_epoch_data data;
 } device_dataset;
+
+/* iALS settings, and the training set's sparse rows both ways on the
+ * backend (side 0: each user's items, 1: each item's users; offsets,
+ * columns, confidences), kept while the same dataset and confidence train. */
+typedef struct ials_state {
+    float unobserved_weight;
+    float confidence;
+    reco_solver solver;
+    size_t cg_steps;
+    double objective; /* after the last epoch, per observed pair (NaN before) */
+    uint64_t serial;  /* of the dataset uploaded; 0 when none */
+    float uploaded_confidence;
+    size_t n_rows[2];
+    size_t entries;
+    reco_backend_buffer *buffers[2][3];
+} ials_state;
 
 /* This trainer as one rank of a data-parallel job (world 1: alone). */
 typedef enum parallel_mode {
@@ -87,7 +105,16 @@ struct reco_trainer {
     validation validation;
     device_dataset device_data;
     data_parallel parallel;
+    ials_state ials;
 };
+
+/* Seconds on the monotonic clock. */
+static inline double reco_seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
 
 /* Samples an epoch is made in at a time (trainer_epoch.c); a test hook. */
 extern size_t reco_epoch_window_samples;
@@ -114,6 +141,12 @@ void reco_trainer_free_device_dataset(reco_trainer *trainer);
 void reco_trainer_reset_optimizer(reco_trainer *trainer);
 void reco_trainer_free_workspace(reco_trainer *trainer);
 void reco_trainer_free_parallel(reco_trainer *trainer);
+void reco_trainer_free_ials(reco_trainer *trainer);
+
+/* One iALS epoch (trainer_ials.c): every user solved, then every item;
+ * *mean_loss is the objective after it, per observed pair. */
+reco_status reco_trainer_ials_epoch(reco_trainer *trainer, const reco_dataset *train,
+                                    double *mean_loss);
 
 /* One batch of a data-parallel trainer (trainer_parallel.c): this rank's
  * share of `global` forward and backward, the exchange, the step; *loss is

@@ -153,5 +153,6 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .gradient_import = reco_cpu_gradient_import,
             .mf_epoch = reco_cpu_mf_epoch,
             .optimizer_settle = reco_cpu_optimizer_settle,
+            .ials_solve = reco_cpu_ials_solve,
         },
 };

@@ -79,13 +79,13 @@ static int kind_flag(const options *opts)
 {
     for (const flag_spec *flag = opts->command->flags; flag->name; flag++)
         if (strcmp(flag->name, "model") == 0)
-            return flag->value && strcmp(flag->value, "mf|gmf|mlp|neumf") == 0;
+            return flag->value && strcmp(flag->value, JOB_KINDS) == 0;
     return 0;
 }
 
 int job_read_settings(options *opts, settings *s, int random_rows)
 {
-    static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf"};
+    static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf", "ials"};
     static const char *const losses[] = {"bce", "mse", "bpr"};
     static const char *const optimizers[] = {"sgd", "adagrad", "adam"};
     static const char *const outputs[] = {"identity", "sigmoid", "relu"};
@@ -111,7 +111,8 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     }
     /* reco eval's --model is a model file, not a kind */
     const char *kind = kind_flag(opts) ? option_text(opts, "model", "neumf") : "neumf";
-    s->kind = (reco_model_kind)pick(opts, kind, kinds, 4, "model", &ok);
+    s->kind = (reco_model_kind)pick(opts, kind, kinds, 5, "model", &ok);
+    int ials = s->kind == RECO_MODEL_IALS;
     s->loss = (reco_loss)pick(opts, option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
     s->optimizer = (reco_optimizer)pick(opts, option_text(opts, "optimizer", "adam"), optimizers, 3,
                                         "optimizer", &ok);
@@ -153,22 +154,33 @@ int job_read_settings(options *opts, settings *s, int random_rows)
                           "--model neumf");
         ok = 0;
     }
-    s->factors = option_count(opts, "factors", 8, 1, 4096, &ok);
+    s->factors = option_count(opts, "factors", ials ? 64 : 8, 1, 4096, &ok);
     s->n_layers = parse_layers(opts, option_text(opts, "layers", "64,32,16,8"), s->layers, &ok);
     s->negatives = option_count(opts, "negatives", 4, 0, 1000, &ok);
     s->test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
-    s->epochs = option_count(opts, "epochs", 5, 1, 100000, &ok);
+    s->epochs = option_count(opts, "epochs", ials ? 10 : 5, 1, 100000, &ok);
     s->batch = option_count(opts, "batch", 256, 1, 1u << 24, &ok);
     s->threads = option_count(opts, "threads", 0, 0, 1024, &ok);
     s->k = option_count(opts, "k", 10, 1, 100000, &ok);
     s->lr = option_number(opts, "lr", s->optimizer == RECO_OPTIMIZER_ADAM ? 0.001 : 0.01, 1e-12,
                           1e3, &ok);
     s->momentum = option_number(opts, "momentum", 0.0, 0.0, 0.999999, &ok);
-    s->weight_decay = option_number(opts, "weight-decay", 0.0, 0.0, 1e3, &ok);
+    s->weight_decay = option_number(opts, "weight-decay", ials ? 0.007 : 0.0, 0.0, 1e3, &ok);
+    s->unobserved_weight = option_number(opts, "unobserved-weight", 0.3, 0.0, 1e6, &ok);
+    s->confidence = option_number(opts, "confidence", 0.0, 0.0, 1e6, &ok);
+    static const char *const solvers[] = {"cholesky", "cg"};
+    s->solver = (reco_solver)pick(opts, option_text(opts, "solver", "cg"), solvers, 2, "solver", &ok);
+    s->cg_steps = option_count(opts, "cg-steps", 3, 1, 64, &ok);
+    if (!ials && (option_switch(opts, "unobserved-weight") || option_switch(opts, "confidence") ||
+                  option_switch(opts, "solver") || option_switch(opts, "cg-steps"))) {
+        usage_error(opts, "--unobserved-weight, --confidence, --solver and --cg-steps go with "
+                          "--model ials");
+        ok = 0;
+    }
     s->lr_decay = option_number(opts, "lr-decay", 1.0, 1e-9, 1.0, &ok);
     s->dropout = option_number(opts, "dropout", 0.0, 0.0, 0.99, &ok);
     s->lr_step = option_count(opts, "lr-step", 1, 1, 100000, &ok);
-    s->init_std = option_number(opts, "init-std", 0.01, 1e-9, 10.0, &ok);
+    s->init_std = option_number(opts, "init-std", ials ? 0.1 : 0.01, 1e-9, 10.0, &ok);
     static const char *const inits[] = {"normal", "xavier"};
     s->xavier = pick(opts, option_text(opts, "init", "normal"), inits, 2, "init", &ok);
     s->scale = option_number(opts, "scale", 1.0, 1e-6, 1e6, &ok);
@@ -422,6 +434,12 @@ reco_status job_build(const settings *s, run *r)
         status = reco_trainer_set_fixed_negatives(t, s->fixed_negatives);
     if (status == RECO_OK)
         status = reco_trainer_set_seed(t, s->seed);
+    if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
+        status = reco_trainer_set_unobserved_weight(t, s->unobserved_weight);
+    if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
+        status = reco_trainer_set_confidence(t, s->confidence);
+    if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
+        status = reco_trainer_set_solver(t, s->solver, s->cg_steps);
     if (status == RECO_OK)
         status = reco_trainer_set_threads(t, s->threads);
     /* the best epoch by the first metric reported is kept, unless --keep-last */
@@ -558,6 +576,12 @@ reco_status job_describe(const settings *s, run *r, const char *history)
         status = note(model, "train.momentum", "%g", s->momentum);
     if (status == RECO_OK)
         status = note(model, "train.weight_decay", "%g", s->weight_decay);
+    if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
+        status = s->solver == RECO_SOLVER_CG
+                     ? note(model, "train.ials", "unobserved weight %g, confidence %g, cg %zu steps",
+                            s->unobserved_weight, s->confidence, s->cg_steps)
+                     : note(model, "train.ials", "unobserved weight %g, confidence %g, cholesky",
+                            s->unobserved_weight, s->confidence);
     if (status == RECO_OK)
         status = note(model, "train.embeddings", "%s",
                       s->dense > 0    ? "dense"

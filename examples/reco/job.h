@@ -34,6 +34,9 @@ typedef struct settings {
     size_t factors, layers[RECO_MAX_LAYERS + 2], n_layers, negatives, test_negatives;
     size_t epochs, batch, threads, k;
     double lr, momentum, weight_decay, lr_decay, dropout, test_fraction, init_std, scale;
+    double unobserved_weight, confidence; /* iALS */
+    reco_solver solver;
+    size_t cg_steps;
     size_t lr_step; /* epochs between learning-rate decays (1: every epoch) */
     int mean_reduction, stratify;
     int biases, dense, json, leave_one_out;
@@ -105,10 +108,13 @@ void job_run_free(run *r);
 /* A monotonic clock, in seconds. */
 double seconds_now(void);
 
+/* The model kinds --model names, in reco_model_kind's order. */
+#define JOB_KINDS "mf|gmf|mlp|neumf|ials"
+
 /* The flags of the model and its training, shared by train and cv. */
 #define JOB_MODEL_FLAGS                                                                            \
-    {"model", "mf|gmf|mlp|neumf", "neumf", "model kind"},                                          \
-        {"factors", "N", "8", "MF/GMF latent factors"},                                            \
+    {"model", JOB_KINDS, "neumf", "model kind"},                                                   \
+        {"factors", "N", "8 (iALS: 64)", "MF/GMF/iALS latent factors"},                            \
         {"layers", "64,32,16,8", "64,32,16,8", "MLP tower (first: concatenated embedding width)"}, \
         {"biases", NULL, NULL, "MF user/item/global biases"},                                      \
         {"output", "identity|sigmoid|relu", "identity", "output activation"},                      \
@@ -117,10 +123,15 @@ double seconds_now(void);
         {"optimizer", "sgd|adagrad|adam", "adam", "optimizer"},                                    \
         {"lr", "X", "0.001 for Adam, else 0.01", "learning rate"},                                 \
         {"momentum", "X", "0", "SGD momentum"},                                                    \
-        {"weight-decay", "X", "0", "L2 added to the gradient"},                                    \
+        {"weight-decay", "X", "0 (iALS: 0.007)", "L2 added to the gradient; iALS: lambda"},         \
+        {"unobserved-weight", "X", "0.3", "iALS: weight of every pair's squared score (alpha0)"},  \
+        {"confidence", "A", "0", "iALS: observed pairs weigh 1 + A x rating"},                     \
+        {"solver", "cg|cholesky", "cg", "iALS: conjugate gradient or exact row solves"},           \
+        {"cg-steps", "N", "3", "iALS: conjugate-gradient steps per row"},                          \
         {"lr-decay", "X", "1", "learning rate factor, every --lr-step epochs"},                    \
         {"lr-step", "N", "1", "epochs between learning-rate decays (a step schedule)"},            \
-        {"init-std", "X", "0.01", "standard deviation of the initial embeddings"},                 \
+        {"init-std", "X", "0.01 (iALS: 0.1)",                                                      \
+         "standard deviation of the initial embeddings (iALS: over sqrt(factors))"},               \
         {"init", "normal|xavier", "normal", "embeddings N(0, init-std) or Xavier-uniform"},        \
         {"reduction", "mean|sum", "mean", "MSE loss averaged or summed over a batch"},             \
         {"scale", "X", "1", "multiply every rating by X (0.2 maps 1..5 to 0.2..1)"},               \
@@ -136,7 +147,7 @@ double seconds_now(void);
         {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
          "sampled negatives (NCF), full ranking, or rating errors"},                               \
         {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \
-        {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5", "epochs"},                \
+        {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5 (iALS: 10)", "epochs"},     \
         {"k", "K", "10", "cut-off of HR, NDCG, Recall"},                                           \
         {"backend", "cpu|cuda|auto", "auto", "backend"},                                           \
         {"threads", "N", "the CPU budget", "CPU threads (0: the default)"},                        \

@@ -12,8 +12,8 @@
 
 static const char *kind_name(reco_model_kind kind)
 {
-    static const char *const names[] = {"mf", "gmf", "mlp", "neumf"};
-    return (unsigned)kind < 4 ? names[kind] : "unknown";
+    const char *name = reco_model_kind_name(kind);
+    return name ? name : "unknown";
 }
 
 static int command_info(options *opts)

@@ -38,7 +38,7 @@ extern "C" {
 #endif
 
 /* 2: typed handles, a device part and a kernels part, control(). */
-#define RECO_BACKEND_ABI_VERSION 4
+#define RECO_BACKEND_ABI_VERSION 5
 
 /* Handles a backend defines for itself (struct reco_backend_context { ... }
  * in its own files); the core only passes them back. Typed, so that a
@@ -172,6 +172,39 @@ typedef struct reco_sparse_gradient {
     double loss;
 } reco_sparse_gradient;
 
+/* One half of an iALS alternation (ABI 5): the rows of the solved side
+ * (users, or items) as a sparse matrix over the columns of the fixed side,
+ * in backend buffers: offsets (n_rows + 1 size_t), columns (int32, sorted
+ * and distinct within a row) and confidences (float c_ij, one per entry;
+ * NULL: all 1). Row r's factors x_r become the minimizer (exact, or after
+ * cg_steps conjugate-gradient steps from x_r) of
+ *   sum_j c_rj (x_r . y_j - 1)^2 + unobserved_weight x_r' G x_r
+ *   + regularization (n_r + unobserved_weight n_columns) |x_r|^2
+ * where y_j are the fixed side's rows, G = Y'Y their Gramian and n_r the
+ * row's entries. */
+typedef struct reco_ials_half {
+    const reco_backend_buffer *offsets;
+    const reco_backend_buffer *columns;
+    const reco_backend_buffer *confidences;
+    size_t n_rows;
+    size_t n_columns;
+    size_t dim;
+    float unobserved_weight;
+    float regularization;
+    reco_solver solver;
+    size_t cg_steps;
+    int with_fit; /* 0: reco_ials_loss.fit is not wanted (left 0) */
+} reco_ials_half;
+
+/* What ials_solve reports of the rows it solved, at their new values: the
+ * data terms (observed and unobserved; with_fit only) and the regularization
+ * term of the objective above, each summed in an order that depends on the
+ * data only. */
+typedef struct reco_ials_loss {
+    double fit;
+    double penalty;
+} reco_ials_loss;
+
 /* The knobs of control(): one entry for every setting a backend may have,
  * so that a new knob is a new op, not a new table entry. */
 typedef enum reco_backend_control_op {
@@ -286,6 +319,11 @@ typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
                                                   const reco_epoch_data *data,
                                                   const reco_epoch_plan *plan,
                                                   const reco_epoch_buffers *out);
+typedef reco_status reco_backend_ials_solve_fn(reco_backend_context *context,
+                                               const reco_ials_half *half,
+                                               reco_backend_buffer *solved,
+                                               const reco_backend_buffer *fixed,
+                                               reco_ials_loss *loss);
 typedef reco_status reco_backend_mf_epoch_fn(
     reco_backend_context *context, reco_backend_workspace *workspace, const reco_net_desc *net,
     reco_net_params *params, reco_backend_optimizer *state, const reco_optimizer_config *config,
@@ -396,6 +434,12 @@ typedef struct reco_backend_kernel_ops {
      * its step, so that the tables are close to what dense steps give. The
      * trainer calls it as an epoch ends. */
     reco_backend_optimizer_settle_fn *optimizer_settle;
+    /* Optional (NULL: the backend cannot train iALS; the trainer says so),
+     * ABI 5: solves every row of `solved` (half->n_rows x half->dim floats)
+     * against `fixed` (half->n_columns x half->dim), as reco_ials_half says.
+     * Each row's result depends only on the data and the two tables, never
+     * on the thread count. */
+    reco_backend_ials_solve_fn *ials_solve;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers

@@ -1,4 +1,4 @@
-/* libreco — models: MF, GMF, MLP and NeuMF.
+/* libreco — models: MF, GMF, MLP, NeuMF and iALS.
  *
  * A model is created with its kind and the vocabulary sizes, configured with
  * setters (each validated at once), then initialized on a backend with a
@@ -31,7 +31,10 @@ typedef enum reco_model_kind {
     RECO_MODEL_MF = 0,    /* p_u . q_i (+ b_u + b_i + mu with biases) */
     RECO_MODEL_GMF = 1,   /* act(h . (p_u * q_i) + b) */
     RECO_MODEL_MLP = 2,   /* act(h . tower(p_u ++ q_i) + b) */
-    RECO_MODEL_NEUMF = 3  /* act(h . [GMF, MLP tower] + b), separate embeddings */
+    RECO_MODEL_NEUMF = 3, /* act(h . [GMF, MLP tower] + b), separate embeddings */
+    RECO_MODEL_IALS = 4   /* p_u . q_i trained by implicit alternating least squares
+                             (Rendle et al. 2022): MF's layout, no biases, solved
+                             row by row instead of by gradient steps */
 } reco_model_kind;
 
 typedef enum reco_activation {
@@ -43,7 +46,9 @@ typedef enum reco_activation {
 /* Creates an uninitialized model for n_users x n_items. Defaults: 8 factors,
  * layers 64,32,16,8 (the first is the concatenated embedding width, so the
  * MLP embeddings have 32 columns), no MF biases, identity output, no dropout,
- * embeddings N(0, 0.01). The caller owns *out. */
+ * embeddings N(0, 0.01); iALS: 64 factors, factors N(0, 0.1 / sqrt(64))
+ * (its init std is divided by the square root of the factors, as Rendle et
+ * al.'s code does). The caller owns *out. */
 RECO_API reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
                                     reco_model **out);
 
@@ -84,6 +89,11 @@ RECO_API reco_status reco_model_init(reco_model *model, reco_backend *backend, u
 RECO_API reco_status reco_model_neumf_from_pretrained(const reco_model *gmf,
                                                       const reco_model *mlp, float alpha,
                                                       reco_model **out);
+
+/* The short name of a kind ("mf", "gmf", "mlp", "neumf", "ials"), the
+ * one the CLI and model listings use; NULL for a value that names none.
+ * Static storage. */
+RECO_API const char *reco_model_kind_name(reco_model_kind kind);
 
 /* The model's kind, and its numbers of user and item rows (fold-in adds
  * users). */

@@ -48,6 +48,13 @@ typedef struct reco_progress {
  * after finishing the current batch (the model stays consistent). */
 typedef int (*reco_progress_fn)(const reco_progress *progress, void *user_data);
 
+/* How an iALS trainer solves each row's least-squares problem. */
+typedef enum reco_solver {
+    RECO_SOLVER_CHOLESKY = 0, /* exact: the row's d x d system factored */
+    RECO_SOLVER_CG = 1        /* conjugate gradient steps from the row's current
+                                 factors (implicit's default) */
+} reco_solver;
+
 /* Creates a trainer for an initialized model. Defaults: BCE, 4 negatives,
  * Adam (lr 0.001, betas 0.9/0.999, eps 1e-8), no weight decay, no decay of
  * the learning rate, batch 256, lazy embedding updates (see
@@ -75,8 +82,26 @@ RECO_API reco_status reco_trainer_set_adam_betas(reco_trainer *trainer, double b
                                                  double beta2);
 /* Adam and Adagrad epsilon (> 0); Adagrad's default is 1e-10, as torch's. */
 RECO_API reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsilon);
-/* L2 penalty added to gradients (torch's weight_decay), >= 0. */
+/* L2 penalty added to gradients (torch's weight_decay), >= 0. For iALS it
+ * is the regularization lambda, scaled per row by its frequency (a user's
+ * items + unobserved weight x all items; likewise for an item). */
 RECO_API reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay);
+
+/* iALS (RECO_MODEL_IALS) settings; RECO_ERR_STATE on a trainer of another
+ * family. The objective is
+ *   sum over observed (u,i) of c_ui (p_u . q_i - 1)^2
+ *   + unobserved_weight x sum over all (u,i) of (p_u . q_i)^2
+ *   + weight_decay x (sum_u (n_u + w0 n_items) |p_u|^2 + sum_i (n_i + w0 n_users) |q_i|^2)
+ * with c_ui = 1 + confidence x r_ui (r_ui: the pair's rating, 1 without
+ * ratings; summed over duplicate rows). Defaults: unobserved weight 0.3,
+ * weight decay 0.007, confidence 0 (every observed pair weighs 1), the CG
+ * solver with 3 steps. One epoch solves every user, then every item. */
+RECO_API reco_status reco_trainer_set_unobserved_weight(reco_trainer *trainer, double weight);
+RECO_API reco_status reco_trainer_set_confidence(reco_trainer *trainer, double alpha);
+/* The row solver, and its steps for RECO_SOLVER_CG (1 to 64; ignored by
+ * Cholesky). */
+RECO_API reco_status reco_trainer_set_solver(reco_trainer *trainer, reco_solver solver,
+                                             size_t cg_steps);
 /* Multiplies the learning rate by gamma after every epoch, (0, 1]. */
 RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma);
 /* Samples per batch, 1 to 2^24; default 256. */

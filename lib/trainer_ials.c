@@ -1,0 +1,176 @@
+/* The iALS family's epoch (Rendle, Krichene, Zhang, Koren, "Revisiting the
+ * Performance of iALS on Item Recommendation Benchmarks", RecSys 2022): one
+ * alternation, every user's factors solved with the items fixed, then every
+ * item's with the users fixed, by the backend's ials_solve. The training set
+ * goes to the backend once, as sparse rows both ways, and stays while the
+ * same dataset trains. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "reco_alloc.h"
+#include "sparse_rows.h"
+#include "trainer_impl.h"
+
+void reco_trainer_free_ials(reco_trainer *trainer)
+{
+    ials_state *ials = &trainer->ials;
+    for (int side = 0; side < 2; side++)
+        for (int b = 0; b < 3; b++) {
+            if (ials->buffers[side][b])
+                ops_of(trainer)->device.buffer_free(context_of(trainer), ials->buffers[side][b]);
+            ials->buffers[side][b] = NULL;
+        }
+    ials->serial = 0;
+}
+
+static reco_status upload(reco_trainer *trainer, reco_backend_buffer **buffer, const void *host,
+                          size_t bytes)
+{
+    const reco_backend_ops *ops = ops_of(trainer);
+    reco_status status = ops->device.buffer_alloc(context_of(trainer), bytes ? bytes : 1, buffer);
+    if (status == RECO_OK && bytes)
+        status = ops->device.buffer_upload(context_of(trainer), *buffer, 0, host, bytes);
+    return status;
+}
+
+/* One side's rows on the backend: `model_rows` offsets (rows the dataset's
+ * vocabulary lacks are empty), the columns, and c = 1 + confidence x value
+ * (none when every c is 1). */
+static reco_status upload_side(reco_trainer *trainer, const reco_sparse_rows *rows,
+                               size_t model_rows, reco_backend_buffer **buffers)
+{
+    size_t entries = rows->offsets[rows->n_rows];
+    float confidence = trainer->ials.confidence;
+    size_t *offsets = reco_malloc_array(model_rows + 1, sizeof *offsets);
+    float *weights = confidence > 0.0f ? reco_malloc_array(entries + 1, sizeof *weights) : NULL;
+    reco_status status = RECO_OK;
+    if (!offsets || (confidence > 0.0f && !weights)) {
+        status = reco_fail_oom();
+        goto done;
+    }
+    for (size_t r = 0; r <= model_rows; r++)
+        offsets[r] = rows->offsets[r < rows->n_rows ? r : rows->n_rows];
+    status = upload(trainer, &buffers[0], offsets, (model_rows + 1) * sizeof *offsets);
+    if (status == RECO_OK)
+        status = upload(trainer, &buffers[1], rows->columns, entries * sizeof *rows->columns);
+    if (status == RECO_OK && weights) {
+        for (size_t e = 0; e < entries; e++)
+            weights[e] = 1.0f + confidence * rows->values[e];
+        status = upload(trainer, &buffers[2], weights, entries * sizeof *weights);
+    }
+done:
+    free(offsets);
+    free(weights);
+    return status;
+}
+
+/* Puts `train` on the backend unless it is there with this confidence. */
+static reco_status prepare_data(reco_trainer *trainer, const reco_dataset *train)
+{
+    ials_state *ials = &trainer->ials;
+    if (ials->serial == train->serial && ials->uploaded_confidence == ials->confidence)
+        return RECO_OK;
+    reco_trainer_free_ials(trainer);
+    const reco_model *model = trainer->model;
+    size_t model_rows[2] = {model->n_users, model->n_items};
+    reco_status status = RECO_OK;
+    for (int side = 0; side < 2 && status == RECO_OK; side++) {
+        reco_sparse_rows rows;
+        status = reco_sparse_rows_build(train, side, &rows);
+        if (status == RECO_OK) {
+            ials->entries = rows.offsets[rows.n_rows];
+            status = upload_side(trainer, &rows, model_rows[side], ials->buffers[side]);
+        }
+        reco_sparse_rows_free(&rows);
+    }
+    if (status != RECO_OK) {
+        reco_trainer_free_ials(trainer);
+        return status;
+    }
+    ials->serial = train->serial;
+    ials->uploaded_confidence = ials->confidence;
+    ials->n_rows[0] = model_rows[0];
+    ials->n_rows[1] = model_rows[1];
+    return RECO_OK;
+}
+
+/* Solves side 0 (users) or 1 (items) with the other fixed. */
+static reco_status solve_side(reco_trainer *trainer, int side, reco_ials_loss *loss)
+{
+    const ials_state *ials = &trainer->ials;
+    reco_model *model = trainer->model;
+    int solved = side ? RECO_TABLE_ITEM_GMF : RECO_TABLE_USER_GMF;
+    int fixed = side ? RECO_TABLE_USER_GMF : RECO_TABLE_ITEM_GMF;
+    reco_ials_half half = {
+        .offsets = ials->buffers[side][0],
+        .columns = ials->buffers[side][1],
+        .confidences = ials->buffers[side][2],
+        .n_rows = ials->n_rows[side],
+        .n_columns = ials->n_rows[!side],
+        .dim = model->factors,
+        .unobserved_weight = ials->unobserved_weight,
+        .regularization = trainer->optimizer.weight_decay,
+        .solver = ials->solver,
+        .cg_steps = ials->cg_steps,
+        /* the objective is read after the item half, which sees the final users */
+        .with_fit = side == 1,
+    };
+    return ops_of(trainer)->kernels.ials_solve(context_of(trainer), &half,
+                                               model->params.tables[solved],
+                                               model->params.tables[fixed], loss);
+}
+
+/* Tells the progress callback that `halves` of the epoch's two are done. */
+static reco_status report(reco_trainer *trainer, size_t halves, double loss, double started)
+{
+    if (!trainer->progress)
+        return RECO_OK;
+    double elapsed = reco_seconds_now() - started;
+    reco_progress progress = {
+        .struct_size = sizeof progress,
+        .epoch = trainer->epoch,
+        .step = halves,
+        .steps = 2,
+        .loss = loss,
+        .samples_per_second =
+            elapsed > 0.0 ? (double)trainer->ials.entries * (double)halves / elapsed : 0.0};
+    if (trainer->progress(&progress, trainer->progress_data))
+        return reco_fail(RECO_ERR_INTERRUPTED, "stopped by the progress callback at epoch %zu",
+                         trainer->epoch);
+    return RECO_OK;
+}
+
+reco_status reco_trainer_ials_epoch(reco_trainer *trainer, const reco_dataset *train,
+                                    double *mean_loss)
+{
+    if (!ops_of(trainer)->kernels.ials_solve)
+        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE,
+                         "the %s backend cannot train iALS yet (no ials_solve); use the cpu "
+                         "backend",
+                         ops_of(trainer)->name);
+    if (trainer->parallel.mode != PARALLEL_ALONE)
+        return reco_fail(RECO_ERR_STATE, "iALS does not train data-parallel over ranks yet");
+    double started = reco_seconds_now();
+    reco_status status = prepare_data(trainer, train);
+    reco_ials_loss users = {0.0, 0.0}, items = {0.0, 0.0};
+    if (status == RECO_OK)
+        status = solve_side(trainer, 0, &users);
+    size_t entries = trainer->ials.entries ? trainer->ials.entries : 1;
+    /* half way the objective is not known (the item half computes it): the
+     * callback sees the last epoch's */
+    if (status == RECO_OK)
+        status = report(trainer, 1, trainer->ials.objective, started);
+    if (status == RECO_OK)
+        status = solve_side(trainer, 1, &items);
+    /* the objective at the epoch's end: the item half saw the final users */
+    double objective = (items.fit + items.penalty + users.penalty) / (double)entries;
+    if (status == RECO_OK)
+        status = report(trainer, 2, objective, started);
+    if (status == RECO_OK) {
+        trainer->step += 2;
+        trainer->ials.objective = objective;
+    }
+    if (mean_loss)
+        *mean_loss = objective;
+    return status;
+}
