@@ -44,14 +44,15 @@ static size_t user_row_ranges(const reco_model *model, int32_t user, size_t offs
     return n;
 }
 
-reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, size_t n_liked,
-                               size_t steps, uint64_t seed, int32_t *user)
+/* The liked items, checked: at least one, fewer than all, all in the model. */
+static reco_status check_liked(const reco_model *model, const int32_t *liked_items,
+                               size_t n_liked)
 {
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
         return status;
-    if (!user || (n_liked && !liked_items))
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL liked items or user");
+    if (n_liked && !liked_items)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL liked items");
     if (n_liked == 0 || n_liked >= model->n_items)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
                          "%zu liked items: expected at least one, and fewer than all", n_liked);
@@ -60,6 +61,110 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         if (reco_model_check_pairs(model, no_user, liked_items + i, 1) != RECO_OK)
             return reco_fail(RECO_ERR_OUT_OF_RANGE, "liked item %d outside the model",
                              (int)liked_items[i]);
+    return RECO_OK;
+}
+
+/* iALS: user row `user` becomes the exact solution of its least-squares
+ * problem for these items with every item fixed (implicit's
+ * recalculate_user), through the backend's row solver. */
+static reco_status solve_ials_user(reco_model *model, int32_t user, const int32_t *liked_items,
+                                   size_t n_liked)
+{
+    const reco_backend_ops *ops = model->backend->ops;
+    reco_backend_context *context = model->backend->context;
+    if (!ops->kernels.ials_solve)
+        return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "the %s backend cannot solve iALS rows",
+                         ops->name);
+    size_t dim = model->factors;
+    int32_t *columns = reco_malloc(n_liked * sizeof *columns);
+    float *row = reco_calloc(dim, sizeof *row);
+    reco_backend_buffer *buffers[3] = {NULL, NULL, NULL}; /* offsets, columns, the row */
+    reco_status status = RECO_OK;
+    if (!columns || !row) {
+        status = reco_fail_oom();
+        goto done;
+    }
+    memcpy(columns, liked_items, n_liked * sizeof *columns);
+    qsort(columns, n_liked, sizeof *columns, compare_int32);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n_liked; i++)
+        if (i == 0 || columns[i] != columns[i - 1])
+            columns[distinct++] = columns[i];
+    size_t offsets[2] = {0, distinct};
+    const void *host[3] = {offsets, columns, row};
+    size_t bytes[3] = {sizeof offsets, distinct * sizeof *columns, dim * sizeof *row};
+    for (int b = 0; b < 3 && status == RECO_OK; b++) {
+        status = ops->device.buffer_alloc(context, bytes[b], &buffers[b]);
+        if (status == RECO_OK)
+            status = ops->device.buffer_upload(context, buffers[b], 0, host[b], bytes[b]);
+    }
+    reco_ials_half half = {
+        .offsets = buffers[0],
+        .columns = buffers[1],
+        .n_rows = 1,
+        .n_columns = model->n_items,
+        .dim = dim,
+        .unobserved_weight = model->ials_unobserved_weight,
+        .regularization = model->ials_regularization,
+        .solver = RECO_SOLVER_CHOLESKY,
+    };
+    if (status == RECO_OK)
+        status = ops->kernels.ials_solve(context, &half, buffers[2],
+                                         model->params.tables[RECO_TABLE_ITEM_GMF], NULL);
+    if (status == RECO_OK)
+        status = ops->device.buffer_download(context, buffers[2], 0, row, bytes[2]);
+    if (status == RECO_OK)
+        status = reco_model_upload_range(model, (size_t)user * dim, row, dim);
+done:
+    for (int b = 0; b < 3; b++)
+        if (buffers[b])
+            ops->device.buffer_free(context, buffers[b]);
+    free(columns);
+    free(row);
+    return status;
+}
+
+reco_status reco_model_refit_user(reco_model *model, int32_t user, const int32_t *liked_items,
+                                  size_t n_liked)
+{
+    reco_status status = check_liked(model, liked_items, n_liked);
+    if (status != RECO_OK)
+        return status;
+    if (model->kind != RECO_MODEL_IALS)
+        return reco_fail(RECO_ERR_STATE, "refitting a user is an iALS call (an exact solve)");
+    if (user < 0 || (size_t)user >= model->n_users)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu", (int)user,
+                         model->n_users);
+    return solve_ials_user(model, user, liked_items, n_liked);
+}
+
+/* iALS fold-in: a new row, solved exactly. */
+static reco_status fold_in_ials(reco_model *model, const int32_t *liked_items, size_t n_liked,
+                                int32_t *user)
+{
+    reco_status status = reco_model_add_users(model, 1);
+    if (status != RECO_OK)
+        return status;
+    int32_t new_user = (int32_t)(model->n_users - 1);
+    status = solve_ials_user(model, new_user, liked_items, n_liked);
+    if (status != RECO_OK) {
+        reco_model_drop_users(model, 1);
+        return status;
+    }
+    *user = new_user;
+    return RECO_OK;
+}
+
+reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, size_t n_liked,
+                               size_t steps, uint64_t seed, int32_t *user)
+{
+    reco_status status = check_liked(model, liked_items, n_liked);
+    if (status != RECO_OK)
+        return status;
+    if (!user)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL user");
+    if (model->kind == RECO_MODEL_IALS)
+        return fold_in_ials(model, liked_items, n_liked, user);
     enum { NEGATIVES = 4 };
     size_t batch = n_liked * (1 + NEGATIVES);
     int32_t *sorted = reco_malloc(n_liked * sizeof *sorted);

@@ -53,8 +53,11 @@ reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
     model->output = RECO_ACTIVATION_IDENTITY;
     model->init_std = 0.01f;
     if (kind == RECO_MODEL_IALS) {
+        /* Rendle et al. 2022's ml-1m settings at 64 factors */
         model->factors = 64;
         model->init_std = 0.1f;
+        model->ials_regularization = 0.007f;
+        model->ials_unobserved_weight = 0.3f;
     }
     *out = model;
     return RECO_OK;

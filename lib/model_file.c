@@ -104,6 +104,10 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
     reco_put_u32(w, (uint32_t)model->output);
     reco_put_f32(w, model->dropout);
     reco_put_f32(w, model->init_std);
+    if (model->kind == RECO_MODEL_IALS) {
+        reco_put_f32(w, model->ials_regularization);
+        reco_put_f32(w, model->ials_unobserved_weight);
+    }
     reco_end_section(w, start);
     if (model->has_vocabulary) {
         put_texts(w, SECTION_USER_TEXTS, &model->user_ids);
@@ -172,7 +176,15 @@ static reco_status read_config(reco_reader *r, reco_model **out)
     uint32_t output = reco_get_u32(r, "truncated model section");
     float dropout = reco_get_f32(r, "truncated model section");
     float init_std = reco_get_f32(r, "truncated model section");
+    float ials_settings[2] = {0.0f, 0.0f};
+    if (kind == RECO_MODEL_IALS)
+        for (int i = 0; i < 2; i++)
+            ials_settings[i] = reco_get_f32(r, "truncated model section");
     reco_close_section(r, end);
+    if (r->status == RECO_OK &&
+        !(ials_settings[0] >= 0.0f && ials_settings[1] >= 0.0f &&
+          ials_settings[0] + ials_settings[1] < INFINITY))
+        return reco_format_error(r, "invalid iALS settings");
     if (r->status != RECO_OK)
         return r->status;
     reco_model *model = NULL;
@@ -190,6 +202,10 @@ static reco_status read_config(reco_reader *r, reco_model **out)
         status = reco_model_set_dropout(model, dropout);
     if (status == RECO_OK)
         status = reco_model_set_init_std(model, init_std);
+    if (status == RECO_OK && kind == RECO_MODEL_IALS) {
+        model->ials_regularization = ials_settings[0];
+        model->ials_unobserved_weight = ials_settings[1];
+    }
     if (status != RECO_OK) {
         reco_model_free(model);
         /* a refused setting is the file's fault; no memory is not */

@@ -19,6 +19,10 @@ struct reco_model {
     float dropout;
     float init_std;
     int xavier_embeddings;    /* tables U(+-sqrt(6 / (rows + columns))), not N(0, std) */
+    /* iALS: the regularization and unobserved weight its rows were last
+     * solved with (fold-in solves a new row with them; saved in the file) */
+    float ials_regularization;
+    float ials_unobserved_weight;
     reco_net_desc net;        /* valid once initialized */
     reco_net_params params;
     reco_backend *backend;    /* NULL until reco_model_init */

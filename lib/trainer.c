@@ -66,9 +66,9 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->dense_request = -1;
     trainer->parallel.world = 1;
     if (model->kind == RECO_MODEL_IALS) {
-        /* Rendle et al. 2022's ml-1m settings at 64 factors */
-        trainer->optimizer.weight_decay = 0.007f;
-        trainer->ials.unobserved_weight = 0.3f;
+        /* as the model was last solved (a new model: the defaults) */
+        trainer->optimizer.weight_decay = model->ials_regularization;
+        trainer->ials.unobserved_weight = model->ials_unobserved_weight;
     }
     trainer->ials.solver = RECO_SOLVER_CG;
     trainer->ials.cg_steps = 3;

@@ -169,6 +169,8 @@ reco_status reco_trainer_ials_epoch(reco_trainer *trainer, const reco_dataset *t
     if (status == RECO_OK) {
         trainer->step += 2;
         trainer->ials.objective = objective;
+        trainer->model->ials_regularization = trainer->optimizer.weight_decay;
+        trainer->model->ials_unobserved_weight = trainer->ials.unobserved_weight;
     }
     if (mean_loss)
         *mean_loss = objective;

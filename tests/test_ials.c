@@ -80,7 +80,9 @@ static void one_factor_epoch(const float *ratings, double confidence, reco_solve
     RECO_ASSERT_OK(reco_trainer_set_unobserved_weight(setup.trainer, w0));
     RECO_ASSERT_OK(reco_trainer_set_weight_decay(setup.trainer, lambda));
     RECO_ASSERT_OK(reco_trainer_set_confidence(setup.trainer, confidence));
-    const float start[6] = {0.3f, -0.2f, 0.5f, 0.4f, 0.7f, -0.6f}; /* users, then items */
+    /* users, items, then the dense part: the head fixed at 1, no bias */
+    const float start[8] = {0.3f, -0.2f, 0.5f, 0.4f, 0.7f, -0.6f, 1.0f, 0.0f};
+    ck_assert_uint_eq(reco_model_parameter_count(setup.model), 8);
     RECO_ASSERT_OK(reco_model_set_parameters(setup.model, start));
     reco_dataset *data = pairs(small_users, small_items, ratings, SMALL_PAIRS);
     double mean_loss;
@@ -109,7 +111,7 @@ static void one_factor_epoch(const float *ratings, double confidence, reco_solve
             solved[r] = numerator / (denominator + lambda * (entries + w0 * 3));
         }
     }
-    float got[6];
+    float got[8];
     RECO_ASSERT_OK(reco_model_get_parameters(setup.model, got));
     for (int r = 0; r < 3; r++) {
         ck_assert_double_eq_tol(got[r], user[r], 1e-6);
@@ -185,6 +187,80 @@ static double relative_item_gradient(const factors *f, const reco_dataset *data,
     }
     return sqrt(norm) / scale;
 }
+
+/* The same for user u. */
+static double relative_user_gradient(const factors *f, const int32_t *items, size_t n_items,
+                                     size_t user, double w0, double lambda)
+{
+    size_t dim = f->dim;
+    double gradient[16] = {0}, scale = 1e-30;
+    const float *w = user_row(f, user);
+    for (size_t k = 0; k < n_items; k++) {
+        double error = dot(item_row(f, (size_t)items[k]), w, dim) - 1.0;
+        for (size_t d = 0; d < dim; d++)
+            gradient[d] += error * item_row(f, (size_t)items[k])[d];
+    }
+    for (size_t i = 0; i < f->n_items; i++) {
+        double score = dot(item_row(f, i), w, dim);
+        for (size_t d = 0; d < dim; d++)
+            gradient[d] += w0 * score * item_row(f, i)[d];
+    }
+    double lambda_u = lambda * ((double)n_items + w0 * (double)f->n_items);
+    double norm = 0.0;
+    for (size_t d = 0; d < dim; d++) {
+        scale = fmax(scale, fabs(lambda_u * w[d]));
+        gradient[d] += lambda_u * w[d];
+        norm += gradient[d] * gradient[d];
+    }
+    return sqrt(norm) / scale;
+}
+
+START_TEST(fold_in_and_refit_solve_a_user_exactly)
+{
+    loo_split split = loo_split_synthetic(60, 400, 2400, 3, 4);
+    training_setup setup = ials_setup(60, 400, 8, RECO_SOLVER_CG, 3);
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(setup.trainer, 0.02));
+    RECO_ASSERT_OK(reco_trainer_set_unobserved_weight(setup.trainer, 0.5));
+    RECO_ASSERT_OK(reco_trainer_fit(setup.trainer, split.train, 2));
+    /* the model keeps the settings it was solved with, across a file */
+    const char *path = temp_path("fold.reco");
+    RECO_ASSERT_OK(reco_model_save(setup.model, path));
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_load(path, setup.backend, &model));
+    const int32_t liked[] = {17, 3, 250, 3, 99}; /* a repeat counts once */
+    int32_t user;
+    RECO_ASSERT_OK(reco_model_fold_in(model, liked, 5, 0, 0, &user));
+    ck_assert_int_eq(user, 60);
+    ck_assert_uint_eq(reco_model_n_users(model), 61);
+    factors f = factors_of(model, 8);
+    const int32_t distinct[] = {3, 17, 99, 250};
+    ck_assert_double_lt(relative_user_gradient(&f, distinct, 4, 60, 0.5, 0.02), 1e-3);
+    /* with other settings the row is not the minimum: the check can fail */
+    ck_assert_double_gt(relative_user_gradient(&f, distinct, 4, 60, 0.3, 0.007), 1e-2);
+    float folded[8];
+    memcpy(folded, user_row(&f, 60), sizeof folded);
+    free(f.values);
+    /* refitting user 5 to the same items gives the same row, and moves no other */
+    factors before = factors_of(model, 8);
+    RECO_ASSERT_OK(reco_model_refit_user(model, 5, distinct, 4));
+    f = factors_of(model, 8);
+    ck_assert_mem_eq(user_row(&f, 5), folded, sizeof folded);
+    size_t n = reco_model_parameter_count(model);
+    ck_assert_mem_eq(f.values, before.values, 5 * 8 * sizeof *f.values);
+    ck_assert_mem_eq(f.values + 6 * 8, before.values + 6 * 8, (n - 6 * 8) * sizeof *f.values);
+    free(f.values);
+    free(before.values);
+    ck_assert_int_eq(reco_model_refit_user(model, 61, distinct, 4), RECO_ERR_OUT_OF_RANGE);
+    reco_model_free(model);
+    reco_model *mf;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 5, 5, &mf));
+    RECO_ASSERT_OK(reco_model_init(mf, setup.backend, 1));
+    EXPECT_STATUS(reco_model_refit_user(mf, 0, liked + 3, 1), RECO_ERR_STATE, "iALS");
+    reco_model_free(mf);
+    training_setup_free(&setup);
+    loo_split_free(&split);
+}
+END_TEST
 
 START_TEST(an_exact_half_leaves_no_gradient)
 {
@@ -413,6 +489,7 @@ int main(void)
     tcase_add_test(tc, settings_are_checked);
     tcase_add_test(tc, no_regularization_at_all_is_refused_not_crashed);
     tcase_add_test(tc, a_saved_model_scores_the_same);
+    tcase_add_test(tc, fold_in_and_refit_solve_a_user_exactly);
     tcase_add_test(tc, a_backend_without_the_solver_says_so);
     return run_suite(suite);
 }

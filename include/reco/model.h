@@ -210,11 +210,20 @@ RECO_API reco_status reco_model_similar_users(const reco_model *model, int32_t u
 
 /* Folds in a new user without retraining: adds one user row (index written
  * to *user), initializes it, then runs `steps` SGD steps of BCE on its liked
- * items and 4 sampled negatives each, changing that user's rows only. On
+ * items and 4 sampled negatives each, changing that user's rows only. An
+ * iALS model instead solves the row exactly, with the regularization and
+ * unobserved weight it was trained with (steps and seed unused). On
  * failure the model keeps its former users and parameters. */
 RECO_API reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items,
                                         size_t n_liked, size_t steps, uint64_t seed,
                                         int32_t *user);
+
+/* iALS only (RECO_ERR_STATE otherwise): replaces existing user `user`'s
+ * factors with the exact solution for the items it now has, the items
+ * fixed (implicit's recalculate_user): a changed user without retraining.
+ * Changes only that user's row. */
+RECO_API reco_status reco_model_refit_user(reco_model *model, int32_t user,
+                                           const int32_t *liked_items, size_t n_liked);
 
 /* Saves the model (kind, hyperparameters, vocabulary, tensors) in the
  * versioned, checksummed, little-endian format of docs/model-format.md, to a

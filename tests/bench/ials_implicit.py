@@ -1,0 +1,125 @@
+"""implicit's ALS on the files libreco trains on, for tests/bench/bench_ials.sh.
+
+ncf TRAIN TEST NEGATIVES FACTORS REG ALPHA ITERATIONS THREADS
+    fits on the NCF train file (user<TAB>item), evaluates HR@10 and NDCG@10
+    after every iteration on the test file and its 99 negatives (a negative
+    scoring >= the positive ranks above it, as libreco's pessimistic ties),
+    and prints one JSON line per iteration with the fit's own time so far
+    (evaluation not counted), then one line with the whole fit's time.
+make-synthetic TSV USERS ITEMS PAIRS
+    writes a popularity-skewed implicit data set of that shape.
+synthetic TSV FACTORS ITERATIONS THREADS
+    fits the user<TAB>item file and prints the seconds of each iteration and
+    the peak RSS of the process.
+"""
+import json
+import resource
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from implicit.cpu.als import AlternatingLeastSquares
+
+
+def read_pairs(path):
+    data = np.loadtxt(path, dtype=np.int64, usecols=(0, 1), ndmin=2)
+    return data[:, 0], data[:, 1]
+
+
+def index(ids, vocabulary):
+    return np.array([vocabulary.setdefault(int(i), len(vocabulary)) for i in ids], dtype=np.int64)
+
+
+def read_negatives(path, users, items):
+    rows = []
+    with open(path) as lines:
+        for line in lines:
+            fields = line.split("\t")
+            user, item = fields[0].strip("()").split(",")
+            rows.append((users[int(user)], items[int(item)],
+                         [items[int(n)] for n in fields[1:] if n.strip()]))
+    return rows
+
+
+def sampled_metrics(model, rows, k=10):
+    hits, ndcg = 0.0, 0.0
+    user_factors, item_factors = model.user_factors, model.item_factors
+    for user, positive, negatives in rows:
+        candidates = np.array([positive] + negatives)
+        scores = item_factors[candidates] @ user_factors[user]
+        above = int(np.sum(scores[1:] >= scores[0]))
+        if above < k:
+            hits += 1.0
+            ndcg += 1.0 / np.log2(above + 2.0)
+    return hits / len(rows), ndcg / len(rows)
+
+
+def ncf(train, test, negatives, factors, reg, alpha, iterations, threads):
+    users, items = {}, {}
+    train_users, train_items = read_pairs(train)
+    u = index(train_users, users)
+    i = index(train_items, items)
+    rows = read_negatives(negatives, users, items)
+    matrix = sp.csr_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=(len(users), len(items)))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    model = AlternatingLeastSquares(factors=int(factors), regularization=float(reg), alpha=float(alpha),
+                                    iterations=int(iterations), num_threads=int(threads), random_state=42)
+    fit_seconds = [0.0]
+
+    def after_iteration(iteration, elapsed, loss):
+        fit_seconds[0] += elapsed
+        hr, ndcg = sampled_metrics(model, rows)
+        print(json.dumps({"iteration": iteration + 1, "fit_seconds": round(fit_seconds[0], 4),
+                          "HR@10": round(hr, 4), "NDCG@10": round(ndcg, 4)}), flush=True)
+
+    with threadpool_limits(1, "blas"):
+        model.fit(matrix, show_progress=False)  # warm-up: OpenMP threads, imports
+        model = AlternatingLeastSquares(factors=int(factors), regularization=float(reg), alpha=float(alpha),
+                                        iterations=int(iterations), num_threads=int(threads), random_state=42)
+        started = time.perf_counter()
+        model.fit(matrix, show_progress=False, callback=after_iteration)
+        total = time.perf_counter() - started
+    print(json.dumps({"done": True, "fit_seconds_with_evaluation": round(total, 3),
+                      "fit_seconds": round(fit_seconds[0], 3)}), flush=True)
+
+
+def synthetic(path, factors, iterations, threads):
+    users, items = read_pairs(path)
+    matrix = sp.csr_matrix((np.ones(len(users), dtype=np.float32), (users, items)))
+    matrix.sum_duplicates()
+    model = AlternatingLeastSquares(factors=int(factors), regularization=0.1, alpha=4.0,
+                                    iterations=int(iterations), num_threads=int(threads), random_state=42)
+    seconds = []
+    with threadpool_limits(1, "blas"):
+        model.fit(matrix, show_progress=False, callback=lambda it, elapsed, loss: seconds.append(elapsed))
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(json.dumps({"iteration_seconds": [round(s, 3) for s in seconds], "peak_rss_mb": round(peak_mb)}))
+
+
+def make_synthetic(path, n_users, n_items, n_pairs):
+    """Writes about n_pairs distinct user<TAB>item pairs, items drawn with a
+    popularity skew (the product of two uniforms), users uniformly."""
+    rng = np.random.default_rng(7)
+    n_users, n_items, n_pairs = int(n_users), int(n_items), int(n_pairs)
+    users = rng.integers(0, n_users, size=int(n_pairs * 1.1))
+    items = (n_items * rng.random(len(users)) * rng.random(len(users))).astype(np.int64)
+    keys = np.unique(users * n_items + items)[:n_pairs]
+    rng.shuffle(keys)
+    pairs = np.column_stack((keys // n_items, keys % n_items))
+    np.savetxt(path, pairs, fmt="%d", delimiter="\t")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "make-synthetic":
+        make_synthetic(*sys.argv[2:6])
+        sys.exit(0)
+    if sys.argv[1] == "ncf":
+        ncf(*sys.argv[2:10])
+    elif sys.argv[1] == "synthetic":
+        synthetic(*sys.argv[2:6])
+    else:
+        sys.exit(__doc__)
