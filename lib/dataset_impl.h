@@ -65,8 +65,6 @@ reco_status reco_dataset_select(const reco_dataset *source, const uint8_t *part,
  * caller frees: two stable counting passes, by item then by user. NULL
  * (and the error set) when out of memory. */
 size_t *reco_dataset_pair_order(const reco_dataset *dataset);
-/* The same ordered by (item, user) when by_item is 1. */
-size_t *reco_dataset_pair_order_by(const reco_dataset *dataset, int by_item);
 
 /* Builds the per-user item lists of a dataset over the users its vocabulary
  * has now. The caller frees *rows with reco_user_rows_free(). */

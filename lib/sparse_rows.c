@@ -14,21 +14,18 @@ void reco_sparse_rows_free(reco_sparse_rows *rows)
     memset(rows, 0, sizeof *rows);
 }
 
-reco_status reco_sparse_rows_build(const reco_dataset *dataset, int by_item,
-                                   reco_sparse_rows *rows)
+reco_status reco_sparse_rows_build(const reco_dataset *dataset, reco_sparse_rows *rows)
 {
     memset(rows, 0, sizeof *rows);
-    size_t n_users = dataset->vocab->users.count, n_items = dataset->vocab->items.count;
-    const int32_t *major = by_item ? dataset->items : dataset->users;
-    const int32_t *minor = by_item ? dataset->users : dataset->items;
-    rows->n_rows = by_item ? n_items : n_users;
-    rows->n_columns = by_item ? n_users : n_items;
+    const int32_t *major = dataset->users, *minor = dataset->items;
+    rows->n_rows = dataset->vocab->users.count;
+    rows->n_columns = dataset->vocab->items.count;
     size_t n = dataset->size ? dataset->size : 1;
     rows->offsets = reco_calloc(rows->n_rows + 1, sizeof *rows->offsets);
     rows->columns = reco_malloc_array(n, sizeof *rows->columns);
     rows->values = reco_malloc_array(n, sizeof *rows->values);
     size_t *order = rows->offsets && rows->columns && rows->values
-                        ? reco_dataset_pair_order_by(dataset, by_item)
+                        ? reco_dataset_pair_order(dataset)
                         : NULL;
     if (!order) {
         reco_sparse_rows_free(rows);
@@ -52,5 +49,35 @@ reco_status reco_sparse_rows_build(const reco_dataset *dataset, int by_item,
     for (size_t r = 0; r < rows->n_rows; r++)
         rows->offsets[r + 1] += rows->offsets[r];
     free(order);
+    return RECO_OK;
+}
+
+reco_status reco_sparse_rows_transpose(const reco_sparse_rows *rows, reco_sparse_rows *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t entries = rows->offsets[rows->n_rows];
+    out->n_rows = rows->n_columns;
+    out->n_columns = rows->n_rows;
+    out->offsets = reco_calloc(out->n_rows + 1, sizeof *out->offsets);
+    out->columns = reco_malloc_array(entries ? entries : 1, sizeof *out->columns);
+    out->values = reco_malloc_array(entries ? entries : 1, sizeof *out->values);
+    if (!out->offsets || !out->columns || !out->values) {
+        reco_sparse_rows_free(out);
+        return reco_fail_oom();
+    }
+    for (size_t e = 0; e < entries; e++)
+        out->offsets[rows->columns[e] + 1]++;
+    for (size_t r = 0; r < out->n_rows; r++)
+        out->offsets[r + 1] += out->offsets[r];
+    /* rows in order, so each transposed row gets its columns in order */
+    for (size_t r = 0; r < rows->n_rows; r++)
+        for (size_t e = rows->offsets[r]; e < rows->offsets[r + 1]; e++) {
+            size_t at = out->offsets[rows->columns[e]]++;
+            out->columns[at] = (int32_t)r;
+            out->values[at] = rows->values[e];
+        }
+    for (size_t r = out->n_rows; r > 0; r--)
+        out->offsets[r] = out->offsets[r - 1];
+    out->offsets[0] = 0;
     return RECO_OK;
 }

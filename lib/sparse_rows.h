@@ -1,5 +1,5 @@
-/* Internal: a dataset's pairs as sparse rows, one way or the other (each
- * user's items, or each item's users), the input of the solver families
+/* Internal: a dataset's pairs as sparse rows, either way (each user's
+ * items, or each item's users), the input of the solver families
  * (iALS; the item Gram matrix of EASE and item-kNN). */
 #ifndef RECO_LIB_SPARSE_ROWS_H
 #define RECO_LIB_SPARSE_ROWS_H
@@ -15,10 +15,14 @@ typedef struct reco_sparse_rows {
                          without ratings) */
 } reco_sparse_rows;
 
-/* Builds the rows by user (by_item 0) or by item (1) over the vocabulary's
- * users and items. The caller frees them with reco_sparse_rows_free. */
-reco_status reco_sparse_rows_build(const reco_dataset *dataset, int by_item,
-                                   reco_sparse_rows *rows);
+/* Builds each user's row of items over the vocabulary's users and items
+ * (reco_sparse_rows_transpose gives each item's users). The caller frees
+ * them with reco_sparse_rows_free. */
+reco_status reco_sparse_rows_build(const reco_dataset *dataset, reco_sparse_rows *rows);
+
+/* The same pairs the other way (each column's rows, in order), into *out,
+ * which the caller frees. */
+reco_status reco_sparse_rows_transpose(const reco_sparse_rows *rows, reco_sparse_rows *out);
 
 /* Frees what reco_sparse_rows_build made and zeroes *rows; a zeroed one is a
  * no-op. */

@@ -73,16 +73,16 @@ static reco_status prepare_data(reco_trainer *trainer, const reco_dataset *train
     reco_trainer_free_ials(trainer);
     const reco_model *model = trainer->model;
     size_t model_rows[2] = {model->n_users, model->n_items};
-    reco_status status = RECO_OK;
-    for (int side = 0; side < 2 && status == RECO_OK; side++) {
-        reco_sparse_rows rows;
-        status = reco_sparse_rows_build(train, side, &rows);
-        if (status == RECO_OK) {
-            ials->entries = rows.offsets[rows.n_rows];
-            status = upload_side(trainer, &rows, model_rows[side], ials->buffers[side]);
-        }
-        reco_sparse_rows_free(&rows);
-    }
+    reco_sparse_rows rows[2] = {{0}, {0}};
+    reco_status status = reco_sparse_rows_build(train, &rows[0]);
+    if (status == RECO_OK)
+        status = reco_sparse_rows_transpose(&rows[0], &rows[1]);
+    for (int side = 0; side < 2 && status == RECO_OK; side++)
+        status = upload_side(trainer, &rows[side], model_rows[side], ials->buffers[side]);
+    if (status == RECO_OK)
+        ials->entries = rows[0].offsets[rows[0].n_rows];
+    reco_sparse_rows_free(&rows[0]);
+    reco_sparse_rows_free(&rows[1]);
     if (status != RECO_OK) {
         reco_trainer_free_ials(trainer);
         return status;

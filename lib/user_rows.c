@@ -23,29 +23,21 @@ static void counting_pass(const size_t *order, size_t n, const int32_t *keys, si
 
 size_t *reco_dataset_pair_order(const reco_dataset *dataset)
 {
-    return reco_dataset_pair_order_by(dataset, 0);
-}
-
-size_t *reco_dataset_pair_order_by(const reco_dataset *dataset, int by_item)
-{
     size_t n = dataset->size;
     size_t n_users = dataset->vocab->users.count, n_items = dataset->vocab->items.count;
-    const int32_t *major = by_item ? dataset->items : dataset->users;
-    const int32_t *minor = by_item ? dataset->users : dataset->items;
-    size_t n_major = by_item ? n_items : n_users, n_minor = by_item ? n_users : n_items;
     size_t widest = n_users > n_items ? n_users : n_items;
-    size_t *by_minor = reco_malloc_array(n ? n : 1, sizeof *by_minor);
+    size_t *by_item = reco_malloc_array(n ? n : 1, sizeof *by_item);
     size_t *order = reco_malloc_array(n ? n : 1, sizeof *order);
     size_t *starts = reco_malloc_array(widest + 1, sizeof *starts);
-    if (!by_minor || !order || !starts) {
+    if (!by_item || !order || !starts) {
         free(order);
         order = NULL;
         reco_fail_oom();
     } else {
-        counting_pass(NULL, n, minor, n_minor, starts, by_minor);
-        counting_pass(by_minor, n, major, n_major, starts, order);
+        counting_pass(NULL, n, dataset->items, n_items, starts, by_item);
+        counting_pass(by_item, n, dataset->users, n_users, starts, order);
     }
-    free(by_minor);
+    free(by_item);
     free(starts);
     return order;
 }

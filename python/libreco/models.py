@@ -1,4 +1,4 @@
-"""Models (MF, GMF, MLP, NeuMF, BPR-MF): training, evaluation and serving.
+"""Models (MF, GMF, MLP, NeuMF, BPR-MF, iALS): training, evaluation and serving.
 
 Keyword hyper-parameters are passed to the C setters only when given, so a
 model left alone has libreco's own defaults (docs/training.md): 8 factors,
@@ -18,7 +18,8 @@ from .backend import default_backend
 from .dataset import Dataset
 from .errors import Interrupted, StateError
 
-KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3}
+KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3, "ials": 4}
+SOLVERS = {"cholesky": 0, "cg": 1}
 LOSSES = {"bce": 0, "mse": 1, "bpr": 2}
 OPTIMIZERS = {"sgd": 0, "adagrad": 1, "adam": 2}
 OUTPUTS = {"identity": 0, "sigmoid": 1, "relu": 2}
@@ -63,6 +64,9 @@ _TRAINER_SETTINGS = {
     "dense_embeddings": (lib.reco_trainer_set_dense_embeddings, lambda v: (int(bool(v)),)),
     "fixed_negatives": (lib.reco_trainer_set_fixed_negatives, lambda v: (int(bool(v)),)),
     "seed": (lib.reco_trainer_set_seed, lambda v: (int(v),)),
+    # iALS (IALS): lambda is weight_decay
+    "unobserved_weight": (lib.reco_trainer_set_unobserved_weight, lambda v: (float(v),)),
+    "confidence": (lib.reco_trainer_set_confidence, lambda v: (float(v),)),
 }
 
 
@@ -77,7 +81,8 @@ class Model:
     defaults = {}
 
     def __init__(self, backend=None, init_seed=42, layers=None, **settings):
-        unknown = set(settings) - set(_MODEL_SETTINGS) - set(_TRAINER_SETTINGS)
+        unknown = (set(settings) - set(_MODEL_SETTINGS) - set(_TRAINER_SETTINGS) -
+                   {"solver", "cg_steps"})
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown hyper-parameter(s) "
                             f"{', '.join(sorted(unknown))}")
@@ -139,6 +144,10 @@ class Model:
             for name, (setter, convert) in _TRAINER_SETTINGS.items():
                 if name in self._settings:
                     check(setter(trainer, *convert(self._settings[name])))
+            if "solver" in self._settings or "cg_steps" in self._settings:
+                solver = _choice(SOLVERS, "solver", self._settings.get("solver", "cg"))
+                check(lib.reco_trainer_set_solver(trainer, solver,
+                                                  int(self._settings.get("cg_steps", 3))))
         return self._trainer
 
     # -- training ------------------------------------------------------------
@@ -370,12 +379,12 @@ class Model:
     @staticmethod
     def load(path, backend=None):
         """A model saved by save(), or by any libreco program, as an instance
-        of its class (MF, GMF, MLP or NeuMF)."""
+        of its class (MF, GMF, MLP, NeuMF or IALS)."""
         backend = backend or default_backend()
         handle = ctypes.c_void_p()
         check(lib.reco_model_load(text(path), backend._handle, ctypes.byref(handle)))
         kind = lib.reco_model_kind_of(handle)
-        cls = {c.kind: c for c in (MF, GMF, MLP, NeuMF)}[kind]
+        cls = {c.kind: c for c in (MF, GMF, MLP, NeuMF, IALS)}[kind]
         return cls(backend=backend)._adopt(handle, backend)
 
     def __repr__(self):
@@ -417,3 +426,13 @@ class NeuMF(Model):
         model = cls(backend=gmf._backend, **settings)._adopt(handle, gmf._backend)
         model._train = gmf._train
         return model
+
+
+class IALS(Model):
+    """iALS (Rendle et al. 2022): MF's dot product trained by alternating
+    least squares, one epoch one alternation. Keywords: factors (64),
+    weight_decay (lambda, 0.007), unobserved_weight (0.3), confidence (0:
+    every observed pair weighs 1; else 1 + confidence x rating), init_std
+    (0.1, divided by sqrt(factors)), solver ("cg" or "cholesky"), cg_steps
+    (3); docs/training.md."""
+    kind = KINDS["ials"]

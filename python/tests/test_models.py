@@ -77,6 +77,29 @@ def test_every_model_kind_trains_and_evaluates(fixtures):
         assert cls().fit(train, epochs=1).n_items == data.n_items
 
 
+def test_ials_trains_saves_and_folds_in(tmp_path, ncf_split):
+    data, train, test = ncf_split
+    untrained = libreco.IALS(factors=16).init(data.n_users, data.n_items)
+    model = libreco.IALS(factors=16, weight_decay=0.01, unobserved_weight=0.5,
+                         solver="cholesky").fit(train, epochs=5)
+    assert len(model.history) == 5 and model.history[-1] < model.history[0]
+    assert model.evaluate_sampled(test)["hr"] > untrained.evaluate_sampled(test)["hr"] + 0.1
+    path = tmp_path / "ials.reco"
+    model.save(path)
+    loaded = libreco.Model.load(path)
+    assert isinstance(loaded, libreco.IALS)
+    assert np.array_equal(loaded.predict([1, 2], [3, 4]), model.predict([1, 2], [3, 4]))
+    # fold-in is one exact solve: the same items give the same row, whatever the steps
+    first = loaded.fold_in([1, 5, 9], steps=1)
+    second = loaded.fold_in([9, 5, 1], steps=50)
+    factors = loaded.user_factors
+    assert np.array_equal(factors[first], factors[second])
+    with pytest.raises(ValueError, match="solver: expected one of"):
+        libreco.IALS(solver="lu").fit(train)
+    with pytest.raises(libreco.StateError, match="iALS setting"):
+        libreco.MF(unobserved_weight=0.5).fit(train)
+
+
 def test_validation_early_stopping_and_pretraining(ncf_split):
     data, train, test = ncf_split
     model = libreco.GMF().fit(train, epochs=3, valid=test, metric="hr", patience=1)

@@ -41,6 +41,10 @@ peer ncf "$ncf/ml-1m.implicit.train.tsv" "$ncf/ml-1m.implicit.test.tsv" \
     "$ncf/ml-1m.implicit.test.negative" 64 0.1 4 15 2 | tee "$scratch/implicit.json"
 target=$(grep '"iteration": 15,' "$scratch/implicit.json" | sed 's/.*"HR@10": \([0-9.]*\).*/\1/')
 implicit_fit=$(grep '"done"' "$scratch/implicit.json" | sed 's/.*"fit_seconds": \([0-9.]*\).*/\1/')
+if [ -z "$target" ] || [ -z "$implicit_fit" ]; then
+    echo "bench_ials: implicit's run failed" >&2
+    exit 1
+fi
 
 # $1: label; the rest: reco train flags. Prints the last epoch's metrics,
 # the seconds to the first epoch with HR@10 >= $target, and that over

@@ -62,6 +62,14 @@ def ncf(train, test, negatives, factors, reg, alpha, iterations, threads):
     train_users, train_items = read_pairs(train)
     u = index(train_users, users)
     i = index(train_items, items)
+    # test and negative items the training file lacks get rows too (their
+    # factors solve to zero, as in libreco, which reads them into one vocabulary)
+    test_users, test_items = read_pairs(test)
+    index(test_users, users)
+    index(test_items, items)
+    with open(negatives) as lines:
+        for line in lines:
+            index([int(n) for n in line.split("\t")[1:] if n.strip()], items)
     rows = read_negatives(negatives, users, items)
     matrix = sp.csr_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=(len(users), len(items)))
     matrix.sum_duplicates()
