@@ -138,6 +138,31 @@ reco_status reco_model_refit_user(reco_model *model, int32_t user, const int32_t
     return solve_ials_user(model, user, liked_items, n_liked);
 }
 
+/* EASE and item-kNN fold-in: a new user with these items (nothing to learn). */
+static reco_status fold_in_item_item(reco_model *model, const int32_t *liked_items,
+                                     size_t n_liked, int32_t *user)
+{
+    int32_t *items = reco_malloc(n_liked * sizeof *items);
+    if (!items)
+        return reco_fail_oom();
+    memcpy(items, liked_items, n_liked * sizeof *items);
+    qsort(items, n_liked, sizeof *items, compare_int32);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n_liked; i++)
+        if (i == 0 || items[i] != items[i - 1])
+            items[distinct++] = items[i];
+    reco_status status = reco_model_add_users(model, 1);
+    if (status == RECO_OK) {
+        status = reco_item_item_add_user(model, items, distinct);
+        if (status != RECO_OK)
+            reco_model_drop_users(model, 1);
+    }
+    if (status == RECO_OK)
+        *user = (int32_t)(model->n_users - 1);
+    free(items);
+    return status;
+}
+
 /* iALS fold-in: a new row, solved exactly. */
 static reco_status fold_in_ials(reco_model *model, const int32_t *liked_items, size_t n_liked,
                                 int32_t *user)
@@ -165,6 +190,8 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL user");
     if (model->kind == RECO_MODEL_IALS)
         return fold_in_ials(model, liked_items, n_liked, user);
+    if (reco_kind_is_item_item(model->kind))
+        return fold_in_item_item(model, liked_items, n_liked, user);
     enum { NEGATIVES = 4 };
     size_t batch = n_liked * (1 + NEGATIVES);
     int32_t *sorted = reco_malloc(n_liked * sizeof *sorted);

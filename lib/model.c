@@ -34,7 +34,7 @@ reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
     if (!out)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
     *out = NULL;
-    if (kind < RECO_MODEL_MF || kind > RECO_MODEL_IALS)
+    if (kind < RECO_MODEL_MF || kind > RECO_MODEL_ITEM_KNN)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown model kind %d", (int)kind);
     if (n_users == 0 || n_items == 0 || n_users > INT32_MAX || n_items > INT32_MAX)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT,
@@ -59,6 +59,8 @@ reco_status reco_model_new(reco_model_kind kind, size_t n_users, size_t n_items,
         model->ials_regularization = 0.007f;
         model->ials_unobserved_weight = 0.3f;
     }
+    model->item_item.k = 100;
+    model->item_item.weighting = RECO_WEIGHTING_BM25;
     *out = model;
     return RECO_OK;
 }
@@ -92,6 +94,7 @@ void reco_model_free(reco_model *model)
     reco_id_map_free(&model->user_ids);
     reco_id_map_free(&model->item_ids);
     reco_model_clear_metadata(model);
+    reco_item_item_free(&model->item_item);
     free(model);
 }
 
@@ -154,9 +157,11 @@ reco_status reco_model_set_output(reco_model *model, reco_activation activation)
         return status;
     if (activation < RECO_ACTIVATION_IDENTITY || activation > RECO_ACTIVATION_RELU)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown activation %d", (int)activation);
-    if (model->kind == RECO_MODEL_IALS && activation != RECO_ACTIVATION_IDENTITY)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "iALS scores are plain dot products: "
-                                                    "its output is the identity");
+    if ((model->kind == RECO_MODEL_IALS || reco_kind_is_item_item(model->kind)) &&
+        activation != RECO_ACTIVATION_IDENTITY)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "%s scores are plain sums: its output is the identity",
+                         reco_model_kind_name(model->kind));
     model->output = activation;
     return RECO_OK;
 }
@@ -454,7 +459,7 @@ void reco_model_drop_users(reco_model *model, size_t count)
 
 const char *reco_model_kind_name(reco_model_kind kind)
 {
-    static const char *const names[] = {"mf", "gmf", "mlp", "neumf", "ials"};
+    static const char *const names[] = {"mf", "gmf", "mlp", "neumf", "ials", "ease", "itemknn"};
     return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : NULL;
 }
 
@@ -526,6 +531,8 @@ reco_status reco_model_predict(const reco_model *model, const int32_t *users, co
     status = reco_model_check_pairs(model, users, items, n);
     if (status != RECO_OK)
         return status;
+    if (reco_kind_is_item_item(model->kind))
+        return reco_item_item_predict(model, users, items, n, scores);
     const reco_backend_ops *ops = model->backend->ops;
     reco_backend_workspace *workspace = NULL;
     status = reco_scratch_take(model->scratch, &workspace);

@@ -27,8 +27,14 @@ enum {
     SECTION_TENSOR = 4,
     SECTION_USER_TEXTS = 5,
     SECTION_ITEM_TEXTS = 6,
-    SECTION_METADATA = 7
+    SECTION_METADATA = 7,
+    SECTION_SPARSE = 8,      /* the item-item kinds' history and neighbours */
+    SECTION_ITEM_WEIGHTS = 9 /* EASE's B */
 };
+
+/* The sparse sections' names. */
+#define SPARSE_HISTORY "history"
+#define SPARSE_NEIGHBOURS "neighbours"
 
 static const char *const table_names[RECO_N_TABLES] = {
     "user_gmf", "item_gmf", "user_mlp", "item_mlp", "user_bias", "item_bias"};
@@ -87,6 +93,41 @@ static void put_tensor(reco_writer *w, const char *name, size_t rows, size_t col
     reco_end_section(w, start);
 }
 
+static void put_sparse(reco_writer *w, const char *name, const reco_sparse_rows *rows)
+{
+    if (!rows->offsets)
+        return;
+    size_t entries = rows->offsets[rows->n_rows];
+    size_t start = reco_begin_section(w, SECTION_SPARSE);
+    reco_put_u32(w, (uint32_t)strlen(name));
+    reco_put_bytes(w, name, strlen(name));
+    reco_put_u64(w, rows->n_rows);
+    reco_put_u64(w, rows->n_columns);
+    reco_put_u64(w, entries);
+    for (size_t r = 0; r <= rows->n_rows; r++)
+        reco_put_u64(w, rows->offsets[r]);
+    for (size_t e = 0; e < entries; e++)
+        reco_put_u32(w, (uint32_t)rows->columns[e]);
+    for (size_t e = 0; e < entries; e++)
+        reco_put_f32(w, rows->values[e]);
+    reco_end_section(w, start);
+}
+
+/* EASE's and item-kNN's sections: the history, and B or the neighbours. */
+static void put_item_item(reco_writer *w, const reco_model *model)
+{
+    const reco_item_item *item_item = &model->item_item;
+    put_sparse(w, SPARSE_HISTORY, &item_item->history);
+    put_sparse(w, SPARSE_NEIGHBOURS, &item_item->neighbours);
+    if (!item_item->weights)
+        return;
+    size_t start = reco_begin_section(w, SECTION_ITEM_WEIGHTS);
+    reco_put_u64(w, model->n_items);
+    for (size_t i = 0; i < model->n_items * model->n_items; i++)
+        reco_put_f32(w, item_item->weights[i]);
+    reco_end_section(w, start);
+}
+
 static void put_model(reco_writer *w, const reco_model *model, const float *params)
 {
     reco_put_bytes(w, MODEL_MAGIC, 8);
@@ -108,6 +149,10 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
         reco_put_f32(w, model->ials_regularization);
         reco_put_f32(w, model->ials_unobserved_weight);
     }
+    if (model->kind == RECO_MODEL_ITEM_KNN) {
+        reco_put_u64(w, model->item_item.k);
+        reco_put_u32(w, (uint32_t)model->item_item.weighting);
+    }
     reco_end_section(w, start);
     if (model->has_vocabulary) {
         put_texts(w, SECTION_USER_TEXTS, &model->user_ids);
@@ -116,6 +161,7 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
         put_ids(w, SECTION_ITEM_IDS, &model->item_ids);
     }
     put_metadata(w, model);
+    put_item_item(w, model);
     const reco_net_desc *net = &model->net;
     const float *p = params;
     for (int t = 0; t < RECO_N_TABLES; t++) {
@@ -131,7 +177,9 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
         snprintf(name, sizeof name, "layer%zu.bias", l);
         put_tensor(w, name, 1, net->layer_out[l], p + net->bias_offset[l]);
     }
-    put_tensor(w, "head.weight", 1, net->head_in, p + net->head_w_offset);
+    /* the item-item kinds have no head weights: no empty tensor for them */
+    if (net->head_in)
+        put_tensor(w, "head.weight", 1, net->head_in, p + net->head_w_offset);
     put_tensor(w, "head.bias", 1, 1, p + net->head_b_offset);
     reco_end_section(w, reco_begin_section(w, SECTION_END));
 }
@@ -180,7 +228,16 @@ static reco_status read_config(reco_reader *r, reco_model **out)
     if (kind == RECO_MODEL_IALS)
         for (int i = 0; i < 2; i++)
             ials_settings[i] = reco_get_f32(r, "truncated model section");
+    uint64_t neighbours = 100;
+    uint32_t weighting = RECO_WEIGHTING_BM25;
+    if (kind == RECO_MODEL_ITEM_KNN) {
+        neighbours = reco_get_u64(r, "truncated model section");
+        weighting = reco_get_u32(r, "truncated model section");
+    }
     reco_close_section(r, end);
+    if (r->status == RECO_OK && (neighbours < 1 || neighbours > 100000 ||
+                                 weighting > RECO_WEIGHTING_BM25))
+        return reco_format_error(r, "invalid item-kNN settings");
     if (r->status == RECO_OK &&
         !(ials_settings[0] >= 0.0f && ials_settings[1] >= 0.0f &&
           ials_settings[0] + ials_settings[1] < INFINITY))
@@ -205,6 +262,10 @@ static reco_status read_config(reco_reader *r, reco_model **out)
     if (status == RECO_OK && kind == RECO_MODEL_IALS) {
         model->ials_regularization = ials_settings[0];
         model->ials_unobserved_weight = ials_settings[1];
+    }
+    if (status == RECO_OK && kind == RECO_MODEL_ITEM_KNN) {
+        model->item_item.k = (size_t)neighbours;
+        model->item_item.weighting = (reco_weighting)weighting;
     }
     if (status != RECO_OK) {
         reco_model_free(model);
@@ -332,6 +393,116 @@ static void read_texts(reco_reader *r, size_t end, reco_id_map *ids)
     }
 }
 
+/* A sparse section: `name` of an item-item model, its rows bounded by
+ * `max_rows` (and equal to it when `exact`), columns the model's items,
+ * offsets from 0 rising to the entries, each row's columns rising. Sizes are
+ * checked against the section's bytes before anything is allocated. */
+static void read_sparse_rows(reco_reader *r, size_t end, size_t max_rows, int exact,
+                             size_t n_columns, reco_sparse_rows *rows)
+{
+    uint64_t n_rows = reco_get_u64(r, "truncated sparse section");
+    uint64_t columns = reco_get_u64(r, "truncated sparse section");
+    uint64_t entries = reco_get_u64(r, "truncated sparse section");
+    if (r->status != RECO_OK)
+        return;
+    uint64_t room = end - r->position;
+    if (n_rows > max_rows || (exact && n_rows != max_rows) || columns != n_columns ||
+        n_rows >= room / 8 || entries > room / 8 || (n_rows + 1) * 8 + entries * 8 != room) {
+        reco_format_error(r, "a sparse section's sizes do not fit the model or the section");
+        return;
+    }
+    reco_sparse_rows made = {.n_rows = (size_t)n_rows, .n_columns = n_columns};
+    made.offsets = reco_malloc_array((size_t)n_rows + 1, sizeof *made.offsets);
+    made.columns = reco_malloc_array(entries ? (size_t)entries : 1, sizeof *made.columns);
+    made.values = reco_malloc_array(entries ? (size_t)entries : 1, sizeof *made.values);
+    if (!made.offsets || !made.columns || !made.values) {
+        reco_sparse_rows_free(&made);
+        r->status = reco_fail_oom();
+        return;
+    }
+    for (size_t i = 0; i <= made.n_rows && r->status == RECO_OK; i++) {
+        uint64_t offset = reco_get_u64(r, "truncated sparse offsets");
+        if (r->status == RECO_OK && ((i == 0 && offset != 0) || offset > entries ||
+                                     (i > 0 && offset < made.offsets[i - 1]) ||
+                                     (i == made.n_rows && offset != entries)))
+            reco_format_error(r, "sparse offsets that do not rise from 0 to the entries");
+        made.offsets[i] = (size_t)offset;
+    }
+    for (size_t row = 0; row < made.n_rows && r->status == RECO_OK; row++)
+        for (size_t e = made.offsets[row]; e < made.offsets[row + 1] && r->status == RECO_OK; e++) {
+            uint32_t column = reco_get_u32(r, "truncated sparse columns");
+            if (r->status == RECO_OK &&
+                (column >= n_columns || (e > made.offsets[row] && (int32_t)column <= made.columns[e - 1])))
+                reco_format_error(r, "a sparse row's columns outside the items or not rising");
+            made.columns[e] = (int32_t)column;
+        }
+    for (size_t e = 0; e < entries && r->status == RECO_OK; e++) {
+        made.values[e] = reco_get_f32(r, "truncated sparse values");
+        if (r->status == RECO_OK && !isfinite(made.values[e]))
+            reco_format_error(r, "a sparse value that is not a finite number");
+    }
+    if (r->status != RECO_OK) {
+        reco_sparse_rows_free(&made);
+        return;
+    }
+    reco_sparse_rows_free(rows);
+    *rows = made;
+}
+
+/* A named sparse section into an item-item model, once each. */
+static void read_sparse(reco_reader *r, size_t end, reco_model *model)
+{
+    uint32_t name_length = reco_get_u32(r, "truncated sparse section");
+    const char *name = (const char *)reco_take(r, name_length, "truncated sparse section name");
+    if (r->status != RECO_OK)
+        return;
+    reco_item_item *item_item = &model->item_item;
+    int history = name_length == strlen(SPARSE_HISTORY) &&
+                  memcmp(name, SPARSE_HISTORY, name_length) == 0;
+    int neighbours = name_length == strlen(SPARSE_NEIGHBOURS) &&
+                     memcmp(name, SPARSE_NEIGHBOURS, name_length) == 0;
+    if (!reco_kind_is_item_item(model->kind) || (!history && !neighbours) ||
+        (neighbours && model->kind != RECO_MODEL_ITEM_KNN) ||
+        (history ? item_item->history.offsets : item_item->neighbours.offsets)) {
+        reco_format_error(r, "a sparse section the model does not have, or twice");
+        return;
+    }
+    if (history)
+        read_sparse_rows(r, end, model->n_users, 0, model->n_items, &item_item->history);
+    else
+        read_sparse_rows(r, end, model->n_items, 1, model->n_items, &item_item->neighbours);
+}
+
+/* EASE's B: items x items finite floats, once. */
+static void read_item_weights(reco_reader *r, size_t end, reco_model *model)
+{
+    uint64_t n = reco_get_u64(r, "truncated item weights");
+    if (r->status != RECO_OK)
+        return;
+    size_t n_items = model->n_items;
+    if (model->kind != RECO_MODEL_EASE || model->item_item.weights || n != n_items ||
+        n_items > (end - r->position) / 4 / (n_items ? n_items : 1) ||
+        n_items * n_items * 4 != end - r->position) {
+        reco_format_error(r, "item weights the model does not have, of another size, or twice");
+        return;
+    }
+    float *weights = reco_malloc_array(n_items ? n_items * n_items : 1, sizeof *weights);
+    if (!weights) {
+        r->status = reco_fail_oom();
+        return;
+    }
+    for (size_t i = 0; i < n_items * n_items && r->status == RECO_OK; i++) {
+        weights[i] = reco_get_f32(r, "truncated item weights");
+        if (r->status == RECO_OK && !isfinite(weights[i]))
+            reco_format_error(r, "an item weight that is not a finite number");
+    }
+    if (r->status != RECO_OK) {
+        free(weights);
+        return;
+    }
+    model->item_item.weights = weights;
+}
+
 /* Where a named tensor goes in the flat parameter vector, and its shape. */
 static int tensor_place(const reco_net_desc *net, const char *name, size_t *offset, size_t *rows,
                         size_t *columns)
@@ -427,7 +598,7 @@ static reco_status read_body(reco_reader *r, reco_model *model, const reco_net_d
     if (!seen)
         return reco_fail_oom();
     int users_seen = 0, items_seen = 0;
-    size_t n_read = 0, n_expected = 2 + 2 * net->n_layers;
+    size_t n_read = 0, n_expected = (net->head_in != 0) + 1 + 2 * net->n_layers;
     for (int t = 0; t < RECO_N_TABLES; t++)
         n_expected += net->table_dim[t] != 0;
     for (;;) {
@@ -453,6 +624,10 @@ static reco_status read_body(reco_reader *r, reco_model *model, const reco_net_d
             read_metadata(r, end, model);
         } else if (tag == SECTION_TENSOR) {
             read_tensor(r, net, params, seen, count, &n_read);
+        } else if (tag == SECTION_SPARSE) {
+            read_sparse(r, end, model);
+        } else if (tag == SECTION_ITEM_WEIGHTS) {
+            read_item_weights(r, end, model);
         } else {
             reco_format_error(r, "unknown section");
         }

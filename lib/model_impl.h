@@ -4,6 +4,7 @@
 
 #include "backend_handle.h"
 #include "id_map.h"
+#include "item_item.h"
 #include "scratch.h"
 #include "reco/model.h"
 
@@ -23,6 +24,7 @@ struct reco_model {
      * solved with (fold-in solves a new row with them; saved in the file) */
     float ials_regularization;
     float ials_unobserved_weight;
+    reco_item_item item_item; /* EASE and item-kNN: what they score with */
     reco_net_desc net;        /* valid once initialized */
     reco_net_params params;
     reco_backend *backend;    /* NULL until reco_model_init */

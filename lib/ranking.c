@@ -13,6 +13,8 @@ static reco_status score_block(const reco_model *model, reco_backend_workspace *
                                const int32_t *users, size_t n_users, float *scores,
                                int32_t *pair_users, int32_t *pair_items)
 {
+    if (reco_kind_is_item_item(model->kind))
+        return reco_item_item_score_users(model, users, n_users, scores);
     const reco_backend_ops *ops = model->backend->ops;
     if (ops->kernels.score_items)
         return ops->kernels.score_items(model->backend->context, &model->net, &model->params,

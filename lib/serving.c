@@ -56,6 +56,10 @@ static reco_status get_embeddings(const reco_model *model, int gmf_table, int ml
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
         return status;
+    if (reco_kind_is_item_item(model->kind))
+        return reco_fail(RECO_ERR_STATE, "%s has no embeddings: it scores a user's items "
+                                         "through an item-item matrix",
+                         reco_model_kind_name(model->kind));
     if (!embeddings)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL embeddings");
     const reco_backend_ops *ops = model->backend->ops;
@@ -130,6 +134,11 @@ static reco_status similar(const reco_model *model, int users, int32_t query, si
     if (query < 0 || (size_t)query >= n_rows)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "%s %d outside the model's %zu %ss",
                          users ? "user" : "item", (int)query, n_rows, users ? "user" : "item");
+    if (reco_kind_is_item_item(model->kind))
+        return users ? reco_fail(RECO_ERR_STATE,
+                                 "%s has no user embeddings to compare users by",
+                                 reco_model_kind_name(model->kind))
+                     : reco_item_item_similar(model, query, k, rows, similarities, n);
     size_t dim = reco_model_embedding_dim(model);
     float *embeddings = reco_malloc(n_rows * dim * sizeof *embeddings);
     if (!embeddings)

@@ -81,3 +81,42 @@ reco_status reco_sparse_rows_transpose(const reco_sparse_rows *rows, reco_sparse
     out->offsets[0] = 0;
     return RECO_OK;
 }
+
+void reco_sparse_buffers_free(const reco_backend *backend, reco_backend_buffer *buffers[3])
+{
+    for (int b = 0; b < 3; b++) {
+        if (buffers[b])
+            backend->ops->device.buffer_free(backend->context, buffers[b]);
+        buffers[b] = NULL;
+    }
+}
+
+reco_status reco_sparse_rows_upload(const reco_backend *backend, const reco_sparse_rows *rows,
+                                    size_t n_rows, const float *values,
+                                    reco_backend_buffer *buffers[3])
+{
+    const reco_backend_device_ops *device = &backend->ops->device;
+    size_t entries = rows->offsets[rows->n_rows];
+    size_t *offsets = reco_malloc_array(n_rows + 1, sizeof *offsets);
+    if (!offsets)
+        return reco_fail_oom();
+    for (size_t r = 0; r <= n_rows; r++)
+        offsets[r] = rows->offsets[r < rows->n_rows ? r : rows->n_rows];
+    const void *host[3] = {offsets, rows->columns, values};
+    size_t bytes[3] = {(n_rows + 1) * sizeof *offsets, entries * sizeof *rows->columns,
+                       entries * sizeof *values};
+    reco_status status = RECO_OK;
+    buffers[0] = buffers[1] = buffers[2] = NULL;
+    for (int b = 0; b < 3 && status == RECO_OK; b++) {
+        if (!host[b])
+            continue;
+        /* an empty part still gets a buffer: the backend is handed one */
+        status = device->buffer_alloc(backend->context, bytes[b] ? bytes[b] : 1, &buffers[b]);
+        if (status == RECO_OK && bytes[b])
+            status = device->buffer_upload(backend->context, buffers[b], 0, host[b], bytes[b]);
+    }
+    free(offsets);
+    if (status != RECO_OK)
+        reco_sparse_buffers_free(backend, buffers);
+    return status;
+}

@@ -4,6 +4,7 @@
 #ifndef RECO_LIB_SPARSE_ROWS_H
 #define RECO_LIB_SPARSE_ROWS_H
 
+#include "backend_handle.h"
 #include "dataset_impl.h"
 
 typedef struct reco_sparse_rows {
@@ -23,6 +24,17 @@ reco_status reco_sparse_rows_build(const reco_dataset *dataset, reco_sparse_rows
 /* The same pairs the other way (each column's rows, in order), into *out,
  * which the caller frees. */
 reco_status reco_sparse_rows_transpose(const reco_sparse_rows *rows, reco_sparse_rows *out);
+
+/* Copies `rows` into new buffers of `backend`: offsets for `n_rows` rows
+ * (rows past rows->n_rows empty), columns, and `values` (one per entry)
+ * when not NULL. On failure nothing is left allocated. */
+reco_status reco_sparse_rows_upload(const reco_backend *backend, const reco_sparse_rows *rows,
+                                    size_t n_rows, const float *values,
+                                    reco_backend_buffer *buffers[3]);
+
+/* Frees the buffers reco_sparse_rows_upload made (NULL ones skipped) and
+ * sets them to NULL. */
+void reco_sparse_buffers_free(const reco_backend *backend, reco_backend_buffer *buffers[3]);
 
 /* Frees what reco_sparse_rows_build made and zeroes *rows; a zeroed one is a
  * no-op. */

@@ -70,6 +70,8 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
         trainer->optimizer.weight_decay = model->ials_regularization;
         trainer->ials.unobserved_weight = model->ials_unobserved_weight;
     }
+    if (model->kind == RECO_MODEL_EASE)
+        trainer->optimizer.weight_decay = 1000.0f; /* Steck's range for MovieLens */
     trainer->ials.solver = RECO_SOLVER_CG;
     trainer->ials.cg_steps = 3;
     trainer->ials.objective = NAN;
@@ -246,6 +248,22 @@ reco_status reco_trainer_set_solver(reco_trainer *trainer, reco_solver solver, s
     trainer->ials.solver = solver;
     if (solver == RECO_SOLVER_CG)
         trainer->ials.cg_steps = cg_steps;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_neighbours(reco_trainer *trainer, size_t k, reco_weighting weighting)
+{
+    CHECK_TRAINER(trainer);
+    if (trainer->model->kind != RECO_MODEL_ITEM_KNN)
+        return reco_fail(RECO_ERR_STATE, "neighbours are an item-kNN setting; the model is %s",
+                         reco_model_kind_name(trainer->model->kind));
+    if (k < 1 || k > 100000)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "%zu neighbours: expected 1 to 100000", k);
+    if (weighting < RECO_WEIGHTING_COSINE || weighting > RECO_WEIGHTING_BM25)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown weighting %d", (int)weighting);
+    /* the model keeps them: its file says how it was made */
+    trainer->model->item_item.k = k;
+    trainer->model->item_item.weighting = weighting;
     return RECO_OK;
 }
 

@@ -490,8 +490,10 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     reco_status status = check_dataset(trainer, train);
     if (status != RECO_OK)
         return status;
-    if (trainer->model->kind == RECO_MODEL_IALS) {
-        status = reco_trainer_ials_epoch(trainer, train, mean_loss);
+    if (trainer->model->kind == RECO_MODEL_IALS || reco_kind_is_item_item(trainer->model->kind)) {
+        status = trainer->model->kind == RECO_MODEL_IALS
+                     ? reco_trainer_ials_epoch(trainer, train, mean_loss)
+                     : reco_trainer_item_item_epoch(trainer, train, mean_loss);
         trainer->epoch++;
         return status;
     }

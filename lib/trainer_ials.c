@@ -13,53 +13,25 @@
 
 void reco_trainer_free_ials(reco_trainer *trainer)
 {
-    ials_state *ials = &trainer->ials;
     for (int side = 0; side < 2; side++)
-        for (int b = 0; b < 3; b++) {
-            if (ials->buffers[side][b])
-                ops_of(trainer)->device.buffer_free(context_of(trainer), ials->buffers[side][b]);
-            ials->buffers[side][b] = NULL;
-        }
-    ials->serial = 0;
+        reco_sparse_buffers_free(trainer->model->backend, trainer->ials.buffers[side]);
+    trainer->ials.serial = 0;
 }
 
-static reco_status upload(reco_trainer *trainer, reco_backend_buffer **buffer, const void *host,
-                          size_t bytes)
-{
-    const reco_backend_ops *ops = ops_of(trainer);
-    reco_status status = ops->device.buffer_alloc(context_of(trainer), bytes ? bytes : 1, buffer);
-    if (status == RECO_OK && bytes)
-        status = ops->device.buffer_upload(context_of(trainer), *buffer, 0, host, bytes);
-    return status;
-}
-
-/* One side's rows on the backend: `model_rows` offsets (rows the dataset's
- * vocabulary lacks are empty), the columns, and c = 1 + confidence x value
- * (none when every c is 1). */
+/* One side's rows on the backend, with c = 1 + confidence x value (none
+ * when every c is 1). */
 static reco_status upload_side(reco_trainer *trainer, const reco_sparse_rows *rows,
                                size_t model_rows, reco_backend_buffer **buffers)
 {
     size_t entries = rows->offsets[rows->n_rows];
     float confidence = trainer->ials.confidence;
-    size_t *offsets = reco_malloc_array(model_rows + 1, sizeof *offsets);
     float *weights = confidence > 0.0f ? reco_malloc_array(entries + 1, sizeof *weights) : NULL;
-    reco_status status = RECO_OK;
-    if (!offsets || (confidence > 0.0f && !weights)) {
-        status = reco_fail_oom();
-        goto done;
-    }
-    for (size_t r = 0; r <= model_rows; r++)
-        offsets[r] = rows->offsets[r < rows->n_rows ? r : rows->n_rows];
-    status = upload(trainer, &buffers[0], offsets, (model_rows + 1) * sizeof *offsets);
-    if (status == RECO_OK)
-        status = upload(trainer, &buffers[1], rows->columns, entries * sizeof *rows->columns);
-    if (status == RECO_OK && weights) {
-        for (size_t e = 0; e < entries; e++)
-            weights[e] = 1.0f + confidence * rows->values[e];
-        status = upload(trainer, &buffers[2], weights, entries * sizeof *weights);
-    }
-done:
-    free(offsets);
+    if (confidence > 0.0f && !weights)
+        return reco_fail_oom();
+    for (size_t e = 0; weights && e < entries; e++)
+        weights[e] = 1.0f + confidence * rows->values[e];
+    reco_status status =
+        reco_sparse_rows_upload(trainer->model->backend, rows, model_rows, weights, buffers);
     free(weights);
     return status;
 }

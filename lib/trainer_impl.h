@@ -148,6 +148,11 @@ void reco_trainer_free_ials(reco_trainer *trainer);
 reco_status reco_trainer_ials_epoch(reco_trainer *trainer, const reco_dataset *train,
                                     double *mean_loss);
 
+/* One EASE or item-kNN epoch (trainer_item_item.c): the fit from `train`,
+ * which the model then keeps as its users' history; *mean_loss is NaN. */
+reco_status reco_trainer_item_item_epoch(reco_trainer *trainer, const reco_dataset *train,
+                                         double *mean_loss);
+
 /* One batch of a data-parallel trainer (trainer_parallel.c): this rank's
  * share of `global` forward and backward, the exchange, the step; *loss is
  * the batch's loss summed over the ranks. */

@@ -400,7 +400,7 @@ START_TEST(settings_are_checked)
     RECO_ASSERT_OK(reco_model_new(RECO_MODEL_IALS, 5, 5, &model));
     ck_assert_int_eq(reco_model_set_biases(model, 1), RECO_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(reco_model_set_output(model, RECO_ACTIVATION_SIGMOID), RECO_ERR_INVALID_ARGUMENT,
-                  "dot products");
+                  "its output is the identity");
     ck_assert_str_eq(reco_model_kind_name(reco_model_kind_of(model)), "ials");
     ck_assert_ptr_null(reco_model_kind_name((reco_model_kind)99));
     reco_model_free(model);

@@ -154,5 +154,7 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .mf_epoch = reco_cpu_mf_epoch,
             .optimizer_settle = reco_cpu_optimizer_settle,
             .ials_solve = reco_cpu_ials_solve,
+            .ease_fit = reco_cpu_ease_fit,
+            .item_neighbours = reco_cpu_item_neighbours,
         },
 };

@@ -208,6 +208,8 @@ reco_backend_optimizer_settle_fn reco_cpu_optimizer_settle;
 
 reco_backend_mf_epoch_fn reco_cpu_mf_epoch;
 reco_backend_ials_solve_fn reco_cpu_ials_solve;
+reco_backend_ease_fit_fn reco_cpu_ease_fit;
+reco_backend_item_neighbours_fn reco_cpu_item_neighbours;
 
 /* Runs a sampler task on `pool` (a cpu_pool): reco_epoch_build's runner. */
 void reco_cpu_run_on_pool(void *pool, reco_parallel_task task, void *argument);

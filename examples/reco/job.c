@@ -85,7 +85,7 @@ static int kind_flag(const options *opts)
 
 int job_read_settings(options *opts, settings *s, int random_rows)
 {
-    static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf", "ials"};
+    static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf", "ials", "ease", "itemknn"};
     static const char *const losses[] = {"bce", "mse", "bpr"};
     static const char *const optimizers[] = {"sgd", "adagrad", "adam"};
     static const char *const outputs[] = {"identity", "sigmoid", "relu"};
@@ -111,8 +111,9 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     }
     /* reco eval's --model is a model file, not a kind */
     const char *kind = kind_flag(opts) ? option_text(opts, "model", "neumf") : "neumf";
-    s->kind = (reco_model_kind)pick(opts, kind, kinds, 5, "model", &ok);
-    int ials = s->kind == RECO_MODEL_IALS;
+    s->kind = (reco_model_kind)pick(opts, kind, kinds, 7, "model", &ok);
+    int ials = s->kind == RECO_MODEL_IALS, ease = s->kind == RECO_MODEL_EASE,
+        knn = s->kind == RECO_MODEL_ITEM_KNN;
     s->loss = (reco_loss)pick(opts, option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
     s->optimizer = (reco_optimizer)pick(opts, option_text(opts, "optimizer", "adam"), optimizers, 3,
                                         "optimizer", &ok);
@@ -158,14 +159,15 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     s->n_layers = parse_layers(opts, option_text(opts, "layers", "64,32,16,8"), s->layers, &ok);
     s->negatives = option_count(opts, "negatives", 4, 0, 1000, &ok);
     s->test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
-    s->epochs = option_count(opts, "epochs", ials ? 10 : 5, 1, 100000, &ok);
+    s->epochs = option_count(opts, "epochs", ials ? 10 : ease || knn ? 1 : 5, 1, 100000, &ok);
     s->batch = option_count(opts, "batch", 256, 1, 1u << 24, &ok);
     s->threads = option_count(opts, "threads", 0, 0, 1024, &ok);
     s->k = option_count(opts, "k", 10, 1, 100000, &ok);
     s->lr = option_number(opts, "lr", s->optimizer == RECO_OPTIMIZER_ADAM ? 0.001 : 0.01, 1e-12,
                           1e3, &ok);
     s->momentum = option_number(opts, "momentum", 0.0, 0.0, 0.999999, &ok);
-    s->weight_decay = option_number(opts, "weight-decay", ials ? 0.007 : 0.0, 0.0, 1e3, &ok);
+    s->weight_decay =
+        option_number(opts, "weight-decay", ials ? 0.007 : ease ? 1000.0 : 0.0, 0.0, 1e6, &ok);
     s->unobserved_weight = option_number(opts, "unobserved-weight", 0.3, 0.0, 1e6, &ok);
     s->confidence = option_number(opts, "confidence", 0.0, 0.0, 1e6, &ok);
     static const char *const solvers[] = {"cholesky", "cg"};
@@ -175,6 +177,14 @@ int job_read_settings(options *opts, settings *s, int random_rows)
                   option_switch(opts, "solver") || option_switch(opts, "cg-steps"))) {
         usage_error(opts, "--unobserved-weight, --confidence, --solver and --cg-steps go with "
                           "--model ials");
+        ok = 0;
+    }
+    s->neighbours = option_count(opts, "neighbours", 100, 1, 100000, &ok);
+    static const char *const weightings[] = {"cosine", "tfidf", "bm25"};
+    s->weighting = (reco_weighting)pick(opts, option_text(opts, "weighting", "bm25"), weightings,
+                                        3, "weighting", &ok);
+    if (!knn && (option_switch(opts, "neighbours") || option_switch(opts, "weighting"))) {
+        usage_error(opts, "--neighbours and --weighting go with --model itemknn");
         ok = 0;
     }
     s->lr_decay = option_number(opts, "lr-decay", 1.0, 1e-9, 1.0, &ok);
@@ -440,6 +450,8 @@ reco_status job_build(const settings *s, run *r)
         status = reco_trainer_set_confidence(t, s->confidence);
     if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
         status = reco_trainer_set_solver(t, s->solver, s->cg_steps);
+    if (status == RECO_OK && s->kind == RECO_MODEL_ITEM_KNN)
+        status = reco_trainer_set_neighbours(t, s->neighbours, s->weighting);
     if (status == RECO_OK)
         status = reco_trainer_set_threads(t, s->threads);
     /* the best epoch by the first metric reported is kept, unless --keep-last */
@@ -576,6 +588,9 @@ reco_status job_describe(const settings *s, run *r, const char *history)
         status = note(model, "train.momentum", "%g", s->momentum);
     if (status == RECO_OK)
         status = note(model, "train.weight_decay", "%g", s->weight_decay);
+    if (status == RECO_OK && s->kind == RECO_MODEL_ITEM_KNN)
+        status = note(model, "train.neighbours", "%zu, %s", s->neighbours,
+                      (const char *const[]){"cosine", "tfidf", "bm25"}[s->weighting]);
     if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
         status = s->solver == RECO_SOLVER_CG
                      ? note(model, "train.ials", "unobserved weight %g, confidence %g, cg %zu steps",

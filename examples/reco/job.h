@@ -37,6 +37,8 @@ typedef struct settings {
     double unobserved_weight, confidence; /* iALS */
     reco_solver solver;
     size_t cg_steps;
+    size_t neighbours; /* item-kNN */
+    reco_weighting weighting;
     size_t lr_step; /* epochs between learning-rate decays (1: every epoch) */
     int mean_reduction, stratify;
     int biases, dense, json, leave_one_out;
@@ -109,7 +111,7 @@ void job_run_free(run *r);
 double seconds_now(void);
 
 /* The model kinds --model names, in reco_model_kind's order. */
-#define JOB_KINDS "mf|gmf|mlp|neumf|ials"
+#define JOB_KINDS "mf|gmf|mlp|neumf|ials|ease|itemknn"
 
 /* The flags of the model and its training, shared by train and cv. */
 #define JOB_MODEL_FLAGS                                                                            \
@@ -123,11 +125,14 @@ double seconds_now(void);
         {"optimizer", "sgd|adagrad|adam", "adam", "optimizer"},                                    \
         {"lr", "X", "0.001 for Adam, else 0.01", "learning rate"},                                 \
         {"momentum", "X", "0", "SGD momentum"},                                                    \
-        {"weight-decay", "X", "0 (iALS: 0.007)", "L2 added to the gradient; iALS: lambda"},         \
+        {"weight-decay", "X", "0 (iALS: 0.007, EASE: 1000)",                                       \
+         "L2 added to the gradient; iALS and EASE: lambda"},                                       \
         {"unobserved-weight", "X", "0.3", "iALS: weight of every pair's squared score (alpha0)"},  \
         {"confidence", "A", "0", "iALS: observed pairs weigh 1 + A x rating"},                     \
         {"solver", "cg|cholesky", "cg", "iALS: conjugate gradient or exact row solves"},           \
         {"cg-steps", "N", "3", "iALS: conjugate-gradient steps per row"},                          \
+        {"neighbours", "K", "100", "item-kNN: similar items kept per item"},                       \
+        {"weighting", "cosine|tfidf|bm25", "bm25", "item-kNN: how pairs are weighed"},             \
         {"lr-decay", "X", "1", "learning rate factor, every --lr-step epochs"},                    \
         {"lr-step", "N", "1", "epochs between learning-rate decays (a step schedule)"},            \
         {"init-std", "X", "0.01 (iALS: 0.1)",                                                      \
@@ -147,7 +152,7 @@ double seconds_now(void);
         {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
          "sampled negatives (NCF), full ranking, or rating errors"},                               \
         {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \
-        {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5 (iALS: 10)", "epochs"},     \
+        {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5 (iALS: 10, EASE, kNN: 1)", "epochs"},  \
         {"k", "K", "10", "cut-off of HR, NDCG, Recall"},                                           \
         {"backend", "cpu|cuda|auto", "auto", "backend"},                                           \
         {"threads", "N", "the CPU budget", "CPU threads (0: the default)"},                        \

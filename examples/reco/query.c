@@ -289,6 +289,9 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     size_t n = 0;
     if (code == EXIT_OK && (status = query->rank(&s, index, k, items, scores, &n)))
         code = fail(query->command, status);
+    /* EASE and item-kNN rank items by their own weights, not by embeddings */
+    reco_model_kind kind = code == EXIT_OK ? reco_model_kind_of(s.model) : RECO_MODEL_MF;
+    int item_item = !query->needs_data && (kind == RECO_MODEL_EASE || kind == RECO_MODEL_ITEM_KNN);
     if (code == EXIT_OK) {
         if (json) {
             printf("{\"%s\": ", query->id_flag);
@@ -297,10 +300,14 @@ static int run_ranked_query(options *opts, const ranked_query *query)
         } else if (query->needs_data)
             printf("top %zu for user %s (items rated in %s left out):\n", n, wanted,
                    option_text(opts, "data", ""));
+        else if (item_item)
+            printf("items nearest item %s by the %s model's item-item weights:\n", wanted,
+                   kind_name(kind));
         else
             printf("%s nearest %s %s by cosine of embeddings:\n", query->users ? "users" : "items",
                    query->id_flag, wanted);
-        print_items(&s, items, scores, n, json, query->score_name, query->users);
+        print_items(&s, items, scores, n, json, item_item ? "weight" : query->score_name,
+                    query->users);
         if (json)
             printf("}\n");
         if (plot && !plot_items(&s, plot, tsne, limit, index, items, n)) {

@@ -96,12 +96,19 @@ static int draw_progress(const reco_progress *progress, void *user_data)
 static void report(FILE *out, const settings *s, const reco_epoch_report *epoch,
                    const double *values, const double *valid, int json)
 {
-    if (json)
+    /* a closed-form fit (EASE, item-kNN) has no loss: null, or a dash */
+    int has_loss = !isnan(epoch->loss);
+    if (json && has_loss)
         fprintf(out, "{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch->epoch + 1,
                 epoch->loss, epoch->seconds);
-    else
+    else if (json)
+        fprintf(out, "{\"epoch\": %zu, \"loss\": null, \"seconds\": %.3f", epoch->epoch + 1,
+                epoch->seconds);
+    else if (has_loss)
         fprintf(out, "epoch %3zu  loss %.4f  %6.2f s", epoch->epoch + 1, epoch->loss,
                 epoch->seconds);
+    else
+        fprintf(out, "epoch %3zu  loss -       %6.2f s", epoch->epoch + 1, epoch->seconds);
     if (values)
         job_print_metrics(out, s, values, json, 0);
     if (valid && json) {

@@ -205,6 +205,16 @@ typedef struct reco_ials_loss {
     double penalty;
 } reco_ials_loss;
 
+/* A sparse matrix in backend buffers (ABI 5): offsets (n_rows + 1 size_t),
+ * columns (int32, sorted and distinct within a row), values (float). */
+typedef struct reco_sparse_buffers {
+    const reco_backend_buffer *offsets;
+    const reco_backend_buffer *columns;
+    const reco_backend_buffer *values;
+    size_t n_rows;
+    size_t n_columns;
+} reco_sparse_buffers;
+
 /* The knobs of control(): one entry for every setting a backend may have,
  * so that a new knob is a new op, not a new table entry. */
 typedef enum reco_backend_control_op {
@@ -324,6 +334,16 @@ typedef reco_status reco_backend_ials_solve_fn(reco_backend_context *context,
                                                reco_backend_buffer *solved,
                                                const reco_backend_buffer *fixed,
                                                reco_ials_loss *loss);
+typedef reco_status reco_backend_ease_fit_fn(reco_backend_context *context,
+                                             const reco_sparse_buffers *by_item,
+                                             const reco_sparse_buffers *by_user,
+                                             float regularization, reco_backend_buffer *weights);
+typedef reco_status reco_backend_item_neighbours_fn(reco_backend_context *context,
+                                                    const reco_sparse_buffers *by_item,
+                                                    const reco_sparse_buffers *by_user,
+                                                    size_t k, reco_backend_buffer *columns,
+                                                    reco_backend_buffer *values,
+                                                    reco_backend_buffer *counts);
 typedef reco_status reco_backend_mf_epoch_fn(
     reco_backend_context *context, reco_backend_workspace *workspace, const reco_net_desc *net,
     reco_net_params *params, reco_backend_optimizer *state, const reco_optimizer_config *config,
@@ -440,6 +460,22 @@ typedef struct reco_backend_kernel_ops {
      * Each row's result depends only on the data and the two tables, never
      * on the thread count. */
     reco_backend_ials_solve_fn *ials_solve;
+    /* Optional (NULL: no EASE), ABI 5: EASE's closed form (Steck, WWW 2019).
+     * `by_item` holds each item's users and `by_user` each user's items
+     * (values unused: the data is binary);
+     * `weights` (n x n floats, n = by_item->n_rows) receives
+     * B = I - P diag(P)^-1 with P = (X'X + regularization I)^-1: B_ij =
+     * -P_ij / P_jj, zero diagonal, row-major. RECO_ERR_INVALID_ARGUMENT when
+     * X'X + regularization I is not positive definite. */
+    reco_backend_ease_fit_fn *ease_fit;
+    /* Optional (NULL: no item-kNN), ABI 5: for every item i (rows of
+     * `by_item`, each item's users with their weights w_ui; `by_user` the
+     * same weights by user), the k items j with the largest
+     * s_ij = sum_u w_ui w_uj (i itself included; ties to the lower j) among
+     * those that share a user with i: row i's are columns[i * k ...] and
+     * values[i * k ...] (int32, float), sorted by column, and their number
+     * counts[i] (size_t). */
+    reco_backend_item_neighbours_fn *item_neighbours;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers

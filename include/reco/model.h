@@ -32,16 +32,35 @@ typedef enum reco_model_kind {
     RECO_MODEL_GMF = 1,   /* act(h . (p_u * q_i) + b) */
     RECO_MODEL_MLP = 2,   /* act(h . tower(p_u ++ q_i) + b) */
     RECO_MODEL_NEUMF = 3, /* act(h . [GMF, MLP tower] + b), separate embeddings */
-    RECO_MODEL_IALS = 4   /* p_u . q_i trained by implicit alternating least squares
+    RECO_MODEL_IALS = 4,  /* p_u . q_i trained by implicit alternating least squares
                              (Rendle et al. 2022): MF's layout, no biases, solved
                              row by row instead of by gradient steps */
+    RECO_MODEL_EASE = 5,  /* x_u . B[:, i]: the user's training items times an item-item
+                             matrix in closed form (Steck, WWW 2019) */
+    RECO_MODEL_ITEM_KNN = 6 /* sum over the user's items j of s_ji, each item's k most
+                             similar items (implicit's cosine, TF-IDF, BM25) */
 } reco_model_kind;
+
+/* How item-kNN weighs each user's pairs before the item-item products
+ * (implicit's definitions). */
+typedef enum reco_weighting {
+    RECO_WEIGHTING_COSINE = 0, /* each item's column normalized to unit length */
+    RECO_WEIGHTING_TFIDF = 1,  /* sqrt(r) x idf of the user, then normalized */
+    RECO_WEIGHTING_BM25 = 2    /* BM25 (K1 1.2, B 0.75) over each item's users */
+} reco_weighting;
 
 typedef enum reco_activation {
     RECO_ACTIVATION_IDENTITY = 0,
     RECO_ACTIVATION_SIGMOID = 1,
     RECO_ACTIVATION_RELU = 2
 } reco_activation;
+
+/* EASE and item-kNN (the item-item kinds) score a user by the items it
+ * had in training, which the model keeps (and its file): a model learns
+ * them in training, fold-in adds a user's. They have no embeddings
+ * (reco_model_embedding_dim is 0; the embedding calls and similar_users say
+ * RECO_ERR_STATE); similar_items ranks an item's row of the item-item
+ * matrix. */
 
 /* Creates an uninitialized model for n_users x n_items. Defaults: 8 factors,
  * layers 64,32,16,8 (the first is the concatenated embedding width, so the

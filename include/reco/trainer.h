@@ -102,6 +102,16 @@ RECO_API reco_status reco_trainer_set_confidence(reco_trainer *trainer, double a
  * Cholesky). */
 RECO_API reco_status reco_trainer_set_solver(reco_trainer *trainer, reco_solver solver,
                                              size_t cg_steps);
+
+/* EASE (RECO_MODEL_EASE): its lambda is reco_trainer_set_weight_decay
+ * (default 1000 for EASE); an epoch is the closed-form fit, which needs
+ * 3 x items^2 floats at its peak (checked first: RECO_ERR_OUT_OF_MEMORY with
+ * the figure when the machine lacks them). Item-kNN (RECO_MODEL_ITEM_KNN):
+ * an epoch keeps the k most similar items of each item (1 to 100000;
+ * default 100) under `weighting` (default BM25); RECO_ERR_STATE on a trainer
+ * of another family. */
+RECO_API reco_status reco_trainer_set_neighbours(reco_trainer *trainer, size_t k,
+                                                 reco_weighting weighting);
 /* Multiplies the learning rate by gamma after every epoch, (0, 1]. */
 RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma);
 /* Samples per batch, 1 to 2^24; default 256. */
