@@ -16,9 +16,9 @@ from .backend import Backend
 from .dataset import Dataset
 from .errors import (BackendError, BackendUnavailable, FormatError, Interrupted, InvalidArgument,
                      IOFailure, OutOfMemory, OutOfRange, ParseError, RecoError, StateError)
-from .models import BPRMF, GMF, IALS, MF, MLP, Model, NeuMF
+from .models import BPRMF, EASE, GMF, IALS, MF, MLP, ItemKNN, Model, NeuMF
 
-__all__ = ["Backend", "Dataset", "Model", "MF", "BPRMF", "GMF", "MLP", "NeuMF", "IALS", "RecoError",
+__all__ = ["Backend", "Dataset", "Model", "MF", "BPRMF", "GMF", "MLP", "NeuMF", "IALS", "EASE", "ItemKNN", "RecoError",
            "InvalidArgument", "OutOfMemory", "IOFailure", "ParseError", "FormatError",
            "OutOfRange", "BackendUnavailable", "BackendError", "StateError", "Interrupted",
            "version"]

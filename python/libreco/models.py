@@ -1,4 +1,5 @@
-"""Models (MF, GMF, MLP, NeuMF, BPR-MF, iALS): training, evaluation and serving.
+"""Models (MF, GMF, MLP, NeuMF, BPR-MF, iALS, EASE, item-kNN): training,
+evaluation and serving.
 
 Keyword hyper-parameters are passed to the C setters only when given, so a
 model left alone has libreco's own defaults (docs/training.md): 8 factors,
@@ -18,7 +19,8 @@ from .backend import default_backend
 from .dataset import Dataset
 from .errors import Interrupted, StateError
 
-KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3, "ials": 4}
+KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3, "ials": 4, "ease": 5, "itemknn": 6}
+WEIGHTINGS = {"cosine": 0, "tfidf": 1, "bm25": 2}
 SOLVERS = {"cholesky": 0, "cg": 1}
 LOSSES = {"bce": 0, "mse": 1, "bpr": 2}
 OPTIMIZERS = {"sgd": 0, "adagrad": 1, "adam": 2}
@@ -82,7 +84,7 @@ class Model:
 
     def __init__(self, backend=None, init_seed=42, layers=None, **settings):
         unknown = (set(settings) - set(_MODEL_SETTINGS) - set(_TRAINER_SETTINGS) -
-                   {"solver", "cg_steps"})
+                   {"solver", "cg_steps", "neighbours", "weighting"})
         if unknown:
             raise TypeError(f"{type(self).__name__}: unknown hyper-parameter(s) "
                             f"{', '.join(sorted(unknown))}")
@@ -144,6 +146,10 @@ class Model:
             for name, (setter, convert) in _TRAINER_SETTINGS.items():
                 if name in self._settings:
                     check(setter(trainer, *convert(self._settings[name])))
+            if "neighbours" in self._settings or "weighting" in self._settings:
+                weighting = _choice(WEIGHTINGS, "weighting", self._settings.get("weighting", "bm25"))
+                check(lib.reco_trainer_set_neighbours(trainer, int(self._settings.get("neighbours", 100)),
+                                                      weighting))
             if "solver" in self._settings or "cg_steps" in self._settings:
                 solver = _choice(SOLVERS, "solver", self._settings.get("solver", "cg"))
                 check(lib.reco_trainer_set_solver(trainer, solver,
@@ -379,12 +385,12 @@ class Model:
     @staticmethod
     def load(path, backend=None):
         """A model saved by save(), or by any libreco program, as an instance
-        of its class (MF, GMF, MLP, NeuMF or IALS)."""
+        of its class (MF, GMF, MLP, NeuMF, IALS, EASE or ItemKNN)."""
         backend = backend or default_backend()
         handle = ctypes.c_void_p()
         check(lib.reco_model_load(text(path), backend._handle, ctypes.byref(handle)))
         kind = lib.reco_model_kind_of(handle)
-        cls = {c.kind: c for c in (MF, GMF, MLP, NeuMF, IALS)}[kind]
+        cls = {c.kind: c for c in (MF, GMF, MLP, NeuMF, IALS, EASE, ItemKNN)}[kind]
         return cls(backend=backend)._adopt(handle, backend)
 
     def __repr__(self):
@@ -436,3 +442,17 @@ class IALS(Model):
     (0.1, divided by sqrt(factors)), solver ("cg" or "cholesky"), cg_steps
     (3); docs/training.md."""
     kind = KINDS["ials"]
+
+
+class EASE(Model):
+    """EASE (Steck 2019): the user's training items times a closed-form
+    item-item matrix; one epoch is the fit. weight_decay is lambda (1000).
+    No embeddings; similar_items ranks an item's row of the matrix."""
+    kind = KINDS["ease"]
+
+
+class ItemKNN(Model):
+    """Item-kNN as implicit's ItemItemRecommender: neighbours (100) most
+    similar items per item under weighting ("bm25", "tfidf" or "cosine");
+    one epoch is the fit. No embeddings."""
+    kind = KINDS["itemknn"]

@@ -100,6 +100,26 @@ def test_ials_trains_saves_and_folds_in(tmp_path, ncf_split):
         libreco.MF(unobserved_weight=0.5).fit(train)
 
 
+def test_ease_and_item_knn(tmp_path, ncf_split):
+    data, train, test = ncf_split
+    untrained = libreco.IALS(factors=8).init(data.n_users, data.n_items)
+    for model in (libreco.EASE(weight_decay=100.0),
+                  libreco.ItemKNN(neighbours=20, weighting="cosine")):
+        model.fit(train, epochs=1)
+        assert np.isnan(model.history[0])  # a closed form has no training loss
+        assert model.evaluate_sampled(test)["hr"] > untrained.evaluate_sampled(test)["hr"] + 0.1
+        path = tmp_path / "model.reco"
+        model.save(path)
+        loaded = libreco.Model.load(path)
+        assert type(loaded) is type(model)
+        assert np.array_equal(loaded.recommend(3, k=5, filter_already_liked_items=False)[0],
+                              model.recommend(3, k=5, filter_already_liked_items=False)[0])
+        with pytest.raises(libreco.StateError, match="no embeddings"):
+            loaded.item_factors
+    with pytest.raises(ValueError, match="weighting: expected one of"):
+        libreco.ItemKNN(weighting="jaccard").fit(train)
+
+
 def test_validation_early_stopping_and_pretraining(ncf_split):
     data, train, test = ncf_split
     model = libreco.GMF().fit(train, epochs=3, valid=test, metric="hr", patience=1)
