@@ -1,5 +1,6 @@
 #!/bin/sh
-# iALS against implicit's ALS, in one script on one machine (2 threads each):
+# The baselines (iALS, EASE, item-kNN) against implicit, in one script on one
+# machine (2 threads each):
 #  1. the NCF ml-1m files (train, test, 99 negatives): implicit at 64
 #     factors, regularization 0.1, alpha 4, 15 iterations (its HR@10 after
 #     each, fit time without evaluation), then libreco's `reco train --model
@@ -7,6 +8,8 @@
 #     and its defaults; libreco's time to implicit's final HR@10 is the sum
 #     of its epoch times (reading the files not counted, building the
 #     sparse rows counted) up to the first epoch at or above it.
+#     EASE (lambda 1000) and item-kNN (BM25, K 100) on the same files,
+#     item-kNN beside implicit's BM25Recommender (fit time, HR@10).
 #  2. an ML-20M-shaped synthetic set (138,493 users x 26,744 items, 20M
 #     pairs): seconds per iteration at 64 factors and each side's peak RSS.
 # Builds implicit from the peers folder in a scratch copy (cython3,
@@ -75,6 +78,15 @@ libreco "192, 12 epochs, CG" --factors 192 --weight-decay 0.007 --unobserved-wei
     --init-std 0.1 --epochs 12
 libreco "192, 12 epochs, Cholesky" --factors 192 --weight-decay 0.007 --unobserved-weight 0.3 \
     --init-std 0.1 --epochs 12 --solver cholesky
+
+echo "== NCF ml-1m: EASE and item-kNN (fit = the one epoch), implicit's BM25 item-kNN"
+for model in ease itemknn; do
+    "$reco" train --train "$ncf/ml-1m.implicit.train.tsv" --test "$ncf/ml-1m.implicit.test.tsv" \
+        --test-negatives-file "$ncf/ml-1m.implicit.test.negative" --model $model --threads 2 |
+        grep '^epoch' | sed "s/^/libreco $model: /"
+done
+peer knn "$ncf/ml-1m.implicit.train.tsv" "$ncf/ml-1m.implicit.test.tsv" \
+    "$ncf/ml-1m.implicit.test.negative" 100 2 2> /dev/null | sed 's/^/implicit BM25, K 100: /'
 
 [ "${RECO_BENCH_SKIP_20M:-0}" = 1 ] && exit 0
 echo "== ML-20M shape: 138,493 x 26,744, 20M pairs, 64 factors, 2 threads"
