@@ -107,6 +107,8 @@ static reco_status solve_ials_user(reco_model *model, int32_t user, const int32_
         .unobserved_weight = model->ials_unobserved_weight,
         .regularization = model->ials_regularization,
         .solver = RECO_SOLVER_CHOLESKY,
+        .row_begin = 0,
+        .row_end = 1,
     };
     if (status == RECO_OK)
         status = ops->kernels.ials_solve(context, &half, buffers[2],

@@ -66,13 +66,50 @@ static reco_status prepare_data(reco_trainer *trainer, const reco_dataset *train
     return RECO_OK;
 }
 
-/* Solves side 0 (users) or 1 (items) with the other fixed. */
+/* Rank r of a data-parallel job solves rows [starts[r], starts[r + 1]) of
+ * each side: equal shares of the rows. */
+static void row_shares(size_t n_rows, size_t world, size_t *starts)
+{
+    for (size_t r = 0; r <= world; r++)
+        starts[r] = n_rows * r / world;
+}
+
+/* After this rank solved its share of `table`: every rank's rows, and the
+ * loss summed over the ranks, through the module's exchange. */
+static reco_status exchange_rows(reco_trainer *trainer, reco_backend_buffer *table,
+                                 size_t n_rows, const size_t *starts, reco_ials_loss *loss)
+{
+    const reco_backend_device_ops *device = &ops_of(trainer)->device;
+    size_t dim = trainer->model->factors, bytes = n_rows * dim * sizeof(float);
+    float *host = reco_malloc(bytes ? bytes : 1);
+    if (!host)
+        return reco_fail_oom();
+    double sums[2] = {loss->fit, loss->penalty};
+    reco_status status = device->buffer_download(context_of(trainer), table, 0, host, bytes);
+    if (status == RECO_OK)
+        status = trainer->parallel.rows_exchange(host, dim, starts, sums, 2,
+                                                 trainer->parallel.rows_user_data);
+    if (status == RECO_OK)
+        status = device->buffer_upload(context_of(trainer), table, 0, host, bytes);
+    loss->fit = sums[0];
+    loss->penalty = sums[1];
+    free(host);
+    return status;
+}
+
+/* Solves side 0 (users) or 1 (items) with the other fixed: this rank's
+ * share of the rows, then (data-parallel) every rank's. */
 static reco_status solve_side(reco_trainer *trainer, int side, reco_ials_loss *loss)
 {
     const ials_state *ials = &trainer->ials;
     reco_model *model = trainer->model;
     int solved = side ? RECO_TABLE_ITEM_GMF : RECO_TABLE_USER_GMF;
     int fixed = side ? RECO_TABLE_USER_GMF : RECO_TABLE_ITEM_GMF;
+    size_t world = trainer->parallel.world, rank = trainer->parallel.rank;
+    size_t *starts = reco_malloc_array(world + 1, sizeof *starts);
+    if (!starts)
+        return reco_fail_oom();
+    row_shares(ials->n_rows[side], world, starts);
     reco_ials_half half = {
         .offsets = ials->buffers[side][0],
         .columns = ials->buffers[side][1],
@@ -86,10 +123,16 @@ static reco_status solve_side(reco_trainer *trainer, int side, reco_ials_loss *l
         .cg_steps = ials->cg_steps,
         /* the objective is read after the item half, which sees the final users */
         .with_fit = side == 1,
+        .row_begin = starts[rank],
+        .row_end = starts[rank + 1],
     };
-    return ops_of(trainer)->kernels.ials_solve(context_of(trainer), &half,
-                                               model->params.tables[solved],
-                                               model->params.tables[fixed], loss);
+    reco_status status = ops_of(trainer)->kernels.ials_solve(
+        context_of(trainer), &half, model->params.tables[solved], model->params.tables[fixed], loss);
+    if (status == RECO_OK && world > 1)
+        status = exchange_rows(trainer, model->params.tables[solved], ials->n_rows[side], starts,
+                               loss);
+    free(starts);
+    return status;
 }
 
 /* Tells the progress callback that `halves` of the epoch's two are done. */
@@ -120,8 +163,10 @@ reco_status reco_trainer_ials_epoch(reco_trainer *trainer, const reco_dataset *t
                          "the %s backend cannot train iALS yet (no ials_solve); use the cpu "
                          "backend",
                          ops_of(trainer)->name);
-    if (trainer->parallel.mode != PARALLEL_ALONE)
-        return reco_fail(RECO_ERR_STATE, "iALS does not train data-parallel over ranks yet");
+    if (trainer->parallel.mode == PARALLEL_DEVICE ||
+        (trainer->parallel.mode == PARALLEL_HOST && !trainer->parallel.rows_exchange))
+        return reco_fail(RECO_ERR_STATE, "iALS trains over ranks only with a rows exchange "
+                                         "(reco_trainer_set_rows_exchange; libreco-mpi sets one)");
     double started = reco_seconds_now();
     reco_status status = prepare_data(trainer, train);
     reco_ials_loss users = {0.0, 0.0}, items = {0.0, 0.0};

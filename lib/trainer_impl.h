@@ -74,6 +74,8 @@ typedef struct data_parallel {
     size_t rank, world;
     reco_gradient_exchange_fn exchange;
     void *user_data;
+    reco_rows_exchange_fn rows_exchange; /* the solver families' (iALS) */
+    void *rows_user_data;
     reco_sparse_gradient gradient; /* host buffers, sized for the model */
     unsigned layout_version;       /* the model's, when they were sized */
 } data_parallel;

@@ -215,9 +215,8 @@ reco_status reco_trainer_item_item_epoch(reco_trainer *trainer, const reco_datas
         return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "the %s backend cannot fit %s yet; use the "
                                                        "cpu backend",
                          ops->name, reco_model_kind_name(model->kind));
-    if (trainer->parallel.mode != PARALLEL_ALONE)
-        return reco_fail(RECO_ERR_STATE, "%s does not train data-parallel over ranks",
-                         reco_model_kind_name(model->kind));
+    /* over ranks, each fits the whole model: a closed form has nothing to
+     * share out, and every rank gets the same bytes */
     reco_status status = ease ? check_ease_memory(model->n_items) : RECO_OK;
     reco_sparse_rows rows[2] = {{0}, {0}}; /* by user, by item */
     reco_backend_buffer *buffers[2][3] = {{NULL, NULL, NULL}, {NULL, NULL, NULL}};

@@ -54,6 +54,15 @@ reco_status reco_trainer_set_data_parallel(reco_trainer *trainer, size_t rank, s
     return RECO_OK;
 }
 
+reco_status reco_trainer_set_rows_exchange(reco_trainer *trainer, reco_rows_exchange_fn exchange,
+                                           void *user_data)
+{
+    CHECK_TRAINER(trainer);
+    trainer->parallel.rows_exchange = exchange;
+    trainer->parallel.rows_user_data = user_data;
+    return RECO_OK;
+}
+
 reco_status reco_trainer_set_device_parallel(reco_trainer *trainer, size_t rank, size_t world)
 {
     CHECK_TRAINER(trainer);

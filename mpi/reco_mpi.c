@@ -5,8 +5,10 @@
  * reco_sparse_gradient_sum, so the ranks take bit-identical steps without
  * trusting MPI's reduction order. A backend that sums gradients on its
  * devices (CUDA with NCCL) does that instead: MPI only carries its group's
- * id. Errors are reported through libreco's reco_last_error(); MPI's own
- * error handler is the communicator's. */
+ * id. The solver families (iALS) share out rows instead: each rank solves
+ * its share of a side and MPI_Allgatherv puts every rank's rows in every
+ * rank's table. Errors are reported through libreco's reco_last_error();
+ * MPI's own error handler is the communicator's. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@ struct reco_mpi_trainer {
     size_t values_capacity[RECO_N_TABLES];
     float *dense; /* world x n_dense */
     double *losses;
+    double *sums; /* world x the rows exchange's sums */
+    size_t sums_capacity;
     reco_sparse_gradient *parts; /* views into the received buffers */
     const reco_sparse_gradient **part_list;
     reco_sparse_gradient sum;
@@ -159,12 +163,42 @@ static reco_status exchange(const reco_sparse_gradient *local, const reco_sparse
     return status;
 }
 
+/* The rows exchange: every rank's share of `table` to every rank, in place,
+ * and the sums added in rank order. */
+static reco_status exchange_rows(float *table, size_t dim, const size_t *row_starts, double *sums,
+                                 size_t n_sums, void *user_data)
+{
+    reco_mpi_trainer *m = user_data;
+    for (int r = 0; r < m->world; r++) {
+        size_t first = row_starts[r] * dim, count = (row_starts[r + 1] - row_starts[r]) * dim;
+        if (first > INT_MAX || count > INT_MAX)
+            return reco_backend_fail(RECO_ERR_OUT_OF_RANGE,
+                                     "libreco-mpi: a rank's share of rows exceeds MPI's int counts");
+        m->offsets[r] = (int)first;
+        m->sizes[r] = (int)count;
+    }
+    MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, table, m->sizes, m->offsets,
+                             MPI_FLOAT, m->comm));
+    if (!grow((void **)&m->sums, &m->sums_capacity, (size_t)m->world * n_sums, sizeof *m->sums))
+        return out_of_memory();
+    MPI_CHECK(MPI_Allgather(sums, (int)n_sums, MPI_DOUBLE, m->sums, (int)n_sums, MPI_DOUBLE,
+                            m->comm));
+    for (size_t i = 0; i < n_sums; i++) {
+        sums[i] = 0.0;
+        for (int r = 0; r < m->world; r++)
+            sums[i] += m->sums[(size_t)r * n_sums + i];
+    }
+    return RECO_OK;
+}
+
 void reco_mpi_trainer_free(reco_mpi_trainer *m)
 {
     if (!m)
         return;
-    if (m->trainer)
+    if (m->trainer) {
         reco_trainer_set_data_parallel(m->trainer, 0, 1, NULL, NULL);
+        reco_trainer_set_rows_exchange(m->trainer, NULL, NULL);
+    }
     if (m->comm != MPI_COMM_NULL)
         MPI_Comm_free(&m->comm);
     free(m->counts);
@@ -176,6 +210,7 @@ void reco_mpi_trainer_free(reco_mpi_trainer *m)
         free(m->values[t]);
     free(m->dense);
     free(m->losses);
+    free(m->sums);
     free(m->parts);
     free(m->part_list);
     reco_sparse_gradient_free(&m->sum);
@@ -237,6 +272,8 @@ reco_status reco_mpi_trainer_new(reco_trainer *trainer, MPI_Comm comm, reco_mpi_
         status = on_device
                      ? reco_trainer_set_device_parallel(trainer, (size_t)m->rank, world)
                      : reco_trainer_set_data_parallel(trainer, (size_t)m->rank, world, exchange, m);
+    if (status == RECO_OK && !on_device)
+        status = reco_trainer_set_rows_exchange(trainer, exchange_rows, m);
     if (status != RECO_OK)
         goto fail;
     m->trainer = trainer;

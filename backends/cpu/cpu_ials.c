@@ -150,8 +150,8 @@ CPU_VECTOR_CLONES static void solve_rows(void *argument, size_t thread, size_t n
         size_t chunk = atomic_fetch_add_explicit(&run->next_chunk, 1, memory_order_relaxed);
         if (chunk >= run->n_chunks)
             return;
-        size_t first = chunk * CHUNK_ROWS;
-        size_t end = first + CHUNK_ROWS < half->n_rows ? first + CHUNK_ROWS : half->n_rows;
+        size_t first = half->row_begin + chunk * CHUNK_ROWS;
+        size_t end = first + CHUNK_ROWS < half->row_end ? first + CHUNK_ROWS : half->row_end;
         double fit = 0.0, penalty = 0.0;
         for (size_t row = first; row < end; row++) {
             float *x = run->solved + row * dim;
@@ -187,7 +187,7 @@ reco_status reco_cpu_ials_solve(reco_backend_context *context, const reco_ials_h
         .confidences = half->confidences ? cpu_const_floats(half->confidences) : NULL,
         .fixed = cpu_const_floats(fixed),
         .solved = cpu_floats(solved),
-        .n_chunks = (half->n_rows + CHUNK_ROWS - 1) / CHUNK_ROWS,
+        .n_chunks = (half->row_end - half->row_begin + CHUNK_ROWS - 1) / CHUNK_ROWS,
         /* Cholesky: A and a block of gathered rows; CG: three vectors */
         .scratch_floats = dim * dim + GATHER_ROWS * dim,
     };

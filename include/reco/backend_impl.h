@@ -194,6 +194,8 @@ typedef struct reco_ials_half {
     reco_solver solver;
     size_t cg_steps;
     int with_fit; /* 0: reco_ials_loss.fit is not wanted (left 0) */
+    size_t row_begin, row_end; /* the rows to solve: [row_begin, row_end) of n_rows
+                                  (one rank's share); the others are left as they are */
 } reco_ials_half;
 
 /* What ials_solve reports of the rows it solved, at their new values: the
@@ -528,6 +530,22 @@ RECO_API void reco_sparse_gradient_free(reco_sparse_gradient *gradient);
  * shape or a row out of range; RECO_ERR_OUT_OF_MEMORY. */
 RECO_API reco_status reco_sparse_gradient_sum(const reco_sparse_gradient *const *parts,
                                               size_t count, reco_sparse_gradient *out);
+
+/* For data-parallel modules, the solver families' exchange (iALS): rank r
+ * has solved rows [row_starts[r], row_starts[r + 1]) of `table` (rows of
+ * `dim` floats, row_starts has world + 1 entries); on return every rank's
+ * table holds every rank's rows, and each of the n_sums doubles of `sums`
+ * is its sum over the ranks, taken in rank order (the same on every rank). */
+typedef reco_status (*reco_rows_exchange_fn)(float *table, size_t dim, const size_t *row_starts,
+                                             double *sums, size_t n_sums, void *user_data);
+
+/* Gives a data-parallel trainer (reco_trainer_set_data_parallel) the rows
+ * exchange its solver families use: of each half of an iALS epoch, rank r
+ * solves its share of the rows and `exchange` gathers them, so every rank
+ * ends each half with the same table, the same bytes as one rank's. */
+RECO_API reco_status reco_trainer_set_rows_exchange(reco_trainer *trainer,
+                                                    reco_rows_exchange_fn exchange,
+                                                    void *user_data);
 
 /* Makes `trainer` rank `rank` of `world` ranks (1 of 1, alone, is the
  * default, and what a call with world 1 restores). Every rank makes the

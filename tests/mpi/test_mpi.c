@@ -89,6 +89,55 @@ START_TEST(ranks_train_like_one_trainer)
 }
 END_TEST
 
+/* An iALS model trained 3 epochs (CG), over the ranks or alone. */
+static training_setup train_ials(const reco_dataset *train, int parallel)
+{
+    training_setup t = {open_backend("cpu"), NULL, NULL};
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_IALS, reco_dataset_n_users(train),
+                                  reco_dataset_n_items(train), &t.model));
+    RECO_ASSERT_OK(reco_model_set_factors(t.model, 16));
+    RECO_ASSERT_OK(reco_model_init(t.model, t.backend, 5));
+    RECO_ASSERT_OK(reco_trainer_new(t.model, &t.trainer));
+    reco_mpi_trainer *mpi = NULL;
+    if (parallel)
+        RECO_ASSERT_OK(reco_mpi_trainer_new(t.trainer, MPI_COMM_WORLD, &mpi));
+    RECO_ASSERT_OK(reco_trainer_fit(t.trainer, train, 3));
+    reco_mpi_trainer_free(mpi);
+    return t;
+}
+
+/* Each rank solves its share of the rows and the rows are gathered: every
+ * rank ends with one rank's model, byte for byte. */
+START_TEST(ials_ranks_solve_like_one_rank)
+{
+    reco_dataset *data = shared_data();
+    training_setup parallel = train_ials(data, 1);
+    size_t count = reco_model_parameter_count(parallel.model);
+    float *mine = malloc(count * sizeof(float)), *first = malloc(count * sizeof(float));
+    ck_assert(mine && first);
+    RECO_ASSERT_OK(reco_model_get_parameters(parallel.model, mine));
+    memcpy(first, mine, count * sizeof(float));
+    MPI_Bcast(first, (int)count, MPI_FLOAT, 0, MPI_COMM_WORLD);
+    ck_assert_mem_eq(mine, first, count * sizeof(float));
+    if (rank == 0) {
+        training_setup alone = train_ials(data, 0);
+        float *expected = malloc(count * sizeof(float));
+        ck_assert_ptr_nonnull(expected);
+        RECO_ASSERT_OK(reco_model_get_parameters(alone.model, expected));
+        double error = relative_error(expected, mine, count);
+        printf("iALS, %d ranks against 1: relative parameter error %.2e\n", world, error);
+        ck_assert_msg(error <= 1e-5, "parameters differ by %g", error);
+        ck_assert_mem_eq(expected, mine, count * sizeof(float));
+        free(expected);
+        training_setup_free(&alone);
+    }
+    free(mine);
+    free(first);
+    training_setup_free(&parallel);
+    reco_dataset_free(data);
+}
+END_TEST
+
 START_TEST(shared_out_evaluation_equals_one_rank)
 {
     reco_dataset *data = shared_data(), *train, *test;
@@ -126,6 +175,7 @@ int main(int argc, char **argv)
     tcase_add_test(tcase, the_dataset_reaches_every_rank);
     tcase_add_test(tcase, ranks_train_like_one_trainer);
     tcase_add_test(tcase, shared_out_evaluation_equals_one_rank);
+    tcase_add_test(tcase, ials_ranks_solve_like_one_rank);
     int failed = run_suite(suite) != EXIT_SUCCESS, any = 0;
     MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     MPI_Finalize();
