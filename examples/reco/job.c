@@ -96,11 +96,14 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     s->test_file = option_text(opts, "test", NULL);
     s->negatives_file = option_text(opts, "test-negatives-file", NULL);
     s->valid_file = option_text(opts, "valid", NULL);
+    s->valid_from_train = option_switch(opts, "valid-from-train");
     s->patience = option_count(opts, "patience", 0, 0, 100000, &ok);
-    if ((s->valid_file && !s->train_file) ||
-        (s->patience && !s->valid_file && !option_switch(opts, "valid-fraction"))) {
-        usage_error(opts, "--valid FILE goes with --train and --test, and --patience with "
-                          "--valid or --valid-fraction");
+    if ((s->valid_file && !s->train_file) || (s->valid_file && s->valid_from_train) ||
+        (s->patience && !s->valid_file && !s->valid_from_train &&
+         !option_switch(opts, "valid-fraction"))) {
+        usage_error(opts, "--valid FILE goes with --train and --test, --valid-from-train "
+                          "without it, and --patience with --valid, --valid-from-train or "
+                          "--valid-fraction");
         ok = 0;
     }
     if ((s->train_file != NULL) != (s->test_file != NULL) || (s->train_file && s->data) ||
@@ -140,13 +143,20 @@ int job_read_settings(options *opts, settings *s, int random_rows)
         usage_error(opts, "--valid-fraction goes with --data and --split random");
         ok = 0;
     }
+    if (s->valid_from_train && !s->train_file && !s->leave_one_out) {
+        usage_error(opts, "--valid-from-train goes with --train and --test or --split loo "
+                          "(a random split takes --valid-fraction)");
+        ok = 0;
+    }
     s->pretrained_gmf = option_text(opts, "pretrained-gmf", NULL);
     s->pretrained_mlp = option_text(opts, "pretrained-mlp", NULL);
     s->alpha = option_number(opts, "alpha", 0.5, 0.0, 1.0, &ok);
     s->fixed_negatives = option_switch(opts, "fixed-negatives");
     s->keep_last = option_switch(opts, "keep-last");
-    if (s->keep_last && (s->patience || !(s->valid_file || s->valid_fraction > 0.0))) {
-        usage_error(opts, "--keep-last goes with --valid or --valid-fraction, without --patience");
+    if (s->keep_last &&
+        (s->patience || !(s->valid_file || s->valid_fraction > 0.0 || s->valid_from_train))) {
+        usage_error(opts, "--keep-last goes with --valid, --valid-from-train or --valid-fraction, "
+                          "without --patience");
         ok = 0;
     }
     if ((s->pretrained_gmf != NULL) != (s->pretrained_mlp != NULL) ||
@@ -274,6 +284,24 @@ static reco_status attach_negatives(const settings *s, reco_dataset *rows,
     return reco_dataset_sample_test_negatives(rows, interactions, s->test_negatives, seed);
 }
 
+/* --valid-from-train: validation rows carved out of r->train, which keeps
+ * the rest: each user's latest training row for the sampled protocol (as
+ * the test split), else a random tenth of the rows. Negatives avoid every
+ * training row the user had, `interactions`. */
+static reco_status valid_from_train(const settings *s, run *r, const reco_dataset *interactions)
+{
+    reco_dataset *kept = NULL;
+    reco_status status =
+        s->protocol == PROTOCOL_SAMPLED
+            ? reco_dataset_split_leave_one_out(r->train, &kept, &r->valid)
+            : reco_dataset_split_random(r->train, 0.1, s->seed + 2, 0, &kept, &r->valid);
+    if (status != RECO_OK)
+        return status;
+    reco_dataset_free(r->train);
+    r->train = kept;
+    return attach_negatives(s, r->valid, interactions, s->seed + 1);
+}
+
 /* Pre-split files: the test and validation files (and the test's NCF
  * .negative file) read with the training file's vocabulary; `all` is a copy
  * of the training rows. */
@@ -302,6 +330,8 @@ static reco_status load_split(const settings *s, run *r, const reco_dataset *voc
         status = attach_negatives(s, r->valid, r->train, s->seed + 1);
     if (status == RECO_OK)
         status = reco_dataset_deduplicate(r->train, RECO_DUPLICATES_KEEP_ALL, &r->all);
+    if (status == RECO_OK && s->valid_from_train)
+        status = valid_from_train(s, r, r->all);
     if (status == RECO_OK && r->valid)
         status = reco_dataset_concat(r->train, r->valid, &r->seen);
     return status;
@@ -361,7 +391,9 @@ reco_status job_split(const settings *s, run *r)
                                            &r->test);
     if (status == RECO_OK)
         status = attach_negatives(s, r->test, r->all, s->seed);
-    if (status == RECO_OK && r->valid)
+    if (status == RECO_OK && s->valid_from_train)
+        status = valid_from_train(s, r, r->all);
+    else if (status == RECO_OK && r->valid)
         status = attach_negatives(s, r->valid, r->all, s->seed + 1);
     /* the test ranking leaves out what training and validation saw */
     if (status == RECO_OK && r->valid)
@@ -548,6 +580,9 @@ reco_status job_describe(const settings *s, run *r, const char *history)
         status = note(model, "train.test", "%s", s->test_file);
     if (status == RECO_OK && s->valid_file)
         status = note(model, "train.valid", "%s", s->valid_file);
+    if (status == RECO_OK && s->valid_from_train)
+        status = note(model, "train.valid", "from the training rows (%s)",
+                      s->protocol == PROTOCOL_SAMPLED ? "each user's latest" : "a random tenth");
     if (status == RECO_OK && s->titles)
         status = note(model, "train.titles", "%s", s->titles);
     if (status == RECO_OK)

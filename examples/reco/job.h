@@ -17,6 +17,7 @@ typedef struct settings {
     double valid_fraction;                               /* random split: a validation part too */
     const char *train_file, *test_file, *negatives_file; /* pre-split data */
     const char *valid_file;                              /* with them: early stopping */
+    int valid_from_train; /* validation carved from the training rows */
     size_t patience;
     job_protocol protocol;
     reco_metric metrics[JOB_MAX_METRICS]; /* reported; the first one validates */
@@ -69,7 +70,8 @@ reco_status job_read_data(const settings *s, const reco_dataset *vocabulary, rec
 reco_status job_prepare(const settings *s, reco_dataset **all);
 
 /* r->all split as the flags say into r->train, r->test (with sampled
- * negatives for the sampled protocol), r->valid and r->seen. */
+ * negatives for the sampled protocol), r->valid and r->seen; with
+ * --valid-from-train the validation rows come out of the training rows. */
 reco_status job_split(const settings *s, run *r);
 
 /* The data and its split (or the pre-split files) into r; files read with

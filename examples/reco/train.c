@@ -293,8 +293,11 @@ static const flag_spec train_flags[] = {
     {"test", "FILE", NULL, "pre-split test file, read with the training file's ids"},
     {"test-negatives-file", "FILE", NULL, "an NCF .negative file for the test rows"},
     {"valid", "FILE", NULL, "pre-split validation file: the best epoch's model is kept"},
+    {"valid-from-train", NULL, NULL,
+     "validation carved from the training rows (each user's latest; ratings: a tenth)"},
     {"patience", "N", "0 (never)",
-     "stop after N epochs without a better validation value (--valid, --valid-fraction)"},
+     "stop after N epochs without a better validation value (--valid, --valid-fraction, "
+     "--valid-from-train)"},
     {"split", "loo|random", "loo (random for MSE)", "leave-one-out or random holdout"},
     {"test-fraction", "F", "0.2", "random holdout share"},
     {"test-negatives", "N", "99", "sampled negatives per test user (NCF protocol)"},
