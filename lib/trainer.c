@@ -60,7 +60,7 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->negatives = 4;
     trainer->optimizer = (reco_optimizer_config){
         .kind = RECO_OPTIMIZER_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f};
-    trainer->learning_rate = 1e-3;
+    trainer->requested_learning_rate = 1e-3;
     trainer->lr_decay = 1.0;
     trainer->batch_size = 256;
     trainer->dense_request = -1;
@@ -72,6 +72,8 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     }
     if (model->kind == RECO_MODEL_EASE)
         trainer->optimizer.weight_decay = 1000.0f; /* Steck's range for MovieLens */
+    trainer->requested_weight_decay = trainer->optimizer.weight_decay;
+    reco_trainer_apply_semantics(trainer);
     trainer->ials.solver = RECO_SOLVER_CG;
     trainer->ials.cg_steps = 3;
     trainer->ials.objective = NAN;
@@ -123,13 +125,13 @@ reco_status reco_trainer_set_negatives(reco_trainer *trainer, size_t negatives)
 reco_status reco_trainer_set_optimizer(reco_trainer *trainer, reco_optimizer optimizer)
 {
     CHECK_TRAINER(trainer);
-    if (optimizer < RECO_OPTIMIZER_SGD || optimizer > RECO_OPTIMIZER_ADAM)
+    if (optimizer < RECO_OPTIMIZER_SGD || optimizer > RECO_OPTIMIZER_ADAMW)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown optimizer %d", (int)optimizer);
     if (trainer->optimizer.kind != optimizer) {
         reco_trainer_reset_optimizer(trainer); /* moments of another rule mean nothing */
         if (optimizer == RECO_OPTIMIZER_ADAGRAD && trainer->optimizer.epsilon == 1e-8f)
             trainer->optimizer.epsilon = 1e-10f;
-        if (optimizer == RECO_OPTIMIZER_ADAM && trainer->optimizer.epsilon == 1e-10f)
+        if (optimizer != RECO_OPTIMIZER_ADAGRAD && trainer->optimizer.epsilon == 1e-10f)
             trainer->optimizer.epsilon = 1e-8f;
     }
     trainer->optimizer.kind = optimizer;
@@ -166,10 +168,35 @@ static reco_status store_checked_float(float *field, double value, double low, d
     return status;
 }
 
+/* The loss is the batch mean, so an update per example of rate lr and L2
+ * weight w is, to first order, a batch step of rate lr x batch and weight
+ * w / batch: the setting a per-example user (libmf, Surprise, implicit,
+ * Rendle's code) means. The solver families' weight decay is their lambda:
+ * not a step's. */
+void reco_trainer_apply_semantics(reco_trainer *trainer)
+{
+    int gradient_family = trainer->model->kind != RECO_MODEL_IALS &&
+                          !reco_kind_is_item_item(trainer->model->kind);
+    double scale = trainer->per_example && gradient_family ? (double)trainer->batch_size : 1.0;
+    trainer->learning_rate = trainer->requested_learning_rate * scale;
+    trainer->optimizer.weight_decay = (float)(trainer->requested_weight_decay / scale);
+}
+
+reco_status reco_trainer_set_per_example(reco_trainer *trainer, int enabled)
+{
+    CHECK_TRAINER(trainer);
+    trainer->per_example = enabled != 0;
+    reco_trainer_apply_semantics(trainer);
+    return RECO_OK;
+}
+
 reco_status reco_trainer_set_learning_rate(reco_trainer *trainer, double learning_rate)
 {
     CHECK_TRAINER(trainer);
-    return store_checked(&trainer->learning_rate, learning_rate, 0.0, 1e3, 1, "learning rate");
+    reco_status status = store_checked(&trainer->requested_learning_rate, learning_rate, 0.0, 1e3,
+                                       1, "learning rate");
+    reco_trainer_apply_semantics(trainer);
+    return status;
 }
 
 reco_status reco_trainer_set_momentum(reco_trainer *trainer, double momentum)
@@ -206,8 +233,10 @@ reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsilon)
 reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay)
 {
     CHECK_TRAINER(trainer);
-    return store_checked_float(&trainer->optimizer.weight_decay, weight_decay, 0.0, 1e3, 0,
-                               "weight decay");
+    reco_status status = store_checked(&trainer->requested_weight_decay, weight_decay, 0.0, 1e6,
+                                       0, "weight decay");
+    reco_trainer_apply_semantics(trainer);
+    return status;
 }
 
 /* RECO_ERR_STATE unless the trainer's model is iALS. */
@@ -280,6 +309,7 @@ reco_status reco_trainer_set_batch_size(reco_trainer *trainer, size_t batch_size
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "batch size %zu: expected 1 to 2^24",
                          batch_size);
     trainer->batch_size = batch_size;
+    reco_trainer_apply_semantics(trainer);
     return RECO_OK;
 }
 

@@ -519,6 +519,7 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     if (status == RECO_OK && ops_of(trainer)->device.synchronize)
         status = ops_of(trainer)->device.synchronize(context_of(trainer));
     trainer->epoch++;
-    trainer->learning_rate *= trainer->lr_decay;
+    trainer->requested_learning_rate *= trainer->lr_decay;
+    reco_trainer_apply_semantics(trainer);
     return status;
 }

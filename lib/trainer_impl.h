@@ -87,8 +87,12 @@ struct reco_trainer {
     size_t negatives;
     int fixed_negatives; /* every epoch draws epoch 0's negatives */
     int dense_request;   /* 1 dense, 0 lazy, -1 chosen each epoch (dense_for_epoch) */
-    reco_optimizer_config optimizer;
-    double learning_rate;
+    reco_optimizer_config optimizer; /* weight_decay: as the backend applies it */
+    double learning_rate;            /* as the backend applies it */
+    /* what the caller set: per example (libmf, Surprise) or per batch mean */
+    int per_example;
+    double requested_learning_rate;
+    double requested_weight_decay;
     double lr_decay;
     size_t batch_size;
     uint64_t seed;
@@ -144,6 +148,10 @@ void reco_trainer_reset_optimizer(reco_trainer *trainer);
 void reco_trainer_free_workspace(reco_trainer *trainer);
 void reco_trainer_free_parallel(reco_trainer *trainer);
 void reco_trainer_free_ials(reco_trainer *trainer);
+
+/* Sets the learning rate and weight decay the backend applies from those
+ * the caller set, per example or per batch mean (reco_trainer_set_per_example). */
+void reco_trainer_apply_semantics(reco_trainer *trainer);
 
 /* One iALS epoch (trainer_ials.c): every user solved, then every item;
  * *mean_loss is the objective after it, per observed pair. */

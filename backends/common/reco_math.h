@@ -104,7 +104,7 @@ RECO_SHARED double reco_softplus(double x)
 /* One optimizer step's arithmetic, in torch.optim's forms: the settings
  * and, for Adam, the bias corrections of step t. */
 typedef struct reco_step_rule {
-    int kind; /* reco_optimizer: 0 SGD, 1 Adagrad, 2 Adam */
+    int kind; /* reco_optimizer: 0 SGD, 1 Adagrad, 2 Adam, 3 AdamW */
     float learning_rate, momentum, beta1, beta2, epsilon, weight_decay;
     float adam_step_size;        /* lr / (1 - beta1^t) */
     float adam_correction2_sqrt; /* sqrt(1 - beta2^t) */
@@ -130,13 +130,23 @@ RECO_SHARED reco_step_rule reco_step_rule_make(int kind, float learning_rate, fl
     return rule;
 }
 
+/* 1 for the optimizers with Adam's two moments (Adam, AdamW). */
+RECO_SHARED int reco_optimizer_is_adam(int kind)
+{
+    return kind == 2 || kind == 3;
+}
+
 /* One parameter's step given its gradient. `first` is SGD's momentum buffer
  * (NULL without momentum), Adagrad's sum of squares or Adam's first moment;
- * `second` is Adam's second moment. Weight decay is L2 added to the gradient. */
+ * `second` is Adam's second moment. Weight decay is L2 added to the gradient,
+ * except AdamW's, decoupled: the parameter shrinks by lr x decay first, as
+ * torch.optim.AdamW does. */
 RECO_SHARED void reco_optimizer_update(reco_step_rule rule, float *param, float grad,
                                        float *first, float *second)
 {
-    float g = grad + rule.weight_decay * *param;
+    float g = rule.kind == 3 ? grad : grad + rule.weight_decay * *param;
+    if (rule.kind == 3)
+        *param -= rule.learning_rate * rule.weight_decay * *param;
     if (rule.kind == 0) {
         if (first) {
             *first = (rule.first_step ? 0.0f : rule.momentum) * *first + g;
@@ -185,7 +195,7 @@ RECO_SHARED reco_idle_steps reco_idle_steps_make(reco_step_rule rule, uint64_t i
     double decay = 0.0, ratio = 0.0;
     if (rule.kind == 0 && rule.momentum > 0.0f) {
         decay = ratio = rule.momentum;
-    } else if (rule.kind == 2) {
+    } else if (reco_optimizer_is_adam(rule.kind)) {
         decay = rule.beta1;
         if ((double)rule.beta1 * rule.beta1 < (double)rule.beta2)
             ratio = rule.beta1 / sqrt((double)rule.beta2);

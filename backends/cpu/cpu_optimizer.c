@@ -36,7 +36,7 @@ static const reco_idle_steps no_idle_steps = {0.0f, 1.0f, 1.0f};
 CPU_INLINE void replay_values(reco_step_rule rule, reco_idle_steps idle, float *restrict param,
                               float *restrict first, float *restrict second, size_t n)
 {
-    if (rule.kind == 2) {
+    if (reco_optimizer_is_adam(rule.kind)) {
         for (size_t i = 0; i < n; i++)
             reco_optimizer_replay(rule, idle, param + i, first + i, second + i);
     } else {
@@ -57,7 +57,7 @@ CPU_INLINE void step_values(reco_step_rule rule, reco_idle_steps idle, float *re
     if (rule.kind == 0 && !first) {
         for (size_t i = 0; i < n; i++)
             reco_optimizer_update(rule, param + i, grad[i], NULL, NULL);
-    } else if (rule.kind != 2) {
+    } else if (!reco_optimizer_is_adam(rule.kind)) {
         if (reco_idle_steps_change(idle))
             replay_values(rule, idle, param, first, NULL, n);
         for (size_t i = 0; i < n; i++)
@@ -75,7 +75,7 @@ CPU_INLINE void step_values(reco_step_rule rule, reco_idle_steps idle, float *re
 
 static int needs_second(int kind)
 {
-    return kind == 2;
+    return reco_optimizer_is_adam(kind);
 }
 
 static int needs_first(int kind, float momentum)

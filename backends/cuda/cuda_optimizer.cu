@@ -130,7 +130,8 @@ reco_status cuda_optimizer_create(reco_backend_context *opaque, const reco_net_d
     cuda_optimizer_state *state = (cuda_optimizer_state *)calloc(1, sizeof *state);
     if (!state)
         return cuda_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
-    int first = config->kind != 0 || config->momentum > 0.0f, second = config->kind == 2;
+    int first = config->kind != 0 || config->momentum > 0.0f,
+        second = reco_optimizer_is_adam(config->kind);
     reco_status status = RECO_OK;
     if (first)
         state->dense_first = zeroed(net->n_dense, context->stream, &status);

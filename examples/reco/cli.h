@@ -65,7 +65,7 @@ size_t option_count(options *opts, const char *name, size_t fallback, size_t low
 /* Prints "reco: what: status: detail" and returns EXIT_RUNTIME. */
 int fail(const char *what, reco_status status);
 
-extern const command_spec train_command, cv_command, info_command, eval_command, recommend_command,
+extern const command_spec train_command, tune_command, cv_command, info_command, eval_command, recommend_command,
     similar_command, export_command;
 
 #endif

@@ -42,6 +42,10 @@ static size_t parse_layers(const options *opts, const char *text, size_t *sizes,
     return n;
 }
 
+
+const char *const job_optimizers[4] = {"sgd", "adagrad", "adam", "adamw"};
+const char *const job_weightings[3] = {"cosine", "tfidf", "bm25"};
+
 /* Parses --metrics against what the protocol measures. */
 static size_t parse_metrics(const options *opts, const char *text, job_protocol protocol,
                             reco_metric *metrics, int *ok)
@@ -87,7 +91,6 @@ int job_read_settings(options *opts, settings *s, int random_rows)
 {
     static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf", "ials", "ease", "itemknn"};
     static const char *const losses[] = {"bce", "mse", "bpr"};
-    static const char *const optimizers[] = {"sgd", "adagrad", "adam"};
     static const char *const outputs[] = {"identity", "sigmoid", "relu"};
     static const char *const splits[] = {"random", "loo"};
     int ok = 1;
@@ -118,7 +121,7 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     int ials = s->kind == RECO_MODEL_IALS, ease = s->kind == RECO_MODEL_EASE,
         knn = s->kind == RECO_MODEL_ITEM_KNN;
     s->loss = (reco_loss)pick(opts, option_text(opts, "loss", "bce"), losses, 3, "loss", &ok);
-    s->optimizer = (reco_optimizer)pick(opts, option_text(opts, "optimizer", "adam"), optimizers, 3,
+    s->optimizer = (reco_optimizer)pick(opts, option_text(opts, "optimizer", "adam"), job_optimizers, 4,
                                         "optimizer", &ok);
     s->output = (reco_activation)pick(opts, option_text(opts, "output", "identity"), outputs, 3,
                                       "output", &ok);
@@ -170,10 +173,9 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     s->negatives = option_count(opts, "negatives", 4, 0, 1000, &ok);
     s->test_negatives = option_count(opts, "test-negatives", 99, 1, 100000, &ok);
     s->epochs = option_count(opts, "epochs", ials ? 10 : ease || knn ? 1 : 5, 1, 100000, &ok);
-    s->batch = option_count(opts, "batch", 256, 1, 1u << 24, &ok);
     s->threads = option_count(opts, "threads", 0, 0, 1024, &ok);
     s->k = option_count(opts, "k", 10, 1, 100000, &ok);
-    s->lr = option_number(opts, "lr", s->optimizer == RECO_OPTIMIZER_ADAM ? 0.001 : 0.01, 1e-12,
+    s->lr = option_number(opts, "lr", s->optimizer >= RECO_OPTIMIZER_ADAM ? 0.001 : 0.01, 1e-12,
                           1e3, &ok);
     s->momentum = option_number(opts, "momentum", 0.0, 0.0, 0.999999, &ok);
     s->weight_decay =
@@ -190,9 +192,8 @@ int job_read_settings(options *opts, settings *s, int random_rows)
         ok = 0;
     }
     s->neighbours = option_count(opts, "neighbours", 100, 1, 100000, &ok);
-    static const char *const weightings[] = {"cosine", "tfidf", "bm25"};
-    s->weighting = (reco_weighting)pick(opts, option_text(opts, "weighting", "bm25"), weightings,
-                                        3, "weighting", &ok);
+    s->weighting = (reco_weighting)pick(opts, option_text(opts, "weighting", "bm25"),
+                                        job_weightings, 3, "weighting", &ok);
     if (!knn && (option_switch(opts, "neighbours") || option_switch(opts, "weighting"))) {
         usage_error(opts, "--neighbours and --weighting go with --model itemknn");
         ok = 0;
@@ -211,6 +212,9 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     s->test_fraction = option_number(opts, "test-fraction", 0.2, 0.001, 0.999, &ok);
     s->seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
     s->biases = option_switch(opts, "biases");
+    s->per_example = option_switch(opts, "per-example");
+    /* per-example settings mean per-example steps unless a batch is asked */
+    s->batch = option_count(opts, "batch", s->per_example ? 1 : 256, 1, 1u << 24, &ok);
     s->dense = option_switch(opts, "dense-embeddings")  ? 1
                : option_switch(opts, "lazy-embeddings") ? 0
                                                         : -1;
@@ -461,6 +465,8 @@ reco_status job_build(const settings *s, run *r)
     if (status == RECO_OK)
         status = reco_trainer_set_momentum(t, s->momentum);
     if (status == RECO_OK)
+        status = reco_trainer_set_per_example(t, s->per_example);
+    if (status == RECO_OK)
         status = reco_trainer_set_weight_decay(t, s->weight_decay);
     if (status == RECO_OK)
         status = reco_trainer_set_lr_decay(t, s->lr_step == 1 ? s->lr_decay : 1.0);
@@ -562,7 +568,6 @@ static reco_status note(reco_model *model, const char *key, const char *format, 
 reco_status job_describe(const settings *s, run *r, const char *history)
 {
     static const char *const losses[] = {"bce", "mse", "bpr"};
-    static const char *const optimizers[] = {"sgd", "adagrad", "adam"};
     static const char *const protocols[] = {"sampled", "ranking", "ratings"};
     static const char *const metric_names[] = {"hr",  "ndcg", "recall", "precision",
                                                "map", "rmse", "mae",    "mse"};
@@ -614,7 +619,7 @@ reco_status job_describe(const settings *s, run *r, const char *history)
         status = note(model, "train.negatives", "%zu%s", s->negatives,
                       s->fixed_negatives ? " (fixed)" : "");
     if (status == RECO_OK)
-        status = note(model, "train.optimizer", "%s", optimizers[s->optimizer]);
+        status = note(model, "train.optimizer", "%s", job_optimizers[s->optimizer]);
     if (status == RECO_OK)
         status = note(model, "train.lr", "%g", s->lr);
     if (status == RECO_OK)
@@ -622,10 +627,11 @@ reco_status job_describe(const settings *s, run *r, const char *history)
     if (status == RECO_OK)
         status = note(model, "train.momentum", "%g", s->momentum);
     if (status == RECO_OK)
-        status = note(model, "train.weight_decay", "%g", s->weight_decay);
+        status = note(model, "train.weight_decay", "%g%s", s->weight_decay,
+                      s->per_example ? " (per example)" : "");
     if (status == RECO_OK && s->kind == RECO_MODEL_ITEM_KNN)
         status = note(model, "train.neighbours", "%zu, %s", s->neighbours,
-                      (const char *const[]){"cosine", "tfidf", "bm25"}[s->weighting]);
+                      job_weightings[s->weighting]);
     if (status == RECO_OK && s->kind == RECO_MODEL_IALS)
         status = s->solver == RECO_SOLVER_CG
                      ? note(model, "train.ials", "unobserved weight %g, confidence %g, cg %zu steps",

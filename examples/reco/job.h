@@ -42,7 +42,7 @@ typedef struct settings {
     reco_weighting weighting;
     size_t lr_step; /* epochs between learning-rate decays (1: every epoch) */
     int mean_reduction, stratify;
-    int biases, dense, json, leave_one_out;
+    int biases, dense, json, leave_one_out, per_example;
     uint64_t seed;
     const char *backend, *out, *plot;
 } settings;
@@ -112,6 +112,10 @@ void job_run_free(run *r);
 /* A monotonic clock, in seconds. */
 double seconds_now(void);
 
+/* The names of reco_optimizer's and reco_weighting's values, in order. */
+extern const char *const job_optimizers[4];
+extern const char *const job_weightings[3];
+
 /* The model kinds --model names, in reco_model_kind's order. */
 #define JOB_KINDS "mf|gmf|mlp|neumf|ials|ease|itemknn"
 
@@ -124,9 +128,12 @@ double seconds_now(void);
         {"output", "identity|sigmoid|relu", "identity", "output activation"},                      \
         {"dropout", "P", "0", "dropout on tower layers"}, {"loss", "bce|mse|bpr", "bce", "loss"},  \
         {"negatives", "K", "4", "sampled negatives per positive (BCE, implicit MSE)"},             \
-        {"optimizer", "sgd|adagrad|adam", "adam", "optimizer"},                                    \
-        {"lr", "X", "0.001 for Adam, else 0.01", "learning rate"},                                 \
+        {"optimizer", "sgd|adagrad|adam|adamw", "adam",                                            \
+         "optimizer (adamw: Adam with decoupled weight decay)"},                                   \
+        {"lr", "X", "0.001 for Adam(W), else 0.01", "learning rate"},                              \
         {"momentum", "X", "0", "SGD momentum"},                                                    \
+        {"per-example", NULL, NULL,                                                                \
+         "--lr and --weight-decay per example (libmf, Surprise): x batch and / batch"},            \
         {"weight-decay", "X", "0 (iALS: 0.007, EASE: 1000)",                                       \
          "L2 added to the gradient; iALS and EASE: lambda"},                                       \
         {"unobserved-weight", "X", "0.3", "iALS: weight of every pair's squared score (alpha0)"},  \
@@ -154,7 +161,7 @@ double seconds_now(void);
         {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
          "sampled negatives (NCF), full ranking, or rating errors"},                               \
         {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \
-        {"batch", "N", "256", "samples per batch"}, {"epochs", "N", "5 (iALS: 10, EASE, kNN: 1)", "epochs"},  \
+        {"batch", "N", "256 (1 with --per-example)", "samples per batch"}, {"epochs", "N", "5 (iALS: 10, EASE, kNN: 1)", "epochs"},  \
         {"k", "K", "10", "cut-off of HR, NDCG, Recall"},                                           \
         {"backend", "cpu|cuda|auto", "auto", "backend"},                                           \
         {"threads", "N", "the CPU budget", "CPU threads (0: the default)"},                        \

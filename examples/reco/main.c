@@ -6,9 +6,9 @@
 #include "cli.h"
 #include "ranks.h"
 
-static const command_spec *const commands[] = {&train_command, &cv_command,        &info_command,
-                                               &eval_command,  &recommend_command, &similar_command,
-                                               &export_command};
+static const command_spec *const commands[] = {
+    &train_command,     &tune_command,    &cv_command,    &info_command, &eval_command,
+    &recommend_command, &similar_command, &export_command};
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
 static void usage(FILE *out)

@@ -31,7 +31,10 @@ typedef enum reco_loss {
 typedef enum reco_optimizer {
     RECO_OPTIMIZER_SGD = 0,
     RECO_OPTIMIZER_ADAGRAD = 1,
-    RECO_OPTIMIZER_ADAM = 2
+    RECO_OPTIMIZER_ADAM = 2,
+    RECO_OPTIMIZER_ADAMW = 3 /* Adam with decoupled weight decay (torch.optim.AdamW): the
+                                decay shrinks parameters by lr x decay a step instead of
+                                entering the moments */
 } reco_optimizer;
 
 /* What a progress callback is told, after every batch. */
@@ -82,7 +85,7 @@ RECO_API reco_status reco_trainer_set_adam_betas(reco_trainer *trainer, double b
                                                  double beta2);
 /* Adam and Adagrad epsilon (> 0); Adagrad's default is 1e-10, as torch's. */
 RECO_API reco_status reco_trainer_set_epsilon(reco_trainer *trainer, double epsilon);
-/* L2 penalty added to gradients (torch's weight_decay), >= 0. For iALS it
+/* L2 penalty added to gradients (torch's weight_decay), 0 to 1e6. For iALS it
  * is the regularization lambda, scaled per row by its frequency (a user's
  * items + unobserved weight x all items; likewise for an item). */
 RECO_API reco_status reco_trainer_set_weight_decay(reco_trainer *trainer, double weight_decay);
@@ -112,6 +115,13 @@ RECO_API reco_status reco_trainer_set_solver(reco_trainer *trainer, reco_solver 
  * of another family. */
 RECO_API reco_status reco_trainer_set_neighbours(reco_trainer *trainer, size_t k,
                                                  reco_weighting weighting);
+/* 1: the learning rate and weight decay are per example, as libmf,
+ * Surprise, implicit and Rendle et al.'s code mean them: the trainer steps
+ * on the batch mean with rate lr x batch and weight decay wd / batch (the
+ * same first-order update; exactly the same at batch size 1). 0 (default):
+ * both apply to the batch mean, as torch.optim's do. The solver families'
+ * weight decay (iALS's and EASE's lambda) is not scaled. */
+RECO_API reco_status reco_trainer_set_per_example(reco_trainer *trainer, int enabled);
 /* Multiplies the learning rate by gamma after every epoch, (0, 1]. */
 RECO_API reco_status reco_trainer_set_lr_decay(reco_trainer *trainer, double gamma);
 /* Samples per batch, 1 to 2^24; default 256. */

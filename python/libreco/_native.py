@@ -134,6 +134,7 @@ _PROTOTYPES = {
     "reco_trainer_set_dense_embeddings": (_S, [handle, ctypes.c_int]),
     "reco_trainer_set_fixed_negatives": (_S, [handle, ctypes.c_int]),
     "reco_trainer_set_seed": (_S, [handle, ctypes.c_uint64]),
+    "reco_trainer_set_per_example": (_S, [handle, ctypes.c_int]),
     "reco_trainer_set_progress": (_S, [handle, PROGRESS_FN, ctypes.c_void_p]),
     "reco_trainer_epoch": (_S, [handle, handle, c_double_p]),
     "reco_trainer_set_validation": (_S, [handle, handle, handle, ctypes.c_int, c_size]),

@@ -23,7 +23,7 @@ KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3, "ials": 4, "ease": 5, "itemknn
 WEIGHTINGS = {"cosine": 0, "tfidf": 1, "bm25": 2}
 SOLVERS = {"cholesky": 0, "cg": 1}
 LOSSES = {"bce": 0, "mse": 1, "bpr": 2}
-OPTIMIZERS = {"sgd": 0, "adagrad": 1, "adam": 2}
+OPTIMIZERS = {"sgd": 0, "adagrad": 1, "adam": 2, "adamw": 3}
 OUTPUTS = {"identity": 0, "sigmoid": 1, "relu": 2}
 METRICS = {"hr": 0, "ndcg": 1, "recall": 2, "precision": 3, "map": 4, "rmse": 5, "mae": 6,
            "mse": 7}
@@ -66,6 +66,7 @@ _TRAINER_SETTINGS = {
     "dense_embeddings": (lib.reco_trainer_set_dense_embeddings, lambda v: (int(bool(v)),)),
     "fixed_negatives": (lib.reco_trainer_set_fixed_negatives, lambda v: (int(bool(v)),)),
     "seed": (lib.reco_trainer_set_seed, lambda v: (int(v),)),
+    "per_example": (lib.reco_trainer_set_per_example, lambda v: (int(bool(v)),)),
     # iALS (IALS): lambda is weight_decay
     "unobserved_weight": (lib.reco_trainer_set_unobserved_weight, lambda v: (float(v),)),
     "confidence": (lib.reco_trainer_set_confidence, lambda v: (float(v),)),
