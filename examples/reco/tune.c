@@ -185,10 +185,16 @@ static reco_status trial_train(tuner *t, trial *trial, size_t epochs)
     return RECO_OK;
 }
 
+static int out_of_time(const tuner *t)
+{
+    return t->budget > 0.0 && seconds_now() - t->started >= t->budget;
+}
+
+/* No new trial once the time or the trials are spent; trials drawn still
+ * finish their round unless the time is. */
 static int out_of_budget(const tuner *t)
 {
-    return (t->budget > 0.0 && seconds_now() - t->started >= t->budget) ||
-           (t->max_trials && t->trials_run >= t->max_trials);
+    return out_of_time(t) || (t->max_trials && t->trials_run >= t->max_trials);
 }
 
 /* Sorts trials best first (insertion sort: a round has a few dozen). */
@@ -220,13 +226,13 @@ static reco_status run_round(tuner *t, size_t width)
             status = trial_train(t, &trials[n], epochs);
     }
     size_t alive = n;
-    if (status == RECO_OK && epochs < t->max_epochs && !out_of_budget(t)) {
+    if (status == RECO_OK && epochs < t->max_epochs && !out_of_time(t)) {
         rank_trials(t, trials, alive);
         size_t kept = (alive + 2) / 3;
         for (size_t i = kept; i < alive; i++)
             trial_stop(&trials[i]);
         alive = kept;
-        for (size_t i = 0; i < alive && status == RECO_OK && !out_of_budget(t); i++)
+        for (size_t i = 0; i < alive && status == RECO_OK && !out_of_time(t); i++)
             status = trial_train(t, &trials[i], t->max_epochs);
     }
     for (size_t i = 0; i < alive; i++)
