@@ -226,8 +226,8 @@ for words in "help train" "train --help" "train -h" "help"; do
     "$reco" $words > "$tmp/help.txt"
     check "reco $words exits 0" test $? -eq 0
 done
-check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5 (iALS: 10))'"
-check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|cv|info|eval|recommend|similar|export) ')" -eq 7
+check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5 (iALS 10, MF with BCE 32, EASE, kNN 1))'"
+check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|tune|cv|info|eval|recommend|similar|export) ')" -eq 8
 check "--version names the library" sh -c "'$reco' --version | grep -q '^reco [0-9.]* (libreco [0-9.]*)$'"
 "$reco" 2> /dev/null
 check "no command is a usage error" test $? -eq 2

@@ -122,19 +122,20 @@ extern const char *const job_weightings[3];
 /* The flags of the model and its training, shared by train and cv. */
 #define JOB_MODEL_FLAGS                                                                            \
     {"model", JOB_KINDS, "neumf", "model kind"},                                                   \
-        {"factors", "N", "8 (iALS: 64)", "MF/GMF/iALS latent factors"},                            \
+        {"factors", "N", "8 (iALS, MF with BCE: 64)", "MF/GMF/iALS latent factors"},               \
         {"layers", "64,32,16,8", "64,32,16,8", "MLP tower (first: concatenated embedding width)"}, \
-        {"biases", NULL, NULL, "MF user/item/global biases"},                                      \
+        {"biases", NULL, NULL, "MF user/item/global biases (on for MF with BCE)"},                 \
+        {"no-biases", NULL, NULL, "MF without biases"},                                            \
         {"output", "identity|sigmoid|relu", "identity", "output activation"},                      \
         {"dropout", "P", "0", "dropout on tower layers"}, {"loss", "bce|mse|bpr", "bce", "loss"},  \
-        {"negatives", "K", "4", "sampled negatives per positive (BCE, implicit MSE)"},             \
-        {"optimizer", "sgd|adagrad|adam|adamw", "adam",                                            \
+        {"negatives", "K", "4 (MF: 8)", "sampled negatives per positive (BCE, implicit MSE)"},     \
+        {"optimizer", "sgd|adagrad|adam|adamw", "adam (MF with BCE: sgd)",                         \
          "optimizer (adamw: Adam with decoupled weight decay)"},                                   \
-        {"lr", "X", "0.001 for Adam(W), else 0.01", "learning rate"},                              \
+        {"lr", "X", "0.001 for Adam(W), 2 for MF's SGD with BCE, else 0.01", "learning rate"},     \
         {"momentum", "X", "0", "SGD momentum"},                                                    \
         {"per-example", NULL, NULL,                                                                \
          "--lr and --weight-decay per example (libmf, Surprise): x batch and / batch"},            \
-        {"weight-decay", "X", "0 (iALS: 0.007, EASE: 1000)",                                       \
+        {"weight-decay", "X", "0 (iALS: 0.007, EASE: 1000, MF with BCE: 2e-5)",                    \
          "L2 added to the gradient; iALS and EASE: lambda"},                                       \
         {"unobserved-weight", "X", "0.3", "iALS: weight of every pair's squared score (alpha0)"},  \
         {"confidence", "A", "0", "iALS: observed pairs weigh 1 + A x rating"},                     \
@@ -144,7 +145,7 @@ extern const char *const job_weightings[3];
         {"weighting", "cosine|tfidf|bm25", "bm25", "item-kNN: how pairs are weighed"},             \
         {"lr-decay", "X", "1", "learning rate factor, every --lr-step epochs"},                    \
         {"lr-step", "N", "1", "epochs between learning-rate decays (a step schedule)"},            \
-        {"init-std", "X", "0.01 (iALS: 0.1)",                                                      \
+        {"init-std", "X", "0.01 (iALS, MF with BCE: 0.1)",                                         \
          "standard deviation of the initial embeddings (iALS: over sqrt(factors))"},               \
         {"init", "normal|xavier", "normal", "embeddings N(0, init-std) or Xavier-uniform"},        \
         {"reduction", "mean|sum", "mean", "MSE loss averaged or summed over a batch"},             \
@@ -161,7 +162,7 @@ extern const char *const job_weightings[3];
         {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
          "sampled negatives (NCF), full ranking, or rating errors"},                               \
         {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \
-        {"batch", "N", "256 (1 with --per-example)", "samples per batch"}, {"epochs", "N", "5 (iALS: 10, EASE, kNN: 1)", "epochs"},  \
+        {"batch", "N", "256 (1 with --per-example)", "samples per batch"}, {"epochs", "N", "5 (iALS 10, MF with BCE 32, EASE, kNN 1)", "epochs"},  \
         {"k", "K", "10", "cut-off of HR, NDCG, Recall"},                                           \
         {"backend", "cpu|cuda|auto", "auto", "backend"},                                           \
         {"threads", "N", "the CPU budget", "CPU threads (0: the default)"},                        \
