@@ -136,6 +136,93 @@ START_TEST(three_way_split_sizes_and_partition)
 }
 END_TEST
 
+/* The original rows (items 0..19) a part holds, in order. */
+static size_t rows_of(const reco_dataset *part, int64_t *rows)
+{
+    for (size_t i = 0; i < reco_dataset_size(part); i++)
+        reco_dataset_item_id(part, reco_dataset_items(part)[i], &rows[i]);
+    return reco_dataset_size(part);
+}
+
+/* Asserts that a part holds exactly `expected` (n rows, original order). */
+static void expect_rows(const reco_dataset *part, const char *name, const int64_t *expected,
+                        size_t n)
+{
+    int64_t got[20];
+    ck_assert_msg(rows_of(part, got) == n, "%s: %zu rows, expected %zu", name,
+                  reco_dataset_size(part), n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == expected[i], "%s row %zu: %lld, expected %lld", name, i,
+                      (long long)got[i], (long long)expected[i]);
+}
+
+/* dataset.h promises round(n x fraction): 20 x 0.33 = 6.6 rows go to test
+ * (7, where truncating gives 6), 20 x 0.32 = 6.4 rows 6. */
+START_TEST(random_split_rounds_a_fractional_share)
+{
+    reco_dataset *ds = twenty_rows(), *train = NULL, *test = NULL;
+    RECO_ASSERT_OK(reco_dataset_split_random(ds, 0.33, 7, 0, &train, &test));
+    /* the generator is ours: these rows are the same on every platform */
+    const int64_t expected_test[] = {0, 1, 2, 7, 9, 15, 18};
+    expect_rows(test, "test", expected_test, 7);
+    ck_assert_uint_eq(reco_dataset_size(train), 13);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
+    RECO_ASSERT_OK(reco_dataset_split_random(ds, 0.32, 7, 0, &train, &test));
+    ck_assert_uint_eq(reco_dataset_size(test), 6);
+    ck_assert_uint_eq(reco_dataset_size(train), 14);
+    reco_dataset_free(train);
+    reco_dataset_free(test);
+    reco_dataset_free(ds);
+}
+END_TEST
+
+/* Unequal shares that are not whole rows: validation 20 x 0.13 = 2.6 -> 3
+ * rows, test 20 x 0.28 = 5.6 -> 6 rows, train the other 11; swapping the two
+ * fractions, or truncating either share, changes the sizes. */
+START_TEST(three_way_split_with_unequal_fractional_shares)
+{
+    reco_dataset *ds = twenty_rows(), *train = NULL, *valid = NULL, *test = NULL;
+    RECO_ASSERT_OK(reco_dataset_split_three_way(ds, 0.13, 0.28, 3, 0, &train, &valid, &test));
+    const int64_t expected_valid[] = {1, 16, 18};
+    const int64_t expected_test[] = {8, 9, 10, 13, 14, 19};
+    const int64_t expected_train[] = {0, 2, 3, 4, 5, 6, 7, 11, 12, 15, 17};
+    expect_rows(valid, "valid", expected_valid, 3);
+    expect_rows(test, "test", expected_test, 6);
+    expect_rows(train, "train", expected_train, 11);
+    reco_dataset_free(train);
+    reco_dataset_free(valid);
+    reco_dataset_free(test);
+    reco_dataset_free(ds);
+}
+END_TEST
+
+/* Stratified, the rounding is per rating value: each value has 4 rows, so
+ * validation 4 x 0.125 = 0.5 -> 1 row and test 4 x 0.375 = 1.5 -> 2 rows of
+ * each (truncation: 0 and 1), train the last one. */
+START_TEST(stratified_split_rounds_each_ratings_share)
+{
+    reco_dataset *ds = twenty_rows(), *train = NULL, *valid = NULL, *test = NULL;
+    RECO_ASSERT_OK(reco_dataset_split_three_way(ds, 0.125, 0.375, 11, RECO_SPLIT_STRATIFY, &train,
+                                                &valid, &test));
+    int per_rating[3][6] = {{0}};
+    const reco_dataset *parts[3] = {train, valid, test};
+    const int expected[3] = {1, 1, 2};
+    for (int p = 0; p < 3; p++)
+        for (size_t i = 0; i < reco_dataset_size(parts[p]); i++)
+            per_rating[p][(int)reco_dataset_ratings(parts[p])[i]]++;
+    for (int p = 0; p < 3; p++)
+        for (int rating = 1; rating <= 5; rating++)
+            ck_assert_msg(per_rating[p][rating] == expected[p],
+                          "part %d, rating %d: %d rows, expected %d", p, rating,
+                          per_rating[p][rating], expected[p]);
+    reco_dataset_free(train);
+    reco_dataset_free(valid);
+    reco_dataset_free(test);
+    reco_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(stratified_split_takes_the_fraction_of_each_rating)
 {
     reco_dataset *ds = twenty_rows(), *train = NULL, *valid = NULL, *test = NULL;
@@ -238,6 +325,9 @@ int main(void)
     tcase_add_test(tcase, leave_one_out_without_timestamps_holds_out_last_row);
     tcase_add_test(tcase, random_split_is_a_seeded_partition);
     tcase_add_test(tcase, three_way_split_sizes_and_partition);
+    tcase_add_test(tcase, random_split_rounds_a_fractional_share);
+    tcase_add_test(tcase, three_way_split_with_unequal_fractional_shares);
+    tcase_add_test(tcase, stratified_split_rounds_each_ratings_share);
     tcase_add_test(tcase, stratified_split_takes_the_fraction_of_each_rating);
     tcase_add_test(tcase, split_arguments_are_checked);
     tcase_add_test(tcase, folds_partition_the_rows);

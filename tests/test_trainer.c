@@ -532,6 +532,130 @@ START_TEST(learning_rate_decays_per_epoch)
 }
 END_TEST
 
+/* Early stopping on an error metric. The one-rating fixture's pair is
+ * validated against VALID_RATING: SGD at EARLY_LR moves the prediction p x q
+ * up from 1 towards the training rating 3 by steps that shrink, so the
+ * validation error first falls, then rises (nearest after epoch 5, 0-based). */
+#define VALID_RATING 2.5
+#define EARLY_LR 0.02
+#define MAX_EPOCHS 30
+
+/* The prediction after each epoch, replayed in double: one SGD step on
+ * (pq - 3)^2 an epoch (the gradient of MSE is 2 x error x the other factor). */
+static void sgd_predictions(double *predictions, size_t epochs)
+{
+    double p = 0.5, q = 2.0;
+    for (size_t e = 0; e < epochs; e++) {
+        double error = p * q - 3.0;
+        double step_p = EARLY_LR * 2.0 * error * q, step_q = EARLY_LR * 2.0 * error * p;
+        p -= step_p;
+        q -= step_q;
+        predictions[e] = p * q;
+    }
+}
+
+/* RMSE, MAE or MSE of a single validation row with this error. */
+static double error_metric(reco_metric metric, double error)
+{
+    return metric == RECO_METRIC_MSE ? error * error : fabs(error);
+}
+
+typedef struct validation_log {
+    size_t count;
+    reco_epoch_report reports[MAX_EPOCHS];
+} validation_log;
+
+static int log_validation(const reco_epoch_report *report, void *user_data)
+{
+    validation_log *log = user_data;
+    ck_assert_uint_lt(log->count, MAX_EPOCHS);
+    log->reports[log->count++] = *report;
+    return 0;
+}
+
+/* Fits the fixture for up to MAX_EPOCHS with validation by `metric` and the
+ * given patience; returns the trainer's setup (the caller frees it). */
+static setup fit_with_validation(reco_metric metric, size_t patience, reco_dataset **valid,
+                                 validation_log *log)
+{
+    setup f = one_rating(1, RECO_OPTIMIZER_SGD, EARLY_LR);
+    const int64_t user_ids[] = {0}, item_ids[] = {0};
+    const float rating[] = {(float)VALID_RATING};
+    RECO_ASSERT_OK(reco_dataset_from_arrays(user_ids, item_ids, rating, NULL, 1, valid));
+    RECO_ASSERT_OK(reco_trainer_set_validation(f.trainer, *valid, NULL, metric, 10));
+    RECO_ASSERT_OK(reco_trainer_set_early_stopping(f.trainer, patience));
+    RECO_ASSERT_OK(reco_trainer_set_epoch_callback(f.trainer, log_validation, log));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, MAX_EPOCHS));
+    return f;
+}
+
+/* loop index: RMSE, MAE, MSE. Lower is better: the kept model is the one
+ * of the lowest error (not the first or the last), fit stops 3 epochs after
+ * it, and each epoch's value is the replay's. */
+START_TEST(early_stopping_on_an_error_keeps_the_lowest)
+{
+    const reco_metric metrics[] = {RECO_METRIC_RMSE, RECO_METRIC_MAE, RECO_METRIC_MSE};
+    reco_metric metric = metrics[_i];
+    double predictions[MAX_EPOCHS];
+    sgd_predictions(predictions, MAX_EPOCHS);
+    /* the schedule by hand: errors 1.154, 0.844, 0.572, 0.339, 0.146, 0.010,
+     * then 0.133, 0.228, 0.300 ... */
+    const size_t best = 5;
+    for (size_t e = 0; e < MAX_EPOCHS; e++)
+        ck_assert(e == best || fabs(predictions[e] - VALID_RATING) >
+                                   fabs(predictions[best] - VALID_RATING) + 0.1);
+    reco_dataset *valid = NULL;
+    validation_log log = {0};
+    setup f = fit_with_validation(metric, 3, &valid, &log);
+    ck_assert_uint_eq(log.count, best + 3 + 1);
+    for (size_t e = 0; e < log.count; e++) {
+        double expected = error_metric(metric, predictions[e] - VALID_RATING);
+        ck_assert_int_eq(log.reports[e].validated, 1);
+        ck_assert_double_eq_tol(log.reports[e].validation, expected, 1e-5);
+        ck_assert_uint_eq(log.reports[e].best_epoch, e < best ? e : best);
+    }
+    size_t best_epoch;
+    double best_value, kept_value;
+    RECO_ASSERT_OK(reco_trainer_best(f.trainer, &best_epoch, &best_value));
+    ck_assert_uint_eq(best_epoch, best);
+    double lowest = error_metric(metric, predictions[best] - VALID_RATING);
+    ck_assert_double_eq_tol(best_value, lowest, 1e-5);
+    /* the kept model is epoch 5's: its prediction and its error */
+    const int32_t zero[] = {0};
+    float kept_prediction;
+    RECO_ASSERT_OK(reco_model_predict(f.model, zero, zero, 1, &kept_prediction));
+    ck_assert_double_eq_tol(kept_prediction, predictions[best], 1e-5);
+    reco_metrics *metrics_handle = NULL;
+    RECO_ASSERT_OK(reco_metrics_new(&metrics_handle));
+    RECO_ASSERT_OK(reco_metrics_evaluate_ratings(metrics_handle, f.model, valid));
+    RECO_ASSERT_OK(reco_metrics_get(metrics_handle, metric, &kept_value));
+    ck_assert_double_eq_tol(kept_value, lowest, 1e-5);
+    reco_metrics_free(metrics_handle);
+    reco_dataset_free(valid);
+    setup_free(&f);
+}
+END_TEST
+
+/* loop index: patience 0 (never stop), 1, 2, 7. After the best epoch (5)
+ * fit runs `patience` more epochs, each without a better value, and stops;
+ * without patience it runs all MAX_EPOCHS and still keeps epoch 5. */
+START_TEST(patience_counts_the_epochs_without_improvement)
+{
+    const size_t patiences[] = {0, 1, 2, 7}, best = 5;
+    size_t patience = patiences[_i];
+    reco_dataset *valid = NULL;
+    validation_log log = {0};
+    setup f = fit_with_validation(RECO_METRIC_RMSE, patience, &valid, &log);
+    size_t expected_epochs = patience ? best + patience + 1 : MAX_EPOCHS;
+    ck_assert_uint_eq(log.count, expected_epochs);
+    size_t best_epoch;
+    RECO_ASSERT_OK(reco_trainer_best(f.trainer, &best_epoch, NULL));
+    ck_assert_uint_eq(best_epoch, best);
+    reco_dataset_free(valid);
+    setup_free(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("trainer");
@@ -547,6 +671,8 @@ int main(void)
     tcase_add_test(steps, default_embedding_updates_follow_weight_decay_and_size);
     tcase_add_test(steps, learning_rate_decays_per_epoch);
     tcase_add_test(steps, fit_reports_each_epoch_and_stops_when_asked);
+    tcase_add_loop_test(steps, early_stopping_on_an_error_keeps_the_lowest, 0, 3);
+    tcase_add_loop_test(steps, patience_counts_the_epochs_without_improvement, 0, 4);
     tcase_add_test(steps, configuration_is_checked);
     tcase_add_test(steps, a_user_with_every_item_has_no_negatives);
     tcase_add_test(steps, a_sampled_epoch_after_one_rating_by_rating_has_its_item_lists);
