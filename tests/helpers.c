@@ -70,6 +70,13 @@ int run_suite(Suite *suite)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+void skip_program(const char *reason)
+{
+    printf("SKIP: %s\n", reason);
+    fflush(stdout);
+    exit(77);
+}
+
 TCase *test_case(Suite *suite, const char *name)
 {
     TCase *tcase = tcase_create(name);

@@ -46,6 +46,12 @@ void remove_temp_files(void);
 /* Runs a suite, frees it and returns the process exit status. */
 int run_suite(Suite *suite);
 
+/* Prints "SKIP: reason" and exits 77, which meson reports as SKIP: for a
+ * test program (or one mode of it) that cannot run on this machine. Call it
+ * from main, before the suite runs: inside a Check test an exit is a
+ * failure. */
+_Noreturn void skip_program(const char *reason);
+
 /* A test case whose tests get their temporary files removed afterwards. */
 TCase *test_case(Suite *suite, const char *name);
 

@@ -1,19 +1,27 @@
-/* The backend conformance suite, in the manner of ggml's test-backend-ops:
- * every backend that opens here is held against the CPU backend, the
- * reference: forward (scores and rankings), forward_backward (loss and
- * gradient of a batch), the optimizers (training runs for each optimizer
- * and embedding mode, which also exercise train_step or optimizer_step) and
- * the sampler (epoch_samples against the law's host builder, byte for byte).
+/* The backend conformance suite, in the manner of ggml's test-backend-ops.
+ * First, every backend (the CPU backend included) against an independent
+ * reference: a double-precision forward and backward of each model kind
+ * written in the tests (reference_net.c), for the loss and gradient of a
+ * batch and for scores. Then every other backend against the CPU backend:
+ * forward (scores and rankings), forward_backward (loss and gradient of a
+ * batch), the optimizers (training runs for each optimizer and embedding
+ * mode, which also exercise train_step or optimizer_step) and the sampler
+ * (epoch_samples against the law's host builder, byte for byte).
  *
- * Besides "cuda" (when a device is present), it registers two variants of
- * the CPU backend that leave optional entries out, so that the core's
- * fallbacks are held to the reference's bits: "cpu-host-sampling" has no
- * epoch_samples (the core builds the samples and uploads them), and
- * "cpu-minimal" has no optional entry but optimizer_settle, which changes
- * what is trained (no knobs, separate
+ * It registers two variants of the CPU backend that leave optional entries
+ * out, so that the core's fallbacks are held to the reference's bits:
+ * "cpu-host-sampling" has no epoch_samples (the core builds the samples and
+ * uploads them), and "cpu-minimal" has no optional entry but
+ * optimizer_settle, which changes what is trained (no knobs, separate
  * forward_backward and optimizer_step, scoring through forward, MF with
- * batch size 1 through batches of one instead of mf_epoch). Linked with
- * the static library to reach the CPU backend's table. */
+ * batch size 1 through batches of one instead of mf_epoch). These run the
+ * CPU kernels, so their comparisons with "cpu" check the core's paths, not
+ * the math: the math is held to the double reference.
+ *
+ * `test_backend_ops cuda` checks the CUDA backend alone and exits 77 (a
+ * skip) when it cannot open; without an argument the CPU variants are
+ * checked. Linked with the static library to reach the CPU backend's
+ * table. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +31,7 @@
 #include "helpers.h"
 #include "reco/reco.h"
 #include "reco_epoch_build.h"
+#include "reference_net.h"
 
 extern const reco_backend_ops reco_backend_cpu_ops;
 
@@ -55,6 +64,15 @@ static const conformance backends[] = {
 
 static reco_backend_ops host_sampling_ops, minimal_ops;
 
+/* The backend this run checks against the references ("cuda"), or NULL:
+ * the CPU variants. */
+static const char *only_backend;
+
+static int selected(const char *name)
+{
+    return only_backend ? strcmp(name, only_backend) == 0 : strcmp(name, "cuda") != 0;
+}
+
 /* Called before the suite runs: no ck_assert here. */
 static int register_variants(void)
 {
@@ -78,10 +96,13 @@ static int register_variants(void)
     return 0;
 }
 
-/* Opens backend `index` of the list, or returns NULL when it has no device. */
+/* Opens backend `index` of the list, or returns NULL when this run does not
+ * check it or it has no device. */
 static reco_backend *try_open(size_t index)
 {
     reco_backend *backend = NULL;
+    if (!selected(backends[index].name))
+        return NULL;
     reco_status status = reco_backend_open(backends[index].name, &backend);
     if (status == RECO_ERR_BACKEND_UNAVAILABLE) {
         printf("%s: not checked (%s)\n", backends[index].name, reco_last_error());
@@ -91,10 +112,12 @@ static reco_backend *try_open(size_t index)
     return backend;
 }
 
-static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
+static reco_model *small_model_with_output(reco_backend *backend, reco_model_kind kind,
+                                           float dropout, reco_activation output)
 {
     reco_model *model;
     RECO_ASSERT_OK(reco_model_new(kind, 30, 40, &model));
+    RECO_ASSERT_OK(reco_model_set_output(model, output));
     const size_t layers[] = {16, 12, 8};
     if (kind == RECO_MODEL_MLP || kind == RECO_MODEL_NEUMF) {
         RECO_ASSERT_OK(reco_model_set_layers(model, layers, 3));
@@ -108,37 +131,163 @@ static reco_model *small_model(reco_backend *backend, reco_model_kind kind, floa
     return model;
 }
 
+static reco_model *small_model(reco_backend *backend, reco_model_kind kind, float dropout)
+{
+    return small_model_with_output(backend, kind, dropout, RECO_ACTIVATION_IDENTITY);
+}
+
+/* The double reference's view of small_model_with_output. */
+static reference_shape small_shape(reco_model_kind kind, float dropout, reco_activation output)
+{
+    return (reference_shape){
+        .kind = kind,
+        .n_users = 30,
+        .n_items = 40,
+        .factors = 6,
+        .layers = {16, 12, 8},
+        .n_layers = 3,
+        .biases = kind == RECO_MODEL_MF,
+        .output = output,
+        .dropout = dropout,
+        /* a fresh trainer's first batch: its seed 0 xor the dropout stream
+         * ("DROP") plus step 0 x the golden ratio */
+        .dropout_seed = 0x44524f50ull,
+    };
+}
+
 static const reco_model_kind kinds[] = {RECO_MODEL_MF, RECO_MODEL_GMF, RECO_MODEL_MLP,
                                         RECO_MODEL_NEUMF};
 
 enum { ROWS = 200 };
 
-/* The loss and gradient of one fixed batch (dropout 0.25 where there is a
+/* The rows of one fixed batch: pairs that repeat users and items, ratings
+ * 1..5 for MSE, labels 0 and 1 for BCE, a negative item for BPR. */
+typedef struct fixed_batch {
+    int32_t users[ROWS], items[ROWS], negatives[ROWS];
+    float targets[ROWS];
+} fixed_batch;
+
+static void fixed_batch_fill(fixed_batch *b, reco_loss loss)
+{
+    for (int i = 0; i < ROWS; i++) {
+        b->users[i] = (i * 7) % 30;
+        b->items[i] = (i * 13) % 40;
+        b->negatives[i] = (i * 11 + 5) % 40;
+        b->targets[i] = loss == RECO_LOSS_MSE ? (float)(1 + i % 5) : (float)(i % 2);
+    }
+}
+
+static double model_batch_gradient(reco_model *model, reco_loss loss, float *gradient)
+{
+    static fixed_batch b;
+    fixed_batch_fill(&b, loss);
+    reco_trainer *trainer;
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, loss));
+    double value;
+    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer, b.users, b.items, b.targets, b.negatives,
+                                               ROWS, &value, gradient));
+    reco_trainer_free(trainer);
+    return value;
+}
+
+/* The loss and gradient of the fixed batch (dropout 0.25 where there is a
  * tower: the masks are a function of the seed and sample). */
 static double batch_gradient(reco_backend *backend, reco_model_kind kind, reco_loss loss,
                              float *gradient)
 {
     reco_model *model = small_model(backend, kind, 0.25f);
-    int32_t users[ROWS], items[ROWS], negatives[ROWS];
-    float targets[ROWS];
-    for (int i = 0; i < ROWS; i++) {
-        users[i] = (i * 7) % 30;
-        items[i] = (i * 13) % 40;
-        negatives[i] = (i * 11 + 5) % 40;
-        targets[i] = loss == RECO_LOSS_MSE ? (float)(1 + i % 5) : (float)(i % 2);
-    }
-    reco_trainer *trainer;
-    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
-    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, loss));
-    double value;
-    RECO_ASSERT_OK(reco_trainer_batch_gradient(trainer, users, items, targets, negatives, ROWS,
-                                               &value, gradient));
-    reco_trainer_free(trainer);
+    double value = model_batch_gradient(model, loss, gradient);
     reco_model_free(model);
     return value;
 }
 
-/* loop index: kind (4) x loss (3) x fast math (2) */
+/* Opens a backend by name, or returns NULL when it has no device. */
+static reco_backend *open_if_present(const char *name)
+{
+    reco_backend *backend = NULL;
+    reco_status status = reco_backend_open(name, &backend);
+    if (status == RECO_ERR_BACKEND_UNAVAILABLE)
+        return NULL;
+    RECO_ASSERT_OK(status);
+    return backend;
+}
+
+/* Asserts each gradient element within `tolerance` x the largest of the
+ * reference's (float sums of a few hundred terms), naming the worst. */
+static void expect_gradient(const char *name, const float *got, const double *expected,
+                            size_t count, double tolerance)
+{
+    double largest = 0.0, worst = 0.0;
+    size_t worst_at = 0;
+    for (size_t i = 0; i < count; i++)
+        largest = fmax(largest, fabs(expected[i]));
+    ck_assert_msg(largest > 1e-3, "%s: the reference gradient vanished", name);
+    for (size_t i = 0; i < count; i++)
+        if (fabs(got[i] - expected[i]) > worst) {
+            worst = fabs(got[i] - expected[i]);
+            worst_at = i;
+        }
+    ck_assert_msg(worst <= tolerance * largest,
+                  "%s: gradient[%zu] %.9g, reference %.9g (largest %.3g)", name, worst_at,
+                  got[worst_at], expected[worst_at], largest);
+}
+
+/* The names checked against the double reference: "cpu" and the run's. */
+static const char *reference_checked(size_t index)
+{
+    return index == 0                           ? "cpu"
+           : selected(backends[index - 1].name) ? backends[index - 1].name
+                                                : NULL;
+}
+
+/* loop index: kind (4) x loss (3) x variant (2): identity output without
+ * dropout, or sigmoid output with dropout 0.25 on the tower. The loss and
+ * every gradient element of each backend against the double reference. */
+START_TEST(forward_backward_matches_the_double_reference)
+{
+    reco_model_kind kind = kinds[_i / 6];
+    reco_loss loss = (reco_loss)(_i / 2 % 3);
+    int variant = _i % 2;
+    float dropout = variant ? 0.25f : 0.0f;
+    reco_activation output = variant ? RECO_ACTIVATION_SIGMOID : RECO_ACTIVATION_IDENTITY;
+    reference_shape shape = small_shape(kind, dropout, output);
+    static fixed_batch rows;
+    fixed_batch_fill(&rows, loss);
+    reference_batch batch = {rows.users, rows.items, rows.negatives, rows.targets, ROWS, loss};
+    size_t count = reference_parameter_count(&shape);
+    float *params = malloc(count * sizeof *params), *got = malloc(count * sizeof *got);
+    double *expected = malloc(count * sizeof *expected);
+    ck_assert(params && got && expected);
+    for (size_t b = 0; b <= N_BACKENDS; b++) {
+        const char *name = reference_checked(b);
+        reco_backend *backend = name ? open_if_present(name) : NULL;
+        if (!backend)
+            continue;
+        double tolerance = b == 0 ? 1e-5 : fmax(1e-5, backends[b - 1].gradient);
+        reco_model *model = small_model_with_output(backend, kind, dropout, output);
+        ck_assert_uint_eq(reco_model_parameter_count(model), count);
+        RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+        double expected_loss = reference_loss_and_gradient(&shape, params, &batch, expected);
+        double got_loss = model_batch_gradient(model, loss, got);
+        char what[96];
+        snprintf(what, sizeof what, "%s, kind %d, loss %d, variant %d", name, kind, loss, variant);
+        ck_assert_msg(fabs(got_loss - expected_loss) <= tolerance * fabs(expected_loss),
+                      "%s: loss %.9g, reference %.9g", what, got_loss, expected_loss);
+        expect_gradient(what, got, expected, count, tolerance);
+        reco_model_free(model);
+        reco_backend_free(backend);
+    }
+    free(params);
+    free(got);
+    free(expected);
+}
+END_TEST
+
+/* loop index: kind (4) x loss (3) x fast math (2). Each other backend
+ * against the CPU backend at its tolerance; for the CPU variants that is a
+ * CPU-vs-CPU comparison at zero tolerance (the same kernels through the
+ * core's fallbacks), which says nothing of the math: the test above does. */
 START_TEST(forward_backward_matches_the_reference)
 {
     reco_model_kind kind = kinds[_i / 6];
@@ -199,6 +348,34 @@ static void score_all(reco_backend *backend, reco_model_kind kind, float *scores
     reco_model_free(model);
 }
 
+/* The CPU backend's scores of score_all's pairs against the double
+ * reference's, from the same parameters. */
+static void expect_reference_scores(reco_backend *cpu, reco_model_kind kind, const float *scores)
+{
+    reco_model *model = small_model(cpu, kind, 0.0f);
+    reference_shape shape = small_shape(kind, 0.0f, RECO_ACTIVATION_IDENTITY);
+    size_t count = reference_parameter_count(&shape);
+    float *params = malloc(count * sizeof *params);
+    static double expected[PAIRS];
+    static int32_t users[PAIRS], items[PAIRS];
+    ck_assert(params);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+    for (int i = 0; i < PAIRS; i++) {
+        users[i] = i % 30;
+        items[i] = i / 30;
+    }
+    reference_scores(&shape, params, users, items, PAIRS, expected);
+    for (int i = 0; i < PAIRS; i++)
+        ck_assert_msg(fabs(scores[i] - expected[i]) <= 1e-5 * fmax(1.0, fabs(expected[i])),
+                      "cpu kind %d pair %d: %.9g, double reference %.9g", kind, i, scores[i],
+                      expected[i]);
+    free(params);
+    reco_model_free(model);
+}
+
+/* The CPU backend's scores against the double reference, then each other
+ * backend's against the CPU backend's (for the CPU variants: forward in
+ * place of score_items' products, CPU against CPU). */
 START_TEST(scoring_matches_the_reference)
 {
     reco_backend *reference = open_backend("cpu");
@@ -206,6 +383,7 @@ START_TEST(scoring_matches_the_reference)
         static float expected[PAIRS], got[PAIRS];
         static int32_t expected_top[30 * TOP], got_top[30 * TOP];
         score_all(reference, kinds[k], expected, expected_top);
+        expect_reference_scores(reference, kinds[k], expected);
         for (size_t b = 0; b < N_BACKENDS; b++) {
             reco_backend *backend = try_open(b);
             if (!backend)
@@ -254,7 +432,10 @@ static double train_neumf(reco_backend *backend, reco_optimizer optimizer, int d
 
 /* loop index: optimizer (SGD, Adagrad, Adam) x embedding mode (lazy, dense).
  * Every backend makes the same samples for a seed (one sampling law), so
- * the runs are comparable parameter by parameter. */
+ * the runs are comparable parameter by parameter. Against the CPU backend:
+ * for the CPU variants a CPU-vs-CPU check of the core's fused and separate
+ * step paths; the optimizer rules themselves are held to values computed by
+ * hand in test_trainer.c. */
 START_TEST(training_matches_the_reference)
 {
     static float expected[200000], got[200000];
@@ -270,7 +451,7 @@ START_TEST(training_matches_the_reference)
         double hr = train_neumf(backend, optimizer, dense, got, &got_count);
         ck_assert_uint_eq(got_count, expected_count);
         double error = relative_error(expected, got, got_count);
-        printf("%s, optimizer %d, dense %d: HR@10 %.4f (reference %.4f), parameter error %.2e\n",
+        printf("%s, optimizer %d, dense %d: HR@10 %.4f (CPU backend %.4f), parameter error %.2e\n",
                backends[b].name, optimizer, dense, hr, expected_hr, error);
         ck_assert_msg(error <= backends[b].trained[optimizer], "%s: parameters differ by %g",
                       backends[b].name, error);
@@ -476,7 +657,7 @@ START_TEST(epoch_samples_follow_the_law)
     const char *names[] = {"cpu", "cuda"};
     for (size_t b = 0; b < 2; b++) {
         reco_backend *backend = NULL;
-        if (reco_backend_open(names[b], &backend) != RECO_OK)
+        if (!selected(names[b]) || reco_backend_open(names[b], &backend) != RECO_OK)
             continue;
         ck_assert_ptr_nonnull(backend->ops->kernels.epoch_samples);
         for (size_t p = 0; p < sizeof plans / sizeof plans[0]; p++)
@@ -560,7 +741,8 @@ static reco_dataset *permutation_ratings(void)
  * epoch with the rule batches of one use, on one thread or two (in blocks
  * of a grid): on ratings that share no row, where the order does not
  * matter, it gives what batches of one give (only the dot product's
- * summation order differs). */
+ * summation order differs). CPU against CPU: the per-rating path against
+ * the batch path, whose steps test_trainer.c checks by hand. */
 START_TEST(per_rating_mf_steps_every_rating_once)
 {
     /* two tables of 12 factors, and the dense part */
@@ -575,7 +757,7 @@ START_TEST(per_rating_mf_steps_every_rating_once)
         train_mf_per_rating("cpu", train, NULL, threads, optimizer, 0, rated, &count);
         double error = relative_error(batches, rated, count);
         printf("MF per rating, optimizer %d, %zu threads: parameter error %.2e against batches "
-               "of one\n",
+               "of one (CPU against CPU)\n",
                optimizer, threads, error);
         ck_assert_msg(error < 1e-5, "per-rating parameters differ by %g", error);
     }
@@ -585,7 +767,8 @@ END_TEST
 
 /* loop index: SGD, Adagrad. On ratings that share rows (the grid's order,
  * the global bias stepped once a round) it gives the same model every time
- * for a thread count, and about the accuracy of batches of one. */
+ * for a thread count, and about the accuracy of batches of one (CPU against
+ * CPU). */
 START_TEST(per_rating_mf_is_deterministic_and_as_accurate)
 {
     static float batches[8000], rated[8000], again[8000];
@@ -600,7 +783,7 @@ START_TEST(per_rating_mf_is_deterministic_and_as_accurate)
         double rmse = train_mf_per_rating("cpu", train, test, threads, optimizer, 1, rated, &count);
         train_mf_per_rating("cpu", train, test, threads, optimizer, 1, again, &count);
         printf("MF per rating, optimizer %d, biased, %zu threads: RMSE %.5f (batches of one "
-               "%.5f)\n",
+               "%.5f, CPU against CPU)\n",
                optimizer, threads, rmse, rmse_batches);
         ck_assert_mem_eq(rated, again, count * sizeof *rated);
         ck_assert_msg(fabs(rmse - rmse_batches) < 0.02 * rmse_batches,
@@ -665,7 +848,8 @@ static void train_gmf(const char *backend_name, int fixed, float *params, size_t
 }
 
 /* Fixed negatives reach both samplers (the backend's and the core's host
- * builder) alike, and change what is trained from the second epoch on. */
+ * builder) alike, and change what is trained from the second epoch on. CPU
+ * against CPU: the samplers differ, the kernels are the same. */
 START_TEST(fixed_negatives_reach_every_sampler)
 {
     static float device[8000], host[8000], fresh[8000];
@@ -689,25 +873,37 @@ START_TEST(half_a_pair_is_refused)
 }
 END_TEST
 
-int main(void)
+/* A run for one named backend ("cuda") checks it against the references
+ * only: the CPU-only tests run without an argument. */
+int main(int argc, char **argv)
 {
+    only_backend = argc > 1 ? argv[1] : NULL;
     if (register_variants() != 0)
         return EXIT_FAILURE;
+    if (only_backend) {
+        reco_backend *probe = NULL;
+        if (reco_backend_open(only_backend, &probe) != RECO_OK)
+            skip_program(reco_last_error());
+        reco_backend_free(probe);
+    }
     /* a CUDA context does not survive fork(): run the tests in this process */
     setenv("CK_FORK", "no", 1);
     Suite *suite = suite_create("backend_ops");
-    TCase *tcase = test_case(suite, "every backend against the CPU reference");
+    TCase *tcase = test_case(suite, "every backend against the references");
     tcase_set_timeout(tcase, 600);
+    tcase_add_loop_test(tcase, forward_backward_matches_the_double_reference, 0, 24);
     tcase_add_loop_test(tcase, forward_backward_matches_the_reference, 0, 24);
     tcase_add_test(tcase, scoring_matches_the_reference);
     tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
-    tcase_add_loop_test(tcase, lazy_steps_train_as_dense_steps, 0, 3);
-    tcase_add_test(tcase, a_lazy_epoch_after_a_dense_one_replays_nothing_twice);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
-    tcase_add_loop_test(tcase, per_rating_mf_steps_every_rating_once, 0, 2);
-    tcase_add_loop_test(tcase, per_rating_mf_is_deterministic_and_as_accurate, 0, 2);
-    tcase_add_test(tcase, per_rating_mf_repacks_other_ratings);
-    tcase_add_test(tcase, fixed_negatives_reach_every_sampler);
-    tcase_add_test(tcase, half_a_pair_is_refused);
+    if (!only_backend) {
+        tcase_add_loop_test(tcase, lazy_steps_train_as_dense_steps, 0, 3);
+        tcase_add_test(tcase, a_lazy_epoch_after_a_dense_one_replays_nothing_twice);
+        tcase_add_loop_test(tcase, per_rating_mf_steps_every_rating_once, 0, 2);
+        tcase_add_loop_test(tcase, per_rating_mf_is_deterministic_and_as_accurate, 0, 2);
+        tcase_add_test(tcase, per_rating_mf_repacks_other_ratings);
+        tcase_add_test(tcase, fixed_negatives_reach_every_sampler);
+        tcase_add_test(tcase, half_a_pair_is_refused);
+    }
     return run_suite(suite);
 }

@@ -1,16 +1,69 @@
 #!/bin/sh
 # The example programs on the synthetic data, with their outputs checked, and
-# embed.c built against the *installed* library through pkg-config.
-# Usage: test_examples.sh build-root source-root
+# embed.c built against the *installed* library through pkg-config (part
+# "programs", the default); the installed Python package (part "python")
+# and a fully static program (part "static"), each of which exits 77 (a
+# skip) where it cannot run: no Python package installed, a sanitized build.
+# Usage: test_examples.sh build-root source-root [programs|python|static]
 set -eu
 build=$1
 source=$2
+part=${3:-programs}
 examples="$build/examples"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/check.sh"
 above() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value > bound) }'; }
 below() { awk -v value="$1" -v bound="$2" 'BEGIN { exit !(value < bound) }'; }
+skip() { echo "SKIP: $1"; exit 77; }
+
+# a sanitized build of libreco needs its runtime in the program too
+sanitize=
+if ldd "$build/lib/libreco.so.0" | grep -q libasan; then
+    sanitize="-fsanitize=address,undefined"
+fi
+
+# Installs the build under $tmp/root and points pkg-config there.
+install_build() {
+    meson install -C "$build" --destdir "$tmp/root" --no-rebuild > "$tmp/install.log"
+    pc=$(find "$tmp/root" -name libreco.pc | head -n 1)
+    check "libreco.pc is installed" test -n "$pc"
+    export PKG_CONFIG_PATH="$(dirname "$pc")"
+    export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
+    libdir=$(dirname "$(find "$tmp/root" -name 'libreco.so.0' | head -n 1)")
+}
+
+case $part in
+python)
+    [ -z "$sanitize" ] || skip "a sanitized libreco cannot be loaded into python3"
+    install_build
+    package=$(find "$tmp/root" -path '*dist-packages/libreco/__init__.py' | head -n 1)
+    [ -n "$package" ] || skip "this build installs no Python package (no python3 with numpy, or -Dpython=disabled)"
+    version=$(PYTHONPATH="$(dirname "$(dirname "$package")")" LIBRECO_PATH="$libdir" \
+        /usr/bin/python3 -c 'import libreco; print(libreco.version())')
+    check "the installed Python package loads the installed library (got '$version')" \
+        test "$version" = "$(sed -n "s/^  version: '\([0-9.]*\)',/\1/p" "$source/meson.build")"
+    echo "1 passed, 0 failed"
+    exit 0
+    ;;
+static)
+    # a sanitized build has no static runtime to link with
+    [ -z "$sanitize" ] || skip "a sanitized build has no static runtime to link a program with"
+    install_build
+    cc -std=c11 -static "$source/tests/static_consumer.c" \
+        $(pkg-config --cflags libreco) $(pkg-config --static --libs libreco) \
+        -o "$tmp/static_consumer" 2> "$tmp/static.log" ||
+        { cat "$tmp/static.log"; check "a static program links" false; }
+    check "the static program has no dynamic loader" \
+        sh -c "! readelf -l '$tmp/static_consumer' | grep -q INTERP"
+    check "the static program trains and finds no CUDA module" \
+        sh -c "'$tmp/static_consumer' | grep -q ': ok\$'"
+    echo "1 passed, 0 failed"
+    exit 0
+    ;;
+programs) ;;
+*) echo "unknown part '$part'"; exit 1 ;;
+esac
 
 "$examples/ncf" > "$tmp/ncf.txt"
 hr=$(sed -n 's/.*epoch 2 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
@@ -51,43 +104,11 @@ check "bpr lists 10 suggestions" test "$(sed -n '/^suggestions for user/,$p' "$t
 check "similar_items lists 10 items" test "$(grep -c '^  [-0-9]' "$tmp/similar.txt")" -eq 10
 
 # embed against the installed library
-meson install -C "$build" --destdir "$tmp/root" --no-rebuild > "$tmp/install.log"
-pc=$(find "$tmp/root" -name libreco.pc | head -n 1)
-check "libreco.pc is installed" test -n "$pc"
-export PKG_CONFIG_PATH="$(dirname "$pc")"
-export PKG_CONFIG_SYSROOT_DIR="$tmp/root"
-# a sanitized build of libreco needs its runtime in the program too
-sanitize=
-if ldd "$build/lib/libreco.so.0" | grep -q libasan; then
-    sanitize="-fsanitize=address,undefined"
-fi
+install_build
 cc -std=c11 -Wall -Werror $sanitize "$source/examples/embed.c" \
     $(pkg-config --cflags --libs libreco) -o "$tmp/embed"
-libdir=$(dirname "$(find "$tmp/root" -name 'libreco.so.0' | head -n 1)")
 "$build/examples/reco/reco" train --epochs 1 --out "$tmp/model.reco" > /dev/null
 LD_LIBRARY_PATH="$libdir" "$tmp/embed" "$tmp/model.reco" 1 1 2 > "$tmp/embed.txt"
 check "embed prints two scores" test "$(grep -c '^1 [12] [-0-9.]*$' "$tmp/embed.txt")" -eq 2
 check "embed links the installed library" sh -c "LD_LIBRARY_PATH='$libdir' ldd '$tmp/embed' | grep -q '$libdir/libreco.so.0'"
-
-# the Python package, where the build installed it (a system python3 with numpy)
-package=$(find "$tmp/root" -path '*dist-packages/libreco/__init__.py' | head -n 1)
-if [ -n "$package" ] && [ -z "$sanitize" ]; then
-    version=$(PYTHONPATH="$(dirname "$(dirname "$package")")" LIBRECO_PATH="$libdir" \
-        /usr/bin/python3 -c 'import libreco; print(libreco.version())')
-    check "the installed Python package loads the installed library (got '$version')" \
-        test "$version" = "$(sed -n "s/^  version: '\([0-9.]*\)',/\1/p" "$source/meson.build")"
-fi
-
-# a fully static program, linked with the pkg-config line (a sanitized
-# build has no static runtime to link with)
-if [ -z "$sanitize" ]; then
-    cc -std=c11 -static "$source/tests/static_consumer.c" \
-        $(pkg-config --cflags libreco) $(pkg-config --static --libs libreco) \
-        -o "$tmp/static_consumer" 2> "$tmp/static.log" ||
-        { cat "$tmp/static.log"; check "a static program links" false; }
-    check "the static program has no dynamic loader" \
-        sh -c "! readelf -l '$tmp/static_consumer' | grep -q INTERP"
-    check "the static program trains and finds no CUDA module" \
-        sh -c "'$tmp/static_consumer' | grep -q ': ok\$'"
-fi
 echo "1 passed, 0 failed"
