@@ -95,11 +95,23 @@ printf '(1,30)\t40\n(2,40)\t10\n' > "$tmp/test.negative"
 "$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
     --test-negatives-file "$tmp/test.negative" --model gmf --k 1 --epochs 1 --json \
     > "$tmp/split.json"
-check "pre-split training evaluates the two test rows" grep -q '"HR@1": [01]' "$tmp/split.json"
 "$reco" train --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
     --test-negatives-file "$tmp/test.negative" --model gmf --k 1 --epochs 1 --json \
     --out "$tmp/split.reco" > "$tmp/split2.json"
 trained=$(sed -n 's/.*"HR@1": \([0-9.]*\).*/\1/p' "$tmp/split2.json" | tail -n 1)
+check "pre-split training evaluates the two test rows" grep -q '"test_rows": 2,' "$tmp/split.json"
+check "and --out changes nothing of it (HR@1 $trained)" grep -q "\"HR@1\": $trained," "$tmp/split.json"
+# HR@1 by hand: each test user's candidates are its test item and its one
+# negative (its other items are in train.tsv), so a hit is the test item
+# first in the model's own recommendations
+hits=0
+for user_item in 1:30 2:40; do
+    top=$("$reco" recommend --model "$tmp/split.reco" --data "$tmp/train.tsv" \
+        --user "${user_item%:*}" --k 1 --json | sed -n 's/^.*"items": \[{"item": \([0-9]*\),.*$/\1/p')
+    [ "$top" != "${user_item#*:}" ] || hits=$((hits + 1))
+done
+check "pre-split HR@1 $trained is the model's: $hits of 2 test items first" \
+    test "$trained" = "$(awk -v hits="$hits" 'BEGIN { printf "%.6f", hits / 2 }')"
 "$reco" eval "$tmp/split.reco" --train "$tmp/train.tsv" --test "$tmp/test.tsv" \
     --test-negatives-file "$tmp/test.negative" --k 1 --json > "$tmp/split_eval.json"
 check "eval takes the pre-split files and agrees ($trained)" grep -q "\"rows\": 2, \"HR@1\": $trained" "$tmp/split_eval.json"
@@ -172,6 +184,77 @@ mean_loss=$("$reco" train --model mf --loss mse --epochs 1 --json | sed -n 's/.*
 sum_loss=$("$reco" train --model mf --loss mse --epochs 1 --reduction sum --json | sed -n 's/.*"loss": \([0-9.]*\).*/\1/p' | head -n 1)
 check "--reduction sum sums a batch's losses ($sum_loss against $mean_loss)" awk -v s="$sum_loss" -v m="$mean_loss" 'BEGIN { exit !(s > 20 * m) }'
 check "a step schedule trains" sh -c "'$reco' train --model gmf --epochs 3 --lr-decay 0.5 --lr-step 2 --json | grep -c '\"epoch\"' | grep -q 3"
+
+# a small dataset for the runs below: 200 users, 300 items, ratings 1 to 5
+awk 'BEGIN { for (i = 0; i < 6000; i++)
+    printf "%d\t%d\t%d\t%d\n", i % 200 + 1, (i * 37 + int(i / 200) * 11) % 300 + 1, 1 + i % 7 % 5, i }' \
+    > "$tmp/small.tsv"
+# unequal shares that are not whole rows: 6000 x 0.123 = 737.8 -> 738 test
+# rows, 6000 x 0.0456 = 273.6 -> 274 validation rows (truncated: 737, 273)
+"$reco" train --data "$tmp/small.tsv" --model mf --loss mse --split random --test-fraction 0.123 \
+    --valid-fraction 0.0456 --epochs 1 --json > "$tmp/shares.json"
+check "--test-fraction 0.123 --valid-fraction 0.0456: 4988, 738 and 274 rows" \
+    grep -q '"rows": 4988, "test_rows": 738, "valid_rows": 274,' "$tmp/shares.json"
+# determinism end to end: a seed and a thread count give the same model
+# (compared through export and recommend: the files differ, their metadata
+# holds each epoch's wall time); --backend cpu and --threads are obeyed
+for threads in 1 2 3; do
+    for run in a b; do
+        name="$tmp/t$threads$run"
+        "$reco" train --data "$tmp/small.tsv" --backend cpu --threads "$threads" --epochs 2 \
+            --json --out "$name.reco" > "$name.json"
+        "$reco" export "$name.reco" --out "$name" > /dev/null
+        "$reco" recommend --model "$name.reco" --data "$tmp/small.tsv" --all --k 5 \
+            --out "$name.top.tsv" 2> /dev/null
+        sed -n 's/"seconds": [0-9.]*, //p' "$name.json" | grep '"epoch"' > "$name.metrics"
+    done
+    check "--backend cpu --threads $threads: the CPU backend on $threads threads" \
+        grep -q -E "\"backend\": \"cpu: $threads threads?, " "$tmp/t${threads}a.json"
+    check "$threads threads: the same factors twice" \
+        cmp -s "$tmp/t${threads}a_users.tsv" "$tmp/t${threads}b_users.tsv"
+    check "$threads threads: the same item factors twice" \
+        cmp -s "$tmp/t${threads}a_items.tsv" "$tmp/t${threads}b_items.tsv"
+    check "$threads threads: the same recommendations and scores twice" \
+        cmp -s "$tmp/t${threads}a.top.tsv" "$tmp/t${threads}b.top.tsv"
+    check "$threads threads: the same losses and metrics twice" \
+        cmp -s "$tmp/t${threads}a.metrics" "$tmp/t${threads}b.metrics"
+    check "$threads threads: two epochs of them" test "$(wc -l < "$tmp/t${threads}a.metrics")" -eq 2
+done
+check "the recommendations list 5 items for each of 200 users" \
+    test "$(wc -l < "$tmp/t1a.top.tsv")" -eq 1001
+"$reco" train --data "$tmp/small.tsv" --backend tpu --epochs 1 > /dev/null 2> "$tmp/backend.txt"
+check "--backend tpu is a runtime error (exit 1)" test $? -eq 1
+check "naming the backend" grep -q "unknown backend 'tpu'" "$tmp/backend.txt"
+"$reco" train --data "$tmp/small.tsv" --backend cuda --epochs 1 --json > "$tmp/cuda.json" \
+    2> "$tmp/backend.txt"
+code=$?
+if [ "$code" -eq 0 ]; then
+    check "--backend cuda trains on CUDA" grep -q '"backend": "cuda' "$tmp/cuda.json"
+else
+    check "--backend cuda without a device: exit 1 ($code)" test "$code" -eq 1
+    check "saying the backend is unavailable" grep -q "backend unavailable.*backend 'cuda'" "$tmp/backend.txt"
+fi
+# --momentum: SGD's buffer starts at the first gradient (torch's rule), so
+# with one step an epoch (a batch of every rating) it changes nothing in the
+# first epoch and changes the second; 0 is the default
+for momentum in none 0 0.9; do
+    for epochs in 1 2; do
+        name="$tmp/momentum_${momentum}_$epochs"
+        set -- --data "$tmp/small.tsv" --backend cpu --model mf --loss mse --optimizer sgd \
+            --lr 0.05 --batch 100000 --epochs "$epochs" --out "$name.reco"
+        [ "$momentum" = none ] || set -- "$@" --momentum "$momentum"
+        "$reco" train "$@" > /dev/null
+        "$reco" export "$name.reco" --out "$name" > /dev/null
+    done
+done
+check "--momentum 0 is the default" \
+    cmp -s "$tmp/momentum_none_2_users.tsv" "$tmp/momentum_0_2_users.tsv"
+check "--momentum 0.9: the first step is plain SGD's" \
+    cmp -s "$tmp/momentum_0_1_users.tsv" "$tmp/momentum_0.9_1_users.tsv"
+check "--momentum 0.9: the second step is not" \
+    sh -c "! cmp -s '$tmp/momentum_0_2_users.tsv' '$tmp/momentum_0.9_2_users.tsv'"
+check "the model file records the momentum" \
+    sh -c "'$reco' info '$tmp/momentum_0.9_2.reco' | grep -q '^train.momentum *0.9\$'"
 
 # k-fold cross-validation: a line per fold, then mean and standard deviation
 "$reco" cv --folds 3 --epochs 1 --model mf --biases --loss mse --json > "$tmp/cv.json"
