@@ -8,6 +8,7 @@ layers 64-32-16-8, BCE with 4 sampled negatives, Adam with learning rate
 ``user_index``/``item_id`` map them to and from the data's ids.
 """
 import ctypes
+import warnings
 
 import numpy as np
 
@@ -373,7 +374,16 @@ class Model:
                               exclude._handle if exclude is not None else None)
 
     def evaluate_ratings(self, test):
-        """{"rmse", "mae", "mse"} of the scores against the test ratings."""
+        """{"rmse", "mae", "mse"} of the scores against the test ratings.
+        Warns (UserWarning) when the model was trained
+        here with a ranking loss (BCE, the default, or BPR) or is a ranking
+        family: its scores are not ratings."""
+        trained_for_ranking = self._trainer is not None and \
+            self._settings.get("loss", "bce") != "mse"
+        if trained_for_ranking or self.kind in (KINDS["ials"], KINDS["ease"], KINDS["itemknn"]):
+            warnings.warn(f"{type(self).__name__}: RMSE of a model trained to rank "
+                          f"(loss {self._settings.get('loss', 'bce')!r}): its scores are not "
+                          "ratings; train with loss='mse' for rating prediction", stacklevel=2)
         return self._evaluate(lib.reco_metrics_evaluate_ratings, ("rmse", "mae", "mse"), 10,
                               test._handle)
 

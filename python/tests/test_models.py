@@ -100,6 +100,17 @@ def test_ials_trains_saves_and_folds_in(tmp_path, ncf_split):
         libreco.MF(unobserved_weight=0.5).fit(train)
 
 
+def test_rmse_of_a_ranking_model_warns(fixtures):
+    data = libreco.Dataset.synthetic(120, 90, 3000, seed=5)
+    train, test = data.split_random(0.2, seed=1)
+    with pytest.warns(UserWarning, match="trained to rank"):
+        libreco.MF().fit(train, epochs=1).evaluate_ratings(test)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        libreco.MF(loss="mse").fit(train, epochs=1).evaluate_ratings(test)
+
+
 def test_ease_and_item_knn(tmp_path, ncf_split):
     data, train, test = ncf_split
     untrained = libreco.IALS(factors=8).init(data.n_users, data.n_items)
