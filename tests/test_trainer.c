@@ -136,6 +136,47 @@ START_TEST(adam_steps_by_hand)
 }
 END_TEST
 
+START_TEST(adamw_decays_outside_the_moments)
+{
+    /* the decay shrinks p by lr x wd first (0.5 -> 0.475, 2 -> 1.9); the
+     * first Adam step then moves by lr against the gradient's sign. Adam's
+     * L2 would enter the gradient instead: 0.6 and 2.1 */
+    setup f = one_rating(1, RECO_OPTIMIZER_ADAMW, 0.1);
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.5));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
+    expect_parameters(&f, 0.475f + 0.1f, 1.9f + 0.1f);
+    setup_free(&f);
+    f = one_rating(1, RECO_OPTIMIZER_ADAM, 0.1);
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.5));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
+    expect_parameters(&f, 0.6f, 2.1f);
+    setup_free(&f);
+}
+END_TEST
+
+START_TEST(per_example_settings_scale_by_the_batch)
+{
+    /* batch 4, per example: rate 0.1 x 4, decay 0.4 / 4 on the batch mean;
+     * p = 0.5 - 0.4 (-8 + 0.1 x 0.5), q = 2 - 0.4 (-2 + 0.1 x 2) */
+    setup f = one_rating(1, RECO_OPTIMIZER_SGD, 0.1);
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.4));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(f.trainer, 4));
+    RECO_ASSERT_OK(reco_trainer_set_per_example(f.trainer, 1));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
+    expect_parameters(&f, 0.5f + 0.4f * 7.95f, 2.0f + 0.4f * 1.8f);
+    setup_free(&f);
+    /* turned off again: the settings as given, p = 0.5 - 0.1 (-8 + 0.4 x 0.5) */
+    f = one_rating(1, RECO_OPTIMIZER_SGD, 0.1);
+    RECO_ASSERT_OK(reco_trainer_set_weight_decay(f.trainer, 0.4));
+    RECO_ASSERT_OK(reco_trainer_set_batch_size(f.trainer, 4));
+    RECO_ASSERT_OK(reco_trainer_set_per_example(f.trainer, 1));
+    RECO_ASSERT_OK(reco_trainer_set_per_example(f.trainer, 0));
+    RECO_ASSERT_OK(reco_trainer_fit(f.trainer, f.data, 1));
+    expect_parameters(&f, 0.5f + 0.1f * 7.8f, 2.0f + 0.1f * 1.2f);
+    setup_free(&f);
+}
+END_TEST
+
 START_TEST(lazy_and_dense_embedding_updates_differ_as_documented)
 {
     float lazy[8], dense[8];
@@ -665,6 +706,8 @@ int main(void)
     tcase_add_test(steps, sgd_momentum_and_weight_decay_by_hand);
     tcase_add_test(steps, adagrad_step_by_hand);
     tcase_add_test(steps, adam_steps_by_hand);
+    tcase_add_test(steps, adamw_decays_outside_the_moments);
+    tcase_add_test(steps, per_example_settings_scale_by_the_batch);
     tcase_add_test(steps, adagrad_epsilon_by_hand);
     tcase_add_test(steps, mse_sum_reduction_scales_loss_and_gradient);
     tcase_add_test(steps, lazy_and_dense_embedding_updates_differ_as_documented);
