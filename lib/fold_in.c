@@ -44,6 +44,24 @@ static size_t user_row_ranges(const reco_model *model, int32_t user, size_t offs
     return n;
 }
 
+/* A sorted copy of the items without repeats, its length in *n_distinct;
+ * NULL (the error set) when out of memory. The caller frees it. */
+static int32_t *sorted_distinct(const int32_t *items, size_t n, size_t *n_distinct)
+{
+    int32_t *sorted = reco_malloc(n * sizeof *sorted);
+    if (!sorted) {
+        reco_fail_oom();
+        return NULL;
+    }
+    memcpy(sorted, items, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, compare_int32);
+    *n_distinct = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || sorted[i] != sorted[i - 1])
+            sorted[(*n_distinct)++] = sorted[i];
+    return sorted;
+}
+
 /* The liked items, checked: at least one, fewer than all, all in the model. */
 static reco_status check_liked(const reco_model *model, const int32_t *liked_items,
                                size_t n_liked)
@@ -65,10 +83,10 @@ static reco_status check_liked(const reco_model *model, const int32_t *liked_ite
 }
 
 /* iALS: user row `user` becomes the exact solution of its least-squares
- * problem for these items with every item fixed (implicit's
- * recalculate_user), through the backend's row solver. */
-static reco_status solve_ials_user(reco_model *model, int32_t user, const int32_t *liked_items,
-                                   size_t n_liked)
+ * problem for these items (sorted, distinct) with every item fixed
+ * (implicit's recalculate_user), through the backend's row solver. */
+static reco_status solve_ials_user(reco_model *model, int32_t user, const int32_t *columns,
+                                   size_t distinct)
 {
     const reco_backend_ops *ops = model->backend->ops;
     reco_backend_context *context = model->backend->context;
@@ -76,20 +94,13 @@ static reco_status solve_ials_user(reco_model *model, int32_t user, const int32_
         return reco_fail(RECO_ERR_BACKEND_UNAVAILABLE, "the %s backend cannot solve iALS rows",
                          ops->name);
     size_t dim = model->factors;
-    int32_t *columns = reco_malloc(n_liked * sizeof *columns);
     float *row = reco_calloc(dim, sizeof *row);
     reco_backend_buffer *buffers[3] = {NULL, NULL, NULL}; /* offsets, columns, the row */
     reco_status status = RECO_OK;
-    if (!columns || !row) {
+    if (!row) {
         status = reco_fail_oom();
         goto done;
     }
-    memcpy(columns, liked_items, n_liked * sizeof *columns);
-    qsort(columns, n_liked, sizeof *columns, compare_int32);
-    size_t distinct = 0;
-    for (size_t i = 0; i < n_liked; i++)
-        if (i == 0 || columns[i] != columns[i - 1])
-            columns[distinct++] = columns[i];
     size_t offsets[2] = {0, distinct};
     const void *host[3] = {offsets, columns, row};
     size_t bytes[3] = {sizeof offsets, distinct * sizeof *columns, dim * sizeof *row};
@@ -121,7 +132,6 @@ done:
     for (int b = 0; b < 3; b++)
         if (buffers[b])
             ops->device.buffer_free(context, buffers[b]);
-    free(columns);
     free(row);
     return status;
 }
@@ -137,43 +147,28 @@ reco_status reco_model_refit_user(reco_model *model, int32_t user, const int32_t
     if (user < 0 || (size_t)user >= model->n_users)
         return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu", (int)user,
                          model->n_users);
-    return solve_ials_user(model, user, liked_items, n_liked);
-}
-
-/* EASE and item-kNN fold-in: a new user with these items (nothing to learn). */
-static reco_status fold_in_item_item(reco_model *model, const int32_t *liked_items,
-                                     size_t n_liked, int32_t *user)
-{
-    int32_t *items = reco_malloc(n_liked * sizeof *items);
+    size_t distinct;
+    int32_t *items = sorted_distinct(liked_items, n_liked, &distinct);
     if (!items)
-        return reco_fail_oom();
-    memcpy(items, liked_items, n_liked * sizeof *items);
-    qsort(items, n_liked, sizeof *items, compare_int32);
-    size_t distinct = 0;
-    for (size_t i = 0; i < n_liked; i++)
-        if (i == 0 || items[i] != items[i - 1])
-            items[distinct++] = items[i];
-    reco_status status = reco_model_add_users(model, 1);
-    if (status == RECO_OK) {
-        status = reco_item_item_add_user(model, items, distinct);
-        if (status != RECO_OK)
-            reco_model_drop_users(model, 1);
-    }
-    if (status == RECO_OK)
-        *user = (int32_t)(model->n_users - 1);
+        return RECO_ERR_OUT_OF_MEMORY;
+    status = solve_ials_user(model, user, items, distinct);
     free(items);
     return status;
 }
 
-/* iALS fold-in: a new row, solved exactly. */
-static reco_status fold_in_ials(reco_model *model, const int32_t *liked_items, size_t n_liked,
-                                int32_t *user)
+/* The solver families' fold-in: a new user row, solved exactly (iALS) or
+ * holding its items (EASE, item-kNN: nothing to learn). `items` are sorted
+ * and distinct. */
+static reco_status fold_in_solved(reco_model *model, const int32_t *items, size_t distinct,
+                                  int32_t *user)
 {
     reco_status status = reco_model_add_users(model, 1);
     if (status != RECO_OK)
         return status;
     int32_t new_user = (int32_t)(model->n_users - 1);
-    status = solve_ials_user(model, new_user, liked_items, n_liked);
+    status = model->kind == RECO_MODEL_IALS
+                 ? solve_ials_user(model, new_user, items, distinct)
+                 : reco_item_item_add_user(model, items, distinct);
     if (status != RECO_OK) {
         reco_model_drop_users(model, 1);
         return status;
@@ -190,29 +185,27 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         return status;
     if (!user)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL user");
-    if (model->kind == RECO_MODEL_IALS)
-        return fold_in_ials(model, liked_items, n_liked, user);
-    if (reco_kind_is_item_item(model->kind))
-        return fold_in_item_item(model, liked_items, n_liked, user);
+    size_t distinct;
+    int32_t *sorted = sorted_distinct(liked_items, n_liked, &distinct);
+    if (!sorted)
+        return RECO_ERR_OUT_OF_MEMORY;
+    if (model->kind == RECO_MODEL_IALS || reco_kind_is_item_item(model->kind)) {
+        status = fold_in_solved(model, sorted, distinct, user);
+        free(sorted);
+        return status;
+    }
     enum { NEGATIVES = 4 };
     size_t batch = n_liked * (1 + NEGATIVES);
-    int32_t *sorted = reco_malloc(n_liked * sizeof *sorted);
     int32_t *users = reco_malloc(batch * sizeof *users),
             *items = reco_malloc(batch * sizeof *items);
     float *targets = reco_malloc(batch * sizeof *targets);
     float *params = NULL, *gradient = NULL;
     reco_trainer *trainer = NULL;
     int added = 0;
-    if (!sorted || !users || !items || !targets) {
+    if (!users || !items || !targets) {
         status = reco_fail_oom();
         goto done;
     }
-    memcpy(sorted, liked_items, n_liked * sizeof *sorted);
-    qsort(sorted, n_liked, sizeof *sorted, compare_int32);
-    size_t distinct = 0;
-    for (size_t i = 0; i < n_liked; i++)
-        if (i == 0 || sorted[i] != sorted[i - 1])
-            sorted[distinct++] = sorted[i];
     status = reco_model_add_users(model, 1);
     if (status != RECO_OK)
         goto done;

@@ -91,7 +91,7 @@ static void draw(tuner *t, settings *s)
             s->biases = 1;
             s->init_std = 0.1;
             s->negatives = pick_size(t, negatives, 3);
-            s->lr = log_uniform(t, 0.3, 4.0);
+            s->lr = log_uniform(t, 1.0, 4.0); /* below 1, 16 epochs reached HR@10 0.5 */
             s->weight_decay = log_uniform(t, 3e-6, 1e-4);
         }
         break;
