@@ -5,6 +5,7 @@
  * files (round trip and truncation), settings, memory and a backend that
  * lacks the fits. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +375,63 @@ START_TEST(files_fold_in_and_serving)
 }
 END_TEST
 
+/* Serving threads: each recommends for every user and compares with the
+ * lists made on one thread first. */
+typedef struct serving_job {
+    const reco_model *model;
+    const reco_dataset *exclude;
+    const int32_t *expected; /* n_users x 10 */
+    size_t n_users;
+    int mismatches;
+} serving_job;
+
+static void *serve(void *argument)
+{
+    serving_job *job = argument;
+    for (int round = 0; round < 3; round++)
+        for (size_t u = 0; u < job->n_users; u++) {
+            int32_t items[10];
+            float scores[10];
+            size_t n;
+            if (reco_model_recommend(job->model, (int32_t)u, 10, job->exclude, items, scores, &n) !=
+                    RECO_OK ||
+                memcmp(items, job->expected + u * 10, n * sizeof *items) != 0)
+                job->mismatches++;
+        }
+    return NULL;
+}
+
+START_TEST(many_threads_serve_one_model)
+{
+    reco_dataset *data = random_pairs(120, 90, 0.1, 13);
+    for (int kind = RECO_MODEL_EASE; kind <= RECO_MODEL_ITEM_KNN; kind++) {
+        training_setup setup = item_item_setup((reco_model_kind)kind, 120, 90);
+        RECO_ASSERT_OK(reco_trainer_epoch(setup.trainer, data, NULL));
+        int32_t *expected = calloc(120 * 10, sizeof *expected);
+        ck_assert_ptr_nonnull(expected);
+        for (size_t u = 0; u < 120; u++) {
+            float scores[10];
+            size_t n;
+            RECO_ASSERT_OK(reco_model_recommend(setup.model, (int32_t)u, 10, data,
+                                                expected + u * 10, scores, &n));
+        }
+        serving_job jobs[4];
+        pthread_t threads[4];
+        for (int t = 0; t < 4; t++) {
+            jobs[t] = (serving_job){setup.model, data, expected, 120, 0};
+            ck_assert_int_eq(pthread_create(&threads[t], NULL, serve, &jobs[t]), 0);
+        }
+        for (int t = 0; t < 4; t++) {
+            pthread_join(threads[t], NULL);
+            ck_assert_int_eq(jobs[t].mismatches, 0);
+        }
+        free(expected);
+        training_setup_free(&setup);
+    }
+    reco_dataset_free(data);
+}
+END_TEST
+
 START_TEST(settings_memory_and_backends_are_checked)
 {
     training_setup mf = training_setup_new(open_backend("cpu"), RECO_MODEL_MF, 5, 5, 1);
@@ -426,6 +484,7 @@ int main(void)
     tcase_add_test(tc, item_knn_keeps_each_items_k_nearest_by_implicits_weights);
     tcase_add_test(tc, thread_counts_give_the_same_bytes);
     tcase_add_test(tc, files_fold_in_and_serving);
+    tcase_add_test(tc, many_threads_serve_one_model);
     tcase_add_test(tc, settings_memory_and_backends_are_checked);
     return run_suite(suite);
 }
