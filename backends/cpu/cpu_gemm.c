@@ -74,19 +74,29 @@ const char *reco_cpu_gemm_name(cpu_gemm_kernel kernel)
     return kernel == CPU_GEMM_AVX512 ? "AVX-512" : kernel == CPU_GEMM_AVX2 ? "AVX2+FMA" : "BLIS";
 }
 
-/* BLIS on one thread: the backend's own threads already split the batch,
+/* BLIS on one thread: the backend's own threads already split the work,
  * and BLIS threads would oversubscribe. */
-static void blis_gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k,
-                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
-                      size_t ldc)
+void reco_cpu_blis_gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                        float *c, size_t ldc)
+{
+    rntm_t rntm = BLIS_RNTM_INITIALIZER;
+    bli_rntm_set_num_threads(1, &rntm);
+    bli_sgemm_ex(transpose_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 transpose_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
+                 &alpha, (float *)a, (inc_t)lda, 1, (float *)b, (inc_t)ldb, 1, &beta, c,
+                 (inc_t)ldc, 1, NULL, &rntm);
+}
+
+void reco_cpu_blis_trsm(int right, int transpose, size_t m, size_t n, const float *l, size_t ldl,
+                        float *b, size_t ldb)
 {
     rntm_t rntm = BLIS_RNTM_INITIALIZER;
     bli_rntm_set_num_threads(1, &rntm);
     float one = 1.0f;
-    bli_sgemm_ex(transpose_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 transpose_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
-                 &one, (float *)a, (inc_t)lda, 1, (float *)b, (inc_t)ldb, 1, &beta, c, (inc_t)ldc,
-                 1, NULL, &rntm);
+    bli_strsm_ex(right ? BLIS_RIGHT : BLIS_LEFT, BLIS_LOWER,
+                 transpose ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, BLIS_NONUNIT_DIAG, (dim_t)m,
+                 (dim_t)n, &one, (float *)l, (inc_t)ldl, 1, b, (inc_t)ldb, 1, NULL, &rntm);
 }
 
 void reco_cpu_gemm_by(cpu_gemm_kernel kernel, int transpose_a, int transpose_b, size_t m, size_t n,
@@ -107,7 +117,7 @@ void reco_cpu_gemm_by(cpu_gemm_kernel kernel, int transpose_a, int transpose_b, 
     (void)fits;
     (void)kernel;
 #endif
-    blis_gemm(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    reco_cpu_blis_gemm(transpose_a, transpose_b, m, n, k, 1.0f, a, lda, b, ldb, beta, c, ldc);
 }
 
 void reco_cpu_gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,

@@ -31,6 +31,17 @@ void reco_cpu_gemm_by(cpu_gemm_kernel kernel, int transpose_a, int transpose_b, 
                       size_t k, const float *a, size_t lda, const float *b, size_t ldb, float beta,
                       float *c, size_t ldc);
 
+/* C = alpha op(A) op(B) + beta C by BLIS on the calling thread (row-major). */
+void reco_cpu_blis_gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, float alpha,
+                        const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                        float *c, size_t ldc);
+
+/* B (m x n, row-major) = L^-1 B, L^-T B or, with `right`, B L^-1 or B L^-T, for
+ * L lower triangular (m x m, or n x n from the right), by BLIS on the
+ * calling thread. */
+void reco_cpu_blis_trsm(int right, int transpose, size_t m, size_t n, const float *l, size_t ldl,
+                        float *b, size_t ldb);
+
 /* The same by the backend's kernel (reco_cpu_gemm_kernel). */
 void reco_cpu_gemm(int transpose_a, int transpose_b, size_t m, size_t n, size_t k, const float *a,
                    size_t lda, const float *b, size_t ldb, float beta, float *c, size_t ldc);

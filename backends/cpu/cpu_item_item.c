@@ -14,11 +14,11 @@
  *
  * Item-kNN: row i of S = W'W (s_ij = sum_u w_ui w_uj) accumulated in doubles
  * over item i's users, its k largest kept by a bounded heap. */
-#include <blis.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu_gemm.h"
 #include "cpu_internal.h"
 #include "cpu_linalg.h"
 #include "reco_alloc.h"
@@ -39,43 +39,6 @@ static sparse_view view_of(const reco_sparse_buffers *buffers)
     return (sparse_view){(const size_t *)(const void *)buffers->offsets, cpu_ints(buffers->columns),
                          buffers->values ? cpu_const_floats(buffers->values) : NULL,
                          buffers->n_rows};
-}
-
-/* C (m x n, rows ldc apart) += alpha A op(B), row-major, on this thread. */
-static void gemm_one_thread(int transpose_a, int transpose_b, size_t m, size_t n, size_t k,
-                            float alpha, const float *a, size_t lda, const float *b, size_t ldb,
-                            float *c, size_t ldc)
-{
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    float one = 1.0f;
-    bli_sgemm_ex(transpose_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 transpose_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k,
-                 &alpha, (float *)a, (inc_t)lda, 1, (float *)b, (inc_t)ldb, 1, &one, c,
-                 (inc_t)ldc, 1, NULL, &rntm);
-}
-
-/* B (m x n) = L^-1 B or L^-T B (L lower, m x m), on this thread. */
-static void triangular_solve(int transpose, size_t m, size_t n, const float *l, size_t ldl,
-                             float *b, size_t ldb)
-{
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    float one = 1.0f;
-    bli_strsm_ex(BLIS_LEFT, BLIS_LOWER, transpose ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 BLIS_NONUNIT_DIAG, (dim_t)m, (dim_t)n, &one, (float *)l, (inc_t)ldl, 1, b,
-                 (inc_t)ldb, 1, NULL, &rntm);
-}
-
-/* The same from the right: B (m x n) = B L^-T (L lower, n x n). */
-static void triangular_solve_right(size_t m, size_t n, const float *l, size_t ldl, float *b,
-                                   size_t ldb)
-{
-    rntm_t rntm = BLIS_RNTM_INITIALIZER;
-    bli_rntm_set_num_threads(1, &rntm);
-    float one = 1.0f;
-    bli_strsm_ex(BLIS_RIGHT, BLIS_LOWER, BLIS_TRANSPOSE, BLIS_NONUNIT_DIAG, (dim_t)m, (dim_t)n,
-                 &one, (float *)l, (inc_t)ldl, 1, b, (inc_t)ldb, 1, NULL, &rntm);
 }
 
 typedef struct ease_run {
@@ -125,14 +88,14 @@ static void factor(ease_run *run, cpu_pool *pool, size_t thread, size_t n_thread
         size_t n_blocks = (n - below + BLOCK - 1) / BLOCK;
         for (size_t b = thread; b < n_blocks; b += n_threads) {
             size_t row = below + b * BLOCK, rows = n - row < BLOCK ? n - row : BLOCK;
-            triangular_solve_right(rows, kb, a + k * n + k, n, a + row * n + k, n);
+            reco_cpu_blis_trsm(1, 1, rows, kb, a + k * n + k, n, a + row * n + k, n);
         }
         reco_cpu_pool_barrier(pool, thread);
         /* the lower triangle of the trailing matrix, a row block at a time */
         for (size_t b = thread; b < n_blocks; b += n_threads) {
             size_t row = below + b * BLOCK, rows = n - row < BLOCK ? n - row : BLOCK;
-            gemm_one_thread(0, 1, rows, row + rows - below, kb, -1.0f, a + row * n + k, n,
-                            a + below * n + k, n, a + row * n + below, n);
+            reco_cpu_blis_gemm(0, 1, rows, row + rows - below, kb, -1.0f, a + row * n + k, n,
+                               a + below * n + k, n, 1.0f, a + row * n + below, n);
         }
         reco_cpu_pool_barrier(pool, thread);
     }
@@ -152,7 +115,7 @@ static void invert_factor(ease_run *run, size_t thread, size_t n_threads)
             if (r >= c && r < c + cb)
                 x[r * n + r] = 1.0f;
         }
-        triangular_solve(0, n - c, cb, l + c * n + c, n, x + c * n + c, n);
+        reco_cpu_blis_trsm(0, 0, n - c, cb, l + c * n + c, n, x + c * n + c, n);
     }
 }
 
@@ -167,7 +130,8 @@ static void form_inverse(ease_run *run, size_t thread, size_t n_threads)
         size_t c = b * BLOCK, cb = n - c < BLOCK ? n - c : BLOCK;
         for (size_t r = 0; r < n; r++)
             memset(p + r * n + c, 0, cb * sizeof *p);
-        gemm_one_thread(1, 0, n, cb, n - c, 1.0f, x + c * n, n, x + c * n + c, n, p + c, n);
+        reco_cpu_blis_gemm(1, 0, n, cb, n - c, 1.0f, x + c * n, n, x + c * n + c, n, 1.0f, p + c,
+                           n);
     }
 }
 
