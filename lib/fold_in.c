@@ -110,10 +110,7 @@ static reco_status solve_ials_user(reco_model *model, int32_t user, const int32_
             status = ops->device.buffer_upload(context, buffers[b], 0, host[b], bytes[b]);
     }
     reco_ials_half half = {
-        .offsets = buffers[0],
-        .columns = buffers[1],
-        .n_rows = 1,
-        .n_columns = model->n_items,
+        .rows = {buffers[0], buffers[1], NULL, 1, model->n_items},
         .dim = dim,
         .unobserved_weight = model->ials_unobserved_weight,
         .regularization = model->ials_regularization,

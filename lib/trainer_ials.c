@@ -111,11 +111,8 @@ static reco_status solve_side(reco_trainer *trainer, int side, reco_ials_loss *l
         return reco_fail_oom();
     row_shares(ials->n_rows[side], world, starts);
     reco_ials_half half = {
-        .offsets = ials->buffers[side][0],
-        .columns = ials->buffers[side][1],
-        .confidences = ials->buffers[side][2],
-        .n_rows = ials->n_rows[side],
-        .n_columns = ials->n_rows[!side],
+        .rows = {ials->buffers[side][0], ials->buffers[side][1], ials->buffers[side][2],
+                 ials->n_rows[side], ials->n_rows[!side]},
         .dim = model->factors,
         .unobserved_weight = ials->unobserved_weight,
         .regularization = trainer->optimizer.weight_decay,

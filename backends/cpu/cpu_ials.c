@@ -32,9 +32,7 @@
 
 typedef struct ials_run {
     const reco_ials_half *half;
-    const size_t *offsets;
-    const int32_t *columns;
-    const float *confidences; /* NULL: all 1 */
+    cpu_sparse rows;          /* values: the confidences, NULL: all 1 */
     const float *fixed;
     float *solved;
     const float *gram;        /* G, dim x dim */
@@ -56,12 +54,12 @@ CPU_INLINE int solve_exact(const ials_run *run, size_t row, float lambda, float 
     for (size_t k = 0; k < dim * dim; k++)
         a[k] = half->unobserved_weight * run->gram[k];
     memset(x, 0, dim * sizeof *x);
-    size_t first = run->offsets[row], end = run->offsets[row + 1];
+    size_t first = run->rows.offsets[row], end = run->rows.offsets[row + 1];
     for (size_t start = first; start < end; start += GATHER_ROWS) {
         size_t count = end - start < GATHER_ROWS ? end - start : GATHER_ROWS;
         for (size_t e = 0; e < count; e++) {
-            const float *y = run->fixed + (size_t)run->columns[start + e] * dim;
-            float c = run->confidences ? run->confidences[start + e] : 1.0f;
+            const float *y = run->fixed + (size_t)run->rows.columns[start + e] * dim;
+            float c = run->rows.values ? run->rows.values[start + e] : 1.0f;
             float root = sqrtf(c);
             float *g = gathered + e * dim;
             for (size_t k = 0; k < dim; k++)
@@ -87,9 +85,9 @@ CPU_INLINE void row_times(const ials_run *run, size_t row, float lambda, const f
     gram_times(run->gram, v, out, dim);
     for (size_t k = 0; k < dim; k++)
         out[k] = half->unobserved_weight * out[k] + lambda * v[k];
-    for (size_t e = run->offsets[row]; e < run->offsets[row + 1]; e++) {
-        const float *y = run->fixed + (size_t)run->columns[e] * dim;
-        float c = run->confidences ? run->confidences[e] : 1.0f;
+    for (size_t e = run->rows.offsets[row]; e < run->rows.offsets[row + 1]; e++) {
+        const float *y = run->fixed + (size_t)run->rows.columns[e] * dim;
+        float c = run->rows.values ? run->rows.values[e] : 1.0f;
         axpy(c * dot(y, v, dim), y, out, dim);
     }
 }
@@ -103,9 +101,9 @@ CPU_INLINE void solve_cg(const ials_run *run, size_t row, float lambda, float *x
     row_times(run, row, lambda, x, product);
     for (size_t k = 0; k < dim; k++)
         residual[k] = -product[k];
-    for (size_t e = run->offsets[row]; e < run->offsets[row + 1]; e++)
-        axpy(run->confidences ? run->confidences[e] : 1.0f,
-             run->fixed + (size_t)run->columns[e] * dim, residual, dim);
+    for (size_t e = run->rows.offsets[row]; e < run->rows.offsets[row + 1]; e++)
+        axpy(run->rows.values ? run->rows.values[e] : 1.0f,
+             run->fixed + (size_t)run->rows.columns[e] * dim, residual, dim);
     memcpy(direction, residual, dim * sizeof *direction);
     float old_norm = dot(residual, residual, dim);
     for (size_t step = 0; step < half->cg_steps && old_norm > 1e-20f; step++) {
@@ -131,9 +129,9 @@ CPU_INLINE double row_fit(const ials_run *run, size_t row, const float *x, float
     const reco_ials_half *half = run->half;
     size_t dim = half->dim;
     double fit = 0.0;
-    for (size_t e = run->offsets[row]; e < run->offsets[row + 1]; e++) {
-        double error = (double)dot(run->fixed + (size_t)run->columns[e] * dim, x, dim) - 1.0;
-        fit += (run->confidences ? run->confidences[e] : 1.0f) * error * error;
+    for (size_t e = run->rows.offsets[row]; e < run->rows.offsets[row + 1]; e++) {
+        double error = (double)dot(run->fixed + (size_t)run->rows.columns[e] * dim, x, dim) - 1.0;
+        fit += (run->rows.values ? run->rows.values[e] : 1.0f) * error * error;
     }
     gram_times(run->gram, x, scratch, dim);
     return fit + (double)half->unobserved_weight * dot(x, scratch, dim);
@@ -155,9 +153,9 @@ CPU_VECTOR_CLONES static void solve_rows(void *argument, size_t thread, size_t n
         double fit = 0.0, penalty = 0.0;
         for (size_t row = first; row < end; row++) {
             float *x = run->solved + row * dim;
-            size_t entries = run->offsets[row + 1] - run->offsets[row];
+            size_t entries = run->rows.offsets[row + 1] - run->rows.offsets[row];
             float lambda = half->regularization *
-                           ((float)entries + half->unobserved_weight * (float)half->n_columns);
+                           ((float)entries + half->unobserved_weight * (float)half->rows.n_columns);
             if (half->solver == RECO_SOLVER_CHOLESKY) {
                 if (!solve_exact(run, row, lambda, x, scratch))
                     atomic_store_explicit(&run->not_positive, 1, memory_order_relaxed);
@@ -182,9 +180,7 @@ reco_status reco_cpu_ials_solve(reco_backend_context *context, const reco_ials_h
     size_t n_threads = reco_cpu_pool_threads(pool);
     ials_run run = {
         .half = half,
-        .offsets = (const size_t *)(const void *)half->offsets,
-        .columns = cpu_ints(half->columns),
-        .confidences = half->confidences ? cpu_const_floats(half->confidences) : NULL,
+        .rows = cpu_sparse_of(&half->rows),
         .fixed = cpu_const_floats(fixed),
         .solved = cpu_floats(solved),
         .n_chunks = (half->row_end - half->row_begin + CHUNK_ROWS - 1) / CHUNK_ROWS,
@@ -203,7 +199,7 @@ reco_status reco_cpu_ials_solve(reco_backend_context *context, const reco_ials_h
         goto done;
     }
     /* one product on one thread: the same sums whatever the thread count */
-    reco_cpu_gemm(1, 0, dim, dim, half->n_columns, run.fixed, dim, run.fixed, dim, 0.0f, gram,
+    reco_cpu_gemm(1, 0, dim, dim, half->rows.n_columns, run.fixed, dim, run.fixed, dim, 0.0f, gram,
                   dim);
     run.gram = gram;
     reco_cpu_pool_run(pool, solve_rows, &run);

@@ -67,6 +67,22 @@ CPU_INLINE const int32_t *cpu_ints(const reco_backend_buffer *buffer)
     return (const int32_t *)(const void *)buffer;
 }
 
+/* A reco_sparse_buffers as host arrays (values NULL when it has none). */
+typedef struct cpu_sparse {
+    const size_t *offsets;
+    const int32_t *columns;
+    const float *values;
+    size_t n_rows;
+    size_t n_columns;
+} cpu_sparse;
+
+CPU_INLINE cpu_sparse cpu_sparse_of(const reco_sparse_buffers *buffers)
+{
+    return (cpu_sparse){(const size_t *)(const void *)buffers->offsets, cpu_ints(buffers->columns),
+                        buffers->values ? cpu_const_floats(buffers->values) : NULL,
+                        buffers->n_rows, buffers->n_columns};
+}
+
 /* Returns the context's current pool with a reference the caller drops
  * with reco_cpu_pool_release. */
 cpu_pool *reco_cpu_context_pool(cpu_context *context);

@@ -27,22 +27,8 @@
 #define BLOCK 128
 #define CHUNK_ITEMS 16
 
-typedef struct sparse_view {
-    const size_t *offsets;
-    const int32_t *columns;
-    const float *values;
-    size_t n_rows;
-} sparse_view;
-
-static sparse_view view_of(const reco_sparse_buffers *buffers)
-{
-    return (sparse_view){(const size_t *)(const void *)buffers->offsets, cpu_ints(buffers->columns),
-                         buffers->values ? cpu_const_floats(buffers->values) : NULL,
-                         buffers->n_rows};
-}
-
 typedef struct ease_run {
-    sparse_view by_item, by_user;
+    cpu_sparse by_item, by_user;
     size_t n;
     float regularization;
     float *gram;    /* G + lambda I, then L, then P */
@@ -171,8 +157,8 @@ reco_status reco_cpu_ease_fit(reco_backend_context *context, const reco_sparse_b
                               reco_backend_buffer *weights)
 {
     size_t n = by_item->n_rows;
-    ease_run run = {.by_item = view_of(by_item),
-                    .by_user = view_of(by_user),
+    ease_run run = {.by_item = cpu_sparse_of(by_item),
+                    .by_user = cpu_sparse_of(by_user),
                     .n = n,
                     .regularization = regularization,
                     .gram = reco_malloc_array(n ? n * n : 1, sizeof(float)),
@@ -247,7 +233,7 @@ static int by_item_index(const void *a, const void *b)
 }
 
 typedef struct knn_run {
-    sparse_view by_item, by_user;
+    cpu_sparse by_item, by_user;
     size_t n_items, k;
     int32_t *columns;
     float *values;
@@ -309,8 +295,8 @@ reco_status reco_cpu_item_neighbours(reco_backend_context *context,
 {
     cpu_pool *pool = reco_cpu_context_pool(context);
     size_t n_threads = reco_cpu_pool_threads(pool), n = by_item->n_rows;
-    knn_run run = {.by_item = view_of(by_item),
-                   .by_user = view_of(by_user),
+    knn_run run = {.by_item = cpu_sparse_of(by_item),
+                   .by_user = cpu_sparse_of(by_user),
                    .n_items = n,
                    .k = k,
                    .columns = (int32_t *)(void *)columns,

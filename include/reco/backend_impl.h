@@ -172,29 +172,34 @@ typedef struct reco_sparse_gradient {
     double loss;
 } reco_sparse_gradient;
 
+/* A sparse matrix in backend buffers (ABI 5): offsets (n_rows + 1 size_t),
+ * columns (int32, sorted and distinct within a row), values (float). */
+typedef struct reco_sparse_buffers {
+    const reco_backend_buffer *offsets;
+    const reco_backend_buffer *columns;
+    const reco_backend_buffer *values;
+    size_t n_rows;
+    size_t n_columns;
+} reco_sparse_buffers;
+
 /* One half of an iALS alternation (ABI 5): the rows of the solved side
  * (users, or items) as a sparse matrix over the columns of the fixed side,
- * in backend buffers: offsets (n_rows + 1 size_t), columns (int32, sorted
- * and distinct within a row) and confidences (float c_ij, one per entry;
- * NULL: all 1). Row r's factors x_r become the minimizer (exact, or after
+ * its values the confidences c_ij (values NULL: all 1). Row r's factors x_r
+ * become the minimizer (exact, or after
  * cg_steps conjugate-gradient steps from x_r) of
  *   sum_j c_rj (x_r . y_j - 1)^2 + unobserved_weight x_r' G x_r
  *   + regularization (n_r + unobserved_weight n_columns) |x_r|^2
  * where y_j are the fixed side's rows, G = Y'Y their Gramian and n_r the
  * row's entries. */
 typedef struct reco_ials_half {
-    const reco_backend_buffer *offsets;
-    const reco_backend_buffer *columns;
-    const reco_backend_buffer *confidences;
-    size_t n_rows;
-    size_t n_columns;
+    reco_sparse_buffers rows;
     size_t dim;
     float unobserved_weight;
     float regularization;
     reco_solver solver;
     size_t cg_steps;
     int with_fit; /* 0: reco_ials_loss.fit is not wanted (left 0) */
-    size_t row_begin, row_end; /* the rows to solve: [row_begin, row_end) of n_rows
+    size_t row_begin, row_end; /* the rows to solve: [row_begin, row_end) of rows.n_rows
                                   (one rank's share); the others are left as they are */
 } reco_ials_half;
 
@@ -207,15 +212,6 @@ typedef struct reco_ials_loss {
     double penalty;
 } reco_ials_loss;
 
-/* A sparse matrix in backend buffers (ABI 5): offsets (n_rows + 1 size_t),
- * columns (int32, sorted and distinct within a row), values (float). */
-typedef struct reco_sparse_buffers {
-    const reco_backend_buffer *offsets;
-    const reco_backend_buffer *columns;
-    const reco_backend_buffer *values;
-    size_t n_rows;
-    size_t n_columns;
-} reco_sparse_buffers;
 
 /* The knobs of control(): one entry for every setting a backend may have,
  * so that a new knob is a new op, not a new table entry. */
@@ -457,8 +453,8 @@ typedef struct reco_backend_kernel_ops {
      * trainer calls it as an epoch ends. */
     reco_backend_optimizer_settle_fn *optimizer_settle;
     /* Optional (NULL: the backend cannot train iALS; the trainer says so),
-     * ABI 5: solves every row of `solved` (half->n_rows x half->dim floats)
-     * against `fixed` (half->n_columns x half->dim), as reco_ials_half says.
+     * ABI 5: solves every row of `solved` (half->rows.n_rows x half->dim floats)
+     * against `fixed` (half->rows.n_columns x half->dim), as reco_ials_half says.
      * Each row's result depends only on the data and the two tables, never
      * on the thread count. */
     reco_backend_ials_solve_fn *ials_solve;
