@@ -154,65 +154,58 @@ START_TEST(confidence_weighs_pairs_by_rating)
 }
 END_TEST
 
-/* The gradient of the objective with respect to item i's factors, at the
- * model's values, divided by the norm of its largest term. */
-static double relative_item_gradient(const factors *f, const reco_dataset *data, size_t item,
-                                     double w0, double lambda)
+/* The gradient of the objective with respect to one row's factors x (of
+ * the solved side), the fixed side's rows `fixed` (n_fixed x dim) and the
+ * row's observed columns, divided by the norm of its largest term. */
+static double relative_row_gradient(const float *x, const float *fixed, size_t n_fixed,
+                                    const int32_t *observed, size_t n_observed, size_t dim,
+                                    double w0, double lambda)
 {
-    size_t dim = f->dim;
     double gradient[16] = {0}, scale = 1e-30;
-    const float *h = item_row(f, item);
-    size_t entries = 0;
-    const int32_t *users = reco_dataset_users(data), *items = reco_dataset_items(data);
-    for (size_t k = 0; k < reco_dataset_size(data); k++) {
-        int32_t u = users[k];
-        if ((size_t)items[k] != item)
-            continue;
-        entries++;
-        double error = dot(user_row(f, (size_t)u), h, dim) - 1.0;
+    for (size_t k = 0; k < n_observed; k++) {
+        const float *y = fixed + (size_t)observed[k] * dim;
+        double error = dot(y, x, dim) - 1.0;
         for (size_t d = 0; d < dim; d++)
-            gradient[d] += error * user_row(f, (size_t)u)[d];
+            gradient[d] += error * y[d];
     }
-    for (size_t u = 0; u < f->n_users; u++) {
-        double score = dot(user_row(f, u), h, dim);
+    for (size_t j = 0; j < n_fixed; j++) {
+        double score = dot(fixed + j * dim, x, dim);
         for (size_t d = 0; d < dim; d++)
-            gradient[d] += w0 * score * user_row(f, u)[d];
+            gradient[d] += w0 * score * fixed[j * dim + d];
     }
-    double lambda_i = lambda * ((double)entries + w0 * (double)f->n_users);
+    double lambda_r = lambda * ((double)n_observed + w0 * (double)n_fixed);
     double norm = 0.0;
     for (size_t d = 0; d < dim; d++) {
-        scale = fmax(scale, fabs(lambda_i * h[d]));
-        gradient[d] += lambda_i * h[d];
+        scale = fmax(scale, fabs(lambda_r * x[d]));
+        gradient[d] += lambda_r * x[d];
         norm += gradient[d] * gradient[d];
     }
     return sqrt(norm) / scale;
 }
 
-/* The same for user u. */
+/* Item i's: its users in the data are its observed columns. */
+static double relative_item_gradient(const factors *f, const reco_dataset *data, size_t item,
+                                     double w0, double lambda)
+{
+    const int32_t *users = reco_dataset_users(data), *items = reco_dataset_items(data);
+    int32_t *observed = malloc((reco_dataset_size(data) + 1) * sizeof *observed);
+    ck_assert_ptr_nonnull(observed);
+    size_t n_observed = 0;
+    for (size_t k = 0; k < reco_dataset_size(data); k++)
+        if ((size_t)items[k] == item)
+            observed[n_observed++] = users[k];
+    double gradient = relative_row_gradient(item_row(f, item), user_row(f, 0), f->n_users,
+                                            observed, n_observed, f->dim, w0, lambda);
+    free(observed);
+    return gradient;
+}
+
+/* User u's, for its items. */
 static double relative_user_gradient(const factors *f, const int32_t *items, size_t n_items,
                                      size_t user, double w0, double lambda)
 {
-    size_t dim = f->dim;
-    double gradient[16] = {0}, scale = 1e-30;
-    const float *w = user_row(f, user);
-    for (size_t k = 0; k < n_items; k++) {
-        double error = dot(item_row(f, (size_t)items[k]), w, dim) - 1.0;
-        for (size_t d = 0; d < dim; d++)
-            gradient[d] += error * item_row(f, (size_t)items[k])[d];
-    }
-    for (size_t i = 0; i < f->n_items; i++) {
-        double score = dot(item_row(f, i), w, dim);
-        for (size_t d = 0; d < dim; d++)
-            gradient[d] += w0 * score * item_row(f, i)[d];
-    }
-    double lambda_u = lambda * ((double)n_items + w0 * (double)f->n_items);
-    double norm = 0.0;
-    for (size_t d = 0; d < dim; d++) {
-        scale = fmax(scale, fabs(lambda_u * w[d]));
-        gradient[d] += lambda_u * w[d];
-        norm += gradient[d] * gradient[d];
-    }
-    return sqrt(norm) / scale;
+    return relative_row_gradient(user_row(f, user), item_row(f, 0), f->n_items, items, n_items,
+                                 f->dim, w0, lambda);
 }
 
 START_TEST(fold_in_and_refit_solve_a_user_exactly)
