@@ -102,10 +102,10 @@ static void draw(reco_tuner *tuner, double *values)
     case RECO_MODEL_MF:
         values[RECO_SETTING_FACTORS] = pick(tuner, mf_factors, 3);
         values[RECO_SETTING_BIASES] = 1;
-        if (tuner->loss == RECO_LOSS_MSE) { /* ratings: Adam */
+        if (tuner->loss == RECO_LOSS_MSE) { /* ratings: Adam; below 2e-4 decay, it overfits */
             values[RECO_SETTING_OPTIMIZER] = RECO_OPTIMIZER_ADAM;
-            values[RECO_SETTING_LEARNING_RATE] = log_uniform(tuner, 3e-4, 1e-2);
-            values[RECO_SETTING_WEIGHT_DECAY] = log_uniform(tuner, 1e-6, 1e-3);
+            values[RECO_SETTING_LEARNING_RATE] = log_uniform(tuner, 5e-4, 5e-3);
+            values[RECO_SETTING_WEIGHT_DECAY] = log_uniform(tuner, 2e-4, 3e-3);
         } else { /* implicit: SGD on the batch mean, large steps (Rendle et al. 2020) */
             values[RECO_SETTING_OPTIMIZER] = RECO_OPTIMIZER_SGD;
             values[RECO_SETTING_INIT_STD] = 0.1;

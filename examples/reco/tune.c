@@ -170,9 +170,6 @@ static reco_status conclude(const settings *s, const tune_context *context,
 
 static int command_tune(options *opts)
 {
-    settings s;
-    if (!job_read_settings(opts, &s, 0))
-        return EXIT_USAGE;
     int ok = 1;
     double budget = option_number(opts, "budget", 300.0, 0.0, 1e7, &ok);
     size_t trials = option_count(opts, "trials", 0, 0, 100000, &ok);
@@ -180,7 +177,7 @@ static int command_tune(options *opts)
     int retrain = !option_switch(opts, "no-retrain");
     if (!ok)
         return EXIT_USAGE;
-    if (s.valid_file) {
+    if (option_switch(opts, "valid")) {
         usage_error(opts, "reco tune carves its validation rows from the training rows; no --valid");
         return EXIT_USAGE;
     }
@@ -188,6 +185,10 @@ static int command_tune(options *opts)
         usage_error(opts, "reco tune runs on one rank; start it without mpirun");
         return EXIT_USAGE;
     }
+    settings s;
+    int code = job_read_settings(opts, &s, 0);
+    if (code != EXIT_OK)
+        return code;
     /* validation from training rows: the latest of each user, or a tenth */
     if (s.train_file || s.leave_one_out)
         s.valid_from_train = 1;
