@@ -145,6 +145,8 @@ int job_read_settings(options *opts, settings *s, int random_rows)
                                  s->protocol, s->metrics, &ok);
     s->eval_every = option_count(opts, "eval-every", 1, 1, 1000000, &ok);
     s->titles = option_text(opts, "titles", NULL);
+    static const char *const id_kinds[] = {"auto", "int", "text"};
+    s->ids = (reco_ids)pick(opts, option_text(opts, "ids", "auto"), id_kinds, 3, "ids", &ok);
     s->positive_threshold = option_number(opts, "positive-threshold", NAN, -1e6, 1e6, &ok);
     s->valid_fraction = option_number(opts, "valid-fraction", 0.0, 0.0, 0.9, &ok);
     if (s->valid_fraction > 0.0 && (s->leave_one_out || s->train_file)) {
@@ -326,15 +328,15 @@ static reco_status valid_from_train(const settings *s, run *r, const reco_datase
  * of the training rows. */
 static reco_status load_split(const settings *s, run *r, const reco_dataset *vocabulary)
 {
-    reco_status status = vocabulary ? reco_dataset_read_shared(s->train_file, RECO_FORMAT_AUTO,
-                                                               vocabulary, &r->train)
-                                    : reco_dataset_read(s->train_file, RECO_FORMAT_AUTO, &r->train);
+    reco_status status =
+        reco_dataset_read_ids(s->train_file, RECO_FORMAT_AUTO, s->ids, vocabulary, &r->train);
     if (status == RECO_OK)
         status = add_catalog(s, r->train);
     if (status == RECO_OK)
-        status = reco_dataset_read_shared(s->test_file, RECO_FORMAT_AUTO, r->train, &r->test);
+        status = reco_dataset_read_ids(s->test_file, RECO_FORMAT_AUTO, s->ids, r->train, &r->test);
     if (status == RECO_OK && s->valid_file)
-        status = reco_dataset_read_shared(s->valid_file, RECO_FORMAT_AUTO, r->train, &r->valid);
+        status =
+            reco_dataset_read_ids(s->valid_file, RECO_FORMAT_AUTO, s->ids, r->train, &r->valid);
     if (status == RECO_OK)
         status = keep_positives(s, &r->train);
     if (status == RECO_OK)
@@ -360,10 +362,8 @@ reco_status job_read_data(const settings *s, const reco_dataset *vocabulary, rec
 {
     /* on several ranks, rank 0 reads and the others receive its rows */
     reco_status status = RECO_OK;
-    if (ranks_rank() == 0 && s->data && vocabulary)
-        status = reco_dataset_read_shared(s->data, RECO_FORMAT_AUTO, vocabulary, all);
-    else if (ranks_rank() == 0)
-        status = s->data ? reco_dataset_read(s->data, RECO_FORMAT_AUTO, all)
+    if (ranks_rank() == 0)
+        status = s->data ? reco_dataset_read_ids(s->data, RECO_FORMAT_AUTO, s->ids, vocabulary, all)
                          : reco_dataset_synthetic(943, 1682, 100000, s->seed, all);
     if (ranks_world() > 1) {
         reco_status shared = ranks_share_dataset(all);
