@@ -185,12 +185,12 @@ static reco_status raw_read(reco_source *s, uint8_t *buffer, size_t capacity, si
     return RECO_OK;
 }
 
-/* Fills the head: a regular file's whole head, a stream's first 8 bytes
- * (every magic but tar's), so that a slow writer's first line is not held
- * back waiting for more. */
+/* Fills the head: a regular file's whole head, a stream's first read (what
+ * its writer sent: a compressor sends every magic's bytes at once), so that
+ * a slow writer's first line is judged without waiting for more. */
 static reco_status read_head(reco_source *s)
 {
-    size_t wanted = s->seekable ? HEAD_BYTES : 8;
+    size_t wanted = s->seekable ? HEAD_BYTES : 1;
     while (s->head_size < wanted) {
         ssize_t n;
         do

@@ -26,6 +26,15 @@ timeout 10 "$reco" train --data "$tmp/stalled" > /dev/null 2> "$tmp/stall.err" |
 kill "$writer" 2> /dev/null || true
 check "a stalled FIFO's bad line fails at once (status $status)" test "$status" -eq 1
 check "naming line 2" grep -q "stalled:2: field 2 (item id): the id 'x y' holds a space" "$tmp/stall.err"
+# and a first line shorter than any format's magic bytes
+mkfifo "$tmp/short"
+{ printf 'y\n'; sleep 30; } > "$tmp/short" &
+writer=$!
+status=0
+timeout 10 "$reco" train --data "$tmp/short" > /dev/null 2> "$tmp/short.err" || status=$?
+kill "$writer" 2> /dev/null || true
+check "a stalled FIFO's short first line fails at once (status $status)" test "$status" -eq 1
+check "naming line 1" grep -q "short:1: cannot tell the format" "$tmp/short.err"
 
 # the id rules
 printf '1\t10\t5\n2\t20\t4\n1.0\t30\t3\n' > "$tmp/mixed.tsv"
