@@ -55,8 +55,10 @@ reco_status reco_text_open(const char *path, reco_text *text)
         text->buffer = reco_malloc(BUFFER_BYTES);
         status = text->buffer ? fill(text) : reco_fail_oom();
     }
-    /* a UTF-8 byte-order mark is not part of the first line */
-    while (status == RECO_OK && !text->at_end && text->end < 3)
+    /* a UTF-8 byte-order mark is not part of the first line (only a start
+     * that may be one waits for more bytes) */
+    while (status == RECO_OK && !text->at_end && text->end < 3 &&
+           memcmp(text->buffer, "\xEF\xBB\xBF", text->end) == 0)
         status = fill(text);
     if (status == RECO_OK && text->end >= 3 && memcmp(text->buffer, "\xEF\xBB\xBF", 3) == 0)
         text->start = 3;
