@@ -348,10 +348,14 @@ static reco_status refuse(const reco_id_map *map, const char *start, const char 
 reco_status reco_id_map_parse(reco_id_map *map, const char *start, const char *end,
                               const reco_id_place *place, int64_t *key)
 {
+    /* the common case first: an integer in an integer column */
+    if (map->kind == RECO_IDS_INT && canonical_integer(start, end, key))
+        return RECO_OK;
     char excerpt[48];
-    reco_excerpt(start, end, excerpt, sizeof excerpt);
     size_t length = (size_t)(end - start);
     const char *flaw = id_flaw(start, end, place->separator);
+    if (length == 0 || length >= RECO_ID_TEXT_MAX || flaw || map->kind == RECO_IDS_AUTO)
+        reco_excerpt(start, end, excerpt, sizeof excerpt); /* for a message */
     if (length == 0)
         return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
                               "%s: expected an id, got ''", place->what);

@@ -1,6 +1,5 @@
 /* Reading rating and interaction files: MovieLens '::', CSV, TSV, pairs. */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "dataset_impl.h"
@@ -160,9 +159,8 @@ static reco_status field_error(const reco_text *text, int field, const char *sta
 static reco_status parse_id(const reco_text *text, const line_layout *layout, int field,
                             const char *start, const char *end, reco_id_map *ids, int64_t *key)
 {
-    char what[32];
-    snprintf(what, sizeof what, "field %d (%s)", field + 1, field_names[field]);
-    const reco_id_place place = {text->path, text->line_number, what, layout->separator};
+    static const char *const whats[] = {"field 1 (user id)", "field 2 (item id)"};
+    const reco_id_place place = {text->path, text->line_number, whats[field], layout->separator};
     return reco_id_map_parse(ids, start, end, &place, key);
 }
 
