@@ -352,6 +352,8 @@ static reco_status next_member(reco_source *s, const char **name)
             return RECO_OK;
         if (result < ARCHIVE_WARN)
             return archive_failure(s, "corrupt or truncated");
+        if ((archive_format(s->archive) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_TAR)
+            s->format = "tar archive"; /* a compressed tar was sniffed as its compression */
         if (archive_format(s->archive) == ARCHIVE_FORMAT_RAW) {
             *name = "";
             return RECO_OK;
@@ -406,10 +408,11 @@ static reco_status archive_pick(reco_source *s, const char *file, const char *me
     } else if (status == RECO_OK && member) {
         status = reco_fail(s->corrupt, "%s: the %s has no file '%s'%s%s", s->name, s->format,
                            member, seen.count ? "; it holds " : " (it holds no file)", seen.text);
+    } else if (status == RECO_OK && seen.count == 0) {
+        status = reco_fail(s->corrupt, "%s: the %s holds no file", s->name, s->format);
     } else if (status == RECO_OK) {
-        status = reco_fail(s->corrupt,
-                           "%s: the %s holds %zu files (%s); name one as %s:MEMBER", s->name,
-                           s->format, seen.count, seen.count ? seen.text : "none", file);
+        status = reco_fail(s->corrupt, "%s: the %s holds %zu files (%s); name one as %s:MEMBER",
+                           s->name, s->format, seen.count, seen.text, file);
     }
     free(lone);
     return status;

@@ -4,7 +4,10 @@
  * are written here, with libarchive's writer, so no fixture is committed.
  * Built without libarchive, the same inputs are refused naming the format. */
 #include <check.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "reco/dataset.h"
@@ -84,6 +87,9 @@ START_TEST(zip_members_are_named_or_alone)
     const member one[] = {{"u.data", ratings_text}};
     zip = write_archive("one.zip", archive_write_set_format_zip, ARCHIVE_FILTER_NONE, one, 1);
     ck_assert_int_eq(rows_of(zip), 3);
+    zip = write_archive("none.zip", archive_write_set_format_zip, ARCHIVE_FILTER_NONE, one, 0);
+    ck_assert_int_eq(rows_of(zip), -1);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "none.zip: the zip archive holds no file"));
 }
 END_TEST
 
@@ -122,6 +128,62 @@ START_TEST(tar_and_compressed_streams)
     fclose(in);
     ck_assert_int_eq(rows_of(write_temp_file("cut2.xz", bytes, size - 12)), -1);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "cut2.xz: corrupt or truncated xz data"));
+}
+END_TEST
+
+/* Copies a file into a pipe's write end, then closes it. */
+typedef struct pipe_writer {
+    const char *path;
+    int fd;
+} pipe_writer;
+
+static void *write_pipe(void *data)
+{
+    const pipe_writer *writer = data;
+    FILE *in = fopen(writer->path, "rb");
+    char chunk[4096];
+    size_t n;
+    while (in && (n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        if (write(writer->fd, chunk, n) != (ssize_t)n)
+            break;
+    if (in)
+        fclose(in);
+    close(writer->fd);
+    return NULL;
+}
+
+/* Rows read from "-" (or "-:member") while `archive` streams into stdin. */
+static long rows_from_stdin(const char *archive, const char *path)
+{
+    int ends[2];
+    ck_assert_int_eq(pipe(ends), 0);
+    int saved = dup(STDIN_FILENO);
+    ck_assert_int_eq(dup2(ends[0], STDIN_FILENO), STDIN_FILENO);
+    close(ends[0]);
+    pipe_writer writer = {archive, ends[1]};
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, write_pipe, &writer), 0);
+    long rows = rows_of(path);
+    close(STDIN_FILENO); /* a writer blocked on a full pipe then ends */
+    pthread_join(thread, NULL);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+    return rows;
+}
+
+START_TEST(archives_stream_through_standard_input)
+{
+    const member two[] = {{"a.dat", ratings_text}, {"b.dat", "4::40::2::400\n"}};
+    const char *tgz =
+        write_archive("s.tar.gz", archive_write_set_format_ustar, ARCHIVE_FILTER_GZIP, two, 2);
+    ck_assert_int_eq(rows_from_stdin(tgz, "-:b.dat"), 1);
+    /* unnamed, a stream's first file is read; one that follows makes it a guess */
+    ck_assert_int_eq(rows_from_stdin(tgz, "-"), -1);
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), "-:a.dat: the tar archive holds more than "
+                                                    "one file ('b.dat' follows)"));
+    const char *zip = write_archive("s.zip", archive_write_set_format_zip, ARCHIVE_FILTER_NONE,
+                                    two, 1);
+    ck_assert_int_eq(rows_from_stdin(zip, "-"), 3);
 }
 END_TEST
 
@@ -169,6 +231,7 @@ int main(void)
 #ifdef RECO_HAVE_LIBARCHIVE
     tcase_add_test(formats, zip_members_are_named_or_alone);
     tcase_add_test(formats, tar_and_compressed_streams);
+    tcase_add_test(formats, archives_stream_through_standard_input);
 #else
     tcase_add_test(formats, formats_without_libarchive_are_named);
 #endif
