@@ -276,6 +276,12 @@ reco_status reco_metrics_get(const reco_metrics *metrics, reco_metric metric, do
     if (metric < RECO_METRIC_HR || metric > RECO_METRIC_MSE)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown metric %d", (int)metric);
     reco_metric source = metric == RECO_METRIC_RMSE ? RECO_METRIC_MSE : metric;
+    size_t evaluated = 0;
+    for (int m = RECO_METRIC_HR; m <= RECO_METRIC_MSE; m++)
+        evaluated += metrics->count[m];
+    if (evaluated == 0)
+        return reco_fail(RECO_ERR_STATE, "no %s: the evaluated rows were none (an empty test "
+                         "set: too few rows to hold any out?)", reco_metric_name(metric));
     if (metrics->count[source] == 0)
         return reco_fail(RECO_ERR_STATE, "%s was not evaluated", reco_metric_name(metric));
     double mean = metrics->sum[source] / (double)metrics->count[source];

@@ -382,7 +382,7 @@ static void read_texts(reco_reader *r, size_t end, reco_id_map *ids)
         reco_status status = RECO_OK;
         if (r->status != RECO_OK)
             return;
-        if (reco_id_map_key(ids, text, text + length, &key, &status) != 0 || key >= 0 ||
+        if (reco_id_map_intern(ids, text, text + length, &key, &status) != 0 ||
             (uint64_t)(-1 - key) != t) {
             r->position = at;
             reco_format_error(r, "a text id that is empty, too long, a number or repeated");

@@ -87,6 +87,12 @@ static int kind_flag(const options *opts)
     return 0;
 }
 
+static reco_ids ids_flag(options *opts, int *ok)
+{
+    static const char *const id_kinds[] = {"auto", "int", "text"};
+    return (reco_ids)pick(opts, option_text(opts, "ids", "auto"), id_kinds, 3, "ids", ok);
+}
+
 static int read_settings(options *opts, settings *s, int random_rows, const char *loss_default)
 {
     static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf", "ials", "ease", "itemknn"};
@@ -149,6 +155,7 @@ static int read_settings(options *opts, settings *s, int random_rows, const char
                                  s->protocol, s->metrics, &ok);
     s->eval_every = option_count(opts, "eval-every", 1, 1, 1000000, &ok);
     s->titles = option_text(opts, "titles", NULL);
+    s->ids = ids_flag(opts, &ok);
     s->positive_threshold = option_number(opts, "positive-threshold", NAN, -1e6, 1e6, &ok);
     s->valid_fraction = option_number(opts, "valid-fraction", 0.0, 0.0, 0.9, &ok);
     if (s->valid_fraction > 0.0 && (s->leave_one_out || s->train_file)) {
@@ -288,13 +295,15 @@ static int has_ratings(const reco_dataset *data)
     return 0;
 }
 
-/* The rows as the flags name them, read once: --data, --train or the
- * synthetic set (on several ranks, rank 0's). */
-static reco_status read_rows(const char *path, uint64_t seed, reco_dataset **rows)
+/* The rows as the flags name them: --data, --train or the synthetic set,
+ * with the ids of `vocabulary` when not NULL; on several ranks, rank 0
+ * reads and the others receive its rows. */
+static reco_status read_rows(const char *path, reco_ids ids, const reco_dataset *vocabulary,
+                             uint64_t seed, reco_dataset **rows)
 {
     reco_status status = RECO_OK;
     if (ranks_rank() == 0)
-        status = path ? reco_dataset_read(path, RECO_FORMAT_AUTO, rows)
+        status = path ? reco_dataset_read_ids(path, RECO_FORMAT_AUTO, ids, vocabulary, rows)
                       : reco_dataset_synthetic(943, 1682, 100000, seed, rows);
     if (ranks_world() > 1) {
         reco_status shared = ranks_share_dataset(rows);
@@ -314,10 +323,11 @@ int job_read_settings(options *opts, settings *s, int random_rows)
     if (mf && !asks_ranking(opts)) {
         int ok = 1;
         uint64_t seed = (uint64_t)option_number(opts, "seed", 42, 0, 1e15, &ok);
+        reco_ids ids = ids_flag(opts, &ok);
         if (!ok)
             return EXIT_USAGE;
         reco_status status = read_rows(train_file ? train_file : option_text(opts, "data", NULL),
-                                       seed, &s->rows);
+                                       ids, NULL, seed, &s->rows);
         if (status != RECO_OK) {
             reco_dataset_free(s->rows);
             s->rows = NULL;
@@ -432,16 +442,17 @@ static reco_status valid_from_train(const settings *s, run *r, const reco_datase
  * of the training rows. */
 static reco_status load_split(settings *s, run *r, const reco_dataset *vocabulary)
 {
-    reco_status status = take_rows(s, &r->train) ? RECO_OK
-                         : vocabulary ? reco_dataset_read_shared(s->train_file, RECO_FORMAT_AUTO,
-                                                                 vocabulary, &r->train)
-                                      : reco_dataset_read(s->train_file, RECO_FORMAT_AUTO, &r->train);
+    reco_status status =
+        take_rows(s, &r->train)
+            ? RECO_OK
+            : reco_dataset_read_ids(s->train_file, RECO_FORMAT_AUTO, s->ids, vocabulary, &r->train);
     if (status == RECO_OK)
         status = add_catalog(s, r->train);
     if (status == RECO_OK)
-        status = reco_dataset_read_shared(s->test_file, RECO_FORMAT_AUTO, r->train, &r->test);
+        status = reco_dataset_read_ids(s->test_file, RECO_FORMAT_AUTO, s->ids, r->train, &r->test);
     if (status == RECO_OK && s->valid_file)
-        status = reco_dataset_read_shared(s->valid_file, RECO_FORMAT_AUTO, r->train, &r->valid);
+        status =
+            reco_dataset_read_ids(s->valid_file, RECO_FORMAT_AUTO, s->ids, r->train, &r->valid);
     if (status == RECO_OK)
         status = keep_positives(s, &r->train);
     if (status == RECO_OK)
@@ -465,19 +476,9 @@ static reco_status load_split(settings *s, run *r, const reco_dataset *vocabular
 
 reco_status job_read_data(settings *s, const reco_dataset *vocabulary, reco_dataset **all)
 {
-    /* on several ranks, rank 0 reads and the others receive its rows */
     reco_status status = RECO_OK;
-    if (take_rows(s, all))
-        ;
-    else if (s->data && vocabulary) {
-        if (ranks_rank() == 0)
-            status = reco_dataset_read_shared(s->data, RECO_FORMAT_AUTO, vocabulary, all);
-        if (ranks_world() > 1) {
-            reco_status shared = ranks_share_dataset(all);
-            status = status == RECO_OK ? shared : status;
-        }
-    } else
-        status = read_rows(s->data, s->seed, all);
+    if (!take_rows(s, all))
+        status = read_rows(s->data, s->ids, vocabulary, s->seed, all);
     return status == RECO_OK ? job_prepare(s, all) : status;
 }
 

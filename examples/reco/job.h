@@ -12,6 +12,7 @@ enum { JOB_MAX_METRICS = 8 };
 
 typedef struct settings {
     const char *data;
+    reco_ids ids;                                        /* how the id columns are read */
     const char *titles;                                  /* its items join the catalog */
     double positive_threshold;                           /* NAN: keep every row (and its rating) */
     double valid_fraction;                               /* random split: a validation part too */
@@ -165,6 +166,8 @@ extern const char *const job_weightings[3];
         {"positive-threshold", "X", "none", "keep rows rated >= X as implicit positives"},         \
         {"titles", "FILE", NULL,                                                                   \
          "item titles (movies.csv ...): every titled item is a candidate"},                        \
+        {"ids", "int|text", "as the data says",                                                    \
+         "user and item ids: integers, or text kept as written (docs/datasets.md)"},               \
         {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
          "sampled negatives (NCF), full ranking, or rating errors"},                               \
         {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \

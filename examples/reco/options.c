@@ -217,7 +217,16 @@ int fail(const char *what, reco_status status)
         json_text(stderr, reco_last_error());
         fputs("\"}\n", stderr);
     } else {
-        fprintf(stderr, "reco: %s: %s: %s\n", what, reco_status_string(status), reco_last_error());
+        /* a detail that names its input already ("nope.data: cannot open")
+         * is not prefixed with it again, nor the status its own words */
+        const char *detail = reco_last_error();
+        size_t named = strlen(what);
+        if (strncmp(detail, what, named) == 0 && detail[named] == ':')
+            fprintf(stderr, "reco: %s: %s\n", reco_status_string(status), detail);
+        else if (strcmp(detail, reco_status_string(status)) == 0 || !detail[0])
+            fprintf(stderr, "reco: %s: %s\n", what, reco_status_string(status));
+        else
+            fprintf(stderr, "reco: %s: %s: %s\n", what, reco_status_string(status), detail);
     }
     return EXIT_RUNTIME;
 }
