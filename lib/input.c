@@ -225,11 +225,11 @@ reco_status reco_input_read(const char *path, reco_input_kind kind, const char *
         status = reserve(&s, 0);
     if (z_ready)
         inflateEnd(&z);
-    free(raw);
+    reco_free(raw);
     if (fd != STDIN_FILENO)
         close(fd);
     if (status != RECO_OK) {
-        free(s.data);
+        reco_free(s.data);
         return status;
     }
     s.data[s.size] = '\0';

@@ -44,7 +44,7 @@ reco_status reco_text_load(const char *path, reco_text *text)
 
 void reco_text_free(reco_text *text)
 {
-    free(text->data);
+    reco_free(text->data);
     text->data = NULL;
     text->cursor = NULL;
 }
