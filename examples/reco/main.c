@@ -29,6 +29,17 @@ static const command_spec *find_command(const char *name)
     return NULL;
 }
 
+/* "unknown command 'trian'; did you mean train?" */
+static void unknown_command(const char *what, const char *word)
+{
+    const char *names[N_COMMANDS];
+    for (size_t c = 0; c < N_COMMANDS; c++)
+        names[c] = commands[c]->name;
+    const char *near = nearest_name(word, names, N_COMMANDS);
+    usage_error(NULL, "%s '%s'%s%s%s", what, word, near ? "; did you mean " : "", near ? near : "",
+                near ? "?" : "");
+}
+
 static int run(const command_spec *command, int argc, char **argv)
 {
     /* `reco info model.reco`: a leading file name stands for --model */
@@ -41,6 +52,8 @@ static int run(const command_spec *command, int argc, char **argv)
     int parsed = options_parse(&opts, argc, argv, first, command);
     if (parsed != EXIT_OK)
         return parsed == OPTIONS_HELP ? EXIT_OK : EXIT_USAGE;
+    if (options_check_outputs(&opts) != EXIT_OK)
+        return EXIT_USAGE;
     if (ranks_start(&argc, &argv) != 0)
         return EXIT_RUNTIME;
     int code = command->run(&opts);
@@ -67,7 +80,7 @@ int main(int argc, char **argv)
         }
         const command_spec *command = find_command(argv[2]);
         if (!command) {
-            usage_error(NULL, "no command '%s'", argv[2]);
+            unknown_command("no command", argv[2]);
             return EXIT_USAGE;
         }
         command_help(command, stdout);
@@ -75,7 +88,7 @@ int main(int argc, char **argv)
     }
     const command_spec *command = find_command(word);
     if (!command) {
-        usage_error(NULL, "unknown command '%s'", word);
+        unknown_command("unknown command", word);
         usage(stderr);
         return EXIT_USAGE;
     }
