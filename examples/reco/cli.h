@@ -74,6 +74,14 @@ size_t option_count(options *opts, const char *name, size_t fallback, size_t low
 /* Prints "reco: what: status: detail" and returns EXIT_RUNTIME. */
 int fail(const char *what, reco_status status);
 
+/* reco(1) in roff, from the commands' flag tables. */
+void manual_page(FILE *out, const command_spec *const *commands, size_t n);
+
+/* The completion script of `shell` ("bash" or "zsh") from the same
+ * tables; -1 for another shell. */
+int completion_script(FILE *out, const char *shell, const command_spec *const *commands,
+                      size_t n);
+
 extern const command_spec train_command, tune_command, cv_command, info_command, eval_command, recommend_command,
     similar_command, export_command;
 

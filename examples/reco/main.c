@@ -14,11 +14,14 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 static void usage(FILE *out)
 {
     fputs("usage: reco COMMAND [--flag value ...]\n"
-          "       reco help COMMAND | reco COMMAND --help | reco --version\n\n",
+          "       reco help COMMAND | reco COMMAND --help | reco --version\n"
+          "       reco completion bash|zsh | reco --man-page\n\n",
           out);
     for (size_t c = 0; c < N_COMMANDS; c++)
         fprintf(out, "  %-10s %s\n", commands[c]->name, commands[c]->synopsis);
-    fputs("\nFlags take one dash or two (-k 10, --k 10); docs/cli.md has them all.\n", out);
+    fputs("\nFlags take one dash or two (-k 10, --k 10); reco(1) and cli.md (share/doc/libreco)\n"
+          "have them all.\n",
+          out);
 }
 
 static const command_spec *find_command(const char *name)
@@ -71,6 +74,17 @@ int main(int argc, char **argv)
     if (strcmp(word, "--version") == 0 || strcmp(word, "version") == 0) {
         printf("reco %d.%d.%d (libreco %s)\n", RECO_VERSION_MAJOR, RECO_VERSION_MINOR,
                RECO_VERSION_PATCH, reco_version_string());
+        return EXIT_OK;
+    }
+    if (strcmp(word, "--man-page") == 0) {
+        manual_page(stdout, commands, N_COMMANDS);
+        return EXIT_OK;
+    }
+    if (strcmp(word, "completion") == 0) {
+        if (argc != 3 || completion_script(stdout, argv[2], commands, N_COMMANDS) != 0) {
+            usage_error(NULL, "completion needs a shell: bash or zsh");
+            return EXIT_USAGE;
+        }
         return EXIT_OK;
     }
     if (strcmp(word, "help") == 0 || strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
