@@ -52,7 +52,8 @@ static atomic_int allocated; /* whether any allocation was made */
 /* Whether this allocation is the one planned to fail. */
 static int planned_failure(void)
 {
-    atomic_store_explicit(&allocated, 1, memory_order_relaxed);
+    if (!atomic_load_explicit(&allocated, memory_order_relaxed))
+        atomic_store_explicit(&allocated, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&made, 1, memory_order_relaxed);
     size_t left = atomic_load_explicit(&countdown, memory_order_relaxed);
     while (left > 0) {
