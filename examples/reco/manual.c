@@ -173,14 +173,15 @@ static void bash_completion(FILE *out, const command_spec *const *commands, size
           out);
 }
 
-/* Writes text inside a single-quoted zsh _arguments spec: quotes closed
- * and reopened, and the brackets and colons of the spec syntax escaped. */
-static void zsh_text(FILE *out, const char *text)
+/* Writes text inside single quotes for zsh: quotes closed and reopened,
+ * and with `spec` (an _arguments spec) the brackets and colons of its
+ * syntax escaped. */
+static void zsh_text(FILE *out, const char *text, int spec)
 {
     for (const char *c = text; *c; c++) {
         if (*c == '\'')
             fputs("'\\''", out);
-        else if (*c == '[' || *c == ']' || *c == ':' || *c == '\\')
+        else if (spec && (*c == '[' || *c == ']' || *c == ':' || *c == '\\'))
             fprintf(out, "\\%c", *c);
         else
             fputc(*c, out);
@@ -200,7 +201,7 @@ static void zsh_completion(FILE *out, const command_spec *const *commands, size_
           out);
     for (size_t c = 0; c < n; c++) {
         fprintf(out, "    '%s:", commands[c]->name);
-        zsh_text(out, commands[c]->synopsis);
+        zsh_text(out, commands[c]->synopsis, 0);
         fputs("'\n", out);
     }
     fputs("  )\n"
@@ -216,11 +217,11 @@ static void zsh_completion(FILE *out, const command_spec *const *commands, size_
         fprintf(out, "  %s)\n    _arguments \\\n", commands[c]->name);
         for (const flag_spec *f = commands[c]->flags; f->name; f++) {
             fprintf(out, "      '--%s[", f->name);
-            zsh_text(out, f->help);
+            zsh_text(out, f->help, 1);
             fputc(']', out);
             if (f->value) {
                 fputc(':', out);
-                zsh_text(out, f->value);
+                zsh_text(out, f->value, 1);
                 if (takes_path(f)) {
                     fputs(":_files", out);
                 } else if (takes_choice(f)) {
