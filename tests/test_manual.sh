@@ -19,14 +19,16 @@ flags=0
 for command in $commands; do
     check "reco.1 has a section for $command" grep -qxF ".SS \"reco $command\"" "$page"
     check "the zsh completion describes $command" grep -qF "    '$command:" "$zsh_script"
+    # the command's part of each file, once
+    sed -n "/^\.SS \"reco $command\"\$/,/^\.SS /p" "$page" > "$tmp/section"
+    grep "^    $command) flags=" "$bash_script" > "$tmp/bash_line"
+    sed -n "/^  $command)\$/,/;;\$/p" "$zsh_script" > "$tmp/block"
     for flag in $("$reco" help "$command" | sed -n 's/^  --\([a-z0-9-]*\).*/\1/p'); do
         flags=$((flags + 1))
-        escaped=$(printf '%s' "$flag" | sed 's/-/\\\\-/g')
-        check "reco.1 names $command --$flag" grep -qF ".TP
-\\fB\\-\\-$escaped\\fR" "$page"
-        check "bash completes $command --$flag" grep -qE "^    $command\) flags=\".*--$flag[ \"]" "$bash_script"
-        sed -n "/^  $command)\$/,/;;\$/p" "$zsh_script" > "$tmp/block"
-        check "zsh completes $command --$flag" grep -qF "'--$flag[" "$tmp/block"
+        escaped=$(printf '%s' "$flag" | sed 's/-/\\-/g')
+        check "reco.1 names $command --$flag" grep -qF "\\fB\\-\\-$escaped\\fR" "$tmp/section"
+        check "bash completes $command --$flag" grep -qE -- "--$flag[ \"]" "$tmp/bash_line"
+        check "zsh completes $command --$flag" grep -qF -- "'--$flag[" "$tmp/block"
     done
 done
 check "as many flag entries in reco.1 as reco help lists ($flags)" test "$(grep -c '^\\fB\\-\\-' "$page")" -eq "$flags"
