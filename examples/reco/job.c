@@ -471,7 +471,7 @@ static reco_status fresh_model(const settings *s, run *r)
 
 reco_status job_build(const settings *s, run *r)
 {
-    reco_status status = reco_backend_open(s->backend, &r->backend);
+    reco_status status = r->backend ? RECO_OK : reco_backend_open(s->backend, &r->backend);
     if (status == RECO_OK)
         status = s->pretrained_gmf ? pretrained_neumf(s, r) : fresh_model(s, r);
     if (status == RECO_OK)

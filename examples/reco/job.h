@@ -84,7 +84,8 @@ reco_status job_load(const settings *s, run *r, const reco_dataset *vocabulary);
  * measures unless --metrics is given. */
 void job_settings_from_model(options *opts, settings *s, const reco_model *model);
 
-/* The backend, model (on r->all's vocabulary), trainer and metrics. */
+/* The backend (unless r has one), model (on r->all's vocabulary), trainer
+ * and metrics. */
 reco_status job_build(const settings *s, run *r);
 
 /* The values of s->metrics by s->protocol on r->test (full ranking without
