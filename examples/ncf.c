@@ -72,17 +72,31 @@ static reco_status pretrain(reco_model_kind kind, reco_backend *backend, reco_da
     return status;
 }
 
+static const char usage[] =
+    "usage: ncf [--seed000] [--pretrain EPOCHS] [--sgd LR] [ratings-file [epochs [threads]]]\n"
+    "NeuMF on seed 000's protocol; without a file, on the synthetic dataset with\n"
+    "small-data settings (--seed000: the protocol's there too)\n";
+
 int main(int argc, char **argv)
 {
     int pretrain_epochs = 0, tutorial = 0;
     double sgd = 0.0;
-    while ((argc > 1 && strcmp(argv[1], "--seed000") == 0) ||
-           (argc > 2 && (strcmp(argv[1], "--pretrain") == 0 || strcmp(argv[1], "--sgd") == 0))) {
-        int used = 2; /* the flag and its value */
-        if (strcmp(argv[1], "--seed000") == 0) {
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    while (argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0') { /* "-": standard input */
+        int switch_flag = strcmp(argv[1], "--seed000") == 0;
+        int known = switch_flag || strcmp(argv[1], "--pretrain") == 0 || strcmp(argv[1], "--sgd") == 0;
+        if (!known || (!switch_flag && argc < 3)) {
+            fprintf(stderr, known ? "ncf: %s needs a value\n%s" : "ncf: unknown flag %s\n%s",
+                    argv[1], usage);
+            return 2;
+        }
+        int used = switch_flag ? 1 : 2; /* the flag and its value */
+        if (switch_flag)
             tutorial = 1;
-            used = 1;
-        } else if (strcmp(argv[1], "--pretrain") == 0)
+        else if (strcmp(argv[1], "--pretrain") == 0)
             pretrain_epochs = atoi(argv[2]);
         else
             sgd = atof(argv[2]);

@@ -16,11 +16,11 @@ static size_t hash_id(int64_t id, size_t n_slots)
 
 void reco_id_map_free(reco_id_map *map)
 {
-    free(map->ids);
-    free(map->slots);
-    free(map->text_bytes);
-    free(map->text_starts);
-    free(map->text_slots);
+    reco_free(map->ids);
+    reco_free(map->slots);
+    reco_free(map->text_bytes);
+    reco_free(map->text_starts);
+    reco_free(map->text_slots);
     *map = (reco_id_map){0};
 }
 
@@ -53,7 +53,7 @@ static reco_status rehash(reco_id_map *map, size_t n_slots)
     if (!slots)
         return reco_fail_oom();
     place_all(slots, n_slots, map->ids, map->count);
-    free(map->slots);
+    reco_free(map->slots);
     map->slots = slots;
     map->n_slots = n_slots;
     return RECO_OK;
@@ -174,7 +174,7 @@ static reco_status rehash_texts(reco_id_map *map, size_t n_slots)
             slot = (slot + 1) & (n_slots - 1);
         slots[slot] = (int32_t)t;
     }
-    free(map->text_slots);
+    reco_free(map->text_slots);
     map->text_slots = slots;
     map->n_text_slots = n_slots;
     return RECO_OK;

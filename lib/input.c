@@ -70,7 +70,7 @@ reco_status reco_input_read(const char *path, reco_input_kind kind, const char *
     }
     reco_source_close(source);
     if (status != RECO_OK) {
-        free(s.data);
+        reco_free(s.data);
         return status;
     }
     s.data[s.size] = '\0';

@@ -12,8 +12,8 @@
 
 static void replace_test_negatives(reco_dataset *test, size_t *offsets, int32_t *items)
 {
-    free(test->negative_offsets);
-    free(test->negative_items);
+    reco_free(test->negative_offsets);
+    reco_free(test->negative_items);
     test->negative_offsets = offsets;
     test->negative_items = items;
 }
@@ -84,13 +84,13 @@ reco_status reco_dataset_sample_test_negatives(reco_dataset *test,
     offsets[test->size] = test->size * n_negatives;
     replace_test_negatives(test, offsets, items);
     reco_user_rows_free(rows);
-    free(chosen);
+    reco_free(chosen);
     return RECO_OK;
 fail:
     reco_user_rows_free(rows);
-    free(offsets);
-    free(items);
-    free(chosen);
+    reco_free(offsets);
+    reco_free(items);
+    reco_free(chosen);
     return status;
 }
 
@@ -222,8 +222,8 @@ reco_status reco_dataset_read_test_negatives(reco_dataset *test, const char *pat
 fail:
     reco_id_map_truncate(&test->vocab->items, n_items_before);
     reco_text_close(&text);
-    free(offsets);
-    free(items);
+    reco_free(offsets);
+    reco_free(items);
     return status;
 }
 

@@ -231,7 +231,7 @@ static reco_status split_member(const char *path, char **file, const char **memb
                 return reco_fail_oom();
             int found = strcmp(prefix, "-") == 0 || (stat(prefix, &info) == 0 &&
                                                      !S_ISDIR(info.st_mode));
-            free(prefix);
+            reco_free(prefix);
             if (found && colon[1] != '\0') {
                 split = at;
                 break;
@@ -373,7 +373,7 @@ static reco_status name_member(reco_source *s, const char *file, const char *mem
     if (!name)
         return reco_fail_oom();
     sprintf(name, "%s:%s", file, member);
-    free(s->name);
+    reco_free(s->name);
     s->name = name;
     return RECO_OK;
 }
@@ -414,7 +414,7 @@ static reco_status archive_pick(reco_source *s, const char *file, const char *me
         status = reco_fail(s->corrupt, "%s: the %s holds %zu files (%s); name one as %s:MEMBER",
                            s->name, s->format, seen.count, seen.text, file);
     }
-    free(lone);
+    reco_free(lone);
     return status;
 }
 
@@ -554,7 +554,7 @@ reco_status reco_source_open(const char *path, reco_input_kind kind, reco_source
         status = read_head(s);
     if (status == RECO_OK)
         status = choose_decoder(s, kind, file, member);
-    free(file);
+    reco_free(file);
     if (status != RECO_OK) {
         reco_source_close(s);
         return status;
@@ -601,7 +601,7 @@ void reco_source_close(reco_source *source)
 #endif
     if (source->fd > STDIN_FILENO)
         close(source->fd);
-    free(source->raw);
-    free(source->name);
-    free(source);
+    reco_free(source->raw);
+    reco_free(source->name);
+    reco_free(source);
 }

@@ -72,7 +72,7 @@ reco_status reco_text_open(const char *path, reco_text *text)
 void reco_text_close(reco_text *text)
 {
     reco_source_close(text->source);
-    free(text->buffer);
+    reco_free(text->buffer);
     text->source = NULL;
     text->buffer = NULL;
 }

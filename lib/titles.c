@@ -21,9 +21,9 @@ typedef struct parsed_titles {
 
 static void parsed_titles_free(parsed_titles *titles)
 {
-    free(titles->ids);
-    free(titles->offsets);
-    free(titles->text);
+    reco_free(titles->ids);
+    reco_free(titles->offsets);
+    reco_free(titles->text);
 }
 
 static reco_status reserve_text(parsed_titles *titles, size_t more)

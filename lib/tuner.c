@@ -144,7 +144,7 @@ reco_status reco_tuner_new(reco_model_kind kind, reco_loss loss, reco_tuner **ou
 
 void reco_tuner_free(reco_tuner *tuner)
 {
-    free(tuner);
+    reco_free(tuner);
 }
 
 reco_status reco_tuner_set_budget(reco_tuner *tuner, double seconds, size_t trials)
@@ -380,7 +380,7 @@ static reco_status run_round(reco_tuner *tuner, const round_data *data)
     }
     for (size_t i = 0; i < started; i++)
         trial_stop(&trials[i]);
-    free(trials);
+    reco_free(trials);
     return status;
 }
 

@@ -78,6 +78,12 @@ check "and above its first" above "${last:-0}" "$(sed -n 's/.*epoch 1 *HR@10 \([
 check "--seed000 keeps the tutorial's settings on the demo set" grep -q "drawn once" "$tmp/ncf000.txt"
 
 "$examples/ncf" --pretrain 2 --sgd 0.01 "$tmp/absent.dat" > "$tmp/pretrain.txt" 2>&1 && exit 1
+"$examples/ncf" --help > "$tmp/help.txt"
+check "ncf --help prints its usage, not a file error" grep -q '^usage: ncf \[--pretrain EPOCHS\]' "$tmp/help.txt"
+code=0
+"$examples/ncf" --epochs 3 > /dev/null 2> "$tmp/flag.txt" || code=$?
+check "ncf with an unknown flag is a usage error (got $code)" test "$code" -eq 2
+check "naming the flag" grep -q '^ncf: unknown flag --epochs' "$tmp/flag.txt"
 "$examples/ncf" --pretrain 3 --sgd 0.01 > "$tmp/pretrain.txt"
 hr=$(sed -n 's/^pretrained *HR@10 \([0-9.]*\).*/\1/p' "$tmp/pretrain.txt")
 check "NeuMF from pretrained GMF and MLP starts above HR@10 0.25 (got '$hr')" above "${hr:-0}" 0.25

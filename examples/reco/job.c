@@ -510,6 +510,12 @@ reco_status job_split(const settings *s, run *r)
 {
     reco_status status = RECO_OK;
     unsigned flags = s->stratify ? RECO_SPLIT_STRATIFY : 0;
+    /* the split still runs (file order is what there is), but the user
+     * should know it does not hold out the latest rows */
+    if (s->leave_one_out && !reco_dataset_timestamps(r->all) && ranks_rank() == 0)
+        fprintf(stderr, "reco: note: %s has no timestamps: leave-one-out holds out each user's "
+                        "last row in file order\n",
+                s->data ? s->data : "the data");
     if (s->leave_one_out)
         status = reco_dataset_split_leave_one_out(r->all, &r->train, &r->test);
     else if (s->valid_fraction > 0.0)
