@@ -160,7 +160,7 @@ check "user 2 gets items 10 and 30, in the query's order" sh -c "grep '^2	' '$tm
 check "a JSON line per user" test "$(grep -c '^{"user": [0-9]*, "items": \[' "$tmp/all.json")" -eq 3
 
 # export: factors, biases and ids as TSV, and as NumPy files
-"$reco" train --data "$fixtures/ratings.dat" --model mf --biases --loss mse --split random \
+"$reco" train --data "$fixtures/ratings.dat" --model mf --factors 8 --biases --loss mse --split random \
     --test-fraction 0.3 --epochs 1 --out "$tmp/biased.reco" > /dev/null
 "$reco" export "$tmp/biased.reco" --out "$tmp/biased" --json > "$tmp/export.json"
 check "export says what it wrote" grep -q '"users": 3, "items": 4, "dim": 8, "biases": true' "$tmp/export.json"
@@ -309,7 +309,7 @@ for words in "help train" "train --help" "train -h" "help"; do
     "$reco" $words > "$tmp/help.txt"
     check "reco $words exits 0" test $? -eq 0
 done
-check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5 (iALS 10, MF with BCE 32, EASE, kNN 1))'"
+check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5 (iALS 10, MF with BCE 32, with MSE 16, EASE, kNN 1))'"
 check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|tune|cv|info|eval|recommend|similar|export) ')" -eq 8
 check "--version names the library" sh -c "'$reco' --version | grep -q '^reco [0-9.]* (libreco [0-9.]*)$'"
 "$reco" 2> /dev/null

@@ -191,8 +191,9 @@ static int plot_curves(const settings *s, const double *curves, size_t n)
 static int command_train(options *opts)
 {
     settings s;
-    if (!job_read_settings(opts, &s, 0))
-        return EXIT_USAGE;
+    int code = job_read_settings(opts, &s, 0);
+    if (code != EXIT_OK)
+        return code;
     run r = {0};
     reco_status status = job_load(&s, &r, NULL);
     if (status != RECO_OK) {
@@ -291,7 +292,7 @@ static int command_train(options *opts)
                s.out ? "\"" : "", s.out ? s.out : "null", s.out ? "\"" : "");
     else if (status == RECO_OK && leader && s.out)
         printf("saved %s\n", s.out);
-    int code = status == RECO_OK ? EXIT_OK : fail("training", status);
+    code = status == RECO_OK ? EXIT_OK : fail("training", status);
     job_run_free(&r);
     return code;
 }
