@@ -17,22 +17,23 @@ status=0
 yes | timeout 10 "$reco" train --data - > /dev/null 2> "$tmp/yes.err" || status=$?
 check "yes | reco train fails (status $status), not timed out" test "$status" -eq 1
 check "naming line 1" grep -q '^reco: parse error: -:1: cannot tell the format' "$tmp/yes.err"
-# a writer that stalls after a bad line: the line is judged before the rest comes
-mkfifo "$tmp/stalled"
-{ printf '1::10::5::100\n1::x y::5::100\n'; sleep 30; } > "$tmp/stalled" &
-writer=$!
-status=0
-timeout 10 "$reco" train --data "$tmp/stalled" > /dev/null 2> "$tmp/stall.err" || status=$?
-kill "$writer" 2> /dev/null || true
+# a writer that stalls after its first lines: they are judged before the
+# rest comes. stalled NAME TEXT: reco's status reading FIFO NAME that gets
+# TEXT, then nothing for 30 s; its errors in NAME.err
+stalled() {
+    mkfifo "$tmp/$1"
+    { printf "$2"; sleep 30; } > "$tmp/$1" &
+    writer=$!
+    code=0
+    timeout 10 "$reco" train --data "$tmp/$1" > /dev/null 2> "$tmp/$1.err" || code=$?
+    kill "$writer" 2> /dev/null || true
+    echo "$code"
+}
+status=$(stalled bad '1::10::5::100\n1::x y::5::100\n')
 check "a stalled FIFO's bad line fails at once (status $status)" test "$status" -eq 1
-check "naming line 2" grep -q "stalled:2: field 2 (item id): the id 'x y' holds a space" "$tmp/stall.err"
+check "naming line 2" grep -q "bad:2: field 2 (item id): the id 'x y' holds a space" "$tmp/bad.err"
 # and a first line shorter than any format's magic bytes
-mkfifo "$tmp/short"
-{ printf 'y\n'; sleep 30; } > "$tmp/short" &
-writer=$!
-status=0
-timeout 10 "$reco" train --data "$tmp/short" > /dev/null 2> "$tmp/short.err" || status=$?
-kill "$writer" 2> /dev/null || true
+status=$(stalled short 'y\n')
 check "a stalled FIFO's short first line fails at once (status $status)" test "$status" -eq 1
 check "naming line 1" grep -q "short:1: cannot tell the format" "$tmp/short.err"
 

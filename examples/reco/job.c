@@ -25,6 +25,13 @@ static int pick(const options *opts, const char *text, const char *const *names,
     return 0;
 }
 
+/* --ids: how the id columns of the data are read. */
+static reco_ids ids_flag(options *opts, int *ok)
+{
+    static const char *const kinds[] = {"auto", "int", "text"};
+    return (reco_ids)pick(opts, option_text(opts, "ids", "auto"), kinds, 3, "ids", ok);
+}
+
 static size_t parse_layers(const options *opts, const char *text, size_t *sizes, int *ok)
 {
     size_t n = 0;
