@@ -94,12 +94,6 @@ static int kind_flag(const options *opts)
     return 0;
 }
 
-static reco_ids ids_flag(options *opts, int *ok)
-{
-    static const char *const id_kinds[] = {"auto", "int", "text"};
-    return (reco_ids)pick(opts, option_text(opts, "ids", "auto"), id_kinds, 3, "ids", ok);
-}
-
 static int read_settings(options *opts, settings *s, int random_rows, const char *loss_default)
 {
     static const char *const kinds[] = {"mf", "gmf", "mlp", "neumf", "ials", "ease", "itemknn"};
