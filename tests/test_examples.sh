@@ -79,7 +79,7 @@ check "--seed000 keeps the tutorial's settings on the demo set" grep -q "drawn o
 
 "$examples/ncf" --pretrain 2 --sgd 0.01 "$tmp/absent.dat" > "$tmp/pretrain.txt" 2>&1 && exit 1
 "$examples/ncf" --help > "$tmp/help.txt"
-check "ncf --help prints its usage, not a file error" grep -q '^usage: ncf \[--pretrain EPOCHS\]' "$tmp/help.txt"
+check "ncf --help prints its usage, not a file error" grep -q '^usage: ncf \[--seed000\] \[--pretrain EPOCHS\]' "$tmp/help.txt"
 code=0
 "$examples/ncf" --epochs 3 > /dev/null 2> "$tmp/flag.txt" || code=$?
 check "ncf with an unknown flag is a usage error (got $code)" test "$code" -eq 2
