@@ -4,7 +4,9 @@
  * seed draws the same trials), trains each on the training rows and scores
  * it on the validation rows after every epoch, and spends its budget by
  * successive halving: a round trains `width` trials for a third of the most
- * epochs, keeps the best third and trains those to the most. The caller
+ * epochs, keeps the best third and trains those to the most. The first
+ * trial draws nothing: it runs the builder's defaults, so that a search
+ * never ends below them on the validation set. The caller
  * carves the validation rows out of its training data (never the test set),
  * then retrains the best trial's settings and tests once. */
 #ifndef RECO_TUNER_H
