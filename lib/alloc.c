@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
+#include "reco/common.h"
 #include "reco_alloc.h"
 
 static atomic_size_t countdown; /* 0: no failure planned */
@@ -54,4 +55,9 @@ size_t reco_alloc_fail_at(size_t n)
 {
     atomic_store(&countdown, n);
     return atomic_exchange(&made, 0);
+}
+
+void reco_free(void *memory)
+{
+    free(memory);
 }

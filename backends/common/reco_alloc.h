@@ -12,6 +12,8 @@ void *reco_calloc(size_t count, size_t size);
 void *reco_realloc(void *memory, size_t size);
 /* count * size elements, or NULL when the product overflows a size_t. */
 void *reco_malloc_array(size_t count, size_t size);
+/* Releases what the functions above returned (exported: reco/common.h). */
+void reco_free(void *memory);
 
 /* Writes a * b (or a + b) to *result; returns 0 instead when it overflows:
  * every size computed from input goes through one of these. */

@@ -47,6 +47,13 @@ extern "C" {
 #define RECO_VERSION_PATCH 0
 #define RECO_VERSION_NUMBER \
     (RECO_VERSION_MAJOR * 10000 + RECO_VERSION_MINOR * 100 + RECO_VERSION_PATCH)
+#define RECO_VERSION_STRINGIFY_(x) #x
+#define RECO_VERSION_STRINGIFY(x) RECO_VERSION_STRINGIFY_(x)
+/* "MAJOR.MINOR.PATCH" of this header, as a string literal. */
+#define RECO_VERSION_STRING                                                  \
+    RECO_VERSION_STRINGIFY(RECO_VERSION_MAJOR)                               \
+    "." RECO_VERSION_STRINGIFY(RECO_VERSION_MINOR) "." RECO_VERSION_STRINGIFY( \
+        RECO_VERSION_PATCH)
 
 /* Status codes. The numeric values are part of the ABI and never change. */
 typedef enum reco_status {
@@ -79,6 +86,11 @@ RECO_API const char *reco_version_string(void);
 /* Returns RECO_VERSION_NUMBER of the library actually linked, so a program
  * can compare it with the header it was compiled against. */
 RECO_API int reco_version_number(void);
+
+/* Releases memory that a libreco call handed to the caller as raw bytes
+ * (reco_model_save_buffer's), through the allocator libreco allocated it
+ * with. NULL is a no-op. */
+RECO_API void reco_free(void *memory);
 
 #ifdef __cplusplus
 }
