@@ -11,5 +11,6 @@ ids); save/load and pickle keep the model. See docs/python.md for what
 differs (the libraries' own losses and defaults).
 """
 from . import als, bpr, nearest_neighbours
+from ._base import ParameterWarning
 
-__all__ = ["als", "bpr", "nearest_neighbours"]
+__all__ = ["als", "bpr", "nearest_neighbours", "ParameterWarning"]

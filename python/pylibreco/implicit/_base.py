@@ -4,7 +4,7 @@ columns (a row or column with no entries has zero factors), and implicit's
 serving calls over those numbers: (ids, scores) arrays, 2-D for a batch."""
 from __future__ import annotations
 
-import ctypes
+import warnings
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -18,6 +18,10 @@ SHAPE = "implicit.shape"      # model metadata: the matrix's "rows,columns"
 FOLDED = "implicit.folded"    # rows added by partial_fit_users, in model order
 
 
+class ParameterWarning(UserWarning):
+    """implicit's warning for an argument converted on the way in."""
+
+
 def csr_of(user_items: Any, name: str = "user_items"):
     """The matrix as a scipy CSR matrix, refused with implicit's message."""
     from scipy.sparse import csr_matrix
@@ -28,6 +32,13 @@ def csr_of(user_items: Any, name: str = "user_items"):
 
 def backend_of(num_threads: int) -> Optional[Backend]:
     return Backend("cpu", threads=num_threads) if num_threads else None
+
+
+def dot_rows(vectors: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """vectors @ factors.T one row at a time, so that a row's scores are the
+    same bits whether it came alone or in a batch."""
+    return np.stack([factors @ vector for vector in vectors]) if len(vectors) else \
+        np.empty((0, len(factors)), dtype=factors.dtype)
 
 
 def top(scores: np.ndarray, count: int) -> Tuple[np.ndarray, np.ndarray]:
@@ -53,11 +64,25 @@ class RecommenderBase:
     def _epochs(self) -> int:
         return 1
 
+    def _values(self, values: np.ndarray) -> np.ndarray:
+        """The matrix's values as the libreco model's ratings."""
+        return values
+
     def fit(self, user_items: Any, show_progress: bool = True, callback: Any = None) -> None:
-        """Trains on a users x items CSR matrix (values: confidences)."""
-        matrix = csr_of(user_items)
+        """Trains on a users x items CSR matrix (values: confidences); other
+        scipy.sparse matrices are converted, with a ParameterWarning."""
+        from scipy.sparse import csr_matrix, issparse
+        if not isinstance(user_items, csr_matrix):
+            if not issparse(user_items):
+                raise ValueError("user_items needs to be a scipy.sparse matrix (CSR)")
+            warnings.warn(f"Method expects CSR input, converting {type(user_items).__name__}",
+                          ParameterWarning, stacklevel=2)
+            user_items = user_items.tocsr()
+        matrix = user_items
+        if matrix.nnz == 0:
+            raise ValueError("user_items: the matrix has no entries to fit")
         coo = matrix.tocoo()
-        data = Dataset.from_arrays(coo.row, coo.col, ratings=coo.data)
+        data = Dataset.from_arrays(coo.row, coo.col, ratings=self._values(coo.data))
         model = self.native(backend=backend_of(getattr(self, "num_threads", 0)),
                             **self._native_settings())
         report = (lambda update: callback(update["epoch"], update["loss"])) if callback else None
@@ -65,12 +90,23 @@ class RecommenderBase:
                   callback=report)
         check(lib.reco_model_set_metadata(model._handle, SHAPE.encode(),
                                           f"{matrix.shape[0]},{matrix.shape[1]}".encode()))
+        for name, value in self._kept().items():
+            check(lib.reco_model_set_metadata(model._handle, f"implicit.{name}".encode(),
+                                              repr(value).encode()))
         self._adopt(model)
+
+    def _kept(self) -> dict:
+        """Constructor keywords the model file keeps (load restores them)."""
+        return {}
 
     def _adopt(self, model: models.Model) -> None:
         """Takes a trained or loaded libreco model: the maps between its
         indices and the matrix's rows and columns."""
         self.model = model
+        for name, value in self._kept().items():
+            kept = lib.reco_model_metadata(model._handle, f"implicit.{name}".encode())
+            if kept is not None:
+                setattr(self, name, type(value)(kept.decode()))
         shape = lib.reco_model_metadata(model._handle, SHAPE.encode())
         rows, columns = (int(v) for v in shape.decode().split(",")) if shape else \
             (model.n_users, model.n_items)

@@ -42,20 +42,19 @@ class MatrixFactorizationBase(_base.RecommenderBase):
             _base.csr_of(user_items)
             _base.check_rows(user_items, len(users))
         vectors = self._user_vectors(users, user_items, recalculate_user)
-        scores = vectors @ self.item_factors.T
+        scores = _base.dot_rows(vectors, self.item_factors)
         scores, candidates = _base.restrict(
             scores, user_items if filter_already_liked_items else None, filter_items, items,
             self.item_factors.shape[0])
         return _base.ranked(scores, N, candidates, one)
 
-    def _similar(self, factors, ids, N, filtered, among, query=None):
+    def _similar(self, factors, ids, N, filtered, among):
         queries, one = _base.one_or_many(ids)
-        vectors = factors[queries] if query is None else query
-        norms = np.linalg.norm(factors, axis=1)
-        norms[norms == 0] = 1e-10
-        own = np.linalg.norm(vectors, axis=1)
-        own[own == 0] = 1e-10
-        scores = (vectors @ factors.T) / norms[None, :] / own[:, None]
+        unit = factors.astype(np.float64)
+        norms = np.linalg.norm(unit, axis=1)
+        norms[norms == 0] = 1e-10  # a row of zeros is similar to nothing
+        unit /= norms[:, None]
+        scores = _base.dot_rows(unit[queries], unit)
         scores, candidates = _base.restrict(scores, None, filtered, among, factors.shape[0])
         return _base.ranked(scores, N, candidates, one)
 

@@ -28,7 +28,8 @@ def seed_of(random_state: Any) -> int:
 
 class AlternatingLeastSquares(_mf.MatrixFactorizationBase):
     """implicit's ALS keywords on libreco's iALS: regularization is its
-    lambda, alpha its confidence (an entry of value r weighs 1 + alpha r),
+    lambda, alpha its confidence (an entry of value r weighs alpha r, as in
+    implicit; recalculate_user and partial_fit_users weigh each item 1),
     use_cg picks the CG solver (else Cholesky), iterations its epochs.
     dtype, use_native, use_gpu and calculate_training_loss are accepted and
     have no effect (libreco computes in float32 on its own backend)."""
@@ -56,8 +57,17 @@ class AlternatingLeastSquares(_mf.MatrixFactorizationBase):
 
     def _native_settings(self) -> dict:
         return {"factors": self.factors, "weight_decay": self.regularization,
-                "confidence": self.alpha, "solver": "cg" if self.use_cg else "cholesky",
+                "confidence": 1.0, "solver": "cg" if self.use_cg else "cholesky",
                 "cg_steps": self.cg_steps, "init_seed": seed_of(self.random_state)}
+
+    def _values(self, values: np.ndarray) -> np.ndarray:
+        # implicit weighs an entry of value r by alpha r; libreco's iALS by
+        # 1 + confidence x rating: the rating alpha r - 1 with confidence 1
+        return self.alpha * np.asarray(values, dtype=np.float64) - 1.0
+
+    def _kept(self) -> dict:
+        return {"factors": self.factors, "regularization": self.regularization,
+                "alpha": self.alpha, "iterations": self.iterations}
 
     def _epochs(self) -> int:
         return self.iterations

@@ -44,5 +44,9 @@ class BayesianPersonalizedRanking(_mf.MatrixFactorizationBase):
                 "learning_rate": self.learning_rate, "weight_decay": self.regularization,
                 "init_seed": seed, "seed": seed}
 
+    def _kept(self) -> dict:
+        return {"factors": self.factors, "learning_rate": self.learning_rate,
+                "regularization": self.regularization, "iterations": self.iterations}
+
     def _epochs(self) -> int:
         return self.iterations

@@ -35,6 +35,9 @@ class ItemItemRecommender(_base.RecommenderBase):
     def _native_settings(self) -> dict:
         return {"neighbours": self.K, "weighting": self.weighting}
 
+    def _kept(self) -> dict:
+        return {"K": self.K}
+
     def _refresh(self) -> None:
         from scipy.sparse import csr_matrix
         model = self.model
@@ -61,7 +64,7 @@ class ItemItemRecommender(_base.RecommenderBase):
         _base.check_rows(matrix, len(users))
         width = self.similarity.shape[0]
         rows = matrix[:, :width] if matrix.shape[1] > width else matrix
-        scores = np.asarray((rows @ self.similarity[:rows.shape[1]]).todense(), dtype=np.float32)
+        scores = np.asarray((rows @ self.similarity[:rows.shape[1]]).todense(), dtype=np.float64)
         scores, candidates = _base.restrict(
             scores, matrix if filter_already_liked_items else None, filter_items, items, width)
         return _base.ranked(scores, N, candidates, one)
@@ -74,7 +77,7 @@ class ItemItemRecommender(_base.RecommenderBase):
         if recalculate_item:
             raise NotImplementedError("Recalculate_item isn't implemented")
         queries, one = _base.one_or_many(itemid)
-        scores = np.asarray(self.similarity[queries].todense(), dtype=np.float32)
+        scores = np.asarray(self.similarity[queries].todense(), dtype=np.float64)
         scores, candidates = _base.restrict(scores, None, filter_items, items, scores.shape[1])
         return _base.ranked(scores, N, candidates, one)
 
