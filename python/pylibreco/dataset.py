@@ -21,6 +21,21 @@ def _new_handle():
     return ctypes.c_void_p()
 
 
+def _column(values):
+    """An id column as an array; a list of tuples (or other sequences used
+    as ids) becomes a 1-D array of objects, not a 2-D one."""
+    if isinstance(values, np.ndarray):
+        return values
+    values = list(values) if not hasattr(values, "__len__") else values
+    array = np.asarray(values, dtype=object) if any(
+        isinstance(v, (tuple, list)) for v in values) else np.asarray(values)
+    if array.ndim == 2 and array.dtype == object:
+        column = np.empty(len(values), dtype=object)
+        column[:] = [tuple(v) if isinstance(v, list) else v for v in values]
+        return column
+    return array
+
+
 def _id_text(value, name):
     """An id as the text a ratings file would hold, refused when a file
     could not hold it."""
@@ -103,7 +118,7 @@ class Dataset:
         >>> data.n_users, data.n_items, data.user_id(1)
         (2, 2, 'bob')
         """
-        users, items = np.asarray(users), np.asarray(items)
+        users, items = _column(users), _column(items)
         for name, column in (("users", users), ("items", items)):
             if column.ndim != 1:
                 raise ValueError(f"{name}: expected a 1-D array, got shape {column.shape}")
