@@ -132,6 +132,7 @@ _PROTOTYPES = {
     "reco_model_save_buffer": (_S, [handle, ctypes.POINTER(ctypes.c_void_p), c_size_p]),
     "reco_model_load_buffer": (_S, [ctypes.c_char_p, c_size, handle, handle_p]),
     "reco_free": (None, [ctypes.c_void_p]),
+    "reco_model_has_seen": (ctypes.c_int, [handle]),
     "reco_model_save": (_S, [handle, ctypes.c_char_p]),
     "reco_model_load": (_S, [ctypes.c_char_p, handle, handle_p]),
     "reco_trainer_new": (_S, [handle, handle_p]),

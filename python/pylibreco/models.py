@@ -83,6 +83,17 @@ _TRAINER_SETTINGS = {
 }
 
 
+_EMPTY = []
+
+
+def _nothing_to_exclude():
+    """A dataset without rows: recommend's exclude when nothing is left out
+    (NULL would leave out the seen items the model keeps)."""
+    if not _EMPTY:
+        _EMPTY.append(Dataset.from_arrays(np.empty(0, np.int64), np.empty(0, np.int64)))
+    return _EMPTY[0]
+
+
 class Model:
     """A recommender model; use the subclasses MF, GMF, MLP, NeuMF, BPRMF.
 
@@ -301,16 +312,20 @@ class Model:
 
     def _exclusion(self, filter_already_liked_items, exclude):
         if not filter_already_liked_items:
-            return None
-        chosen = exclude if exclude is not None else self._train
-        return chosen._handle if chosen is not None else None
+            return _nothing_to_exclude()._handle
+        if exclude is not None:
+            return exclude._handle
+        if self._train is not None and not lib.reco_model_has_seen(self._handle):
+            return self._train._handle  # a model made without a trainer (from_pretrained)
+        return None  # the user's seen items, which the model (and its file) keeps
 
     def recommend(self, user: Any, k: int = 10, filter_already_liked_items: bool = True,
                   exclude: Optional[Dataset] = None,
                   raw: bool = False) -> Tuple[Any, np.ndarray]:
         """The user's top k items and their scores, two arrays. Items the user
-        has in `exclude` (default: the training set of fit) are left out
-        unless filter_already_liked_items is False. An array of users gives
+        has in `exclude` (default: its training items, which the model keeps,
+        in its file and pickle too) are left out unless
+        filter_already_liked_items is False. An array of users gives
         recommend_batch's (n, k) arrays. ``raw``: the user is the data's id
         and the items come back as a list of the data's ids.
 

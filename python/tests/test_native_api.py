@@ -135,3 +135,18 @@ def test_type_hints_and_py_typed():
     assert typing.get_type_hints(pylibreco.Dataset.from_arrays)["return"] is pylibreco.Dataset
     import importlib.resources
     assert importlib.resources.files("pylibreco").joinpath("py.typed").is_file()
+
+
+@pytest.mark.parametrize("kind", ["IALS", "MF", "ItemKNN"])
+def test_recommend_after_load_leaves_the_training_items_out(kind, tmp_path):
+    data = pylibreco.Dataset.synthetic(50, 30, 600, seed=9)
+    model = getattr(pylibreco, kind)(seed=1).fit(data, epochs=2)
+    model.save(tmp_path / "m.reco")
+    for copy in (pylibreco.Model.load(tmp_path / "m.reco"), pickle.loads(pickle.dumps(model))):
+        for user in range(0, 50, 7):
+            seen = set(data.items[data.users == user])
+            items, scores = copy.recommend(user, k=30)
+            assert len(items) == 30 - len(seen) and not seen & set(items)
+            np.testing.assert_array_equal((items, scores), model.recommend(user, k=30))
+            everything, _ = copy.recommend(user, k=30, filter_already_liked_items=False)
+            assert sorted(everything) == list(range(30))
