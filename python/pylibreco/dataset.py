@@ -173,8 +173,7 @@ class Dataset:
         or any hashable values), `rating` and `timestamp` are used when the
         frame has them (None: never).
 
-        >>> import pandas as pd
-        >>> frame = pd.DataFrame({"user": ["a", "b"], "item": [10, 11], "rating": [4.0, 2.0]})
+        >>> frame = {"user": ["a", "b"], "item": [10, 11], "rating": [4.0, 2.0]}  # or a DataFrame
         >>> Dataset.from_frame(frame)
         Dataset(2 rows, 2 users, 2 items, ratings)
         """

@@ -150,3 +150,10 @@ def test_recommend_after_load_leaves_the_training_items_out(kind, tmp_path):
             np.testing.assert_array_equal((items, scores), model.recommend(user, k=30))
             everything, _ = copy.recommend(user, k=30, filter_already_liked_items=False)
             assert sorted(everything) == list(range(30))
+
+
+def test_docstring_examples_run():
+    import doctest
+    for module in (pylibreco.models, pylibreco.dataset):
+        result = doctest.testmod(module)
+        assert result.attempted >= 4 and result.failed == 0, module.__name__
