@@ -42,7 +42,7 @@ check "meson install: the package imports and loads its library (got '$version')
 # pip in a venv, offline
 /usr/bin/python3 -m venv --system-site-packages "$tmp/venv"
 (cd "$tmp/src" && "$tmp/venv/bin/pip" install --no-build-isolation --no-index \
-    -Csetup-args=-Dcuda=disabled . > "$tmp/pip.log" 2>&1) || { tail -30 "$tmp/pip.log"; check "pip install" false; }
+    --config-settings=setup-args=-Dcuda=disabled . > "$tmp/pip.log" 2>&1) || { tail -30 "$tmp/pip.log"; check "pip install" false; }
 where=$(cd "$tmp/elsewhere" && "$tmp/venv/bin/python3" -c \
     'import pylibreco, pylibreco._native as n; print(pylibreco.__file__, n.lib._name)')
 check "pip install: the venv imports the package and its bundled library ($where)" \
