@@ -131,15 +131,23 @@ def test_similar_users_batch_and_filters(make):
     except NotImplementedError:
         assert isinstance(model, ItemItemRecommender)
         return
-    assert ids.shape == (50, 10)
     for user in users:
         assert ids[user][0] == user and scores[user][0] == pytest.approx(1.0, abs=1e-4)
-        assert all(r % 2 == user % 2 for r in ids[user])
-    ids, _ = model.similar_users(users, N=10, filter_users=np.arange(52) * 5)
+    check_similar_batch(model.similar_users, ids, "filter_users", "users")
+
+
+def check_similar_batch(similar, ids, filter_name, among_name):
+    """implicit's checks of a batch of 50 similar_items or similar_users:
+    same parity, filters and candidate lists honoured."""
+    assert ids.shape == (50, 10)
+    for query in range(50):
+        assert all(r % 2 == query % 2 for r in ids[query])
+    queries = np.arange(50)
+    ids, _ = similar(queries, N=10, **{filter_name: np.arange(52) * 5})
     assert not (ids % 5 == 0).any()
-    ids, _ = model.similar_users(users, N=10, users=np.arange(10))
-    for user in users:
-        assert set(ids[user]) == set(range(10))
+    ids, _ = similar(queries, N=10, **{among_name: np.arange(10)})
+    for query in queries:
+        assert set(ids[query]) == set(range(10))
 
 
 def test_similar_items(make):
@@ -149,16 +157,9 @@ def test_similar_items(make):
         assert len(ids) == 10 and all(r % 2 == item % 2 for r in ids)
     items = np.arange(50)
     ids, _ = model.similar_items(items, N=10)
-    assert ids.shape == (50, 10)
-    for item in items:
-        assert all(r % 2 == item % 2 for r in ids[item])
-        if not isinstance(model, ItemItemRecommender):
-            assert ids[item][0] == item  # an item is nearest itself
-    ids, _ = model.similar_items(items, N=10, filter_items=np.arange(52) * 5)
-    assert not (ids % 5 == 0).any()
-    ids, _ = model.similar_items(items, N=10, items=np.arange(10))
-    for item in items:
-        assert set(ids[item]) == set(range(10))
+    if not isinstance(model, ItemItemRecommender):
+        assert all(ids[item][0] == item for item in items)  # an item is nearest itself
+    check_similar_batch(model.similar_items, ids, "filter_items", "items")
 
 
 def test_zero_length_row(make):

@@ -55,6 +55,14 @@ def top(scores: np.ndarray, count: int) -> Tuple[np.ndarray, np.ndarray]:
 class RecommenderBase:
     """Shared by every model of this subpackage: fit, save, load, pickle."""
 
+    def _keep(self, keywords: dict) -> None:
+        """Keeps the constructor's keywords as attributes, as implicit's
+        models have them (model.factors, model.K, ...); no model yet."""
+        for name, value in keywords.items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, np.dtype(value) if name == "dtype" else value)
+        self.model = None
+
     native: type = models.Model
     model: Optional[models.Model] = None
 

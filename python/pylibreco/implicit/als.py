@@ -41,19 +41,8 @@ class AlternatingLeastSquares(_mf.MatrixFactorizationBase):
                  use_gpu: bool = False, iterations: int = 15,
                  calculate_training_loss: bool = False, num_threads: int = 0,
                  random_state: Any = None):
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.dtype = np.dtype(dtype)
-        self.use_native = use_native
-        self.use_cg = use_cg
-        self.use_gpu = use_gpu
-        self.iterations = iterations
-        self.calculate_training_loss = calculate_training_loss
-        self.num_threads = num_threads
-        self.random_state = random_state
+        self._keep(locals())
         self.cg_steps = 3
-        self.model = None
 
     def _native_settings(self) -> dict:
         return {"factors": self.factors, "weight_decay": self.regularization,

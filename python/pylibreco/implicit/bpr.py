@@ -27,16 +27,7 @@ class BayesianPersonalizedRanking(_mf.MatrixFactorizationBase):
                  regularization: float = 0.01, dtype: Any = np.float32, iterations: int = 100,
                  use_gpu: bool = False, num_threads: int = 0,
                  verify_negative_samples: bool = True, random_state: Any = None):
-        self.factors = factors
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.dtype = np.dtype(dtype)
-        self.iterations = iterations
-        self.use_gpu = use_gpu
-        self.num_threads = num_threads
-        self.verify_negative_samples = verify_negative_samples
-        self.random_state = random_state
-        self.model = None
+        self._keep(locals())
 
     def _native_settings(self) -> dict:
         seed = seed_of(self.random_state)

@@ -27,9 +27,7 @@ class ItemItemRecommender(_base.RecommenderBase):
     weighting = "cosine"
 
     def __init__(self, K: int = 20, num_threads: int = 0):
-        self.K = K
-        self.num_threads = num_threads
-        self.model = None
+        self._keep(locals())
         self.similarity = None
 
     def _native_settings(self) -> dict:
@@ -105,5 +103,4 @@ class BM25Recommender(ItemItemRecommender):
             raise ValueError(f"BM25Recommender: libreco's BM25 has K1 1.2 and B 0.75 "
                              f"(implicit's defaults), got K1 {K1} and B {B}")
         super().__init__(K, num_threads)
-        self.K1 = K1
-        self.B = B
+        self.K1, self.B = K1, B
