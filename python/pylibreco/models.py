@@ -339,18 +339,21 @@ class Model:
             if items.ndim == 2:
                 return [[self.item_id(i) for i in row if i >= 0] for row in items], scores
             return [self.item_id(i) for i in items], scores
-        if np.ndim(user):
-            return self.recommend_batch(user, k, filter_already_liked_items, exclude)
         if not isinstance(user, (int, np.integer)) or isinstance(user, bool):
+            if np.ndim(user):
+                return self.recommend_batch(user, k, filter_already_liked_items, exclude)
             raise TypeError(f"user: expected an int index, got {type(user).__name__}")
-        items = np.empty(k, dtype=np.int32)
-        scores = np.empty(k, dtype=np.float32)
-        count = c_size()
-        check(lib.reco_model_recommend(self._ready(), int(user), k,
-                                       self._exclusion(filter_already_liked_items, exclude),
-                                       items.ctypes.data_as(c_int32_p),
-                                       scores.ctypes.data_as(c_float_p), ctypes.byref(count)))
-        return items[:count.value], scores[:count.value]
+        return self._listed(lib.reco_model_recommend, int(user), k,
+                            self._exclusion(filter_already_liked_items, exclude))
+
+    def _listed(self, call, index, k, *exclude):
+        """One C call that lists up to k items (or users) and scores: the
+        buffers are ctypes arrays, numpy views over them (a numpy array's
+        ctypes pointer costs more than the call itself on a small model)."""
+        found, scores, count = (ctypes.c_int32 * k)(), (ctypes.c_float * k)(), c_size()
+        check(call(self._ready(), index, k, *exclude, found, scores, ctypes.byref(count)))
+        return (np.frombuffer(found, dtype=np.int32, count=count.value),
+                np.frombuffer(scores, dtype=np.float32, count=count.value))
 
     def recommend_batch(self, users: Any, k: int = 10, filter_already_liked_items: bool = True,
                         exclude: Optional[Dataset] = None) -> Tuple[np.ndarray, np.ndarray]:
@@ -372,20 +375,12 @@ class Model:
     def similar_items(self, item: int, k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
         """The k items whose embeddings are closest to the item's (cosine);
         EASE and item-kNN rank the item's row of their item-item matrix."""
-        return self._similar(lib.reco_model_similar_items, item, k)
+        return self._listed(lib.reco_model_similar_items, int(item), k)
 
     def similar_users(self, user: int, k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
         """The k users whose embeddings are closest to the user's (cosine),
         the user left out; StateError for the models without embeddings."""
-        return self._similar(lib.reco_model_similar_users, user, k)
-
-    def _similar(self, call, index, k):
-        found = np.empty(k, dtype=np.int32)
-        similarities = np.empty(k, dtype=np.float32)
-        count = c_size()
-        check(call(self._ready(), int(index), k, found.ctypes.data_as(c_int32_p),
-                   similarities.ctypes.data_as(c_float_p), ctypes.byref(count)))
-        return found[:count.value], similarities[:count.value]
+        return self._listed(lib.reco_model_similar_users, int(user), k)
 
     def _embeddings(self, getter, rows):
         dim = lib.reco_model_embedding_dim(self._ready())
