@@ -133,6 +133,7 @@ _PROTOTYPES = {
     "reco_model_load_buffer": (_S, [ctypes.c_char_p, c_size, handle, handle_p]),
     "reco_free": (None, [ctypes.c_void_p]),
     "reco_model_has_seen": (ctypes.c_int, [handle]),
+    "reco_model_get_biases": (_S, [handle, c_float_p, c_float_p, c_float_p]),
     "reco_model_save": (_S, [handle, ctypes.c_char_p]),
     "reco_model_load": (_S, [ctypes.c_char_p, handle, handle_p]),
     "reco_trainer_new": (_S, [handle, handle_p]),

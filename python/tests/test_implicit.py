@@ -1,5 +1,5 @@
 """pylibreco.implicit against implicit's own tests (implicit 0.7's
-tests/recommender_base_test.py, als_test.py, bpr_test.py, knn_test.py),
+tests/recommender_base_test.py, als_test.py, bpr_test.py, lmf_test.py, knn_test.py),
 ported: the same checkerboard data and the same assertions, run on every
 class of the subpackage. Left out: what tests implicit's internals
 (all_pairs_knn, the GPU, loss printing, its evaluation module)."""
@@ -15,6 +15,7 @@ sparse = pytest.importorskip("scipy.sparse")
 from pylibreco.implicit import ParameterWarning  # noqa: E402
 from pylibreco.implicit.als import AlternatingLeastSquares  # noqa: E402
 from pylibreco.implicit.bpr import BayesianPersonalizedRanking  # noqa: E402
+from pylibreco.implicit.lmf import LogisticMatrixFactorization  # noqa: E402
 from pylibreco.implicit.nearest_neighbours import (BM25Recommender, CosineRecommender,  # noqa: E402
                                                    ItemItemRecommender, TFIDFRecommender)
 
@@ -24,6 +25,7 @@ from pylibreco.implicit.nearest_neighbours import (BM25Recommender, CosineRecomm
 MODELS = {
     "als": lambda: AlternatingLeastSquares(factors=32, regularization=0.01, random_state=23),
     "bpr": lambda: BayesianPersonalizedRanking(factors=3, regularization=0, random_state=42),
+    "lmf": lambda: LogisticMatrixFactorization(factors=3, regularization=0, random_state=43),
     "bm25": lambda: BM25Recommender(K=50),
     "tfidf": lambda: TFIDFRecommender(K=50),
     "cosine": lambda: CosineRecommender(K=50),
@@ -170,6 +172,13 @@ def test_zero_length_row(make):
     for item in range(40):
         ids, _ = model.similar_items(item, 10)
         assert 42 not in ids
+    if not isinstance(model, ItemItemRecommender):
+        # a column the model never saw has zero factors: ranked below every
+        # item it knows, even where their scores are negative (LMF's logits)
+        user_items = sparse.csr_matrix(board)
+        ids, scores = model.recommend(np.arange(40), user_items[:40], N=50)
+        unseen = (ids == 42) | (ids == 49)
+        assert unseen.sum() == 80 and (scores[unseen] == -np.inf).all()
 
 
 def test_fit_non_csr_matrix_warns(make):

@@ -21,6 +21,10 @@ class MatrixFactorizationBase(_base.RecommenderBase):
         self.user_factors[self._user_rows] = users
         self.item_factors = np.zeros((self._shape[1], items.shape[1]), dtype=np.float32)
         self.item_factors[self._item_columns] = items
+        # columns without entries in training: the model never saw them, and
+        # their zero factors would outrank every negative score
+        self._unseen_items = np.ones(self._shape[1], dtype=bool)
+        self._unseen_items[self._item_columns] = False
 
     def _user_vectors(self, users, user_items, recalculate_user):
         if recalculate_user:
@@ -43,6 +47,7 @@ class MatrixFactorizationBase(_base.RecommenderBase):
             _base.check_rows(user_items, len(users))
         vectors = self._user_vectors(users, user_items, recalculate_user)
         scores = _base.dot_rows(vectors, self.item_factors)
+        scores[:, self._unseen_items[:scores.shape[1]]] = -np.inf
         scores, candidates = _base.restrict(
             scores, user_items if filter_already_liked_items else None, filter_items, items,
             self.item_factors.shape[0])
@@ -52,9 +57,11 @@ class MatrixFactorizationBase(_base.RecommenderBase):
         queries, one = _base.one_or_many(ids)
         unit = factors.astype(np.float64)
         norms = np.linalg.norm(unit, axis=1)
-        norms[norms == 0] = 1e-10  # a row of zeros is similar to nothing
+        empty = norms == 0  # a row of zeros (no entries) is similar to nothing
+        norms[empty] = 1.0
         unit /= norms[:, None]
         scores = _base.dot_rows(unit[queries], unit)
+        scores[:, empty] = -np.inf
         scores, candidates = _base.restrict(scores, None, filtered, among, factors.shape[0])
         return _base.ranked(scores, N, candidates, one)
 
