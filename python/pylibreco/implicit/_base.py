@@ -55,6 +55,9 @@ def top(scores: np.ndarray, count: int) -> Tuple[np.ndarray, np.ndarray]:
 class RecommenderBase:
     """Shared by every model of this subpackage: fit, save, load, pickle."""
 
+    native: type = models.Model
+    model: Optional[models.Model] = None
+
     def _keep(self, keywords: dict) -> None:
         """Keeps the constructor's keywords as attributes, as implicit's
         models have them (model.factors, model.K, ...); no model yet."""
@@ -62,9 +65,6 @@ class RecommenderBase:
             if name not in ("self", "__class__"):
                 setattr(self, name, np.dtype(value) if name == "dtype" else value)
         self.model = None
-
-    native: type = models.Model
-    model: Optional[models.Model] = None
 
     def _native_settings(self) -> dict:
         raise NotImplementedError
