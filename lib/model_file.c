@@ -385,7 +385,7 @@ static void read_metadata(reco_reader *r, size_t end, reco_model *model)
         reco_status status = RECO_OK;
         if (take_text(r, (size_t)value_length, value, "truncated metadata value"))
             status = reco_model_set_metadata(model, key, value);
-        free(value);
+        reco_free(value);
         if (status != RECO_OK)
             r->status = status;
     }
@@ -409,7 +409,7 @@ static void read_texts(reco_reader *r, size_t end, reco_id_map *ids)
         reco_status status = RECO_OK;
         if (r->status != RECO_OK)
             return;
-        if (reco_id_map_key(ids, text, text + length, &key, &status) != 0 || key >= 0 ||
+        if (reco_id_map_intern(ids, text, text + length, &key, &status) != 0 ||
             (uint64_t)(-1 - key) != t) {
             r->position = at;
             reco_format_error(r, "a text id that is empty, too long, a number or repeated");
@@ -524,7 +524,7 @@ static void read_item_weights(reco_reader *r, size_t end, reco_model *model)
             reco_format_error(r, "an item weight that is not a finite number");
     }
     if (r->status != RECO_OK) {
-        free(weights);
+        reco_free(weights);
         return;
     }
     model->item_item.weights = weights;
@@ -668,7 +668,7 @@ static reco_status read_body(reco_reader *r, reco_model *model, const reco_net_d
     if (r->status == RECO_OK && users_seen != items_seen)
         reco_format_error(r, "user ids without item ids, or item ids without user ids");
     model->has_vocabulary = users_seen && items_seen;
-    free(seen);
+    reco_free(seen);
     return r->status;
 }
 

@@ -73,9 +73,9 @@ reco_status reco_rank_users(const reco_model *model, const int32_t *users, size_
         }
     }
     reco_scratch_give(model->scratch, workspace);
-    free(block_scores);
-    free(pair_users);
-    free(pair_items);
-    free(excluded);
+    reco_free(block_scores);
+    reco_free(pair_users);
+    reco_free(pair_items);
+    reco_free(excluded);
     return status;
 }

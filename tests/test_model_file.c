@@ -220,7 +220,7 @@ START_TEST(text_ids_and_metadata_round_trip)
     RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_dataset *data;
     const char *csv = write_temp_text("asin.csv", "u1,B00005N7P0,5\nu2,0001048791,4\nu1,42,3\n");
-    RECO_ASSERT_OK(reco_dataset_read(csv, RECO_FORMAT_AUTO, &data));
+    RECO_ASSERT_OK(reco_dataset_read_ids(csv, RECO_FORMAT_AUTO, RECO_IDS_TEXT, NULL, &data));
     reco_model *model;
     RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 3, &model));
     RECO_ASSERT_OK(reco_model_init(model, backend, 1));
@@ -277,7 +277,7 @@ START_TEST(text_ids_and_metadata_round_trip)
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "has 2 users, the data 3: other ids"));
     reco_dataset *swapped;
     csv = write_temp_text("swapped.csv", "u2,0001048791,4\nu1,B00005N7P0,5\nu1,42,3\n");
-    RECO_ASSERT_OK(reco_dataset_read(csv, RECO_FORMAT_AUTO, &swapped));
+    RECO_ASSERT_OK(reco_dataset_read_ids(csv, RECO_FORMAT_AUTO, RECO_IDS_TEXT, NULL, &swapped));
     ck_assert_int_eq(reco_model_check_vocabulary(loaded, swapped), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(
         strstr(reco_last_error(), "user index 0 is id 'u1' in the model, 'u2' in the data"));

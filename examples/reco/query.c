@@ -368,8 +368,9 @@ static int command_similar(options *opts)
 static int command_eval(options *opts)
 {
     settings st;
-    if (!job_read_settings(opts, &st, 0))
-        return EXIT_USAGE;
+    int code = job_read_settings(opts, &st, 0);
+    if (code != EXIT_OK)
+        return code;
     if (!st.data && !st.train_file) {
         usage_error(opts, "needs --data FILE, or --train FILE and --test FILE");
         return EXIT_USAGE;
@@ -377,7 +378,7 @@ static int command_eval(options *opts)
     session s = {0};
     run r = {0};
     reco_dataset *vocabulary = NULL;
-    int code = open_session(opts, &s, 0);
+    code = open_session(opts, &s, 0);
     reco_status status = RECO_OK;
     if (code == EXIT_OK) {
         job_settings_from_model(opts, &st, s.model);

@@ -92,6 +92,25 @@ RECO_API int reco_version_number(void);
  * with. NULL is a no-op. */
 RECO_API void reco_free(void *memory);
 
+/* An allocator's functions, as the C library's but with the `user` pointer
+ * given to reco_set_allocator first. They may be called from any thread. */
+typedef void *reco_malloc_fn(void *user, size_t size);
+typedef void *reco_calloc_fn(void *user, size_t count, size_t size);
+typedef void *reco_realloc_fn(void *user, void *memory, size_t size);
+typedef void reco_free_fn(void *user, void *memory);
+
+/* Makes every later allocation of libreco and its CPU backend go through
+ * these functions (as SQLITE_CONFIG_MALLOC or ZSTD_customMem), for the rest
+ * of the process; all four NULL restore the C library's. Call it first,
+ * before any other libreco call: once libreco has allocated anything it
+ * returns RECO_ERR_STATE and changes nothing. Sizes asked for are never 0;
+ * aligned memory is carved from malloc_fn's. Memory of the libraries
+ * libreco uses (BLIS, zlib, a GPU backend module) is not included.
+ * RECO_ERR_INVALID_ARGUMENT when some but not all four are NULL. */
+RECO_API reco_status reco_set_allocator(reco_malloc_fn *malloc_fn, reco_calloc_fn *calloc_fn,
+                                        reco_realloc_fn *realloc_fn, reco_free_fn *free_fn,
+                                        void *user);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,5 +8,6 @@
 #include "reco/metrics.h"
 #include "reco/model.h"
 #include "reco/trainer.h"
+#include "reco/tuner.h"
 
 #endif

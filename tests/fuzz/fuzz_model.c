@@ -8,15 +8,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static reco_backend *backend;
-    if (!backend && (reco_backend_open("cpu", &backend) != RECO_OK ||
-                     reco_backend_set_threads(backend, 1) != RECO_OK))
-        abort();
-    uint8_t *copy = malloc(size ? size : 1);
+    reco_backend *backend = fuzz_backend();
+    uint8_t *copy = fuzz_model_bytes(data, size);
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
-    fix_checksums(copy, size);
     const char *path = fuzz_write_input(copy, size);
     free(copy);
     reco_model *model = NULL;

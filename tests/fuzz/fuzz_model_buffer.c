@@ -19,15 +19,10 @@ static void *saved(const reco_model *model, size_t *size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static reco_backend *backend;
-    if (!backend && (reco_backend_open("cpu", &backend) != RECO_OK ||
-                     reco_backend_set_threads(backend, 1) != RECO_OK))
-        abort();
-    uint8_t *copy = malloc(size ? size : 1);
+    reco_backend *backend = fuzz_backend();
+    uint8_t *copy = fuzz_model_bytes(data, size);
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
-    fix_checksums(copy, size);
     reco_model *model = NULL, *again = NULL;
     reco_status status = reco_model_load_buffer(copy, size, backend, &model);
     free(copy);

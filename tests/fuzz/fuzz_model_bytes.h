@@ -5,7 +5,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <zlib.h>
+
+#include "reco/reco.h"
 
 /* Rewrites the CRC-32 after every section that fits in the buffer. */
 static inline void fix_checksums(uint8_t *bytes, size_t size)
@@ -23,6 +27,28 @@ static inline void fix_checksums(uint8_t *bytes, size_t size)
             bytes[end + i] = (uint8_t)(crc >> (8 * i));
         position = end + 4;
     }
+}
+
+/* The harnesses' backend: the CPU's on one thread, opened once. */
+static inline reco_backend *fuzz_backend(void)
+{
+    static reco_backend *backend;
+    if (!backend && (reco_backend_open("cpu", &backend) != RECO_OK ||
+                     reco_backend_set_threads(backend, 1) != RECO_OK))
+        abort();
+    return backend;
+}
+
+/* A copy of the input with its checksums fixed (the caller frees it), or
+ * NULL when no memory is left. */
+static inline uint8_t *fuzz_model_bytes(const uint8_t *data, size_t size)
+{
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, data, size);
+    fix_checksums(copy, size);
+    return copy;
 }
 
 #endif
