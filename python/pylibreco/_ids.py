@@ -32,11 +32,13 @@ class IdMap:
         """The index of an id (int, or any other value by its str)."""
         _, _, of_int, of_text = self._calls[kind]
         value = ctypes.c_int32()
-        if isinstance(external, int) or hasattr(external, "__index__") and \
-                not isinstance(external, (str, bytes)):
-            check(of_int(handle, int(external), ctypes.byref(value)))
-        else:
-            check(of_text(handle, str(external).encode("utf-8"), ctypes.byref(value)))
+        if hasattr(external, "__index__") and not isinstance(external, (str, bytes)):
+            if of_int(handle, int(external), ctypes.byref(value)) == 0:
+                return value.value
+            external = int(external)  # a vocabulary of text ids holds it as its digits
+        elif isinstance(external, bytes):
+            external = external.decode("utf-8")
+        check(of_text(handle, str(external).encode("utf-8"), ctypes.byref(value)))
         return value.value
 
 

@@ -51,6 +51,8 @@ _PROTOTYPES = {
     "reco_backend_set_fast_math": (_S, [handle, ctypes.c_int]),
     "reco_dataset_read": (_S, [ctypes.c_char_p, ctypes.c_int, handle_p]),
     "reco_dataset_read_shared": (_S, [ctypes.c_char_p, ctypes.c_int, handle, handle_p]),
+    "reco_dataset_read_ids": (_S, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, handle,
+                                   handle_p]),
     "reco_dataset_from_arrays": (_S, [c_int64_p, c_int64_p, c_float_p, c_int64_p, c_size,
                                       handle_p]),
     "reco_dataset_synthetic": (_S, [c_size, c_size, c_size, ctypes.c_uint64, handle_p]),

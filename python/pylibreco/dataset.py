@@ -15,6 +15,7 @@ from ._native import ID_TEXT_MAX, c_int32_p, c_size, check, lib, text
 FORMATS = {"auto": 0, "movielens": 1, "csv": 2, "tsv": 3, "pairs": 4}
 DUPLICATES = {"keep_all": 0, "keep_first": 1, "keep_last": 2, "refuse": 3}
 STRATIFY = 1
+IDS_TEXT = 2  # RECO_IDS_TEXT: every id of the file read as text
 
 
 def _new_handle():
@@ -46,10 +47,9 @@ def _id_text(value, name):
         return str(value)
     text_value = value.decode("utf-8") if isinstance(value, bytes) else str(value)
     encoded = text_value.encode("utf-8")
-    if not encoded or len(encoded) >= ID_TEXT_MAX or any(c in text_value for c in "\t\r\n") \
-            or text_value != text_value.strip():
+    if not encoded or len(encoded) >= ID_TEXT_MAX or any(c.isspace() for c in text_value):
         raise ValueError(f"{name}: id {value!r} cannot be a libreco id (1 to {ID_TEXT_MAX - 1} "
-                         "bytes, no tab, line break or surrounding space)")
+                         "bytes, no space, tab or line break)")
     return text_value
 
 
@@ -111,8 +111,9 @@ class Dataset:
         """Interactions from 1-D arrays of equal length: user and item ids,
         optional ratings and integer timestamps. Ids are integers (>= 0) or
         any other hashable values, taken by their str() as text ids through
-        libreco's id maps (a text that is a plain decimal integer, "42", is
-        the integer id 42), so a model keeps them in its file.
+        libreco's id maps, so a model keeps them in its file; when either
+        column holds text, every id is read as text (user_id gives a plain
+        decimal integer back as an int).
 
         >>> data = Dataset.from_arrays(["ann", "bob", "ann"], ["B01", "B01", "C7"])
         >>> data.n_users, data.n_items, data.user_id(1)
@@ -161,7 +162,10 @@ class Dataset:
                 for row in zip(*columns):
                     out.write("\t".join([row[0], row[1], repr(float(row[2]))] +
                                         [str(int(value)) for value in row[3:]]) + "\n")
-            data = cls.read(path, format="tsv")
+            handle = _new_handle()
+            check(lib.reco_dataset_read_ids(text(path), FORMATS["tsv"], IDS_TEXT, None,
+                                            ctypes.byref(handle)))
+            data = cls(handle)
         return data.binarize(1.0) if ratings is None else data
 
     @classmethod

@@ -24,8 +24,12 @@ def test_text_ids_go_through_the_c_id_maps():
     implicit = pylibreco.Dataset.from_arrays(USERS, ITEMS)
     assert implicit.ratings is None and len(implicit) == 8
     # a text that is a plain decimal integer is that integer id
-    mixed = pylibreco.Dataset.from_arrays(["7", "x"], [("a", 1), 3])
-    assert mixed.user_id(0) == 7 and mixed.item_id(0) == "('a', 1)" and mixed.item_id(1) == 3
+    mixed = pylibreco.Dataset.from_arrays(["7", "x"], [b"a1", 3])
+    # read as text, and given back as an int where the text is a plain integer
+    assert mixed.user_id(0) == 7 and mixed.item_id(0) == "a1" and mixed.item_id(1) == 3
+    assert mixed.item_index(3) == 1 and mixed.user_index("7") == 0 and mixed.user_index(7) == 0
+    with pytest.raises(ValueError, match=r"items: id \('a', 1\) cannot be a libreco id"):
+        pylibreco.Dataset.from_arrays(["x", "y"], [("a", 1), 3])
     with pytest.raises(pylibreco.OutOfRange):
         data.user_index("eve")
     with pytest.raises(ValueError, match="cannot be a libreco id"):
