@@ -153,6 +153,15 @@ reco_status reco_model_refit_user(reco_model *model, int32_t user, const int32_t
     return status;
 }
 
+/* A new user's items join the model's seen items when it keeps them (the
+ * item-item kinds' history holds them already). */
+static reco_status remember_liked(reco_model *model, const int32_t *items, size_t distinct)
+{
+    if (reco_kind_is_item_item(model->kind) || !model->history.offsets)
+        return RECO_OK;
+    return reco_history_add_user(model, items, distinct);
+}
+
 /* The solver families' fold-in: a new user row, solved exactly (iALS) or
  * holding its items (EASE, item-kNN: nothing to learn). `items` are sorted
  * and distinct. */
@@ -165,7 +174,9 @@ static reco_status fold_in_solved(reco_model *model, const int32_t *items, size_
     int32_t new_user = (int32_t)(model->n_users - 1);
     status = model->kind == RECO_MODEL_IALS
                  ? solve_ials_user(model, new_user, items, distinct)
-                 : reco_item_item_add_user(model, items, distinct);
+                 : reco_history_add_user(model, items, distinct);
+    if (status == RECO_OK)
+        status = remember_liked(model, items, distinct);
     if (status != RECO_OK) {
         reco_model_drop_users(model, 1);
         return status;
@@ -252,6 +263,8 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
             status = reco_model_upload_range(model, offsets[r], params + at, widths[r]);
         }
     }
+    if (status == RECO_OK)
+        status = remember_liked(model, sorted, distinct);
     if (status == RECO_OK)
         *user = new_user;
 done:

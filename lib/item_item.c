@@ -17,7 +17,6 @@ int reco_kind_is_item_item(reco_model_kind kind)
 
 void reco_item_item_free(reco_item_item *item_item)
 {
-    reco_sparse_rows_free(&item_item->history);
     reco_sparse_rows_free(&item_item->neighbours);
     reco_free(item_item->weights);
     item_item->weights = NULL;
@@ -55,7 +54,7 @@ static void add_item_row(const reco_item_item *item_item, size_t n_items, int32_
 static void score_user(const reco_model *model, int32_t user, float *row)
 {
     const reco_item_item *item_item = &model->item_item;
-    const reco_sparse_rows *history = &item_item->history;
+    const reco_sparse_rows *history = &model->history;
     memset(row, 0, model->n_items * sizeof *row);
     if (!history->offsets || (size_t)user >= history->n_rows)
         return;
@@ -113,10 +112,10 @@ reco_status reco_item_item_similar(const reco_model *model, int32_t item, size_t
     return RECO_OK;
 }
 
-reco_status reco_item_item_add_user(reco_model *model, const int32_t *items, size_t n_items)
+reco_status reco_history_add_user(reco_model *model, const int32_t *items, size_t n_items)
 {
     /* the model has its new user already (reco_model_add_users) */
-    reco_sparse_rows *history = &model->item_item.history;
+    reco_sparse_rows *history = &model->history;
     size_t rows = history->offsets ? history->n_rows : 0;
     size_t entries = rows ? history->offsets[rows] : 0;
     /* the new user is the model's last: n_users + 1 offsets */

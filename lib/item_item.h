@@ -1,6 +1,7 @@
 /* Internal: the item-item families (EASE, item-kNN): what a model scores
  * with, and the scoring. A user's score for item i is the sum, over the
- * items j the user had in training (with their values), of the item-item
+ * items j the user had in training (with their values: the model's
+ * history, which every kind keeps as its seen items), of the item-item
  * weight w_ji: EASE's dense B, or item-kNN's k neighbours of each item. */
 #ifndef RECO_LIB_ITEM_ITEM_H
 #define RECO_LIB_ITEM_ITEM_H
@@ -10,7 +11,6 @@
 typedef struct reco_model reco_model;
 
 typedef struct reco_item_item {
-    reco_sparse_rows history;    /* each user's items and values (n_users rows) */
     float *weights;              /* EASE: B, n_items x n_items, row-major; else NULL */
     reco_sparse_rows neighbours; /* item-kNN: each item's neighbours, sorted by item */
     size_t k;                    /* item-kNN: neighbours kept per item */
@@ -35,7 +35,9 @@ reco_status reco_item_item_score_users(const reco_model *model, const int32_t *u
 reco_status reco_item_item_similar(const reco_model *model, int32_t item, size_t k,
                                    int32_t *items, float *similarities, size_t *n);
 
-/* Appends a user who had `items` (sorted, distinct; value 1 each). */
-reco_status reco_item_item_add_user(reco_model *model, const int32_t *items, size_t n_items);
+/* Appends the model's last user, who had `items` (sorted, distinct; value 1
+ * each), to its history: the item-item kinds' fold-in, and every kind's
+ * seen items when the model keeps them. */
+reco_status reco_history_add_user(reco_model *model, const int32_t *items, size_t n_items);
 
 #endif

@@ -95,6 +95,7 @@ void reco_model_free(reco_model *model)
     reco_id_map_free(&model->item_ids);
     reco_model_clear_metadata(model);
     reco_item_item_free(&model->item_item);
+    reco_sparse_rows_free(&model->history);
     reco_free(model);
 }
 
@@ -453,6 +454,8 @@ void reco_model_drop_users(reco_model *model, size_t count)
         if (model->net.table_dim[user_tables[u]])
             model->net.table_rows[user_tables[u]] -= count;
     model->n_users -= count;
+    if (model->history.n_rows > model->n_users)
+        model->history.n_rows = model->n_users; /* offsets past it stay, unread */
     model->layout_version++;
     reco_scratch_empty(model->scratch);
 }

@@ -28,7 +28,7 @@ enum {
     SECTION_USER_TEXTS = 5,
     SECTION_ITEM_TEXTS = 6,
     SECTION_METADATA = 7,
-    SECTION_SPARSE = 8,      /* the item-item kinds' history and neighbours */
+    SECTION_SPARSE = 8,      /* every kind's history (seen items), item-kNN's neighbours */
     SECTION_ITEM_WEIGHTS = 9 /* EASE's B */
 };
 
@@ -113,11 +113,11 @@ static void put_sparse(reco_writer *w, const char *name, const reco_sparse_rows 
     reco_end_section(w, start);
 }
 
-/* EASE's and item-kNN's sections: the history, and B or the neighbours. */
-static void put_item_item(reco_writer *w, const reco_model *model)
+/* The history (any kind), and EASE's B or item-kNN's neighbours. */
+static void put_history_and_weights(reco_writer *w, const reco_model *model)
 {
     const reco_item_item *item_item = &model->item_item;
-    put_sparse(w, SPARSE_HISTORY, &item_item->history);
+    put_sparse(w, SPARSE_HISTORY, &model->history);
     put_sparse(w, SPARSE_NEIGHBOURS, &item_item->neighbours);
     if (!item_item->weights)
         return;
@@ -161,7 +161,7 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
         put_ids(w, SECTION_ITEM_IDS, &model->item_ids);
     }
     put_metadata(w, model);
-    put_item_item(w, model);
+    put_history_and_weights(w, model);
     const reco_net_desc *net = &model->net;
     const float *p = params;
     for (int t = 0; t < RECO_N_TABLES; t++) {
@@ -420,7 +420,7 @@ static void read_texts(reco_reader *r, size_t end, reco_id_map *ids)
     }
 }
 
-/* A sparse section: `name` of an item-item model, its rows bounded by
+/* A sparse section: its rows bounded by
  * `max_rows` (and equal to it when `exact`), columns the model's items,
  * offsets from 0 rising to the entries, each row's columns rising. Sizes are
  * checked against the section's bytes before anything is allocated. */
@@ -476,7 +476,8 @@ static void read_sparse_rows(reco_reader *r, size_t end, size_t max_rows, int ex
     *rows = made;
 }
 
-/* A named sparse section into an item-item model, once each. */
+/* A named sparse section, once each: any model's history, item-kNN's
+ * neighbours. */
 static void read_sparse(reco_reader *r, size_t end, reco_model *model)
 {
     uint32_t name_length = reco_get_u32(r, "truncated sparse section");
@@ -488,14 +489,13 @@ static void read_sparse(reco_reader *r, size_t end, reco_model *model)
                   memcmp(name, SPARSE_HISTORY, name_length) == 0;
     int neighbours = name_length == strlen(SPARSE_NEIGHBOURS) &&
                      memcmp(name, SPARSE_NEIGHBOURS, name_length) == 0;
-    if (!reco_kind_is_item_item(model->kind) || (!history && !neighbours) ||
-        (neighbours && model->kind != RECO_MODEL_ITEM_KNN) ||
-        (history ? item_item->history.offsets : item_item->neighbours.offsets)) {
+    if ((!history && !neighbours) || (neighbours && model->kind != RECO_MODEL_ITEM_KNN) ||
+        (history ? model->history.offsets : item_item->neighbours.offsets)) {
         reco_format_error(r, "a sparse section the model does not have, or twice");
         return;
     }
     if (history)
-        read_sparse_rows(r, end, model->n_users, 0, model->n_items, &item_item->history);
+        read_sparse_rows(r, end, model->n_users, 0, model->n_items, &model->history);
     else
         read_sparse_rows(r, end, model->n_items, 1, model->n_items, &item_item->neighbours);
 }

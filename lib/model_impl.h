@@ -25,6 +25,10 @@ struct reco_model {
     float ials_regularization;
     float ials_unobserved_weight;
     reco_item_item item_item; /* EASE and item-kNN: what they score with */
+    /* each user's training items and values (at most n_users rows; none
+     * when offsets is NULL): the seen items recommend leaves out, and what
+     * the item-item kinds score a user by */
+    reco_sparse_rows history;
     reco_net_desc net;        /* valid once initialized */
     reco_net_params params;
     reco_backend *backend;    /* NULL until reco_model_init */
@@ -86,6 +90,18 @@ void reco_model_describe(const reco_model *model, reco_net_desc *net);
 /* reco_model_init with the given parameters (the flat layout of
  * reco_model_get_parameters) instead of random ones: the model loader's. */
 reco_status reco_model_init_with(reco_model *model, reco_backend *backend, const float *values);
+
+/* The model's seen items as per-user rows (a view: no rows when it keeps
+ * none). */
+static inline reco_user_rows reco_model_seen_rows(const reco_model *model)
+{
+    const reco_sparse_rows *history = &model->history;
+    return (reco_user_rows){history->offsets ? history->n_rows : 0, history->offsets,
+                            history->columns};
+}
+
+/* Makes `data`'s pairs (which fit the model) the model's seen items. */
+reco_status reco_model_replace_seen(reco_model *model, const reco_dataset *data);
 
 /* Fails with RECO_ERR_STATE unless the model is initialized. */
 reco_status reco_model_check_ready(const reco_model *model);

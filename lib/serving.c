@@ -25,8 +25,11 @@ reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *u
             return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu users",
                              (int)users[u], model->n_users);
     const reco_user_rows *rows = NULL;
+    reco_user_rows seen = reco_model_seen_rows(model);
     if (exclude)
         status = reco_dataset_user_rows(exclude, &rows);
+    else if (model->history.offsets)
+        rows = &seen;
     if (status == RECO_OK)
         status = reco_rank_users(model, users, n_users, k, rows, items, scores, counts);
     return status;
@@ -40,6 +43,55 @@ reco_status reco_model_recommend(const reco_model *model, int32_t user, size_t k
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL count");
     *n = 0;
     return reco_model_recommend_batch(model, &user, 1, k, exclude, items, scores, n);
+}
+
+int reco_model_has_seen(const reco_model *model)
+{
+    return model && model->history.offsets != NULL;
+}
+
+reco_status reco_model_seen(const reco_model *model, int32_t user, const int32_t **items,
+                            size_t *n)
+{
+    if (!model || !items || !n)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model, items or count");
+    if (user < 0 || (size_t)user >= model->n_users)
+        return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu users", (int)user,
+                         model->n_users);
+    reco_user_rows seen = reco_model_seen_rows(model);
+    *items = reco_user_rows_of(&seen, user, n);
+    return RECO_OK;
+}
+
+reco_status reco_model_set_seen(reco_model *model, const reco_dataset *data)
+{
+    if (!model)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model");
+    if (reco_kind_is_item_item(model->kind))
+        return reco_fail(RECO_ERR_STATE, "%s scores a user by its seen items: they stay",
+                         reco_model_kind_name(model->kind));
+    if (data && (reco_dataset_n_users(data) > model->n_users ||
+                 reco_dataset_n_items(data) > model->n_items))
+        return reco_fail(RECO_ERR_OUT_OF_RANGE,
+                         "the dataset has %zu users and %zu items; the model %zu and %zu",
+                         reco_dataset_n_users(data), reco_dataset_n_items(data), model->n_users,
+                         model->n_items);
+    if (data)
+        return reco_model_replace_seen(model, data);
+    reco_sparse_rows_free(&model->history);
+    return RECO_OK;
+}
+
+reco_status reco_model_replace_seen(reco_model *model, const reco_dataset *data)
+{
+    reco_sparse_rows rows;
+    reco_status status = reco_sparse_rows_build(data, &rows);
+    if (status != RECO_OK)
+        return status;
+    rows.n_columns = model->n_items;
+    reco_sparse_rows_free(&model->history);
+    model->history = rows;
+    return RECO_OK;
 }
 
 size_t reco_model_embedding_dim(const reco_model *model)

@@ -483,7 +483,9 @@ static int dense_for_epoch(const reco_trainer *trainer)
     return trainer->model->n_users + trainer->model->n_items <= 4 * rows_a_batch;
 }
 
-reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train, double *mean_loss)
+/* One epoch of any family; reco_trainer_epoch then keeps the seen items. */
+static reco_status run_one_epoch(reco_trainer *trainer, const reco_dataset *train,
+                                 double *mean_loss)
 {
     CHECK_TRAINER(trainer);
     trainer->optimizer.dense_embeddings = dense_for_epoch(trainer);
@@ -521,5 +523,27 @@ reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train,
     trainer->epoch++;
     trainer->requested_learning_rate *= trainer->lr_decay;
     reco_trainer_apply_semantics(trainer);
+    return status;
+}
+
+/* Keeps the training pairs as the model's seen items (its history), built
+ * once per training set; the item-item kinds keep theirs as they fit. */
+static reco_status keep_seen(reco_trainer *trainer, const reco_dataset *train)
+{
+    reco_model *model = trainer->model;
+    if (reco_kind_is_item_item(model->kind) ||
+        (model->history.offsets && trainer->seen_serial == train->serial))
+        return RECO_OK;
+    reco_status status = reco_model_replace_seen(model, train);
+    if (status == RECO_OK)
+        trainer->seen_serial = train->serial;
+    return status;
+}
+
+reco_status reco_trainer_epoch(reco_trainer *trainer, const reco_dataset *train, double *mean_loss)
+{
+    reco_status status = run_one_epoch(trainer, train, mean_loss);
+    if (status == RECO_OK)
+        status = keep_seen(trainer, train);
     return status;
 }

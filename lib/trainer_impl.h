@@ -106,6 +106,7 @@ struct reco_trainer {
     reco_backend_optimizer *optimizer_state;
     uint64_t step;
     size_t epoch;
+    uint64_t seen_serial; /* the dataset the model's seen items came from */
     epoch_buffers buffers;
     unsigned layout_version; /* the model's, when workspace and state were made */
     validation validation;

@@ -198,8 +198,9 @@ static void keep_history(reco_model *model, reco_sparse_rows *by_user)
     if (model->kind == RECO_MODEL_EASE)
         for (size_t e = 0; e < by_user->offsets[by_user->n_rows]; e++)
             by_user->values[e] = 1.0f;
-    reco_sparse_rows_free(&model->item_item.history);
-    model->item_item.history = *by_user;
+    by_user->n_columns = model->n_items;
+    reco_sparse_rows_free(&model->history);
+    model->history = *by_user;
     memset(by_user, 0, sizeof *by_user);
 }
 

@@ -37,6 +37,19 @@ check "two similar items" test "$(grep -o '"cosine"' "$tmp/similar.json" | wc -l
 "$reco" similar --model "$tmp/fixture.reco" --user 2 --k 5 --json > "$tmp/similar_users.json"
 check "the other two users nearest user 2" grep -q '^{"user": 2, "similar": \[{"user": [13], "cosine": [-0-9.]*}, {"user": [13], "cosine": [-0-9.]*}\]}$' "$tmp/similar_users.json"
 
+# the model keeps its training items: recommend needs no --data to leave them out
+printf '3::30::4::500\n' > "$tmp/held_out.dat"
+"$reco" train --train "$fixtures/ratings.dat" --test "$tmp/held_out.dat" --model mf --epochs 1 \
+    --protocol ratings --out "$tmp/seen.reco" > /dev/null
+"$reco" recommend --model "$tmp/seen.reco" --user 2 --k 5 --json > "$tmp/seen.json"
+check "without --data, user 2 gets exactly the items it did not rate" sh -c "grep -o '\"item\": [0-9]*' '$tmp/seen.json' | sort | tr '\n' ' ' | grep -qx '\"item\": 10 \"item\": 30 '"
+"$reco" recommend --model "$tmp/seen.reco" --user 2 --k 5 > "$tmp/seen.txt"
+check "and says its training items were left out" grep -q "top 2 for user 2 (its training items left out)" "$tmp/seen.txt"
+"$reco" recommend --model "$tmp/seen.reco" --all --k 4 --out "$tmp/seen_all.tsv" 2> /dev/null
+"$reco" recommend --model "$tmp/seen.reco" --data "$fixtures/ratings.dat" --all --k 4 \
+    --out "$tmp/data_all.tsv" 2> /dev/null
+check "--all without --data is --all with the training data" cmp -s "$tmp/seen_all.tsv" "$tmp/data_all.tsv"
+
 # eval rebuilds the split train made and agrees with its last epoch
 "$reco" train --data "$fixtures/ratings.dat" --model gmf --test-negatives 1 --k 1 --epochs 2 \
     --json --out "$tmp/loo.reco" --plot "$tmp/train.svg" > "$tmp/loo.json"

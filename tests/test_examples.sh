@@ -37,10 +37,10 @@ case $part in
 python)
     [ -z "$sanitize" ] || skip "a sanitized libreco cannot be loaded into python3"
     install_build
-    package=$(find "$tmp/root" -path '*dist-packages/libreco/__init__.py' | head -n 1)
+    package=$(find "$tmp/root" -path '*-packages/pylibreco/__init__.py' | head -n 1)
     [ -n "$package" ] || skip "this build installs no Python package (no python3 with numpy, or -Dpython=disabled)"
     version=$(PYTHONPATH="$(dirname "$(dirname "$package")")" LIBRECO_PATH="$libdir" \
-        /usr/bin/python3 -c 'import libreco; print(libreco.version())')
+        /usr/bin/python3 -c 'import pylibreco; print(pylibreco.version())')
     check "the installed Python package loads the installed library (got '$version')" \
         test "$version" = "$(sed -n "s/^  version: '\([0-9.]*\)',/\1/p" "$source/meson.build")"
     echo "1 passed, 0 failed"

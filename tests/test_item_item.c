@@ -334,7 +334,7 @@ START_TEST(files_fold_in_and_serving)
             ck_assert_int_eq(loaded->item_item.weighting, RECO_WEIGHTING_TFIDF);
         }
         /* a folded-in user who had user 4's items scores as user 4 */
-        const reco_sparse_rows *history = &setup.model->item_item.history;
+        const reco_sparse_rows *history = &setup.model->history;
         const int32_t *had = history->columns + history->offsets[4];
         size_t n_had = history->offsets[5] - history->offsets[4];
         int32_t user;

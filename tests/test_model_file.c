@@ -125,6 +125,95 @@ START_TEST(round_trip_predicts_identically)
 }
 END_TEST
 
+/* Item indices of the seen items of `user`, as a number (digits by index). */
+static int seen_digits(const reco_model *model, int32_t user)
+{
+    const int32_t *items;
+    size_t n;
+    RECO_ASSERT_OK(reco_model_seen(model, user, &items, &n));
+    int digits = 0;
+    for (size_t i = 0; i < n; i++)
+        digits = digits * 10 + items[i] + 1;
+    return digits;
+}
+
+START_TEST(seen_items_round_trip_and_leave_recommendations)
+{
+    /* users 1, 2, 3 (indices 0-2) had items 10, 20, 30, 40 (indices 0-3) */
+    static const int64_t users[] = {1, 1, 1, 2, 2, 3}, items[] = {10, 20, 30, 20, 40, 10};
+    static const float ratings[] = {5, 3, 4, 2, 1, 4};
+    reco_backend *backend;
+    RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
+    reco_dataset *data;
+    RECO_ASSERT_OK(reco_dataset_from_arrays(users, items, ratings, NULL, 6, &data));
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 3, 4, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 2));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
+    RECO_ASSERT_OK(reco_model_set_vocabulary(model, data));
+    ck_assert_int_eq(reco_model_has_seen(model), 0);
+    reco_trainer *trainer;
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_epoch(trainer, data, NULL));
+    reco_trainer_free(trainer);
+    ck_assert_int_eq(reco_model_has_seen(model), 1);
+    ck_assert_int_eq(seen_digits(model, 0), 123);
+    ck_assert_int_eq(seen_digits(model, 1), 24);
+    ck_assert_int_eq(seen_digits(model, 2), 1);
+    const char *path = temp_path("seen.reco");
+    RECO_ASSERT_OK(reco_model_save(model, path));
+    reco_model *loaded;
+    RECO_ASSERT_OK(reco_model_load(path, backend, &loaded));
+    ck_assert_int_eq(seen_digits(loaded, 0), 123);
+    ck_assert_int_eq(seen_digits(loaded, 1), 24);
+    expect_saved_again(loaded, path);
+    /* a NULL exclude leaves the seen items out: user 1 has one item left */
+    int32_t top[4];
+    float scores[4];
+    size_t n;
+    RECO_ASSERT_OK(reco_model_recommend(loaded, 0, 4, NULL, top, scores, &n));
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(top[0], 3);
+    RECO_ASSERT_OK(reco_model_recommend(loaded, 1, 4, NULL, top, scores, &n));
+    ck_assert_uint_eq(n, 2);
+    ck_assert_int_eq(top[0] + top[1], 0 + 2);
+    /* forgotten: nothing left out, and the file has no seen items */
+    RECO_ASSERT_OK(reco_model_set_seen(loaded, NULL));
+    ck_assert_int_eq(reco_model_has_seen(loaded), 0);
+    RECO_ASSERT_OK(reco_model_recommend(loaded, 0, 4, NULL, top, scores, &n));
+    ck_assert_uint_eq(n, 4);
+    const char *bare = temp_path("bare.reco");
+    RECO_ASSERT_OK(reco_model_save(loaded, bare));
+    size_t with_size, bare_size;
+    unsigned char *with = read_all(path, &with_size), *without = read_all(bare, &bare_size);
+    /* section 8: 12 + 4 + 7 (name) + 24 + 4 x 8 offsets + 6 x 4 columns + 6 x 4 values + 4 */
+    ck_assert_uint_eq(with_size - bare_size, 12 + 4 + 7 + 24 + 4 * 8 + 6 * 4 + 6 * 4 + 4);
+    reco_model *reloaded;
+    RECO_ASSERT_OK(reco_model_load(bare, backend, &reloaded));
+    ck_assert_int_eq(reco_model_has_seen(reloaded), 0);
+    ck_assert_int_eq(seen_digits(reloaded, 0), 0);
+    expect_saved_again(reloaded, bare);
+    /* given the training data again, the model saves the trained bytes */
+    RECO_ASSERT_OK(reco_model_set_seen(reloaded, data));
+    expect_saved_again(reloaded, path);
+    const int32_t *seen;
+    EXPECT_STATUS(reco_model_seen(reloaded, 3, &seen, &n), RECO_ERR_OUT_OF_RANGE,
+                  "user 3 outside the model's 3 users");
+    reco_model *ease;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_EASE, 3, 4, &ease));
+    EXPECT_STATUS(reco_model_set_seen(ease, NULL), RECO_ERR_STATE,
+                  "ease scores a user by its seen items");
+    free(with);
+    free(without);
+    reco_model_free(ease);
+    reco_model_free(reloaded);
+    reco_model_free(loaded);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
 START_TEST(text_ids_and_metadata_round_trip)
 {
     reco_backend *backend;
@@ -357,6 +446,7 @@ int main(void)
     tcase_set_timeout(tcase, 300);
     tcase_add_loop_test(tcase, round_trip_predicts_identically, 0, 4);
     tcase_add_test(tcase, text_ids_and_metadata_round_trip);
+    tcase_add_test(tcase, seen_items_round_trip_and_leave_recommendations);
     tcase_add_test(tcase, damaged_files_are_refused);
     tcase_add_test(tcase, save_replaces_atomically);
     tcase_add_test(tcase, invalid_settings_wrap_the_setters_detail);

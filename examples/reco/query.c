@@ -163,7 +163,7 @@ static int plot_items(const session *s, const char *path, int tsne, size_t limit
 /* What differs between `recommend` (for a user) and `similar` (to an item). */
 typedef struct ranked_query {
     const char *command, *id_flag, *json_list, *score_name;
-    int needs_data;  /* recommend: the training data, for ids and exclusions */
+    int needs_data;  /* recommend: the seen items, from the model or the training data */
     int users;       /* the ranks are users (similar --user) */
     int plots;       /* similar: --plot draws the item map */
     reco_status (*index_of)(const reco_model *, const char *, int32_t *);
@@ -267,7 +267,12 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     }
     size_t limit = option_count(opts, "points", tsne ? 1000 : 100000000, 2, 100000000, &ok);
     session s = {0};
-    int code = open_session(opts, &s, query->needs_data);
+    int code = open_session(opts, &s, 0);
+    if (code == EXIT_OK && query->needs_data && !s.data && !reco_model_has_seen(s.model)) {
+        usage_error(opts, "needs --data FILE (the ratings it was trained on): the model keeps "
+                          "no seen items");
+        code = EXIT_USAGE;
+    }
     if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
         code = wanted ? (usage_error(opts, "--all and --%s: one or the other", query->id_flag),
                          EXIT_USAGE)
@@ -297,9 +302,11 @@ static int run_ranked_query(options *opts, const ranked_query *query)
             printf("{\"%s\": ", query->id_flag);
             write_json_id(stdout, s.model, query->users || query->needs_data, index);
             printf(", \"%s\": ", query->json_list);
-        } else if (query->needs_data)
+        } else if (query->needs_data && s.data)
             printf("top %zu for user %s (items rated in %s left out):\n", n, wanted,
                    option_text(opts, "data", ""));
+        else if (query->needs_data)
+            printf("top %zu for user %s (its training items left out):\n", n, wanted);
         else if (item_item)
             printf("items nearest item %s by the %s model's item-item weights:\n", wanted,
                    kind_name(kind));
@@ -461,7 +468,8 @@ const command_spec eval_command = {"eval", "evaluate a model on the split reco t
 
 static const flag_spec recommend_flags[] = {
     MODEL_FLAG,
-    DATA_FLAG,
+    {"data", "FILE", "the model's seen items",
+     "ratings whose items are left out (a model from reco train keeps its training items)"},
     TITLES_FLAG,
     BACKEND_FLAG,
     {"user", "ID", NULL, "the user (its id in the data)"},

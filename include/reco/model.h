@@ -189,8 +189,9 @@ RECO_API const char *reco_model_metadata(const reco_model *model, const char *ke
 RECO_API size_t reco_model_metadata_count(const reco_model *model);
 RECO_API const char *reco_model_metadata_key(const reco_model *model, size_t i);
 /* Top-k items for a user by score, best first (ties by item index), leaving
- * out the user's items in `exclude` (may be NULL). Writes up to k items and
- * scores and their count to *n. */
+ * out the user's items in `exclude`, or, when exclude is NULL, the user's
+ * seen items the model keeps (reco_model_has_seen; nothing when it keeps
+ * none). Writes up to k items and scores and their count to *n. */
 RECO_API reco_status reco_model_recommend(const reco_model *model, int32_t user, size_t k,
                                           const reco_dataset *exclude, int32_t *items,
                                           float *scores, size_t *n);
@@ -201,6 +202,28 @@ RECO_API reco_status reco_model_recommend_batch(const reco_model *model, const i
                                                 size_t n_users, size_t k,
                                                 const reco_dataset *exclude, int32_t *items,
                                                 float *scores, size_t *counts);
+
+/* Seen items: each user's training items, kept by the model (and in its
+ * file) so that recommend leaves them out without the training data. A
+ * trainer's epoch sets them from its training set (for every kind); the
+ * item-item kinds (EASE, item-kNN) score with them. 1 when the model keeps
+ * them, else 0. */
+RECO_API int reco_model_has_seen(const reco_model *model);
+
+/* The seen items of `user`, sorted and distinct: *items points into the
+ * model (valid until the model is trained, folded into or given other seen
+ * items), *n their count; 0 items for a user without any or a model that
+ * keeps none. */
+RECO_API reco_status reco_model_seen(const reco_model *model, int32_t user, const int32_t **items,
+                                     size_t *n);
+
+/* Replaces the seen items by `data`'s user-item pairs (indices of the
+ * model's: read it with reco_model_vocabulary_dataset's ids), or forgets
+ * them when data is NULL, so that recommend with a NULL exclude leaves
+ * nothing out and a save writes no seen items. RECO_ERR_STATE for EASE and
+ * item-kNN, which score with theirs. Mutates the model: not while other
+ * threads use it. */
+RECO_API reco_status reco_model_set_seen(reco_model *model, const reco_dataset *data);
 
 /* Width of the exported embeddings: GMF factors plus MLP embedding columns. */
 RECO_API size_t reco_model_embedding_dim(const reco_model *model);

@@ -7,17 +7,17 @@ Usage: python3 bpr.py [ratings.csv movies.csv] [epochs]   (no files: synthetic)
 """
 import sys
 
-import libreco
+import pylibreco
 
 ratings = sys.argv[1] if len(sys.argv) > 2 else None
 movies = sys.argv[2] if len(sys.argv) > 2 else None
 epochs = int(sys.argv[3]) if len(sys.argv) > 3 else 100
-rated = libreco.Dataset.read(ratings) if ratings else libreco.Dataset.synthetic(610, 2000, 50000, 4)
+rated = pylibreco.Dataset.read(ratings) if ratings else pylibreco.Dataset.synthetic(610, 2000, 50000, 4)
 if movies:
     rated.read_titles(movies)
 positives = rated.binarize(4)
 train, valid, test = positives.split_three_way(0.1, 0.1, seed=1)
-model = libreco.BPRMF(factors=32, optimizer="adam", learning_rate=1e-3, weight_decay=1e-6,
+model = pylibreco.BPRMF(factors=32, optimizer="adam", learning_rate=1e-3, weight_decay=1e-6,
                       batch_size=1024, init_seed=1)
 model.fit(train, epochs=epochs, valid=valid, exclude=train, metric="recall", k=20)
 epoch, best = model.best_validation

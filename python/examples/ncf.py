@@ -7,16 +7,16 @@ Usage: python3 ncf.py [ml-1m/ratings.dat] [epochs]   (no file: synthetic data)
 import sys
 import time
 
-import libreco
+import pylibreco
 
 path = sys.argv[1] if len(sys.argv) > 1 else None
 epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-data = libreco.Dataset.read(path) if path else libreco.Dataset.synthetic(943, 1682, 100000, 42)
+data = pylibreco.Dataset.read(path) if path else pylibreco.Dataset.synthetic(943, 1682, 100000, 42)
 train, test = data.split_leave_one_out()
 test.sample_test_negatives(data, 100, seed=42)
-model = libreco.NeuMF(factors=32, layers=(64, 32, 16, 8), negatives=4, learning_rate=0.001,
+model = pylibreco.NeuMF(factors=32, layers=(64, 32, 16, 8), negatives=4, learning_rate=0.001,
                       batch_size=256, init_seed=42)
-print(f"libreco {libreco.version()}: NeuMF on {path or 'synthetic data'}: "
+print(f"libreco {pylibreco.version()}: NeuMF on {path or 'synthetic data'}: "
       f"{len(train)} training positives, {len(test)} test users x (1 + 100)")
 start = time.monotonic()
 for epoch in range(epochs):

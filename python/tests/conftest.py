@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-import libreco
+import pylibreco
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +16,7 @@ def fixtures():
 def ncf_split():
     """The C example's NCF setup (seed 000): synthetic data, leave-one-out, 100 test
     negatives."""
-    data = libreco.Dataset.synthetic(943, 1682, 100000, 42)
+    data = pylibreco.Dataset.synthetic(943, 1682, 100000, 42)
     train, test = data.split_leave_one_out()
     test.sample_test_negatives(data, 100, seed=42)
     return data, train, test
@@ -25,4 +25,4 @@ def ncf_split():
 @pytest.fixture(scope="session")
 def trained(ncf_split):
     data, train, test = ncf_split
-    return libreco.NeuMF().fit(train, epochs=1)
+    return pylibreco.NeuMF().fit(train, epochs=1)

@@ -4,8 +4,8 @@ import threading
 
 import numpy as np
 
-import libreco
-from libreco import _native as native
+import pylibreco
+from pylibreco import _native as native
 
 
 def test_recommend_from_several_threads(ncf_split, trained):
@@ -78,7 +78,7 @@ class _EpochRunner:
         self.backend, self.model, self.trainer = (ctypes.c_void_p(), ctypes.c_void_p(),
                                                   ctypes.c_void_p())
         assert library.reco_backend_open(b"cpu", ctypes.byref(self.backend)) == 0
-        assert library.reco_model_new(libreco.models.KINDS["gmf"], train.n_users, train.n_items,
+        assert library.reco_model_new(pylibreco.models.KINDS["gmf"], train.n_users, train.n_items,
                                       ctypes.byref(self.model)) == 0
         assert library.reco_model_init(self.model, self.backend, 7) == 0
         assert library.reco_trainer_new(self.model, ctypes.byref(self.trainer)) == 0
@@ -104,7 +104,7 @@ def test_other_threads_run_while_libreco_trains(ncf_split):
     sys.setswitchinterval(1e-4)
     try:
         counted_held = _counted_during(held.epoch)
-        counted_released = _counted_during(lambda: libreco.GMF().fit(train, epochs=1))
+        counted_released = _counted_during(lambda: pylibreco.GMF().fit(train, epochs=1))
     finally:
         sys.setswitchinterval(interval)
         held.free()

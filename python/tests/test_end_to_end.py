@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-import libreco
+import pylibreco
 
 
 def test_hr_equals_the_c_examples(ncf_split):
@@ -16,6 +16,6 @@ def test_hr_equals_the_c_examples(ncf_split):
     c_hr = [float(value) for value in re.findall(r"epoch 5 +HR@10 ([0-9.]+)", output)]
     assert c_hr, output
     data, train, test = ncf_split
-    model = libreco.NeuMF(init_seed=42, factors=32, output="sigmoid",
+    model = pylibreco.NeuMF(init_seed=42, factors=32, output="sigmoid",
                           fixed_negatives=True).fit(train, epochs=5)
     assert round(model.evaluate_sampled(test)["hr"], 4) == c_hr[0]

@@ -9,7 +9,7 @@ Usage: LIBRECO_PATH=build/lib PYTHONPATH=python hr_seeds.py DATA_DIR SEEDS EPOCH
 """
 import sys
 
-import libreco
+import pylibreco
 
 
 def main():
@@ -17,12 +17,12 @@ def main():
     seeds = [int(seed) for seed in sys.argv[2].split(",")]
     epochs = int(sys.argv[3])
     label = sys.argv[4] if len(sys.argv) > 4 else "libreco"
-    train = libreco.Dataset.read(data_dir + "ml-1m.implicit.train.tsv")
-    test = libreco.Dataset.read(data_dir + "ml-1m.implicit.test.tsv", vocabulary_of=train)
+    train = pylibreco.Dataset.read(data_dir + "ml-1m.implicit.train.tsv")
+    test = pylibreco.Dataset.read(data_dir + "ml-1m.implicit.test.tsv", vocabulary_of=train)
     test.read_test_negatives(data_dir + "ml-1m.implicit.test.negative")
-    backend = libreco.Backend("cpu", threads=2)
+    backend = pylibreco.Backend("cpu", threads=2)
     for seed in seeds:
-        model = libreco.NeuMF(backend=backend, init_seed=seed, seed=seed)
+        model = pylibreco.NeuMF(backend=backend, init_seed=seed, seed=seed)
         hits = []
         for _ in range(epochs):
             model.fit(train, epochs=1)

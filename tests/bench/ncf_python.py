@@ -9,19 +9,19 @@ Usage: ncf_python.py DATA_DIR [epochs] [threads]
 import sys
 import time
 
-import libreco
+import pylibreco
 
 
 def main():
     data_dir = sys.argv[1] + "/ml-1m-implicit/"
     epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    backend = libreco.Backend("cpu", threads=threads)
-    train = libreco.Dataset.read(data_dir + "ml-1m.implicit.train.tsv")
-    test = libreco.Dataset.read(data_dir + "ml-1m.implicit.test.tsv", vocabulary_of=train)
+    backend = pylibreco.Backend("cpu", threads=threads)
+    train = pylibreco.Dataset.read(data_dir + "ml-1m.implicit.train.tsv")
+    test = pylibreco.Dataset.read(data_dir + "ml-1m.implicit.test.tsv", vocabulary_of=train)
     test.read_test_negatives(data_dir + "ml-1m.implicit.test.negative")
-    model = libreco.NeuMF(backend=backend, init_seed=1)
-    print(f"libreco {libreco.version()} from Python, NeuMF 8 factors, layers 64,32,16,8, "
+    model = pylibreco.NeuMF(backend=backend, init_seed=1)
+    print(f"libreco {pylibreco.version()} from Python, NeuMF 8 factors, layers 64,32,16,8, "
           f"batch 256, 4 negatives, Adam 0.001, {threads} threads, {len(train)} positives")
     for epoch in range(epochs):
         start = time.perf_counter()

@@ -13,19 +13,19 @@ import sys
 import tempfile
 import time
 
-import libreco
+import pylibreco
 
 
 def main():
     build = sys.argv[1]
     calls = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
-    backend = libreco.Backend("cpu", threads=1)
-    data = libreco.Dataset.synthetic(1000, 200, 20000, seed=1)
-    model = libreco.MF(backend=backend, factors=16, loss="bpr").fit(data, epochs=1)
+    backend = pylibreco.Backend("cpu", threads=1)
+    data = pylibreco.Dataset.synthetic(1000, 200, 20000, seed=1)
+    model = pylibreco.MF(backend=backend, factors=16, loss="bpr").fit(data, epochs=1)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "mf.reco")
         model.save(path)
-        loaded = libreco.Model.load(path, backend)
+        loaded = pylibreco.Model.load(path, backend)
         for user in range(1000):  # warm up
             loaded.recommend(user, k=10, filter_already_liked_items=False)
         start = time.perf_counter()

@@ -1,18 +1,72 @@
 """Datasets: interactions (user, item, rating, timestamp) with their vocabulary."""
+from __future__ import annotations
+
 import ctypes
+import os
+import tempfile
+from typing import Any, Hashable, Iterable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _arrays
-from ._native import c_int32_p, c_size, check, lib, text
+from ._ids import DATASET
+from ._native import ID_TEXT_MAX, c_int32_p, c_size, check, lib, text
 
 FORMATS = {"auto": 0, "movielens": 1, "csv": 2, "tsv": 3, "pairs": 4}
 DUPLICATES = {"keep_all": 0, "keep_first": 1, "keep_last": 2, "refuse": 3}
 STRATIFY = 1
+IDS_TEXT = 2  # RECO_IDS_TEXT: every id of the file read as text
 
 
 def _new_handle():
     return ctypes.c_void_p()
+
+
+def _column(values):
+    """An id column as an array; a list of tuples (or other sequences used
+    as ids) becomes a 1-D array of objects, not a 2-D one."""
+    if isinstance(values, np.ndarray):
+        return values
+    values = list(values) if not hasattr(values, "__len__") else values
+    array = np.asarray(values, dtype=object) if any(
+        isinstance(v, (tuple, list)) for v in values) else np.asarray(values)
+    if array.ndim == 2 and array.dtype == object:
+        column = np.empty(len(values), dtype=object)
+        column[:] = [tuple(v) if isinstance(v, list) else v for v in values]
+        return column
+    return array
+
+
+def _id_text(value, name):
+    """An id as the text a ratings file would hold, refused when a file
+    could not hold it."""
+    value = value.item() if isinstance(value, np.generic) else value
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"{name}: integer ids must be >= 0, got {value}")
+        return str(value)
+    text_value = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    encoded = text_value.encode("utf-8")
+    if not encoded or len(encoded) >= ID_TEXT_MAX or any(c.isspace() for c in text_value):
+        raise ValueError(f"{name}: id {value!r} cannot be a libreco id (1 to {ID_TEXT_MAX - 1} "
+                         "bytes, no space, tab or line break)")
+    return text_value
+
+
+def as_dataset(data: Any, name: str = "data") -> "Dataset":
+    """A Dataset from what fit takes: a Dataset; a scipy.sparse user x item
+    matrix; a pandas DataFrame with user and item (and rating, timestamp)
+    columns; or a tuple (users, items[, ratings[, timestamps]])."""
+    if isinstance(data, Dataset):
+        return data
+    if hasattr(data, "tocoo"):
+        return Dataset.from_csr(data)
+    if hasattr(data, "columns") and hasattr(data, "keys"):
+        return Dataset.from_frame(data)
+    if isinstance(data, tuple) and 2 <= len(data) <= 4:
+        return Dataset.from_arrays(*data)
+    raise TypeError(f"{name}: expected a Dataset, a scipy.sparse matrix, a pandas DataFrame or "
+                    f"a tuple (users, items[, ratings[, timestamps]]), got {type(data).__name__}")
 
 
 class Dataset:
@@ -51,11 +105,24 @@ class Dataset:
         return cls(handle, (vocabulary_of,))
 
     @classmethod
-    def from_arrays(cls, users, items, ratings=None, timestamps=None):
-        """Interactions from 1-D arrays of equal length: integer external ids
-        (>= 0) for users and items, optional ratings and integer timestamps."""
-        users = _arrays.integer_ids(users, "users")
-        items = _arrays.integer_ids(items, "items")
+    def from_arrays(cls, users: Iterable[Hashable], items: Iterable[Hashable],
+                    ratings: Optional[Iterable[float]] = None,
+                    timestamps: Optional[Iterable[int]] = None) -> "Dataset":
+        """Interactions from 1-D arrays of equal length: user and item ids,
+        optional ratings and integer timestamps. Ids are integers (>= 0) or
+        any other hashable values, taken by their str() as text ids through
+        libreco's id maps, so a model keeps them in its file; when either
+        column holds text, every id is read as text (user_id gives a plain
+        decimal integer back as an int).
+
+        >>> data = Dataset.from_arrays(["ann", "bob", "ann"], ["B01", "B01", "C7"])
+        >>> data.n_users, data.n_items, data.user_id(1)
+        (2, 2, 'bob')
+        """
+        users, items = _column(users), _column(items)
+        for name, column in (("users", users), ("items", items)):
+            if column.ndim != 1:
+                raise ValueError(f"{name}: expected a 1-D array, got shape {column.shape}")
         n = len(users)
         if len(items) != n:
             raise ValueError(f"items: {len(items)} values for {n} users")
@@ -69,6 +136,10 @@ class Dataset:
                                                  "integer timestamps")
             if len(timestamps) != n:
                 raise ValueError(f"timestamps: {len(timestamps)} values for {n} rows")
+        if n and (users.dtype.kind in "USO" or items.dtype.kind in "USO"):
+            return cls._from_text_ids(users, items, ratings, timestamps)
+        users = _arrays.integer_ids(users, "users")
+        items = _arrays.integer_ids(items, "items")
         handle = _new_handle()
         check(lib.reco_dataset_from_arrays(
             _arrays.pointer(users, ctypes.c_int64), _arrays.pointer(items, ctypes.c_int64),
@@ -77,7 +148,52 @@ class Dataset:
         return cls(handle)
 
     @classmethod
-    def from_csr(cls, matrix, implicit=False):
+    def _from_text_ids(cls, users, items, ratings, timestamps):
+        # the C library maps text ids when it reads them: a TSV file it reads
+        # at once (ratings of 1 for implicit data, dropped again by binarize)
+        columns = [[_id_text(value, "users") for value in users],
+                   [_id_text(value, "items") for value in items],
+                   ratings if ratings is not None else np.ones(len(users), dtype=np.float32)]
+        if timestamps is not None:
+            columns.append(timestamps)
+        with tempfile.TemporaryDirectory(prefix="pylibreco-") as folder:
+            path = os.path.join(folder, "ratings.tsv")
+            with open(path, "w", encoding="utf-8", newline="\n") as out:
+                for row in zip(*columns):
+                    out.write("\t".join([row[0], row[1], repr(float(row[2]))] +
+                                        [str(int(value)) for value in row[3:]]) + "\n")
+            handle = _new_handle()
+            check(lib.reco_dataset_read_ids(text(path), FORMATS["tsv"], IDS_TEXT, None,
+                                            ctypes.byref(handle)))
+            data = cls(handle)
+        return data.binarize(1.0) if ratings is None else data
+
+    @classmethod
+    def from_frame(cls, frame: Any, user: str = "user", item: str = "item",
+                   rating: Optional[str] = "rating",
+                   timestamp: Optional[str] = "timestamp") -> "Dataset":
+        """From a pandas DataFrame (or any mapping of column names to
+        arrays): the columns named `user` and `item` hold the ids (integers
+        or any hashable values), `rating` and `timestamp` are used when the
+        frame has them (None: never).
+
+        >>> frame = {"user": ["a", "b"], "item": [10, 11], "rating": [4.0, 2.0]}  # or a DataFrame
+        >>> Dataset.from_frame(frame)
+        Dataset(2 rows, 2 users, 2 items, ratings)
+        """
+        names = list(frame.keys())
+        for column in (user, item):
+            if column not in names:
+                raise KeyError(f"from_frame: no column {column!r} (columns: {names})")
+
+        def optional(column):
+            return np.asarray(frame[column]) if column is not None and column in names else None
+
+        return cls.from_arrays(np.asarray(frame[user]), np.asarray(frame[item]),
+                               optional(rating), optional(timestamp))
+
+    @classmethod
+    def from_csr(cls, matrix: Any, implicit: bool = False) -> "Dataset":
         """From a scipy.sparse user x item matrix: row r is user id r, column c
         item id c, each stored value a rating (``implicit``: no ratings)."""
         try:
@@ -132,25 +248,19 @@ class Dataset:
         pointer = lib.reco_dataset_timestamps(self._handle)
         return _arrays.view(pointer, len(self), ctypes.c_int64, self) if pointer else None
 
-    def user_id(self, index):
-        value = ctypes.c_int64()
-        check(lib.reco_dataset_user_id(self._handle, index, ctypes.byref(value)))
-        return value.value
+    def user_id(self, index: int) -> Union[int, str]:
+        """The data's id of a user index: an int, or a str for a text id."""
+        return DATASET.external(self._handle, "user", index)
 
-    def item_id(self, index):
-        value = ctypes.c_int64()
-        check(lib.reco_dataset_item_id(self._handle, index, ctypes.byref(value)))
-        return value.value
+    def item_id(self, index: int) -> Union[int, str]:
+        return DATASET.external(self._handle, "item", index)
 
-    def user_index(self, user_id):
-        value = ctypes.c_int32()
-        check(lib.reco_dataset_user_index(self._handle, user_id, ctypes.byref(value)))
-        return value.value
+    def user_index(self, user_id: Hashable) -> int:
+        """The index of a user id (int, or text); OutOfRange when unknown."""
+        return DATASET.index(self._handle, "user", user_id)
 
-    def item_index(self, item_id):
-        value = ctypes.c_int32()
-        check(lib.reco_dataset_item_index(self._handle, item_id, ctypes.byref(value)))
-        return value.value
+    def item_index(self, item_id: Hashable) -> int:
+        return DATASET.index(self._handle, "item", item_id)
 
     def shares_vocabulary(self, other):
         return bool(lib.reco_dataset_shares_vocabulary(self._handle, other._handle))

@@ -1,11 +1,14 @@
 """The shared library and the prototypes of its functions (ctypes).
 
 The library is found, in order: at $LIBRECO_PATH (a file, or a folder holding
-libreco.so.0); where the package was installed with it (_config.LIBDIR); then
-by the dynamic loader's usual search. ctypes releases the GIL for the length of
+libreco.so.0); in the folder a wheel bundles it in (pip install: meson-python
+puts it in .pylibreco.mesonpy.libs beside the package); where the package was
+installed with it (_config.LIBDIR, meson install); then by the dynamic
+loader's usual search. ctypes releases the GIL for the length of
 every call, so other Python threads run while libreco trains or scores.
 """
 import ctypes
+import glob
 import os
 
 from . import errors
@@ -20,6 +23,7 @@ handle = ctypes.c_void_p
 handle_p = ctypes.POINTER(ctypes.c_void_p)
 
 SONAME = "libreco.so.0"
+ID_TEXT_MAX = 256  # RECO_ID_TEXT_MAX: an id's text and its NUL
 
 
 class Progress(ctypes.Structure):
@@ -47,6 +51,8 @@ _PROTOTYPES = {
     "reco_backend_set_fast_math": (_S, [handle, ctypes.c_int]),
     "reco_dataset_read": (_S, [ctypes.c_char_p, ctypes.c_int, handle_p]),
     "reco_dataset_read_shared": (_S, [ctypes.c_char_p, ctypes.c_int, handle, handle_p]),
+    "reco_dataset_read_ids": (_S, [ctypes.c_char_p, ctypes.c_int, ctypes.c_int, handle,
+                                   handle_p]),
     "reco_dataset_from_arrays": (_S, [c_int64_p, c_int64_p, c_float_p, c_int64_p, c_size,
                                       handle_p]),
     "reco_dataset_synthetic": (_S, [c_size, c_size, c_size, ctypes.c_uint64, handle_p]),
@@ -112,6 +118,24 @@ _PROTOTYPES = {
     "reco_model_similar_items": (_S, [handle, ctypes.c_int32, c_size, c_int32_p, c_float_p,
                                       c_size_p]),
     "reco_model_fold_in": (_S, [handle, c_int32_p, c_size, c_size, ctypes.c_uint64, c_int32_p]),
+    "reco_model_similar_users": (_S, [handle, ctypes.c_int32, c_size, c_int32_p, c_float_p,
+                                      c_size_p]),
+    "reco_model_refit_user": (_S, [handle, ctypes.c_int32, c_int32_p, c_size]),
+    "reco_model_user_id_text": (_S, [handle, ctypes.c_int32, ctypes.c_char_p, c_size]),
+    "reco_model_item_id_text": (_S, [handle, ctypes.c_int32, ctypes.c_char_p, c_size]),
+    "reco_model_user_index_of_text": (_S, [handle, ctypes.c_char_p, c_int32_p]),
+    "reco_model_item_index_of_text": (_S, [handle, ctypes.c_char_p, c_int32_p]),
+    "reco_model_set_metadata": (_S, [handle, ctypes.c_char_p, ctypes.c_char_p]),
+    "reco_model_metadata": (ctypes.c_char_p, [handle, ctypes.c_char_p]),
+    "reco_dataset_user_id_text": (_S, [handle, ctypes.c_int32, ctypes.c_char_p, c_size]),
+    "reco_dataset_item_id_text": (_S, [handle, ctypes.c_int32, ctypes.c_char_p, c_size]),
+    "reco_dataset_user_index_of_text": (_S, [handle, ctypes.c_char_p, c_int32_p]),
+    "reco_dataset_item_index_of_text": (_S, [handle, ctypes.c_char_p, c_int32_p]),
+    "reco_model_save_buffer": (_S, [handle, ctypes.POINTER(ctypes.c_void_p), c_size_p]),
+    "reco_model_load_buffer": (_S, [ctypes.c_char_p, c_size, handle, handle_p]),
+    "reco_free": (None, [ctypes.c_void_p]),
+    "reco_model_has_seen": (ctypes.c_int, [handle]),
+    "reco_model_get_biases": (_S, [handle, c_float_p, c_float_p, c_float_p]),
     "reco_model_save": (_S, [handle, ctypes.c_char_p]),
     "reco_model_load": (_S, [ctypes.c_char_p, handle, handle_p]),
     "reco_trainer_new": (_S, [handle, handle_p]),
@@ -157,9 +181,14 @@ def _candidates():
     if override:
         yield os.path.join(override, SONAME) if os.path.isdir(override) else override
         return
+    here = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(os.path.dirname(here), ".pylibreco.mesonpy.libs")
+    # a wheel holds no symbolic links: the library is there by its full name
+    yield from sorted(glob.glob(os.path.join(bundled, "libreco.so.0*")))
     try:
         from . import _config
-        yield os.path.join(_config.LIBDIR, SONAME)
+        if _config.LIBDIR:
+            yield os.path.join(_config.LIBDIR, SONAME)
     except ImportError:
         pass
     yield SONAME
@@ -178,7 +207,7 @@ def _load():
             function.restype = result
             function.argtypes = arguments
         return library
-    raise ImportError("libreco: cannot load the shared library; tried " + "; ".join(tried) +
+    raise ImportError("pylibreco: cannot load the shared library; tried " + "; ".join(tried) +
                       " (set LIBRECO_PATH to libreco.so.0 or its folder)")
 
 

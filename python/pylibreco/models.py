@@ -7,18 +7,27 @@ layers 64-32-16-8, BCE with 4 sampled negatives, Adam with learning rate
 0.001, batches of 256. Users and items are the dense indices of the datasets;
 ``user_index``/``item_id`` map them to and from the data's ids.
 """
+from __future__ import annotations
+
 import ctypes
+import os
 import warnings
+from typing import Any, Callable, Dict, Hashable, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _arrays
 from . import progress as progress_module
+from ._ids import MODEL
 from ._native import (PROGRESS_FN, Progress, c_float_p, c_int32_p, c_size, c_size_p, check,
                       lib, text)
-from .backend import default_backend
-from .dataset import Dataset
+from .backend import Backend, default_backend
+from .dataset import Dataset, as_dataset
 from .errors import Interrupted, StateError
+
+PathLike = Union[str, "os.PathLike[str]"]
+# model metadata keys of the Python package: the training ratings' range
+RATING_MIN, RATING_MAX = "python.rating_min", "python.rating_max"
 
 KINDS = {"mf": 0, "gmf": 1, "mlp": 2, "neumf": 3, "ials": 4, "ease": 5, "itemknn": 6}
 WEIGHTINGS = {"cosine": 0, "tfidf": 1, "bm25": 2}
@@ -72,6 +81,17 @@ _TRAINER_SETTINGS = {
     "unobserved_weight": (lib.reco_trainer_set_unobserved_weight, lambda v: (float(v),)),
     "confidence": (lib.reco_trainer_set_confidence, lambda v: (float(v),)),
 }
+
+
+_EMPTY = []
+
+
+def _nothing_to_exclude():
+    """A dataset without rows: recommend's exclude when nothing is left out
+    (NULL would leave out the seen items the model keeps)."""
+    if not _EMPTY:
+        _EMPTY.append(Dataset.from_arrays(np.empty(0, np.int64), np.empty(0, np.int64)))
+    return _EMPTY[0]
 
 
 class Model:
@@ -160,20 +180,35 @@ class Model:
 
     # -- training ------------------------------------------------------------
 
-    def fit(self, train, epochs=1, valid=None, exclude=None, metric="hr", k=10, patience=None,
-            progress=None, callback=None):
-        """Trains for `epochs` epochs on `train` (a Dataset). With `valid`, the
+    def fit(self, train: Any, epochs: int = 1, valid: Optional[Dataset] = None,
+            exclude: Optional[Dataset] = None, metric: str = "hr", k: int = 10,
+            patience: Optional[int] = None, progress: Optional[bool] = None,
+            callback: Optional[Callable[[Dict[str, float]], Any]] = None) -> "Model":
+        """Trains for `epochs` epochs on `train`: a Dataset, a scipy.sparse
+        user x item matrix, a pandas DataFrame (columns user, item, and
+        rating, timestamp when there), or a tuple (users, items[, ratings]);
+        ids of any hashable kind (docs/python.md). With `valid`, the
         model is evaluated after every epoch by `metric` at K = k (items of
         `exclude` left out of full ranking), keeps its best parameters, and
         stops after `patience` epochs without improvement. ``progress``: a bar
         on stderr (None: only on a terminal); ``callback(report)`` is called
         after every batch with a dict (epoch, step, steps, loss,
-        samples_per_second) and may return True to stop. Returns self."""
-        if not isinstance(train, Dataset):
-            raise TypeError(f"train: expected a Dataset, got {type(train).__name__}")
+        samples_per_second) and may return True to stop. Returns self.
+
+        >>> model = IALS(factors=8).fit((["ann", "ann", "bob"], ["x", "y", "x"]), epochs=3)
+        >>> model.recommend("bob", k=1, raw=True)[0]
+        ['y']
+        """
+        train = as_dataset(train, "train")
         if not self._handle:
             self.init(train.n_users, train.n_items)
             check(lib.reco_model_set_vocabulary(self._handle, train._handle))
+        ratings = train.ratings
+        if ratings is not None and len(ratings):
+            check(lib.reco_model_set_metadata(self._handle, RATING_MIN.encode(),
+                                              repr(float(ratings.min())).encode()))
+            check(lib.reco_model_set_metadata(self._handle, RATING_MAX.encode(),
+                                              repr(float(ratings.max())).encode()))
         trainer = self._trainer_handle()
         self._train = train
         bar = progress_module.Bar(epochs) if progress_module.wanted(progress) else None
@@ -235,8 +270,23 @@ class Model:
     def n_items(self):
         return lib.reco_model_n_items(self._ready())
 
-    def predict(self, users, items):
-        """Scores of (users[i], items[i]) pairs: a float32 array."""
+    def predict(self, users: Any, items: Any, raw: bool = False,
+                clip: bool = False) -> Union[np.ndarray, float]:
+        """Scores of (users[i], items[i]) pairs: a float32 array (a float
+        for one user and one item). ``raw``: users and items are the data's
+        ids (Surprise's raw ids) rather than indices. ``clip``: scores are
+        clipped to the training ratings' range, as rating predictions
+        (the range is kept in the model file).
+
+        >>> model = MF(loss="mse").fit(([1, 1, 2], [7, 8, 7], [4.0, 2.0, 5.0]), epochs=2)
+        >>> model.predict(2, 8, raw=True, clip=True) <= 5.0
+        True
+        """
+        one = np.ndim(users) == 0 and np.ndim(items) == 0
+        users, items = np.atleast_1d(users), np.atleast_1d(items)
+        if raw:
+            users = self.user_indices(users)
+            items = self.item_indices(items)
         users = _arrays.indices(users, "users")
         items = _arrays.indices(items, "items")
         if len(users) != len(items):
@@ -245,30 +295,68 @@ class Model:
         check(lib.reco_model_predict(self._ready(), users.ctypes.data_as(c_int32_p),
                                      items.ctypes.data_as(c_int32_p), len(users),
                                      scores.ctypes.data_as(c_float_p)))
-        return scores
+        if clip:
+            scores = np.clip(scores, *self.rating_range)
+        return float(scores[0]) if one else scores
+
+    @property
+    def rating_range(self) -> Tuple[float, float]:
+        """(lowest, highest) rating of the training data, kept in the model
+        file; StateError when the model was trained without ratings."""
+        low = lib.reco_model_metadata(self._ready(), RATING_MIN.encode())
+        high = lib.reco_model_metadata(self._handle, RATING_MAX.encode())
+        if low is None or high is None:
+            raise StateError(f"{type(self).__name__}: no rating range (trained without ratings "
+                             "or outside this package): cannot clip")
+        return float(low), float(high)
 
     def _exclusion(self, filter_already_liked_items, exclude):
         if not filter_already_liked_items:
-            return None
-        chosen = exclude if exclude is not None else self._train
-        return chosen._handle if chosen is not None else None
+            return _nothing_to_exclude()._handle
+        if exclude is not None:
+            return exclude._handle
+        if self._train is not None and not lib.reco_model_has_seen(self._handle):
+            return self._train._handle  # a model made without a trainer (from_pretrained)
+        return None  # the user's seen items, which the model (and its file) keeps
 
-    def recommend(self, user, k=10, filter_already_liked_items=True, exclude=None):
+    def recommend(self, user: Any, k: int = 10, filter_already_liked_items: bool = True,
+                  exclude: Optional[Dataset] = None,
+                  raw: bool = False) -> Tuple[Any, np.ndarray]:
         """The user's top k items and their scores, two arrays. Items the user
-        has in `exclude` (default: the training set of fit) are left out
-        unless filter_already_liked_items is False."""
-        if not isinstance(user, (int, np.integer)) or isinstance(user, bool):
-            raise TypeError(f"user: expected an int index, got {type(user).__name__}")
-        items = np.empty(k, dtype=np.int32)
-        scores = np.empty(k, dtype=np.float32)
-        count = c_size()
-        check(lib.reco_model_recommend(self._ready(), int(user), k,
-                                       self._exclusion(filter_already_liked_items, exclude),
-                                       items.ctypes.data_as(c_int32_p),
-                                       scores.ctypes.data_as(c_float_p), ctypes.byref(count)))
-        return items[:count.value], scores[:count.value]
+        has in `exclude` (default: its training items, which the model keeps,
+        in its file and pickle too) are left out unless
+        filter_already_liked_items is False. An array of users gives
+        recommend_batch's (n, k) arrays. ``raw``: the user is the data's id
+        and the items come back as a list of the data's ids.
 
-    def recommend_batch(self, users, k=10, filter_already_liked_items=True, exclude=None):
+        >>> items, scores = model.recommend(0, k=10)          # doctest: +SKIP
+        >>> model.recommend("u1", k=3, raw=True)              # doctest: +SKIP
+        (['B01', 'C7', 'A2'], array([0.9, 0.7, 0.4], dtype=float32))
+        """
+        if raw:
+            user = self.user_indices(user) if np.ndim(user) else self.user_index(user)
+            items, scores = self.recommend(user, k, filter_already_liked_items, exclude)
+            if items.ndim == 2:
+                return [[self.item_id(i) for i in row if i >= 0] for row in items], scores
+            return [self.item_id(i) for i in items], scores
+        if not isinstance(user, (int, np.integer)) or isinstance(user, bool):
+            if np.ndim(user):
+                return self.recommend_batch(user, k, filter_already_liked_items, exclude)
+            raise TypeError(f"user: expected an int index, got {type(user).__name__}")
+        return self._listed(lib.reco_model_recommend, int(user), k,
+                            self._exclusion(filter_already_liked_items, exclude))
+
+    def _listed(self, call, index, k, *exclude):
+        """One C call that lists up to k items (or users) and scores: the
+        buffers are ctypes arrays, numpy views over them (a numpy array's
+        ctypes pointer costs more than the call itself on a small model)."""
+        found, scores, count = (ctypes.c_int32 * k)(), (ctypes.c_float * k)(), c_size()
+        check(call(self._ready(), index, k, *exclude, found, scores, ctypes.byref(count)))
+        return (np.frombuffer(found, dtype=np.int32, count=count.value),
+                np.frombuffer(scores, dtype=np.float32, count=count.value))
+
+    def recommend_batch(self, users: Any, k: int = 10, filter_already_liked_items: bool = True,
+                        exclude: Optional[Dataset] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Top k of many users: arrays (len(users), k) of items and scores;
         rows with fewer than k candidates end in item -1 and score NaN."""
         users = _arrays.indices(users, "users")
@@ -284,16 +372,15 @@ class Model:
             scores[row, count:] = np.nan
         return items, scores
 
-    def similar_items(self, item, k=10):
-        """The k items whose embeddings are closest to the item's (cosine)."""
-        items = np.empty(k, dtype=np.int32)
-        similarities = np.empty(k, dtype=np.float32)
-        count = c_size()
-        check(lib.reco_model_similar_items(self._ready(), int(item), k,
-                                           items.ctypes.data_as(c_int32_p),
-                                           similarities.ctypes.data_as(c_float_p),
-                                           ctypes.byref(count)))
-        return items[:count.value], similarities[:count.value]
+    def similar_items(self, item: int, k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
+        """The k items whose embeddings are closest to the item's (cosine);
+        EASE and item-kNN rank the item's row of their item-item matrix."""
+        return self._listed(lib.reco_model_similar_items, int(item), k)
+
+    def similar_users(self, user: int, k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
+        """The k users whose embeddings are closest to the user's (cosine),
+        the user left out; StateError for the models without embeddings."""
+        return self._listed(lib.reco_model_similar_users, int(user), k)
 
     def _embeddings(self, getter, rows):
         dim = lib.reco_model_embedding_dim(self._ready())
@@ -319,25 +406,28 @@ class Model:
                                      steps, seed, ctypes.byref(user)))
         return user.value
 
-    def user_id(self, index):
-        value = ctypes.c_int64()
-        check(lib.reco_model_user_id(self._ready(), index, ctypes.byref(value)))
-        return value.value
+    def user_id(self, index: int) -> Union[int, str]:
+        """The training data's id of a user index (int, or str for a text
+        id); the model file keeps them."""
+        return MODEL.external(self._ready(), "user", index)
 
-    def item_id(self, index):
-        value = ctypes.c_int64()
-        check(lib.reco_model_item_id(self._ready(), index, ctypes.byref(value)))
-        return value.value
+    def item_id(self, index: int) -> Union[int, str]:
+        return MODEL.external(self._ready(), "item", index)
 
-    def user_index(self, user_id):
-        value = ctypes.c_int32()
-        check(lib.reco_model_user_index(self._ready(), user_id, ctypes.byref(value)))
-        return value.value
+    def user_index(self, user_id: Hashable) -> int:
+        """The index of one of the training data's user ids (OutOfRange when
+        unknown)."""
+        return MODEL.index(self._ready(), "user", user_id)
 
-    def item_index(self, item_id):
-        value = ctypes.c_int32()
-        check(lib.reco_model_item_index(self._ready(), item_id, ctypes.byref(value)))
-        return value.value
+    def item_index(self, item_id: Hashable) -> int:
+        return MODEL.index(self._ready(), "item", item_id)
+
+    def user_indices(self, user_ids: Any) -> np.ndarray:
+        """user_index of every id of an array: int32."""
+        return np.array([self.user_index(i) for i in np.atleast_1d(user_ids)], dtype=np.int32)
+
+    def item_indices(self, item_ids: Any) -> np.ndarray:
+        return np.array([self.item_index(i) for i in np.atleast_1d(item_ids)], dtype=np.int32)
 
     def item_title(self, index, dataset=None):
         """The item's title from `dataset` (default: the training set)."""
@@ -389,20 +479,65 @@ class Model:
 
     # -- files -----------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Saves the model (settings, vocabulary, parameters) atomically."""
         check(lib.reco_model_save(self._ready(), text(path)))
 
     @staticmethod
-    def load(path, backend=None):
+    def load(path: PathLike, backend: Optional[Backend] = None) -> "Model":
         """A model saved by save(), or by any libreco program, as an instance
-        of its class (MF, GMF, MLP, NeuMF, IALS, EASE or ItemKNN)."""
+        of its class (MF, GMF, MLP, NeuMF, IALS, EASE or ItemKNN).
+
+        >>> model.save("model.reco"); Model.load("model.reco")  # doctest: +SKIP
+        NeuMF(943 users x 1682 items)
+        """
         backend = backend or default_backend()
         handle = ctypes.c_void_p()
         check(lib.reco_model_load(text(path), backend._handle, ctypes.byref(handle)))
+        return Model._of_handle(handle, backend)
+
+    def to_bytes(self) -> bytes:
+        """The bytes save() would write (the model file in memory)."""
+        address, size = ctypes.c_void_p(), c_size()
+        check(lib.reco_model_save_buffer(self._ready(), ctypes.byref(address), ctypes.byref(size)))
+        try:
+            return ctypes.string_at(address, size.value)
+        finally:
+            lib.reco_free(address)
+
+    @staticmethod
+    def from_bytes(data: bytes, backend: Optional[Backend] = None) -> "Model":
+        """A model from to_bytes()'s bytes (or a model file's), checked as
+        load() checks a file."""
+        backend = backend or default_backend()
+        handle = ctypes.c_void_p()
+        check(lib.reco_model_load_buffer(bytes(data), len(data), backend._handle,
+                                         ctypes.byref(handle)))
+        return Model._of_handle(handle, backend)
+
+    @staticmethod
+    def _of_handle(handle, backend):
         kind = lib.reco_model_kind_of(handle)
         cls = {c.kind: c for c in (MF, GMF, MLP, NeuMF, IALS, EASE, ItemKNN)}[kind]
         return cls(backend=backend)._adopt(handle, backend)
+
+    # pickle: the model file's bytes and the Python side's settings; the
+    # unpickled model runs on the default backend, and a trainer is made anew
+    def __getstate__(self):
+        return {"model": self.to_bytes() if self._handle else None,
+                "settings": self._settings, "layers": self._layers,
+                "init_seed": self._init_seed, "history": self.history,
+                "best_validation": self.best_validation}
+
+    def __setstate__(self, state):
+        self.__init__(init_seed=state["init_seed"], layers=state["layers"],
+                      **state["settings"])
+        self.history = list(state["history"])
+        self.best_validation = state["best_validation"]
+        if state["model"] is not None:
+            loaded = Model.from_bytes(state["model"])
+            self._adopt(loaded._handle, loaded._backend)
+            loaded._handle = None
 
     def __repr__(self):
         state = f"{self.n_users} users x {self.n_items} items" if self._handle else "untrained"

@@ -20,7 +20,7 @@ def integer_ids(values, name):
     """External ids: an integer array (any width, signed or not) of ids >= 0."""
     array = one_dimensional(
         values, name, np.int64, lambda a: a.dtype.kind in "iu",
-        "integer ids (string ids are not supported by this libreco)")
+        "integer ids (or text ids: strings, any hashable objects)")
     if array.size and array.min() < 0:
         raise ValueError(f"{name}: ids must be >= 0, got {array.min()}")
     return array

@@ -1,11 +1,11 @@
 """libreco from Python: datasets, models, training, evaluation and serving
 over libreco's stable C ABI (ctypes and numpy; no compiled extension).
 
-    import libreco
-    data = libreco.Dataset.read("ml-1m/ratings.dat")
+    import pylibreco
+    data = pylibreco.Dataset.read("ml-1m/ratings.dat")
     train, test = data.split_leave_one_out()
     test.sample_test_negatives(data, 99, seed=42)
-    model = libreco.NeuMF().fit(train, epochs=10)
+    model = pylibreco.NeuMF().fit(train, epochs=10)
     print(model.evaluate_sampled(test))          # {'hr': ..., 'ndcg': ...}
     items, scores = model.recommend(0, k=10)
 
