@@ -17,11 +17,12 @@ from .dataset import Dataset
 from .errors import (BackendError, BackendUnavailable, FormatError, Interrupted, InvalidArgument,
                      IOFailure, OutOfMemory, OutOfRange, ParseError, RecoError, StateError)
 from .models import BPRMF, EASE, GMF, IALS, MF, MLP, ItemKNN, Model, NeuMF
+from .tuning import Trial, TuneResult, tune
 
 __all__ = ["Backend", "Dataset", "Model", "MF", "BPRMF", "GMF", "MLP", "NeuMF", "IALS", "EASE", "ItemKNN", "RecoError",
            "InvalidArgument", "OutOfMemory", "IOFailure", "ParseError", "FormatError",
            "OutOfRange", "BackendUnavailable", "BackendError", "StateError", "Interrupted",
-           "version"]
+           "tune", "Trial", "TuneResult", "version"]
 
 
 def version():

@@ -34,6 +34,8 @@ class Progress(ctypes.Structure):
 
 
 PROGRESS_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(Progress), ctypes.c_void_p)
+# reco_trial_fn: the tuner's report after each trial's rung
+TRIAL_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 
 # name: (return type, argument types); status-returning calls return c_int
 _S = ctypes.c_int
@@ -173,6 +175,24 @@ _PROTOTYPES = {
     "reco_metrics_evaluate_ranking": (_S, [handle, handle, handle, handle]),
     "reco_metrics_evaluate_ratings": (_S, [handle, handle, handle]),
     "reco_metrics_get": (_S, [handle, ctypes.c_int, c_double_p]),
+    "reco_tuner_new": (_S, [ctypes.c_int, ctypes.c_int, handle_p]),
+    "reco_tuner_free": (None, [handle]),
+    "reco_tuner_set_budget": (_S, [handle, ctypes.c_double, c_size]),
+    "reco_tuner_set_max_epochs": (_S, [handle, c_size]),
+    "reco_tuner_set_seed": (_S, [handle, ctypes.c_uint64]),
+    "reco_tuner_set_threads": (_S, [handle, c_size]),
+    "reco_tuner_set_report": (_S, [handle, TRIAL_FN, ctypes.c_void_p]),
+    "reco_tuner_run": (_S, [handle, handle, handle, handle, ctypes.c_int, c_size]),
+    "reco_tuner_best": (handle, [handle]),
+    "reco_tuner_trials_run": (c_size, [handle]),
+    "reco_tuner_fit_best": (_S, [handle, handle, handle, handle_p]),
+    "reco_trial_id": (c_size, [handle]),
+    "reco_trial_setting": (ctypes.c_double, [handle, ctypes.c_int]),
+    "reco_trial_epochs": (c_size, [handle]),
+    "reco_trial_best_epoch": (c_size, [handle]),
+    "reco_trial_score": (ctypes.c_double, [handle]),
+    "reco_trial_seconds": (ctypes.c_double, [handle]),
+    "reco_trial_flags": (c_size, [handle, ctypes.c_char_p, c_size]),
 }
 
 

@@ -104,7 +104,7 @@ def test_rmse_of_a_ranking_model_warns(fixtures):
     data = pylibreco.Dataset.synthetic(120, 90, 3000, seed=5)
     train, test = data.split_random(0.2, seed=1)
     with pytest.warns(UserWarning, match="trained to rank"):
-        pylibreco.MF().fit(train, epochs=1).evaluate_ratings(test)
+        pylibreco.MF(loss="bce").fit(train, epochs=1).evaluate_ratings(test)
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")

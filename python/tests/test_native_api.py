@@ -127,7 +127,7 @@ def test_pickling_keeps_the_model(kind):
 def test_rmse_of_a_ranking_model_warns():
     data = pylibreco.Dataset.from_arrays(USERS, ITEMS, RATINGS)
     with pytest.warns(UserWarning, match="trained to rank"):
-        pylibreco.MF().fit(data, epochs=1).evaluate_ratings(data)
+        pylibreco.MF(loss="bce").fit(data, epochs=1).evaluate_ratings(data)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pylibreco.MF(loss="mse").fit(data, epochs=1).evaluate_ratings(data)
