@@ -229,8 +229,8 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, const reco_mode
             users[n_users++] = (int32_t)user;
     }
     if (status == RECO_OK)
-        status = reco_rank_users(model, users, n_users, k, excluded, top_items, top_scores,
-                                 counts);
+        status = reco_rank_users(model, users, n_users, k, &(reco_rank_filter){excluded, NULL},
+                                 top_items, top_scores, counts);
     for (size_t u = 0; status == RECO_OK && u < n_users; u++) {
         size_t n_relevant;
         const int32_t *user_relevant = reco_user_rows_of(relevant, users[u], &n_relevant);

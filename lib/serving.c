@@ -8,7 +8,7 @@
 #include "error.h"
 #include "model_impl.h"
 #include "ranking.h"
-#include "topk.h"
+#include "reco_topk.h"
 #include "reco_alloc.h"
 
 reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users,
@@ -31,7 +31,8 @@ reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *u
     else if (model->history.offsets)
         rows = &seen;
     if (status == RECO_OK)
-        status = reco_rank_users(model, users, n_users, k, rows, items, scores, counts);
+        status = reco_rank_users(model, users, n_users, k, &(reco_rank_filter){rows, NULL}, items,
+                                 scores, counts);
     return status;
 }
 

@@ -214,7 +214,7 @@ static void write_user_list(FILE *out, const session *s, int32_t user, const int
  * blocks of users (one product per block on the CPU backend's threads). */
 static int recommend_all(options *opts, const session *s, size_t k, int json)
 {
-    enum { BLOCK = 256 };
+    enum { BLOCK = 4096 };
     const char *path = option_text(opts, "out", NULL);
     FILE *out = path ? fopen(path, "w") : stdout;
     if (!out) {
