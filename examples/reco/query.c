@@ -79,7 +79,8 @@ static void print_items(const session *s, const int32_t *items, const float *sco
         printf("[");
     char id[RECO_ID_TEXT_MAX];
     for (size_t i = 0; i < n; i++) {
-        const char *title = s->data && !users ? reco_dataset_item_title(s->data, items[i]) : NULL;
+        const reco_dataset *titled = s->data ? s->data : s->titled;
+        const char *title = titled && !users ? reco_dataset_item_title(titled, items[i]) : NULL;
         if (json) {
             printf("%s{\"%s\": ", i ? ", " : "", users ? "user" : "item");
             write_json_id(stdout, s->model, users, items[i]);
@@ -145,7 +146,8 @@ static int plot_items(const session *s, const char *path, int tsne, size_t limit
     ok = ok && (tsne ? projection_tsne(rows, n, dim, 30.0, x, y)
                      : projection_pca(rows, n, dim, x, y, shares));
     for (size_t i = 0; ok && i <= n_near; i++) {
-        const char *title = s->data ? reco_dataset_item_title(s->data, chosen[i]) : NULL;
+        const reco_dataset *titled = s->data ? s->data : s->titled;
+        const char *title = titled ? reco_dataset_item_title(titled, chosen[i]) : NULL;
         labels[i] = title ? title : id_text(s->model, 0, chosen[i], ids[i]);
     }
     char x_label[64], y_label[64], title[160];
@@ -173,7 +175,7 @@ typedef struct ranked_query {
 static reco_status recommend_for(session *s, int32_t user, size_t k, int32_t *items,
                                  float *scores, size_t *n)
 {
-    return reco_model_recommend(s->model, user, k, s->data, items, scores, n);
+    return reco_model_recommend_filtered(s->model, &user, 1, k, s->filter, items, scores, n);
 }
 
 static reco_status similar_to(session *s, int32_t item, size_t k, int32_t *items,
@@ -232,7 +234,8 @@ static int recommend_all(options *opts, const session *s, size_t k, int json)
         size_t n = n_users - first < BLOCK ? n_users - first : BLOCK;
         for (size_t u = 0; u < n; u++)
             users[u] = (int32_t)(first + u);
-        status = reco_model_recommend_batch(s->model, users, n, k, s->data, items, scores, counts);
+        status = reco_model_recommend_filtered(s->model, users, n, k, s->filter, items, scores,
+                                               counts);
         for (size_t u = 0; u < n && status == RECO_OK; u++)
             write_user_list(out, s, users[u], items + u * k, scores + u * k, counts[u], json);
     }
@@ -250,6 +253,96 @@ static int recommend_all(options *opts, const session *s, size_t k, int json)
     if (path)
         fprintf(stderr, "wrote the top %zu of %zu users to %s\n", k, n_users, path);
     return EXIT_OK;
+}
+
+/* Reads the item ids of `path` (whitespace-separated, as the model names
+ * them) into a new array; an exit code, the problem printed. */
+static int read_item_list(const session *s, const char *path, int32_t **items, size_t *n)
+{
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        fprintf(stderr, "reco: cannot read %s\n", path);
+        return EXIT_RUNTIME;
+    }
+    char id[RECO_ID_TEXT_MAX];
+    size_t capacity = 0;
+    int code = EXIT_OK;
+    *items = NULL;
+    *n = 0;
+    while (code == EXIT_OK && fscanf(file, "%255s", id) == 1) {
+        if (*n == capacity) {
+            capacity = capacity ? 2 * capacity : 256;
+            int32_t *grown = realloc(*items, capacity * sizeof *grown);
+            if (!grown) {
+                code = fail(path, RECO_ERR_OUT_OF_MEMORY);
+                break;
+            }
+            *items = grown;
+        }
+        if (reco_model_item_index_of_text(s->model, id, *items + *n) != RECO_OK) {
+            fprintf(stderr, "reco: %s: item %s is not the model's\n", path, id);
+            code = EXIT_RUNTIME;
+        }
+        ++*n;
+    }
+    fclose(file);
+    return code;
+}
+
+/* --genre A,B: items of genre A or B; --not-genre C,D: none of genre C or
+ * D (the --titles file's genres). */
+static int filter_genres(const session *s, const char *genres[2], const char *titles)
+{
+    reco_item_tags *tags = NULL;
+    reco_status status = reco_item_tags_read(s->model, titles, &tags);
+    if (status != RECO_OK)
+        return fail(titles, status);
+    int code = EXIT_OK;
+    for (int g = 0; g < 2 && code == EXIT_OK; g++) {
+        char *list = genres[g] ? strdup(genres[g]) : NULL, *save = NULL;
+        if (genres[g] && !list)
+            status = RECO_ERR_OUT_OF_MEMORY;
+        for (char *name = list ? strtok_r(list, ",", &save) : NULL; name && status == RECO_OK;
+             name = strtok_r(NULL, ",", &save))
+            status = g ? reco_filter_exclude_tag(s->filter, tags, name)
+                       : reco_filter_include_tag(s->filter, tags, name);
+        free(list);
+        if (status != RECO_OK)
+            code = fail(g ? "--not-genre" : "--genre", status);
+    }
+    reco_item_tags_free(tags);
+    return code;
+}
+
+/* recommend's filter: --data's items (or the model's seen items) left out,
+ * then --exclude, --only and --genre. An exit code, the problem printed. */
+static int make_filter(options *opts, session *s)
+{
+    const char *lists[2] = {option_text(opts, "exclude", NULL), option_text(opts, "only", NULL)};
+    const char *genres[2] = {option_text(opts, "genre", NULL), option_text(opts, "not-genre", NULL)};
+    const char *titles = option_text(opts, "titles", NULL);
+    if ((genres[0] || genres[1]) && !titles) {
+        usage_error(opts, "--genre and --not-genre need --titles FILE (the items' genres)");
+        return EXIT_USAGE;
+    }
+    reco_status status = reco_filter_new(s->model, &s->filter);
+    if (status == RECO_OK && s->data)
+        status = reco_filter_set_seen(s->filter, RECO_SEEN_DATASET, s->data);
+    if (status != RECO_OK)
+        return fail("recommend", status);
+    int code = EXIT_OK;
+    for (int l = 0; l < 2 && code == EXIT_OK; l++) {
+        int32_t *items = NULL;
+        size_t n = 0;
+        if (lists[l] && (code = read_item_list(s, lists[l], &items, &n)) == EXIT_OK) {
+            status = l == 0 ? reco_filter_exclude_items(s->filter, items, n)
+                            : reco_filter_only_items(s->filter, items, n);
+            if (status != RECO_OK)
+                code = fail(lists[l], status);
+        }
+        free(items);
+    }
+    return code == EXIT_OK && (genres[0] || genres[1]) ? filter_genres(s, genres, titles) : code;
 }
 
 /* Looks the id up, ranks, prints (and, for items, plots). */
@@ -273,6 +366,8 @@ static int run_ranked_query(options *opts, const ranked_query *query)
                           "no seen items");
         code = EXIT_USAGE;
     }
+    if (code == EXIT_OK && query->needs_data)
+        code = make_filter(opts, &s);
     if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
         code = wanted ? (usage_error(opts, "--all and --%s: one or the other", query->id_flag),
                          EXIT_USAGE)
@@ -476,6 +571,10 @@ static const flag_spec recommend_flags[] = {
      "every user instead: TSV (user, item, rank, score), "
      "JSON lines with --json"},
     {"out", "FILE", "standard output", "where --all writes"},
+    {"exclude", "FILE", NULL, "item ids (whitespace-separated) never recommended"},
+    {"only", "FILE", NULL, "item ids that alone may be recommended (a candidate set)"},
+    {"genre", "LIST", NULL, "only items of one of these genres (A,B) of --titles"},
+    {"not-genre", "LIST", NULL, "no item of these genres (A,B) of --titles"},
     K_FLAG,
     JSON_FLAG,
     {NULL}};

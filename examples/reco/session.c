@@ -43,6 +43,8 @@ void session_free(session *s)
     reco_model_free(s->model);
     reco_backend_free(s->backend);
     reco_dataset_free(s->data);
+    reco_dataset_free(s->titled);
+    reco_filter_free(s->filter);
 }
 
 int session_check(const session *s, const reco_dataset *data, const char *path)
@@ -79,9 +81,9 @@ int open_session(options *opts, session *s, int need_data)
     const char *data_path = option_text(opts, "data", NULL);
     const char *titles = option_text(opts, "titles", NULL);
     const char *backend = option_text(opts, "backend", "cpu");
-    if (!model_path || (need_data && !data_path) || (titles && !data_path)) {
+    if (!model_path || (need_data && !data_path)) {
         usage_error(opts, "needs --model FILE%s",
-                    need_data || titles ? " and --data FILE (the ratings it was trained on)" : "");
+                    need_data ? " and --data FILE (the ratings it was trained on)" : "");
         return EXIT_USAGE;
     }
     reco_status status = reco_backend_open(backend, &s->backend);
@@ -89,6 +91,13 @@ int open_session(options *opts, session *s, int need_data)
         status = reco_model_load(model_path, s->backend, &s->model);
     if (status != RECO_OK)
         return fail(model_path, status);
+    if (!data_path && titles) {
+        /* titles on the model's own ids, for the names alone */
+        status = reco_model_vocabulary_dataset(s->model, &s->titled);
+        if (status == RECO_OK)
+            status = reco_dataset_read_titles(s->titled, titles);
+        return status == RECO_OK ? EXIT_OK : fail(titles, status);
+    }
     if (!data_path)
         return EXIT_OK;
     int code = session_read(s, data_path, &s->data);

@@ -9,6 +9,8 @@ typedef struct session {
     reco_backend *backend;
     reco_model *model;
     reco_dataset *data;
+    reco_dataset *titled; /* --titles without --data: the model's ids, titled */
+    reco_filter *filter;  /* recommend: what it leaves out */
 } session;
 
 /* Loads --model on --backend (default cpu), and --data (+ --titles) when
