@@ -175,6 +175,9 @@ typedef struct ranked_query {
 static reco_status recommend_for(session *s, int32_t user, size_t k, int32_t *items,
                                  float *scores, size_t *n)
 {
+    if (s->index)
+        return reco_model_recommend_approximate(s->model, s->index, &user, 1, k, s->ef, s->filter,
+                                                items, scores, n);
     return reco_model_recommend_filtered(s->model, &user, 1, k, s->filter, items, scores, n);
 }
 
@@ -234,8 +237,11 @@ static int recommend_all(options *opts, const session *s, size_t k, int json)
         size_t n = n_users - first < BLOCK ? n_users - first : BLOCK;
         for (size_t u = 0; u < n; u++)
             users[u] = (int32_t)(first + u);
-        status = reco_model_recommend_filtered(s->model, users, n, k, s->filter, items, scores,
-                                               counts);
+        status = s->index ? reco_model_recommend_approximate(s->model, s->index, users, n, k,
+                                                             s->ef, s->filter, items, scores,
+                                                             counts)
+                          : reco_model_recommend_filtered(s->model, users, n, k, s->filter,
+                                                          items, scores, counts);
         for (size_t u = 0; u < n && status == RECO_OK; u++)
             write_user_list(out, s, users[u], items + u * k, scores + u * k, counts[u], json);
     }
@@ -345,6 +351,33 @@ static int make_filter(options *opts, session *s)
     return code == EXIT_OK && (genres[0] || genres[1]) ? filter_genres(s, genres, titles) : code;
 }
 
+/* --approximate: the index beside the model (MODEL.hnsw), built and saved
+ * there when it is not yet; an exit code, the problem printed. */
+static int open_index(options *opts, session *s)
+{
+    int ok = 1;
+    s->ef = option_count(opts, "ef", 100, 1, 100000, &ok);
+    if (!ok)
+        return EXIT_USAGE;
+    char path[4096];
+    snprintf(path, sizeof path, "%s.hnsw", option_text(opts, "model", ""));
+    FILE *exists = fopen(path, "rb");
+    if (exists) {
+        fclose(exists);
+        reco_status status = reco_index_load(s->model, path, &s->index);
+        return status == RECO_OK ? EXIT_OK : fail(path, status);
+    }
+    reco_status status = reco_index_build(s->model, 16, 100, 42, &s->index);
+    if (status != RECO_OK)
+        return fail("--approximate", status);
+    if (reco_index_save(s->index, path) == RECO_OK)
+        fprintf(stderr, "built the item index %s (m 16, ef_construction 100)\n", path);
+    else
+        fprintf(stderr, "reco: built the item index, but cannot save it as %s: %s\n", path,
+                reco_last_error());
+    return EXIT_OK;
+}
+
 /* Looks the id up, ranks, prints (and, for items, plots). */
 static int run_ranked_query(options *opts, const ranked_query *query)
 {
@@ -368,6 +401,12 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     }
     if (code == EXIT_OK && query->needs_data)
         code = make_filter(opts, &s);
+    if (code == EXIT_OK && query->needs_data && option_switch(opts, "approximate"))
+        code = open_index(opts, &s);
+    else if (code == EXIT_OK && option_switch(opts, "ef")) {
+        usage_error(opts, "--ef goes with --approximate");
+        code = EXIT_USAGE;
+    }
     if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
         code = wanted ? (usage_error(opts, "--all and --%s: one or the other", query->id_flag),
                          EXIT_USAGE)
@@ -575,6 +614,9 @@ static const flag_spec recommend_flags[] = {
     {"only", "FILE", NULL, "item ids that alone may be recommended (a candidate set)"},
     {"genre", "LIST", NULL, "only items of one of these genres (A,B) of --titles"},
     {"not-genre", "LIST", NULL, "no item of these genres (A,B) of --titles"},
+    {"approximate", NULL, NULL,
+     "search the item index MODEL.hnsw (built and saved there when missing): MF, GMF, iALS"},
+    {"ef", "N", "100", "--approximate: candidates a search keeps (more: higher recall, slower)"},
     K_FLAG,
     JSON_FLAG,
     {NULL}};

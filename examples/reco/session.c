@@ -45,6 +45,7 @@ void session_free(session *s)
     reco_dataset_free(s->data);
     reco_dataset_free(s->titled);
     reco_filter_free(s->filter);
+    reco_index_free(s->index);
 }
 
 int session_check(const session *s, const reco_dataset *data, const char *path)

@@ -11,6 +11,8 @@ typedef struct session {
     reco_dataset *data;
     reco_dataset *titled; /* --titles without --data: the model's ids, titled */
     reco_filter *filter;  /* recommend: what it leaves out */
+    reco_index *index;    /* recommend --approximate: the model's item index */
+    size_t ef;            /* and its search's candidates */
 } session;
 
 /* Loads --model on --backend (default cpu), and --data (+ --titles) when

@@ -6,6 +6,7 @@
 #include "reco/common.h"
 #include "reco/dataset.h"
 #include "reco/filter.h"
+#include "reco/index.h"
 #include "reco/metrics.h"
 #include "reco/model.h"
 #include "reco/trainer.h"
