@@ -467,6 +467,14 @@ START_TEST(ranking_matches_the_host_path)
         RECO_ASSERT_OK(reco_model_recommend_batch(models[m], users, n_users, K, data, top[m],
                                                   scores[m], counts[m]));
     }
+    /* a few users one at a time (products instead of BLIS on the CPU) */
+    for (size_t u = 0; u < 5; u++) {
+        int32_t one[K];
+        float one_scores[K];
+        size_t n;
+        RECO_ASSERT_OK(reco_model_recommend(fast, users[u], K, data, one, one_scores, &n));
+        ck_assert_mem_eq(one, top[1] + u * K, sizeof one);
+    }
     for (size_t u = 0; u < n_users; u++) {
         ck_assert_uint_eq(counts[0][u], K);
         ck_assert_uint_eq(counts[1][u], K);

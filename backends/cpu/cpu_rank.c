@@ -15,7 +15,9 @@
 #include "reco_item_scores.h"
 #include "reco_topk.h"
 
-enum { RANK_USERS = 128, RANK_ITEMS = 1024 };
+/* Below RANK_PRODUCT_USERS users a block is made by dot products, which
+ * read each item's row once, where BLIS would first pack the block. */
+enum { RANK_USERS = 128, RANK_ITEMS = 1024, RANK_PRODUCT_USERS = 4 };
 
 typedef struct rank_pass {
     const reco_net_desc *net;
@@ -65,6 +67,32 @@ CPU_INLINE void finish_logits(float *row, size_t n, float offset, const float *i
             row[i] = row[i] > 0.0f ? row[i] : 0.0f;
 }
 
+/* block (m x n) = queries (m x dim) times the n item rows from `items`. */
+CPU_INLINE void multiply(const float *queries, size_t m, const float *items, size_t n, size_t dim,
+                         float *block)
+{
+    if (m >= RANK_PRODUCT_USERS) {
+        reco_cpu_blis_gemm(0, 1, m, n, dim, 1.0f, queries, dim, items, dim, 0.0f, block, n);
+        return;
+    }
+    size_t whole = dim / 16 * 16;
+    for (size_t i = 0; i < n; i++) {
+        const float *item = items + i * dim;
+        for (size_t u = 0; u < m; u++) {
+            const float *query = queries + u * dim;
+            float lanes[16] = {0}, sum = 0.0f;
+            for (size_t d = 0; d < whole; d += 16)
+                for (size_t l = 0; l < 16; l++)
+                    lanes[l] += query[d + l] * item[d + l];
+            for (size_t d = whole; d < dim; d++)
+                sum += query[d] * item[d];
+            for (size_t l = 0; l < 16; l++)
+                sum += lanes[l];
+            block[u * n + i] = sum;
+        }
+    }
+}
+
 /* One block of users against every item, block by block of items. */
 CPU_INLINE void rank_user_block(const rank_pass *pass, size_t first, size_t m, float *queries,
                                 float *offsets, size_t *cursors, reco_topk *heaps, float *block)
@@ -93,8 +121,7 @@ CPU_INLINE void rank_user_block(const rank_pass *pass, size_t first, size_t m, f
     }
     for (size_t item0 = 0; item0 < n_items; item0 += RANK_ITEMS) {
         size_t n = n_items - item0 < RANK_ITEMS ? n_items - item0 : RANK_ITEMS;
-        reco_cpu_blis_gemm(0, 1, m, n, dim, 1.0f, queries, dim, item_table + item0 * dim, dim,
-                           0.0f, block, n);
+        multiply(queries, m, item_table + item0 * dim, n, dim, block);
         for (size_t u = 0; u < m; u++) {
             float *row = block + u * n;
             finish_logits(row, n, offsets[u], item_bias ? item_bias + item0 : NULL,

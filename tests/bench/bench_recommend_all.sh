@@ -12,7 +12,9 @@
 # python3-dev, python3-scipy, python3-threadpoolctl, g++).
 # Usage: bench_recommend_all.sh path/to/reco [USERS ITEMS PAIRS [K]]; exit
 # 77 (skipped) without implicit's sources (RECO_PEERS_DIR, or
-# RECO_DATA_DIR/../peers); RECO_IMPLICIT_BUILT names a copy built already.
+# RECO_DATA_DIR/../peers); RECO_IMPLICIT_BUILT names a copy built already;
+# RECO_BENCH_SCRATCH names a folder kept between runs, whose pairs, model
+# and factors are made once (so that a later run times the jobs alone).
 set -eu
 reco=$1
 users=${2:-138493}
@@ -30,8 +32,14 @@ if ! /usr/bin/python3 -c 'import Cython, scipy, threadpoolctl' 2> /dev/null; the
     echo "bench_recommend_all: needs cython3, python3-scipy and python3-threadpoolctl; skipped"
     exit 77
 fi
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+if [ -n "${RECO_BENCH_SCRATCH:-}" ]; then
+    scratch=$RECO_BENCH_SCRATCH
+    mkdir -p "$scratch"
+    rm -f "$scratch"/*.times "$scratch/implicit-src"
+else
+    scratch=$(mktemp -d)
+    trap 'rm -rf "$scratch"' EXIT
+fi
 if [ -n "${RECO_IMPLICIT_BUILT:-}" ]; then
     # a copy built before (build_cpu.py done in it), to time again without building
     ln -s "$RECO_IMPLICIT_BUILT" "$scratch/implicit-src"
@@ -44,11 +52,13 @@ peer() { PYTHONPATH="$scratch/implicit-src" /usr/bin/python3 "$here/ials_implici
 lscpu | sed -n 's/^Model name: *//p' | head -n 1
 
 echo "== $users users x $items items, $pairs pairs, MF 64 factors one epoch, top $k, 2 threads"
-peer make-synthetic "$scratch/pairs.tsv" "$users" "$items" "$pairs"
+[ -s "$scratch/pairs.tsv" ] || peer make-synthetic "$scratch/pairs.tsv" "$users" "$items" "$pairs"
 head -n 1 "$scratch/pairs.tsv" > "$scratch/test.tsv"
-RECO_NUM_THREADS=2 "$reco" train --train "$scratch/pairs.tsv" --test "$scratch/test.tsv" \
-    --model mf --loss bce --no-biases --factors 64 --epochs 1 --out "$scratch/m.reco" > /dev/null
-"$reco" export "$scratch/m.reco" --out "$scratch/m" --format npy > /dev/null
+[ -s "$scratch/m.reco" ] ||
+    RECO_NUM_THREADS=2 "$reco" train --train "$scratch/pairs.tsv" --test "$scratch/test.tsv" \
+        --model mf --loss bce --no-biases --factors 64 --epochs 1 --out "$scratch/m.reco" > /dev/null
+[ -s "$scratch/m_item_factors.npy" ] ||
+    "$reco" export "$scratch/m.reco" --out "$scratch/m" --format npy > /dev/null
 ls -l "$scratch/m.reco" | awk '{printf "model file with its seen items: %.0f MB\n", $5 / 1e6}'
 
 # $1: label, the rest: the command; prints wall seconds and peak RSS
