@@ -115,20 +115,6 @@ void reco_index_free(reco_index *index)
     free(index);
 }
 
-/* 1 when `item` is among the sorted `seen`. */
-static int is_seen(const int32_t *seen, size_t n_seen, int32_t item)
-{
-    size_t low = 0, high = n_seen;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        if (seen[middle] < item)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return low < n_seen && seen[low] == item;
-}
-
 /* One user's search: its query vector, the found items filtered, scored. */
 static reco_status search_user(const reco_model *model, const reco_index *index, int32_t user,
                                size_t k, size_t ef, const reco_user_rows *rows,
@@ -170,7 +156,7 @@ static reco_status search_user(const reco_model *model, const reco_index *index,
     *count = 0;
     for (size_t i = 0; i < n && *count < k; i++) {
         int32_t item = (*found)[i];
-        if ((candidates && !candidates[item]) || is_seen(seen, n_seen, item))
+        if ((candidates && !candidates[item]) || reco_sorted_contains(seen, n_seen, item))
             continue;
         items[*count] = item;
         scores[(*count)++] = reco_activate((int)model->net.output_activation,

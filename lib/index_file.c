@@ -30,9 +30,7 @@ reco_status reco_index_save(const reco_index *index, const char *path)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL index or path");
     const reco_hnsw *g = &index->graph;
     reco_writer w = {0};
-    reco_put_bytes(&w, INDEX_MAGIC, 8);
-    reco_put_u32(&w, INDEX_FORMAT_VERSION);
-    reco_put_u32(&w, BYTE_ORDER_MARK);
+    reco_put_header(&w, INDEX_MAGIC, INDEX_FORMAT_VERSION);
     size_t start = reco_begin_section(&w, SECTION_GRAPH);
     reco_put_u64(&w, index->n_items);
     reco_put_u64(&w, index->factors);
@@ -160,13 +158,8 @@ reco_status reco_index_load(const reco_model *model, const char *path, reco_inde
     if (status != RECO_OK)
         return status;
     r.data = data;
-    const uint8_t *magic = reco_take(&r, 8, "truncated header (not a libreco index)");
-    if (magic && memcmp(magic, INDEX_MAGIC, 8) != 0) {
-        r.position = 0;
-        reco_format_error(&r, "bad magic (not a libreco index)");
-    }
-    uint32_t version = reco_get_u32(&r, "truncated header");
-    uint32_t mark = reco_get_u32(&r, "truncated header");
+    uint32_t version, mark;
+    reco_get_header(&r, INDEX_MAGIC, "index", &version, &mark);
     if (r.status == RECO_OK && (version != INDEX_FORMAT_VERSION || mark != BYTE_ORDER_MARK))
         reco_format_error(&r, "an unknown version or byte-order mark");
     reco_hnsw lists = {0};

@@ -141,15 +141,9 @@ CPU_INLINE void rank_user_block(const rank_pass *pass, size_t first, size_t m, f
     }
 }
 
-CPU_VECTOR_CLONES
-static void dense_task(void *argument, size_t thread, size_t n_threads)
+/* Users [begin, end) of a dot-product network. */
+CPU_INLINE void rank_dense(rank_pass *pass, size_t begin, size_t end)
 {
-    rank_pass *pass = argument;
-    const reco_rank_request *rq = pass->request;
-    size_t begin = cpu_share(rq->n_users, thread, n_threads);
-    size_t end = cpu_share(rq->n_users, thread + 1, n_threads);
-    if (begin == end)
-        return;
     size_t dim = pass->net->table_dim[RECO_TABLE_USER_GMF];
     float *queries = reco_malloc_array(RANK_USERS * (dim ? dim : 1), sizeof *queries);
     float *block = reco_malloc_array(RANK_USERS * RANK_ITEMS, sizeof *block);
@@ -169,15 +163,10 @@ static void dense_task(void *argument, size_t thread, size_t n_threads)
     free(heaps);
 }
 
-CPU_VECTOR_CLONES
-static void item_item_task(void *argument, size_t thread, size_t n_threads)
+/* Users [begin, end) of an item-item model. */
+CPU_INLINE void rank_item_item(rank_pass *pass, size_t begin, size_t end)
 {
-    rank_pass *pass = argument;
     const reco_rank_request *rq = pass->request;
-    size_t begin = cpu_share(rq->n_users, thread, n_threads);
-    size_t end = cpu_share(rq->n_users, thread + 1, n_threads);
-    if (begin == end)
-        return;
     size_t n_items = rq->n_items, k = rq->k;
     float *row = reco_malloc_array(n_items ? n_items : 1, sizeof *row);
     if (!row) {
@@ -198,13 +187,27 @@ static void item_item_task(void *argument, size_t thread, size_t n_threads)
     free(row);
 }
 
+/* Thread `thread` ranks its share of the users. */
+CPU_VECTOR_CLONES
+static void rank_task(void *argument, size_t thread, size_t n_threads)
+{
+    rank_pass *pass = argument;
+    size_t begin = cpu_share(pass->request->n_users, thread, n_threads);
+    size_t end = cpu_share(pass->request->n_users, thread + 1, n_threads);
+    if (begin == end)
+        return;
+    if (pass->request->history.offsets)
+        rank_item_item(pass, begin, end);
+    else
+        rank_dense(pass, begin, end);
+}
+
 reco_status reco_cpu_rank_items(reco_backend_context *context, const reco_net_desc *net,
                                 const reco_net_params *params, const reco_rank_request *request)
 {
     rank_pass pass = {net, params, request, 0};
     cpu_pool *pool = reco_cpu_context_pool(context);
-    reco_cpu_pool_run_or_inline(pool, request->history.offsets ? item_item_task : dense_task,
-                                &pass);
+    reco_cpu_pool_run_or_inline(pool, rank_task, &pass);
     reco_cpu_pool_release(pool);
     if (atomic_load(&pass.failed))
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
