@@ -4,10 +4,11 @@
  * log-normal popularity), in an MF model. Exact: the users ranked in one
  * batch (the backend's rank_items: products of blocks); approximate: an
  * HNSW index (m 16, ef_construction 100 unless given), one request at a
- * time from each thread, ef as given (100 unless given). Prints, for 1 and 2 threads, `exact Q q/s` and
+ * time from each thread, at each ef of a comma-separated list (100 unless
+ * given). Prints, for 1 and 2 threads, `exact Q q/s` and
  * `approximate Q q/s recall@10 R` (R: the share of the exact top 10 the
  * index finds), with the index's build time.
- * Usage: bench_retrieval ITEMS DIM [EF [QUERIES [M [EF_CONSTRUCTION]]]] */
+ * Usage: bench_retrieval ITEMS DIM [EF,EF... [QUERIES [M [EF_CONSTRUCTION]]]] */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -134,11 +135,11 @@ static reco_status make_model(reco_backend *backend, size_t n_items, size_t dim,
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_retrieval ITEMS DIM [EF [QUERIES [M [EF_CONSTRUCTION]]]]\n");
+        fprintf(stderr, "usage: bench_retrieval ITEMS DIM [EF,EF... [QUERIES [M [EF_CONSTRUCTION]]]]\n");
         return 2;
     }
     size_t n_items = strtoul(argv[1], NULL, 10), dim = strtoul(argv[2], NULL, 10);
-    size_t ef = argc > 3 ? strtoul(argv[3], NULL, 10) : 100;
+    const char *efs = argc > 3 ? argv[3] : "100";
     size_t n_queries = argc > 4 ? strtoul(argv[4], NULL, 10) : 2000;
     size_t m = argc > 5 ? strtoul(argv[5], NULL, 10) : 16;
     size_t ef_construction = argc > 6 ? strtoul(argv[6], NULL, 10) : 100;
@@ -171,12 +172,15 @@ int main(int argc, char **argv)
             status = reco_model_recommend_batch(model, users, n_queries, TOP_K, NULL, exact,
                                                 scores, counts);
         double exact_rate = (double)n_queries / (bench_now() - start);
-        double rate = approximate(model, index, users, n_queries, ef, threads, found, &status);
-        if (status == RECO_OK) {
+        if (status == RECO_OK)
             printf("%zu thread%s: exact %.1f q/s\n", threads, threads > 1 ? "s" : "", exact_rate);
-            printf("%zu thread%s: approximate %.1f q/s recall@10 %.4f (ef %zu, %.1fx exact)\n",
-                   threads, threads > 1 ? "s" : "", rate, recall(exact, found, n_queries), ef,
-                   rate / exact_rate);
+        for (char *next = (char *)efs; status == RECO_OK && *next; next += *next == ',') {
+            size_t ef = strtoul(next, &next, 10);
+            double rate = approximate(model, index, users, n_queries, ef, threads, found, &status);
+            if (status == RECO_OK)
+                printf("%zu thread%s: approximate %.1f q/s recall@10 %.4f (ef %zu, %.1fx exact)\n",
+                       threads, threads > 1 ? "s" : "", rate, recall(exact, found, n_queries), ef,
+                       rate / exact_rate);
         }
     }
     free(users);
