@@ -130,12 +130,15 @@ static int serve_all(const char *name, const reco_model *model, const reco_datas
 {
     enum { BATCH = 256 };
     size_t n_requests = requests_per_thread * MAX_THREADS;
-    int32_t *users = malloc(n_requests * sizeof *users);
+    /* the batches: as many users as the single requests had, at least two */
+    size_t batches = n_requests / BATCH > 2 ? n_requests / BATCH : 2;
+    size_t n_users_drawn = n_requests > batches * BATCH ? n_requests : batches * BATCH;
+    int32_t *users = malloc(n_users_drawn * sizeof *users);
     answer *reference = calloc(n_requests, sizeof *reference);
     answer *answers = calloc(n_requests, sizeof *answers);
     int failed = !users || !reference || !answers;
     srand(7);
-    for (size_t r = 0; !failed && r < n_requests; r++)
+    for (size_t r = 0; !failed && r < n_users_drawn; r++)
         users[r] = (int32_t)((size_t)rand() % n_users);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     failed = failed || serve(name, model, train, users, n_requests, 1, 1, reference, NULL);
@@ -145,9 +148,7 @@ static int serve_all(const char *name, const reco_model *model, const reco_datas
         memset(answers, 0, n_requests * sizeof *answers);
         failed = serve(name, model, train, users, n_requests, threads, 1, answers, reference);
     }
-    /* batches: as many users as the single requests had, BATCH a request */
-    size_t batches = n_requests / BATCH ? n_requests / BATCH : 1;
-    for (size_t threads = 1; !failed && threads <= 2 && batches >= threads; threads++)
+    for (size_t threads = 1; !failed && threads <= 2; threads++)
         failed = serve(name, model, train, users, batches - batches % threads, threads, BATCH,
                        answers, NULL);
     free(users);
