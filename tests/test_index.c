@@ -40,19 +40,6 @@ static void recommend_both(const reco_model *model, const reco_index *index, siz
         ck_assert_uint_eq(counts[u], K);
 }
 
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *file = fopen(path, "rb");
-    ck_assert_ptr_nonnull(file);
-    fseek(file, 0, SEEK_END);
-    *size = (size_t)ftell(file);
-    fseek(file, 0, SEEK_SET);
-    unsigned char *bytes = malloc(*size);
-    ck_assert_uint_eq(fread(bytes, 1, *size, file), *size);
-    fclose(file);
-    return bytes;
-}
-
 START_TEST(an_exhaustive_search_is_exact)
 {
     reco_backend *backend = open_backend("cpu");
@@ -125,7 +112,7 @@ START_TEST(index_files_round_trip)
     RECO_ASSERT_OK(reco_index_load(model, path, &loaded));
     RECO_ASSERT_OK(reco_index_save(loaded, again));
     size_t size_a, size_b;
-    unsigned char *a = read_all(path, &size_a), *b = read_all(again, &size_b);
+    unsigned char *a = read_test_file(path, &size_a), *b = read_test_file(again, &size_b);
     ck_assert_uint_eq(size_a, size_b);
     ck_assert_mem_eq(a, b, size_a);
     static int32_t exact[USERS * K], first[USERS * K], second[USERS * K];
