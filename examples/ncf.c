@@ -4,14 +4,21 @@
  * loop), 100 sampled test negatives per user; NeuMF with 32 GMF factors and
  * an MLP tower 64-32-16-8, N(0, 0.01) tables, Xavier layers, sigmoid + BCE,
  * Adam 1e-3, batch 256, 10 epochs; HR@10 and NDCG@10 after every epoch.
- * Runs on the built-in synthetic dataset, or on a ratings file.
+ *
+ * Without a ratings file it runs on the built-in synthetic set (943 users,
+ * 100,000 ratings), where those settings learn what there is in 2 epochs and
+ * then fit the noise (HR@10 0.37 at epoch 2, 0.28 at 10; ml-100k itself
+ * peaks at epoch 5). There the demo trains as small data wants: 8 factors,
+ * negatives drawn afresh every epoch, Adam 5e-4 decaying by 0.8 an epoch,
+ * so that HR@10 rises to its plateau (about 0.35 to 0.40) and stays;
+ * --seed000 keeps the tutorial's settings there too.
  *
  * --pretrain EPOCHS trains a GMF and an MLP for EPOCHS epochs each first
  * (Adam 1e-3) and starts NeuMF from them, as the NCF paper does (head =
  * [0.5 h_gmf, 0.5 h_mlp]); --sgd LR then trains NeuMF with plain SGD at LR
  * (the paper's choice after pretraining) instead of Adam.
  *
- * Usage: ncf [--pretrain EPOCHS] [--sgd LR] [ratings-file [epochs [threads]]] */
+ * Usage: ncf [--seed000] [--pretrain EPOCHS] [--sgd LR] [ratings-file [epochs [threads]]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,19 +72,40 @@ static reco_status pretrain(reco_model_kind kind, reco_backend *backend, reco_da
     return status;
 }
 
+static const char usage[] =
+    "usage: ncf [--seed000] [--pretrain EPOCHS] [--sgd LR] [ratings-file [epochs [threads]]]\n"
+    "NeuMF on seed 000's protocol; without a file, on the synthetic dataset with\n"
+    "small-data settings (--seed000: the protocol's there too)\n";
+
 int main(int argc, char **argv)
 {
-    int pretrain_epochs = 0;
+    int pretrain_epochs = 0, tutorial = 0;
     double sgd = 0.0;
-    while (argc > 2 && (strcmp(argv[1], "--pretrain") == 0 || strcmp(argv[1], "--sgd") == 0)) {
-        if (strcmp(argv[1], "--pretrain") == 0)
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    while (argc > 1 && argv[1][0] == '-' && argv[1][1] != '\0') { /* "-": standard input */
+        int switch_flag = strcmp(argv[1], "--seed000") == 0;
+        int known = switch_flag || strcmp(argv[1], "--pretrain") == 0 || strcmp(argv[1], "--sgd") == 0;
+        if (!known || (!switch_flag && argc < 3)) {
+            fprintf(stderr, known ? "ncf: %s needs a value\n%s" : "ncf: unknown flag %s\n%s",
+                    argv[1], usage);
+            return 2;
+        }
+        int used = switch_flag ? 1 : 2; /* the flag and its value */
+        if (switch_flag)
+            tutorial = 1;
+        else if (strcmp(argv[1], "--pretrain") == 0)
             pretrain_epochs = atoi(argv[2]);
         else
             sgd = atof(argv[2]);
-        argv += 2;
-        argc -= 2;
+        argv += used;
+        argc -= used;
     }
     const char *path = argc > 1 && *argv[1] ? argv[1] : NULL; /* "": the default */
+    /* the tutorial's settings on real data or when asked; the small-data ones on the demo set */
+    tutorial = tutorial || path || pretrain_epochs > 0;
     int epochs = argc > 2 ? atoi(argv[2]) : 10;
     int threads = argc > 3 ? atoi(argv[3]) : 0;
     reco_model *gmf = NULL, *mlp = NULL;
@@ -97,8 +125,12 @@ int main(int argc, char **argv)
     }
     printf("libreco %s: NeuMF on %s\n", reco_version_string(),
            path ? path : "the synthetic dataset (943 users, 1682 items, 100000 ratings)");
-    printf("train %zu positives (+4 negatives each, drawn once), test %zu users x (1 + 100)\n",
-           reco_dataset_size(train), reco_dataset_size(test));
+    printf("train %zu positives (+4 negatives each, %s), test %zu users x (1 + 100)\n",
+           reco_dataset_size(train), tutorial ? "drawn once" : "drawn afresh every epoch",
+           reco_dataset_size(test));
+    printf("%s\n", tutorial ? "seed 000's settings: 32 factors, Adam 1e-3"
+                            : "small-data settings: 8 factors, Adam 5e-4 x 0.8 an epoch "
+                              "(--seed000: the tutorial's)");
     if ((status = reco_backend_open("auto", &backend))) {
         fail("opening a backend", status);
         goto done;
@@ -113,7 +145,7 @@ int main(int argc, char **argv)
         printf("pretrained GMF and MLP for %d epochs each\n", pretrain_epochs);
     } else if ((status = reco_model_new(RECO_MODEL_NEUMF, reco_dataset_n_users(all),
                                         reco_dataset_n_items(all), &model)) ||
-               (status = reco_model_set_factors(model, 32)) ||
+               (status = reco_model_set_factors(model, tutorial ? 32 : 8)) ||
                (status = reco_model_set_output(model, RECO_ACTIVATION_SIGMOID)) ||
                (status = reco_model_init(model, backend, 42))) {
         fail("setting up NeuMF", status);
@@ -121,7 +153,9 @@ int main(int argc, char **argv)
     }
     if ((status = reco_trainer_new(model, &trainer)) ||
         (status = reco_trainer_set_threads(trainer, threads > 0 ? (size_t)threads : 0)) ||
-        (status = reco_trainer_set_fixed_negatives(trainer, 1)) ||
+        (status = reco_trainer_set_fixed_negatives(trainer, tutorial)) ||
+        (!tutorial && (status = reco_trainer_set_learning_rate(trainer, 5e-4))) ||
+        (!tutorial && (status = reco_trainer_set_lr_decay(trainer, 0.8))) ||
         (sgd > 0.0 && (status = reco_trainer_set_optimizer(trainer, RECO_OPTIMIZER_SGD))) ||
         (sgd > 0.0 && (status = reco_trainer_set_learning_rate(trainer, sgd)))) {
         fail("setting up the trainer", status);

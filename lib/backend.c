@@ -125,7 +125,7 @@ static reco_status open_ops(const reco_backend_ops *ops, reco_backend **out)
         return reco_fail_oom();
     reco_status status = ops->device.create(&backend->context);
     if (status != RECO_OK) {
-        free(backend);
+        reco_free(backend);
         return status;
     }
     atomic_init(&backend->references, 1);
@@ -170,7 +170,7 @@ void reco_backend_free(reco_backend *backend)
     if (!backend || atomic_fetch_sub(&backend->references, 1) != 1)
         return;
     backend->ops->device.destroy(backend->context);
-    free(backend);
+    reco_free(backend);
 }
 
 /* Sets or reads a knob through the backend's control entry; a backend

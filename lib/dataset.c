@@ -77,25 +77,25 @@ void reco_user_rows_free(reco_user_rows *rows)
 {
     if (!rows)
         return;
-    free(rows->offsets);
-    free(rows->items);
-    free(rows);
+    reco_free(rows->offsets);
+    reco_free(rows->items);
+    reco_free(rows);
 }
 
 void reco_dataset_free(reco_dataset *dataset)
 {
     if (!dataset)
         return;
-    free(dataset->users);
-    free(dataset->items);
-    free(dataset->ratings);
-    free(dataset->timestamps);
-    free(dataset->negative_offsets);
-    free(dataset->negative_items);
+    reco_free(dataset->users);
+    reco_free(dataset->items);
+    reco_free(dataset->ratings);
+    reco_free(dataset->timestamps);
+    reco_free(dataset->negative_offsets);
+    reco_free(dataset->negative_items);
     reco_user_rows_free(atomic_load(&dataset->user_rows));
     pthread_mutex_destroy(&dataset->cache_lock);
     reco_vocab_release(dataset->vocab);
-    free(dataset);
+    reco_free(dataset);
 }
 
 size_t reco_dataset_size(const reco_dataset *dataset)

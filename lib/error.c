@@ -59,13 +59,9 @@ reco_status reco_fail_oom(void)
     return reco_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
 }
 
-#define RECO_STR2(x) #x
-#define RECO_STR(x) RECO_STR2(x)
-
 const char *reco_version_string(void)
 {
-    return RECO_STR(RECO_VERSION_MAJOR) "." RECO_STR(RECO_VERSION_MINOR) "." RECO_STR(
-        RECO_VERSION_PATCH);
+    return RECO_VERSION_STRING;
 }
 
 int reco_version_number(void)

@@ -49,10 +49,10 @@ void reco_filter_free(reco_filter *filter)
 {
     if (!filter)
         return;
-    free(filter->allowed);
-    free(filter->included);
-    free(filter->candidates);
-    free(filter);
+    reco_free(filter->allowed);
+    reco_free(filter->included);
+    reco_free(filter->candidates);
+    reco_free(filter);
 }
 
 /* Settles the candidate flags after a change. */
@@ -97,7 +97,7 @@ reco_status reco_filter_only_items(reco_filter *filter, const int32_t *items, si
         listed[items[i]] = 1;
     for (size_t i = 0; i < filter->n_items; i++)
         filter->allowed[i] &= listed[i];
-    free(listed);
+    reco_free(listed);
     settle(filter);
     return RECO_OK;
 }

@@ -129,7 +129,7 @@ done:
     for (int b = 0; b < 3; b++)
         if (buffers[b])
             ops->device.buffer_free(context, buffers[b]);
-    free(row);
+    reco_free(row);
     return status;
 }
 
@@ -149,7 +149,7 @@ reco_status reco_model_refit_user(reco_model *model, int32_t user, const int32_t
     if (!items)
         return RECO_ERR_OUT_OF_MEMORY;
     status = solve_ials_user(model, user, items, distinct);
-    free(items);
+    reco_free(items);
     return status;
 }
 
@@ -199,7 +199,7 @@ reco_status reco_model_fold_in(reco_model *model, const int32_t *liked_items, si
         return RECO_ERR_OUT_OF_MEMORY;
     if (model->kind == RECO_MODEL_IALS || reco_kind_is_item_item(model->kind)) {
         status = fold_in_solved(model, sorted, distinct, user);
-        free(sorted);
+        reco_free(sorted);
         return status;
     }
     enum { NEGATIVES = 4 };
@@ -271,11 +271,11 @@ done:
     reco_trainer_free(trainer);
     if (status != RECO_OK && added)
         reco_model_drop_users(model, 1);
-    free(sorted);
-    free(users);
-    free(items);
-    free(targets);
-    free(params);
-    free(gradient);
+    reco_free(sorted);
+    reco_free(users);
+    reco_free(items);
+    reco_free(targets);
+    reco_free(params);
+    reco_free(gradient);
     return status;
 }

@@ -111,7 +111,7 @@ static reco_hnsw_visits *take_visits(reco_hnsw *graph)
     if (!visits) {
         visits = reco_calloc(1, sizeof *visits);
         if (visits && !(visits->marks = reco_calloc(graph->n ? graph->n : 1, sizeof *visits->marks))) {
-            free(visits);
+            reco_free(visits);
             visits = NULL;
         }
     }
@@ -300,7 +300,7 @@ static int connect_orphans(reco_hnsw *graph)
             }
         }
     }
-    free(in);
+    reco_free(in);
     return 1;
 }
 
@@ -308,15 +308,15 @@ void reco_hnsw_free(reco_hnsw *graph)
 {
     if (graph->upper)
         for (size_t i = 0; i < graph->n; i++)
-            free(graph->upper[i]);
-    free(graph->upper);
-    free(graph->layer0);
-    free(graph->levels);
-    free(graph->vectors);
+            reco_free(graph->upper[i]);
+    reco_free(graph->upper);
+    reco_free(graph->layer0);
+    reco_free(graph->levels);
+    reco_free(graph->vectors);
     while (graph->spare) {
         reco_hnsw_visits *next = graph->spare->next;
-        free(graph->spare->marks);
-        free(graph->spare);
+        reco_free(graph->spare->marks);
+        reco_free(graph->spare);
         graph->spare = next;
     }
     pthread_mutex_destroy(&graph->visits_lock);
@@ -372,9 +372,9 @@ reco_status reco_hnsw_build(const float *vectors, size_t n, size_t dim, size_t q
         status = reco_fail_oom();
     if (visits)
         give_visits(graph, visits);
-    free(heaps[0].entries);
-    free(heaps[1].entries);
-    free(scratch);
+    reco_free(heaps[0].entries);
+    reco_free(heaps[1].entries);
+    reco_free(scratch);
     if (status != RECO_OK)
         reco_hnsw_free(graph);
     return status;
@@ -428,7 +428,7 @@ size_t reco_hnsw_search(reco_hnsw *graph, const float *query, size_t ef, int32_t
         reco_fail_oom();
     }
     give_visits(graph, visits);
-    free(heaps[0].entries);
-    free(heaps[1].entries);
+    reco_free(heaps[0].entries);
+    reco_free(heaps[1].entries);
     return count;
 }

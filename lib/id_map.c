@@ -16,11 +16,11 @@ static size_t hash_id(int64_t id, size_t n_slots)
 
 void reco_id_map_free(reco_id_map *map)
 {
-    free(map->ids);
-    free(map->slots);
-    free(map->text_bytes);
-    free(map->text_starts);
-    free(map->text_slots);
+    reco_free(map->ids);
+    reco_free(map->slots);
+    reco_free(map->text_bytes);
+    reco_free(map->text_starts);
+    reco_free(map->text_slots);
     *map = (reco_id_map){0};
 }
 
@@ -53,7 +53,7 @@ static reco_status rehash(reco_id_map *map, size_t n_slots)
     if (!slots)
         return reco_fail_oom();
     place_all(slots, n_slots, map->ids, map->count);
-    free(map->slots);
+    reco_free(map->slots);
     map->slots = slots;
     map->n_slots = n_slots;
     return RECO_OK;
@@ -95,6 +95,8 @@ void reco_id_map_truncate(reco_id_map *map, size_t count)
     if (count >= map->count)
         return;
     map->count = count;
+    if (count == 0 && !map->forced)
+        map->kind = RECO_IDS_AUTO; /* the failed input decided nothing */
     /* emptying slots in place could break probe chains: re-place the rest */
     place_all(map->slots, map->n_slots, map->ids, count);
 }
@@ -172,7 +174,7 @@ static reco_status rehash_texts(reco_id_map *map, size_t n_slots)
             slot = (slot + 1) & (n_slots - 1);
         slots[slot] = (int32_t)t;
     }
-    free(map->text_slots);
+    reco_free(map->text_slots);
     map->text_slots = slots;
     map->n_text_slots = n_slots;
     return RECO_OK;
@@ -240,18 +242,171 @@ static int canonical_integer(const char *start, const char *end, int64_t *value)
     return 1;
 }
 
-int reco_id_map_key(reco_id_map *map, const char *start, const char *end, int64_t *key,
-                    reco_status *status)
+int reco_id_map_intern(reco_id_map *map, const char *start, const char *end, int64_t *key,
+                       reco_status *status)
 {
-    if (canonical_integer(start, end, key))
-        return 0;
     size_t length = (size_t)(end - start);
-    if (length == 0 || length >= RECO_ID_TEXT_MAX || memchr(start, '\0', length))
+    if (length == 0 || length >= RECO_ID_TEXT_MAX || memchr(start, '\0', length) ||
+        canonical_integer(start, end, key))
         return -1;
     int32_t number;
     *status = intern_text(map, start, length, &number);
     *key = -1 - (int64_t)number;
     return 0;
+}
+
+/* Whether [start, end) is a number, though not a canonical integer: a sign,
+ * a point, an exponent, leading zeros or hexadecimal. *value is its value. */
+static int written_as_number(const char *start, const char *end, double *value)
+{
+    const char *digits = start + (start < end && (*start == '+' || *start == '-'));
+    if (end - digits > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X')) {
+        double magnitude = 0;
+        for (const char *p = digits + 2; p < end; p++) {
+            int digit = *p >= '0' && *p <= '9'   ? *p - '0'
+                        : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10
+                        : *p >= 'A' && *p <= 'F' ? *p - 'A' + 10
+                                                 : -1;
+            if (digit < 0)
+                return 0;
+            magnitude = magnitude * 16 + digit;
+        }
+        *value = *start == '-' ? -magnitude : magnitude;
+        return 1;
+    }
+    return reco_parse_number(start, end, value);
+}
+
+/* What an id must not hold: whitespace, a control character, the
+ * separator. Returns the problem in words, or NULL. */
+static const char *id_flaw(const char *start, const char *end, const char *separator)
+{
+    for (const char *p = start; p < end; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ' || c == '\t')
+            return "a space or tab (a missing separator?)";
+        if (c < 0x20 || c == 0x7f)
+            return "a control character";
+        if (separator && strchr(separator, c))
+            return "the file's separator";
+    }
+    return NULL;
+}
+
+/* " (write it as 31)" when a number written another way is an integer id. */
+static void integer_hint(double value, char *hint, size_t size)
+{
+    if (value >= 0 && value < 9007199254740992.0 && value == (double)(int64_t)value)
+        snprintf(hint, size, "write it as %lld, or ", (long long)value);
+    else
+        hint[0] = '\0';
+}
+
+/* The map's kind when ids came before any text was read (from arrays, a
+ * model file): integers, or text when any id is. */
+static void infer_kind(reco_id_map *map)
+{
+    if (map->kind != RECO_IDS_AUTO || map->count == 0)
+        return;
+    map->kind = map->n_texts > 0 ? RECO_IDS_TEXT : RECO_IDS_INT;
+    map->forced = map->kind == RECO_IDS_TEXT;
+    snprintf(map->decided_by, sizeof map->decided_by, "the %zu ids it already had", map->count);
+}
+
+/* Fails for an id that the map's kind refuses, `number` saying whether it
+ * is a number (canonical or not) and `value` its value. */
+static reco_status refuse(const reco_id_map *map, const char *start, const char *end,
+                          const reco_id_place *place, int number, double value)
+{
+    char excerpt[48], hint[64];
+    reco_excerpt(start, end, excerpt, sizeof excerpt);
+    integer_hint(value, hint, sizeof hint);
+    if (!number)
+        hint[0] = '\0';
+    if (map->kind == RECO_IDS_INT && map->forced)
+        return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                              "%s: expected an integer id (digits, no sign, point, exponent or "
+                              "leading zero), got '%s'%s%s", place->what, excerpt,
+                              hint[0] ? "; " : "", hint[0] ? hint : "");
+    if (map->kind == RECO_IDS_INT)
+        return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                              "%s: '%s' is %s, but the column's ids are integers (since %s); "
+                              "%sread every id as text (--ids text)", place->what, excerpt,
+                              number ? "a number not written as an integer id" : "a text id",
+                              map->decided_by, hint);
+    if (map->kind == RECO_IDS_TEXT)
+        return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                              "%s: '%s' is an integer id, but the column's ids are text (since "
+                              "%s); read every id as text (--ids text)", place->what, excerpt,
+                              map->decided_by);
+    return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                          "%s: '%s' is a number not written as an integer id (digits, no sign, "
+                          "point, exponent or leading zero); %sread every id as text "
+                          "(--ids text)", place->what, excerpt, hint);
+}
+
+reco_status reco_id_map_parse(reco_id_map *map, const char *start, const char *end,
+                              const reco_id_place *place, int64_t *key)
+{
+    /* the common case first: an integer in an integer column */
+    if (map->kind == RECO_IDS_INT && canonical_integer(start, end, key))
+        return RECO_OK;
+    char excerpt[48];
+    size_t length = (size_t)(end - start);
+    const char *flaw = id_flaw(start, end, place->separator);
+    if (length == 0 || length >= RECO_ID_TEXT_MAX || flaw || map->kind == RECO_IDS_AUTO)
+        reco_excerpt(start, end, excerpt, sizeof excerpt); /* for a message */
+    if (length == 0)
+        return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                              "%s: expected an id, got ''", place->what);
+    if (length >= RECO_ID_TEXT_MAX)
+        return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                              "%s: expected an id of at most %d bytes, got '%s'", place->what,
+                              RECO_ID_TEXT_MAX - 1, excerpt);
+    if (flaw)
+        return reco_fail_line(RECO_ERR_PARSE, place->path, place->line,
+                              "%s: the id '%s' holds %s; ids hold none", place->what, excerpt,
+                              flaw);
+    infer_kind(map);
+    int canonical = canonical_integer(start, end, key);
+    double value = 0;
+    int number = canonical || written_as_number(start, end, &value);
+    reco_ids kind = canonical ? RECO_IDS_INT : number ? RECO_IDS_AUTO : RECO_IDS_TEXT;
+    if (map->kind == RECO_IDS_AUTO && kind != RECO_IDS_AUTO) {
+        map->kind = kind;
+        snprintf(map->decided_by, sizeof map->decided_by, "'%s' on line %zu of %s", excerpt,
+                 place->line, place->path);
+    }
+    /* a text column takes numbers written another way ("0001048791") as text */
+    int accepted = map->kind == RECO_IDS_TEXT ? map->forced || !canonical
+                                              : kind == RECO_IDS_INT && map->kind == RECO_IDS_INT;
+    if (!accepted)
+        return refuse(map, start, end, place, number, value);
+    if (canonical)
+        return RECO_OK;
+    int32_t text_number;
+    reco_status status = intern_text(map, start, length, &text_number);
+    *key = -1 - (int64_t)text_number;
+    return status;
+}
+
+reco_status reco_id_map_force(reco_id_map *map, reco_ids kind, const char *what)
+{
+    static const char *const names[] = {"as the data says", "integers", "text"};
+    if (kind < RECO_IDS_AUTO || kind > RECO_IDS_TEXT)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown id kind %d", (int)kind);
+    infer_kind(map);
+    if (kind == RECO_IDS_AUTO || (map->forced && map->kind == kind))
+        return RECO_OK;
+    if (map->kind != RECO_IDS_AUTO && map->kind != kind)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT,
+                         "%s ids read as %s, but the shared vocabulary's are %s (since %s)",
+                         what, names[kind], names[map->kind], map->decided_by);
+    map->kind = kind;
+    map->forced = 1;
+    snprintf(map->decided_by, sizeof map->decided_by, "the reader was asked for %s",
+             names[kind]);
+    return RECO_OK;
 }
 
 int32_t reco_id_map_find_text(const reco_id_map *map, const char *text)
@@ -287,6 +442,9 @@ void reco_id_map_describe(const reco_id_map *map, int32_t index, char *text, siz
 reco_status reco_id_map_copy(reco_id_map *dst, const reco_id_map *src)
 {
     reco_status status = RECO_OK;
+    dst->kind = src->kind;
+    dst->forced = src->forced;
+    memcpy(dst->decided_by, src->decided_by, sizeof dst->decided_by);
     int32_t index;
     for (size_t t = 0; t < src->n_texts && status == RECO_OK; t++) {
         const char *text = text_at(src, t);

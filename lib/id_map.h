@@ -2,7 +2,9 @@
  * (int32), open addressing with linear probing. An external id is an
  * integer (>= 0) or a text: a text is interned in the map and keyed by
  * -1 - its number, so every id is one int64 key and the rest of the
- * library (splits, titles, model files) handles both alike. */
+ * library (splits, titles, model files) handles both alike. A map read
+ * from text is of one kind (reco_ids): integer ids, or text ids, where a
+ * canonical integer keeps its integer key (it prints back as written). */
 #ifndef RECO_LIB_ID_MAP_H
 #define RECO_LIB_ID_MAP_H
 
@@ -10,6 +12,7 @@
 #include <stdint.h>
 
 #include "reco/common.h"
+#include "reco/dataset.h"
 
 typedef struct reco_id_map {
     int64_t *ids;     /* index -> key, `count` used of `capacity` */
@@ -24,7 +27,19 @@ typedef struct reco_id_map {
     size_t n_texts, texts_capacity;
     int32_t *text_slots; /* hash slot -> text number, -1 when empty */
     size_t n_text_slots;
+    reco_ids kind;  /* RECO_IDS_AUTO until the first id read decides, or forced */
+    int forced;     /* asked for by the caller, not decided from the data */
+    char decided_by[RECO_ID_TEXT_MAX + 64]; /* "'u1' on line 3 of r.dat", for messages */
 } reco_id_map;
+
+/* Where an id was read, for messages: "path:line: what: ...". `separator`
+ * is the file's field separator, which no id may hold (NULL: none). */
+typedef struct reco_id_place {
+    const char *path;
+    size_t line;
+    const char *what; /* "field 2 (item id)" */
+    const char *separator;
+} reco_id_place;
 
 void reco_id_map_free(reco_id_map *map);
 
@@ -35,13 +50,23 @@ int32_t reco_id_map_find(const reco_id_map *map, int64_t id);
  * Fails with RECO_ERR_OUT_OF_RANGE past INT32_MAX ids, or out of memory. */
 reco_status reco_id_map_insert(reco_id_map *map, int64_t id, int32_t *index);
 
-/* The key of an id written in [start, end): a canonical decimal integer
- * (digits, no leading zero, below 2^63) is itself; any other token of 1 to
- * RECO_ID_TEXT_MAX - 1 bytes without a NUL is a text id, interned (added
- * when new). Returns 0 on success, or -1 for an empty or too long token;
+/* The key of an id written in [start, end) at `place`, by the map's kind
+ * (the first id read decides an undecided map's; see reco_ids): an integer
+ * is itself, a text is interned (added when new). Fails with
+ * RECO_ERR_PARSE naming the place, the id and what was expected, or out of
+ * memory. */
+reco_status reco_id_map_parse(reco_id_map *map, const char *start, const char *end,
+                              const reco_id_place *place, int64_t *key);
+
+/* Forces the map's kind (RECO_IDS_AUTO: leaves it to the data). Fails with
+ * RECO_ERR_INVALID_ARGUMENT when the map already holds ids of another. */
+reco_status reco_id_map_force(reco_id_map *map, reco_ids kind, const char *what);
+
+/* Interns a text id read from a model file: 1 to RECO_ID_TEXT_MAX - 1
+ * bytes, not a canonical integer. Returns 0 with its key, -1 otherwise;
  * out of memory it sets *status. */
-int reco_id_map_key(reco_id_map *map, const char *start, const char *end, int64_t *key,
-                    reco_status *status);
+int reco_id_map_intern(reco_id_map *map, const char *start, const char *end, int64_t *key,
+                       reco_status *status);
 
 /* The index of the id written as `text` (either kind), or -1. */
 int32_t reco_id_map_find_text(const reco_id_map *map, const char *text);

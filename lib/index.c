@@ -48,9 +48,9 @@ static reco_status make_vectors(const reco_model *model, reco_index *index, floa
         if (status == RECO_OK && index->biases)
             status = download(model, model->params.tables[RECO_TABLE_ITEM_BIAS], i, x + d, 1);
     }
-    free(head);
+    reco_free(head);
     if (status != RECO_OK) {
-        free(vectors);
+        reco_free(vectors);
         return status;
     }
     *out = vectors;
@@ -82,9 +82,9 @@ reco_status reco_index_make(const reco_model *model, size_t m, size_t ef_constru
                                          graph, &index->graph)
                        : reco_hnsw_build(vectors, index->n_items, index->width, query_dim, m,
                                          ef_construction, seed, &index->graph);
-    free(vectors);
+    reco_free(vectors);
     if (status != RECO_OK) {
-        free(index);
+        reco_free(index);
         return status;
     }
     *out = index;
@@ -112,7 +112,7 @@ void reco_index_free(reco_index *index)
     if (!index)
         return;
     reco_hnsw_free(&index->graph);
-    free(index);
+    reco_free(index);
 }
 
 /* One user's search: its query vector, the found items filtered, scored. */
@@ -202,8 +202,8 @@ reco_status reco_model_recommend_approximate(const reco_model *model, const reco
                              &counts[u]);
     if (status == RECO_ERR_OUT_OF_MEMORY)
         reco_fail_oom();
-    free(query);
-    free(found);
-    free(products);
+    reco_free(query);
+    reco_free(found);
+    reco_free(products);
     return status;
 }

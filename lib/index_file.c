@@ -48,7 +48,7 @@ reco_status reco_index_save(const reco_index *index, const char *path)
     reco_end_section(&w, start);
     reco_end_section(&w, reco_begin_section(&w, SECTION_END));
     reco_status status = w.failed ? reco_fail_oom() : reco_write_atomically(path, w.data, w.size);
-    free(w.data);
+    reco_free(w.data);
     return status;
 }
 
@@ -134,10 +134,10 @@ static void free_lists(reco_hnsw *lists, size_t n)
 {
     if (lists->upper)
         for (size_t i = 0; i < n; i++)
-            free(lists->upper[i]);
-    free(lists->upper);
-    free(lists->levels);
-    free(lists->layer0);
+            reco_free(lists->upper[i]);
+    reco_free(lists->upper);
+    reco_free(lists->levels);
+    reco_free(lists->layer0);
 }
 
 reco_status reco_index_load(const reco_model *model, const char *path, reco_index **out)
@@ -177,6 +177,6 @@ reco_status reco_index_load(const reco_model *model, const char *path, reco_inde
     if (status == RECO_OK)
         status = reco_index_make(model, lists.m, lists.ef_construction, seed, &lists, out);
     free_lists(&lists, shape.n_items);
-    free(data);
+    reco_free(data);
     return status;
 }

@@ -19,7 +19,7 @@ int reco_kind_is_item_item(reco_model_kind kind)
 void reco_item_item_free(reco_item_item *item_item)
 {
     reco_sparse_rows_free(&item_item->neighbours);
-    free(item_item->weights);
+    reco_free(item_item->weights);
     item_item->weights = NULL;
 }
 
@@ -53,7 +53,7 @@ reco_status reco_item_item_predict(const reco_model *model, const int32_t *users
         for (size_t p = begin; p < end; p++)
             scores[p] = row[items[p]];
     }
-    free(row);
+    reco_free(row);
     return RECO_OK;
 }
 
@@ -79,7 +79,7 @@ reco_status reco_item_item_similar(const reco_model *model, int32_t item, size_t
                 reco_topk_push(&topk, neighbours->columns[e], neighbours->values[e]);
     }
     *n = reco_topk_finish(&topk);
-    free(row);
+    reco_free(row);
     return RECO_OK;
 }
 

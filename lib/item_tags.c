@@ -34,11 +34,11 @@ void reco_item_tags_free(reco_item_tags *tags)
     if (!tags)
         return;
     for (size_t t = 0; t < tags->n_names; t++)
-        free(tags->names[t]);
-    free(tags->names);
-    free(tags->offsets);
-    free(tags->tags);
-    free(tags);
+        reco_free(tags->names[t]);
+    reco_free(tags->names);
+    reco_free(tags->offsets);
+    reco_free(tags->tags);
+    reco_free(tags);
 }
 
 /* The number of a tag name, added when new; -1 when out of memory. */
@@ -229,7 +229,7 @@ reco_status reco_item_tags_read(const reco_model *model, const char *path, reco_
     if (!model || !path)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL model or path");
     reco_text text;
-    reco_status status = reco_text_load(path, &text);
+    reco_status status = reco_text_open(path, &text);
     if (status != RECO_OK)
         return status;
     parsed_tags parsed = {0};
@@ -237,11 +237,11 @@ reco_status reco_item_tags_read(const reco_model *model, const char *path, reco_
     if (status == RECO_OK)
         status = build(&parsed, model->n_items, out);
     for (size_t t = 0; t < parsed.n_names; t++)
-        free(parsed.names[t]);
-    free(parsed.names);
-    free(parsed.items);
-    free(parsed.tags);
-    reco_text_free(&text);
+        reco_free(parsed.names[t]);
+    reco_free(parsed.names);
+    reco_free(parsed.items);
+    reco_free(parsed.tags);
+    reco_text_close(&text);
     return status;
 }
 

@@ -33,7 +33,7 @@ reco_status reco_metrics_new(reco_metrics **out)
 
 void reco_metrics_free(reco_metrics *metrics)
 {
-    free(metrics);
+    reco_free(metrics);
 }
 
 void reco_metrics_reset(reco_metrics *metrics)
@@ -156,9 +156,9 @@ reco_status reco_metrics_evaluate_sampled_rows(reco_metrics *metrics, const reco
         }
     }
 done:
-    free(users);
-    free(items);
-    free(scores);
+    reco_free(users);
+    reco_free(items);
+    reco_free(scores);
     return status;
 }
 
@@ -223,10 +223,10 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, const reco_mode
         const int32_t *user_relevant = reco_user_rows_of(relevant, users[u], &n_relevant);
         score_ranking(metrics, top_items + u * k, counts[u], user_relevant, n_relevant);
     }
-    free(users);
-    free(counts);
-    free(top_items);
-    free(top_scores);
+    reco_free(users);
+    reco_free(counts);
+    reco_free(top_items);
+    reco_free(top_scores);
     return status;
 }
 
@@ -252,7 +252,7 @@ reco_status reco_metrics_evaluate_ratings(reco_metrics *metrics, const reco_mode
             add(metrics, RECO_METRIC_MAE, fabs(error));
         }
     }
-    free(scores);
+    reco_free(scores);
     return status;
 }
 
@@ -263,6 +263,12 @@ reco_status reco_metrics_get(const reco_metrics *metrics, reco_metric metric, do
     if (metric < RECO_METRIC_HR || metric > RECO_METRIC_MSE)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown metric %d", (int)metric);
     reco_metric source = metric == RECO_METRIC_RMSE ? RECO_METRIC_MSE : metric;
+    size_t evaluated = 0;
+    for (int m = RECO_METRIC_HR; m <= RECO_METRIC_MSE; m++)
+        evaluated += metrics->count[m];
+    if (evaluated == 0)
+        return reco_fail(RECO_ERR_STATE, "no %s: the evaluated rows were none (an empty test "
+                         "set: too few rows to hold any out?)", reco_metric_name(metric));
     if (metrics->count[source] == 0)
         return reco_fail(RECO_ERR_STATE, "%s was not evaluated", reco_metric_name(metric));
     double mean = metrics->sum[source] / (double)metrics->count[source];

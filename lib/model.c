@@ -79,7 +79,7 @@ static void release_parameters(reco_model *model)
         ops->device.buffer_free(context, model->params.dense);
     if (model->scratch)
         reco_scratch_destroy(model->scratch);
-    free(model->scratch);
+    reco_free(model->scratch);
     reco_backend_free(model->backend);
     memset(&model->params, 0, sizeof model->params);
     model->scratch = NULL;
@@ -96,7 +96,7 @@ void reco_model_free(reco_model *model)
     reco_model_clear_metadata(model);
     reco_item_item_free(&model->item_item);
     reco_sparse_rows_free(&model->history);
-    free(model);
+    reco_free(model);
 }
 
 static reco_status check_configurable(const reco_model *model)
@@ -359,7 +359,7 @@ static reco_status place(reco_model *model, reco_backend *backend, uint64_t seed
         initial_values(model, &model->net, seed, initial);
     if (status == RECO_OK)
         status = transfer(model, initial ? initial : (float *)values, 1);
-    free(initial);
+    reco_free(initial);
     if (status != RECO_OK)
         release_parameters(model); /* uninitialized again: the caller may retry */
     return status;
@@ -425,7 +425,7 @@ reco_status reco_model_add_users(reco_model *model, size_t extra)
         if (status == RECO_OK)
             status = ops->device.buffer_upload(context, grown[u], 0, host, new_bytes);
     }
-    free(host);
+    reco_free(host);
     if (status != RECO_OK) {
         for (int u = 0; u < 3; u++)
             if (grown[u])

@@ -182,25 +182,52 @@ static void put_model(reco_writer *w, const reco_model *model, const float *para
     reco_end_section(w, reco_begin_section(w, SECTION_END));
 }
 
-reco_status reco_model_save(const reco_model *model, const char *path)
+/* The file's bytes in w; the one encoder of both the file and the buffer. */
+static reco_status encode(const reco_model *model, reco_writer *w)
 {
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
         return status;
-    if (!path)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path");
-    float *params = reco_malloc(reco_model_parameter_count(model) * sizeof *params);
+    float *params = reco_malloc_array(reco_model_parameter_count(model), sizeof *params);
     if (!params)
         return reco_fail_oom();
-    reco_writer w = {0};
     status = reco_model_get_parameters(model, params);
     if (status == RECO_OK) {
-        put_model(&w, model, params);
-        status = w.failed ? reco_fail_oom() : reco_write_atomically(path, w.data, w.size);
+        put_model(w, model, params);
+        if (w->failed)
+            status = reco_fail_oom();
     }
-    free(params);
-    free(w.data);
+    reco_free(params);
     return status;
+}
+
+reco_status reco_model_save(const reco_model *model, const char *path)
+{
+    if (model && !path)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path");
+    reco_writer w = {0};
+    reco_status status = encode(model, &w);
+    if (status == RECO_OK)
+        status = reco_write_atomically(path, w.data, w.size);
+    reco_free(w.data);
+    return status;
+}
+
+reco_status reco_model_save_buffer(const reco_model *model, void **bytes, size_t *size)
+{
+    if (!bytes || !size)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *bytes = NULL;
+    *size = 0;
+    reco_writer w = {0};
+    reco_status status = encode(model, &w);
+    if (status != RECO_OK) {
+        reco_free(w.data);
+        return status;
+    }
+    *bytes = w.data;
+    *size = w.size;
+    return RECO_OK;
 }
 
 static reco_status read_config(reco_reader *r, reco_model **out)
@@ -356,7 +383,7 @@ static void read_metadata(reco_reader *r, size_t end, reco_model *model)
         reco_status status = RECO_OK;
         if (take_text(r, (size_t)value_length, value, "truncated metadata value"))
             status = reco_model_set_metadata(model, key, value);
-        free(value);
+        reco_free(value);
         if (status != RECO_OK)
             r->status = status;
     }
@@ -380,7 +407,7 @@ static void read_texts(reco_reader *r, size_t end, reco_id_map *ids)
         reco_status status = RECO_OK;
         if (r->status != RECO_OK)
             return;
-        if (reco_id_map_key(ids, text, text + length, &key, &status) != 0 || key >= 0 ||
+        if (reco_id_map_intern(ids, text, text + length, &key, &status) != 0 ||
             (uint64_t)(-1 - key) != t) {
             r->position = at;
             reco_format_error(r, "a text id that is empty, too long, a number or repeated");
@@ -495,7 +522,7 @@ static void read_item_weights(reco_reader *r, size_t end, reco_model *model)
             reco_format_error(r, "an item weight that is not a finite number");
     }
     if (r->status != RECO_OK) {
-        free(weights);
+        reco_free(weights);
         return;
     }
     model->item_item.weights = weights;
@@ -639,30 +666,24 @@ static reco_status read_body(reco_reader *r, reco_model *model, const reco_net_d
     if (r->status == RECO_OK && users_seen != items_seen)
         reco_format_error(r, "user ids without item ids, or item ids without user ids");
     model->has_vocabulary = users_seen && items_seen;
-    free(seen);
+    reco_free(seen);
     return r->status;
 }
 
-reco_status reco_model_load(const char *path, reco_backend *backend, reco_model **out)
+/* Builds a model from the bytes of a file or buffer, `name` in errors: the
+ * one decoder of both. */
+static reco_status decode(const char *name, const uint8_t *data, size_t size,
+                          reco_backend *backend, reco_model **out)
 {
-    if (!out)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
-    *out = NULL;
-    if (!path || !backend)
-        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path or backend");
-    reco_reader r = {.path = path};
-    uint8_t *data = NULL;
-    reco_status status = reco_input_read(path, RECO_INPUT_BINARY, MODEL_MAGIC, &data, &r.size);
-    if (status != RECO_OK)
-        return status;
-    r.data = data;
+    reco_reader r = {.path = name, .data = data, .size = size};
+    reco_status status = RECO_OK;
     reco_model *model = NULL;
     float *params = NULL;
     uint32_t version, mark;
     reco_get_header(&r, MODEL_MAGIC, "model", &version, &mark);
     if (r.status == RECO_OK && version > MODEL_FORMAT_VERSION)
         r.status = reco_fail(RECO_ERR_FORMAT,
-                             "%s: format version %u is newer than this library's %u", path,
+                             "%s: format version %u is newer than this library's %u", name,
                              version, MODEL_FORMAT_VERSION);
     if (r.status == RECO_OK && (version == 0 || mark != BYTE_ORDER_MARK))
         reco_format_error(&r, "bad version or byte-order mark");
@@ -685,12 +706,38 @@ reco_status reco_model_load(const char *path, reco_backend *backend, reco_model 
     }
     if (r.status != RECO_OK)
         status = r.status;
-    free(params);
-    free(data);
+    reco_free(params);
     if (status != RECO_OK) {
         reco_model_free(model);
         return status;
     }
     *out = model;
     return RECO_OK;
+}
+
+reco_status reco_model_load(const char *path, reco_backend *backend, reco_model **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if (!path || !backend)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path or backend");
+    uint8_t *data = NULL;
+    size_t size = 0;
+    reco_status status = reco_input_read(path, RECO_INPUT_BINARY, MODEL_MAGIC, &data, &size);
+    if (status == RECO_OK)
+        status = decode(path, data, size, backend, out);
+    reco_free(data);
+    return status;
+}
+
+reco_status reco_model_load_buffer(const void *bytes, size_t size, reco_backend *backend,
+                                   reco_model **out)
+{
+    if (!out)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
+    *out = NULL;
+    if ((!bytes && size) || !backend)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL bytes or backend");
+    return decode("model buffer", bytes, size, backend, out);
 }

@@ -9,8 +9,8 @@
 void reco_model_clear_metadata(reco_model *model)
 {
     for (size_t i = 0; i < 2 * model->n_metadata; i++)
-        free(model->metadata[i]);
-    free(model->metadata);
+        reco_free(model->metadata[i]);
+    reco_free(model->metadata);
     model->metadata = NULL;
     model->n_metadata = 0;
 }
@@ -46,8 +46,8 @@ reco_status reco_model_set_metadata(reco_model *model, const char *key, const ch
     long at = find_key(model, key);
     if (!value) {
         if (at >= 0) {
-            free(model->metadata[2 * at]);
-            free(model->metadata[2 * at + 1]);
+            reco_free(model->metadata[2 * at]);
+            reco_free(model->metadata[2 * at + 1]);
             memmove(model->metadata + 2 * at, model->metadata + 2 * at + 2,
                     2 * (model->n_metadata - (size_t)at - 1) * sizeof *model->metadata);
             model->n_metadata--;
@@ -58,7 +58,7 @@ reco_status reco_model_set_metadata(reco_model *model, const char *key, const ch
     if (!value_copy)
         return reco_fail_oom();
     if (at >= 0) {
-        free(model->metadata[2 * at + 1]);
+        reco_free(model->metadata[2 * at + 1]);
         model->metadata[2 * at + 1] = value_copy;
         return RECO_OK;
     }
@@ -67,8 +67,8 @@ reco_status reco_model_set_metadata(reco_model *model, const char *key, const ch
                        ? reco_realloc(model->metadata, 2 * (model->n_metadata + 1) * sizeof *grown)
                        : NULL;
     if (!grown) {
-        free(key_copy);
-        free(value_copy);
+        reco_free(key_copy);
+        reco_free(value_copy);
         return reco_fail_oom();
     }
     model->metadata = grown;

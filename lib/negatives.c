@@ -12,8 +12,8 @@
 
 static void replace_test_negatives(reco_dataset *test, size_t *offsets, int32_t *items)
 {
-    free(test->negative_offsets);
-    free(test->negative_items);
+    reco_free(test->negative_offsets);
+    reco_free(test->negative_items);
     test->negative_offsets = offsets;
     test->negative_items = items;
 }
@@ -84,36 +84,39 @@ reco_status reco_dataset_sample_test_negatives(reco_dataset *test,
     offsets[test->size] = test->size * n_negatives;
     replace_test_negatives(test, offsets, items);
     reco_user_rows_free(rows);
-    free(chosen);
+    reco_free(chosen);
     return RECO_OK;
 fail:
     reco_user_rows_free(rows);
-    free(offsets);
-    free(items);
-    free(chosen);
+    reco_free(offsets);
+    reco_free(items);
+    reco_free(chosen);
     return status;
 }
 
 /* Parses "(user,item)" at the start of a .negative line into the indices
- * the two ids have (-1 when unknown); returns the end, or NULL. */
-static const char *parse_pair(const reco_vocab *vocab, const char *line, const char *end,
-                              int32_t *user, int32_t *item)
+ * the two ids have (-1 when unknown), the ids read by their columns' rules;
+ * *after is where the pair ends. */
+static reco_status parse_pair(reco_text *text, reco_vocab *vocab, const char *line,
+                              const char *end, int32_t *user, int32_t *item, const char **after)
 {
-    if (line >= end || *line != '(')
-        return NULL;
-    const char *comma = memchr(line, ',', (size_t)(end - line));
+    *user = *item = -1;
+    *after = end;
+    const char *comma = line < end && *line == '(' ? memchr(line, ',', (size_t)(end - line)) : NULL;
     const char *close = comma ? memchr(comma, ')', (size_t)(end - comma)) : NULL;
-    char id[RECO_ID_TEXT_MAX];
-    if (!close || comma - line - 1 >= (ptrdiff_t)sizeof id ||
-        close - comma - 1 >= (ptrdiff_t)sizeof id)
-        return NULL;
-    memcpy(id, line + 1, (size_t)(comma - line - 1));
-    id[comma - line - 1] = '\0';
-    *user = reco_id_map_find_text(&vocab->users, id);
-    memcpy(id, comma + 1, (size_t)(close - comma - 1));
-    id[close - comma - 1] = '\0';
-    *item = reco_id_map_find_text(&vocab->items, id);
-    return close + 1;
+    if (!close)
+        return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                              "expected '(user,item)' followed by tab-separated item ids");
+    int64_t user_key = 0, item_key = 0;
+    reco_id_place place = {text->path, text->line_number, "the user id", "(),"};
+    reco_status status = reco_id_map_parse(&vocab->users, line + 1, comma, &place, &user_key);
+    place.what = "the item id";
+    if (status == RECO_OK)
+        status = reco_id_map_parse(&vocab->items, comma + 1, close, &place, &item_key);
+    *user = status == RECO_OK ? reco_id_map_find(&vocab->users, user_key) : -1;
+    *item = status == RECO_OK ? reco_id_map_find(&vocab->items, item_key) : -1;
+    *after = close + 1;
+    return status;
 }
 
 static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_t row,
@@ -121,11 +124,11 @@ static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_
                                       int32_t **items, size_t *capacity)
 {
     int32_t user, item;
-    const reco_vocab *vocab = test->vocab;
-    const char *p = parse_pair(vocab, line, end, &user, &item);
-    if (!p)
-        return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
-                              "expected '(user,item)' followed by tab-separated item ids");
+    reco_vocab *vocab = test->vocab;
+    const char *p;
+    reco_status status = parse_pair(text, vocab, line, end, &user, &item, &p);
+    if (status != RECO_OK)
+        return status;
     if (user != test->users[row] || item != test->items[row]) {
         char row_user[RECO_ID_TEXT_MAX], row_item[RECO_ID_TEXT_MAX], named[48];
         reco_id_map_describe(&vocab->users, test->users[row], row_user, sizeof row_user);
@@ -147,14 +150,9 @@ static reco_status read_negative_line(reco_text *text, reco_dataset *test, size_
         if (field_end == p)
             break;
         int64_t negative_id;
-        reco_status status = RECO_OK;
-        if (reco_id_map_key(&test->vocab->items, p, field_end, &negative_id, &status) != 0) {
-            char excerpt[48];
-            reco_excerpt(p, field_end, excerpt, sizeof excerpt);
-            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
-                                  "expected an item id of at most %d bytes, got '%s'",
-                                  RECO_ID_TEXT_MAX - 1, excerpt);
-        }
+        const reco_id_place place = {text->path, text->line_number, "a negative item id",
+                                     NULL};
+        status = reco_id_map_parse(&test->vocab->items, p, field_end, &place, &negative_id);
         int32_t negative;
         if (status == RECO_OK)
             status = reco_id_map_insert(&test->vocab->items, negative_id, &negative);
@@ -189,7 +187,7 @@ reco_status reco_dataset_read_test_negatives(reco_dataset *test, const char *pat
         status = reco_fail_oom();
         goto fail;
     }
-    status = reco_text_load(path, &text);
+    status = reco_text_open(path, &text);
     if (status != RECO_OK)
         goto fail;
     for (;;) {
@@ -219,13 +217,13 @@ reco_status reco_dataset_read_test_negatives(reco_dataset *test, const char *pat
     }
     offsets[row] = n_written;
     replace_test_negatives(test, offsets, items);
-    reco_text_free(&text);
+    reco_text_close(&text);
     return RECO_OK;
 fail:
     reco_id_map_truncate(&test->vocab->items, n_items_before);
-    reco_text_free(&text);
-    free(offsets);
-    free(items);
+    reco_text_close(&text);
+    reco_free(offsets);
+    reco_free(items);
     return status;
 }
 

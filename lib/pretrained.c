@@ -78,15 +78,15 @@ reco_status reco_model_neumf_from_pretrained(const reco_model *gmf, const reco_m
         status = reco_model_copy_vocabulary(neumf, gmf);
     if (status != RECO_OK)
         goto fail;
-    free(values);
-    free(gmf_values);
-    free(mlp_values);
+    reco_free(values);
+    reco_free(gmf_values);
+    reco_free(mlp_values);
     *out = neumf;
     return RECO_OK;
 fail:
-    free(values);
-    free(gmf_values);
-    free(mlp_values);
+    reco_free(values);
+    reco_free(gmf_values);
+    reco_free(mlp_values);
     reco_model_free(neumf);
     return status;
 }

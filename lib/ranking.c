@@ -81,10 +81,10 @@ static reco_status rank_on_host(const reco_model *model, const int32_t *users, s
                                           scores + (begin + u) * k);
     }
     reco_scratch_give(model->scratch, workspace);
-    free(block_scores);
-    free(pair_users);
-    free(pair_items);
-    free(excluded);
+    reco_free(block_scores);
+    reco_free(pair_users);
+    reco_free(pair_items);
+    reco_free(excluded);
     return status;
 }
 

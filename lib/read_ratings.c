@@ -110,24 +110,19 @@ static reco_status detect_layout(reco_text *text, reco_format format, line_layou
     layout->has_header =
         (format == RECO_FORMAT_CSV || (format == RECO_FORMAT_AUTO && separator == ',')) &&
         looks_like_header(line, line + length, layout);
+    int header_fields = count_fields(line, line + length, layout);
     const char *data_line = line;
     size_t data_length = length;
-    size_t data_line_number = text->line_number;
     if (layout->has_header) {
-        /* peek at the first data line without consuming it */
-        reco_text peek = *text;
-        status = reco_text_next_line(&peek, &data_line, &data_length);
+        status = reco_text_next_line(text, &data_line, &data_length);
         if (status != RECO_OK)
             return status;
         if (!data_line)
             return reco_fail(RECO_ERR_PARSE, "%s: a header line but no data lines", text->path);
-        data_line_number = peek.line_number;
-    } else {
-        text->cursor = line;
-        text->line_number--;
     }
+    size_t data_line_number = text->line_number;
+    reco_text_unread(text); /* the first data line is parsed with the others */
     int fields = count_fields(data_line, data_line + data_length, layout);
-    int header_fields = count_fields(line, line + length, layout);
     if (layout->has_header && header_fields != fields)
         return reco_fail_line(RECO_ERR_PARSE, text->path, data_line_number,
                               "%d fields, but the header line names %d", fields, header_fields);
@@ -160,15 +155,13 @@ static reco_status field_error(const reco_text *text, int field, const char *sta
                           expected, excerpt);
 }
 
-/* An id field's key in `ids`: integers as they are, other tokens interned. */
-static reco_status parse_id(const reco_text *text, int field, const char *start, const char *end,
-                            reco_id_map *ids, int64_t *key)
+/* An id field's key in `ids`, by the column's kind (id_map.h). */
+static reco_status parse_id(const reco_text *text, const line_layout *layout, int field,
+                            const char *start, const char *end, reco_id_map *ids, int64_t *key)
 {
-    reco_status status = RECO_OK;
-    if (reco_id_map_key(ids, start, end, key, &status) != 0)
-        return field_error(text, field, start, end,
-                           start == end ? "an id" : "an id of at most 255 bytes");
-    return status;
+    static const char *const whats[] = {"field 1 (user id)", "field 2 (item id)"};
+    const reco_id_place place = {text->path, text->line_number, whats[field], layout->separator};
+    return reco_id_map_parse(ids, start, end, &place, key);
 }
 
 typedef struct parsed_row {
@@ -192,10 +185,12 @@ static reco_status parse_line(const reco_text *text, const line_layout *layout, 
         reco_status status = RECO_OK;
         switch (field) {
         case 0:
-            status = parse_id(text, field, field_start, field_end, &vocab->users, &row->user_id);
+            status = parse_id(text, layout, field, field_start, field_end, &vocab->users,
+                              &row->user_id);
             break;
         case 1:
-            status = parse_id(text, field, field_start, field_end, &vocab->items, &row->item_id);
+            status = parse_id(text, layout, field, field_start, field_end, &vocab->items,
+                              &row->item_id);
             break;
         case 2:
             if (!reco_parse_number(field_start, field_end, &row->rating))
@@ -255,8 +250,17 @@ static reco_status parse_rows(reco_text *text, const line_layout *layout, reco_d
     }
 }
 
-static reco_status read_ratings(const char *path, reco_format format, reco_vocab *vocab,
-                                reco_dataset **out)
+/* Rows to reserve before the first is read: what a regular file's size
+ * needs (MovieLens lines average 20-25 bytes), at most a million; the
+ * rest grow as rows are parsed. */
+static size_t first_capacity(const reco_text *text)
+{
+    size_t rows = reco_text_size_hint(text) / 16 + 16;
+    return rows < ((size_t)1 << 20) ? rows : (size_t)1 << 20;
+}
+
+static reco_status read_ratings(const char *path, reco_format format, reco_ids ids,
+                                reco_vocab *vocab, reco_dataset **out)
 {
     if (!out)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL output");
@@ -265,18 +269,23 @@ static reco_status read_ratings(const char *path, reco_format format, reco_vocab
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL path");
     if (format < RECO_FORMAT_AUTO || format > RECO_FORMAT_PAIRS)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown format %d", (int)format);
+    if (ids < RECO_IDS_AUTO || ids > RECO_IDS_TEXT)
+        return reco_fail(RECO_ERR_INVALID_ARGUMENT, "unknown id kind %d", (int)ids);
     reco_text text;
     reco_dataset *dataset = NULL;
-    reco_status status = reco_text_load(path, &text);
+    reco_status status = reco_text_open(path, &text);
     if (status != RECO_OK)
         return status;
     line_layout layout;
     status = detect_layout(&text, format, &layout);
     if (status != RECO_OK)
         goto fail;
-    /* MovieLens lines average 20-25 bytes: this estimate rarely regrows */
     status = reco_dataset_create(vocab, layout.n_fields >= 3, layout.n_fields == 4,
-                                 text.size / 16 + 16, &dataset);
+                                 first_capacity(&text), &dataset);
+    if (status == RECO_OK)
+        status = reco_id_map_force(&dataset->vocab->users, ids, "user");
+    if (status == RECO_OK)
+        status = reco_id_map_force(&dataset->vocab->items, ids, "item");
     if (status != RECO_OK)
         goto fail;
     size_t n_users_before = dataset->vocab->users.count;
@@ -288,18 +297,18 @@ static reco_status read_ratings(const char *path, reco_format format, reco_vocab
         reco_id_map_truncate(&dataset->vocab->items, n_items_before);
         goto fail;
     }
-    reco_text_free(&text);
+    reco_text_close(&text);
     *out = dataset;
     return RECO_OK;
 fail:
     reco_dataset_free(dataset);
-    reco_text_free(&text);
+    reco_text_close(&text);
     return status;
 }
 
 reco_status reco_dataset_read(const char *path, reco_format format, reco_dataset **out)
 {
-    return read_ratings(path, format, NULL, out);
+    return read_ratings(path, format, RECO_IDS_AUTO, NULL, out);
 }
 
 reco_status reco_dataset_read_shared(const char *path, reco_format format,
@@ -310,5 +319,11 @@ reco_status reco_dataset_read_shared(const char *path, reco_format format,
             *out = NULL;
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset to share a vocabulary with");
     }
-    return read_ratings(path, format, vocabulary_of->vocab, out);
+    return read_ratings(path, format, RECO_IDS_AUTO, vocabulary_of->vocab, out);
+}
+
+reco_status reco_dataset_read_ids(const char *path, reco_format format, reco_ids ids,
+                                  const reco_dataset *vocabulary_of, reco_dataset **out)
+{
+    return read_ratings(path, format, ids, vocabulary_of ? vocabulary_of->vocab : NULL, out);
 }

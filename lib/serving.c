@@ -160,7 +160,7 @@ static reco_status get_embeddings(const reco_model *model, int gmf_table, int ml
                                         host, rows * width * sizeof *host);
         for (size_t r = 0; status == RECO_OK && r < rows; r++)
             memcpy(embeddings + r * dim + column, host + r * width, width * sizeof *host);
-        free(host);
+        reco_free(host);
         column += width;
     }
     return status;
@@ -247,7 +247,7 @@ static reco_status similar(const reco_model *model, int users, int32_t query, si
         }
         *n = reco_topk_finish(&topk);
     }
-    free(embeddings);
+    reco_free(embeddings);
     return status;
 }
 

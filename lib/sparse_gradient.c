@@ -32,14 +32,14 @@ void reco_sparse_gradient_free(reco_sparse_gradient *g)
     if (!g)
         return;
     for (int side = 0; side < 2; side++) {
-        free(g->rows[side]);
+        reco_free(g->rows[side]);
         g->rows[side] = NULL;
     }
     for (int t = 0; t < RECO_N_TABLES; t++) {
-        free(g->values[t]);
+        reco_free(g->values[t]);
         g->values[t] = NULL;
     }
-    free(g->dense);
+    reco_free(g->dense);
     g->dense = NULL;
 }
 
@@ -107,6 +107,6 @@ reco_status reco_sparse_gradient_sum(const reco_sparse_gradient *const *parts, s
         for (size_t i = 0; i < out->n_dense; i++)
             out->dense[i] += parts[p]->dense[i];
     }
-    free(slot_of);
+    reco_free(slot_of);
     return status;
 }

@@ -8,9 +8,9 @@
 
 void reco_sparse_rows_free(reco_sparse_rows *rows)
 {
-    free(rows->offsets);
-    free(rows->columns);
-    free(rows->values);
+    reco_free(rows->offsets);
+    reco_free(rows->columns);
+    reco_free(rows->values);
     memset(rows, 0, sizeof *rows);
 }
 
@@ -48,7 +48,7 @@ reco_status reco_sparse_rows_build(const reco_dataset *dataset, reco_sparse_rows
     }
     for (size_t r = 0; r < rows->n_rows; r++)
         rows->offsets[r + 1] += rows->offsets[r];
-    free(order);
+    reco_free(order);
     return RECO_OK;
 }
 
@@ -115,7 +115,7 @@ reco_status reco_sparse_rows_upload(const reco_backend *backend, const reco_spar
         if (status == RECO_OK && bytes[b])
             status = device->buffer_upload(backend->context, buffers[b], 0, host[b], bytes[b]);
     }
-    free(offsets);
+    reco_free(offsets);
     if (status != RECO_OK)
         reco_sparse_buffers_free(backend, buffers);
     return status;

@@ -88,9 +88,9 @@ reco_status reco_dataset_split_leave_one_out(const reco_dataset *dataset,
     *test = ordered;
 done:
     reco_dataset_free(test_rows);
-    free(latest);
-    free(count);
-    free(part);
+    reco_free(latest);
+    reco_free(count);
+    reco_free(part);
     return status;
 }
 
@@ -162,7 +162,7 @@ static reco_status group_by_rating(const reco_dataset *dataset, size_t *rows)
     qsort(keyed, dataset->size, sizeof *keyed, by_rating_then_row);
     for (size_t i = 0; i < dataset->size; i++)
         rows[i] = keyed[i].row;
-    free(keyed);
+    reco_free(keyed);
     return RECO_OK;
 }
 
@@ -217,8 +217,8 @@ static reco_status split_random(const reco_dataset *dataset, const split_plan *p
     }
     status = select_parts(dataset, part, n_parts, outs);
 done:
-    free(rows);
-    free(part);
+    reco_free(rows);
+    reco_free(part);
     return status;
 }
 

@@ -21,9 +21,9 @@ typedef struct synthetic_model {
 
 static void synthetic_model_free(synthetic_model *model)
 {
-    free(model->user_factors);
-    free(model->item_factors);
-    free(model->popularity_cdf);
+    reco_free(model->user_factors);
+    reco_free(model->item_factors);
+    reco_free(model->popularity_cdf);
 }
 
 static reco_status synthetic_model_init(synthetic_model *model, size_t n_users, size_t n_items,
@@ -34,7 +34,7 @@ static reco_status synthetic_model_init(synthetic_model *model, size_t n_users, 
     model->popularity_cdf = reco_malloc_array(n_items, sizeof(double));
     size_t *rank = reco_malloc(n_items * sizeof *rank);
     if (!model->user_factors || !model->item_factors || !model->popularity_cdf || !rank) {
-        free(rank);
+        reco_free(rank);
         return reco_fail_oom();
     }
     for (size_t i = 0; i < n_users * SYNTHETIC_FACTORS; i++)
@@ -56,7 +56,7 @@ static reco_status synthetic_model_init(synthetic_model *model, size_t n_users, 
     }
     for (size_t i = 0; i < n_items; i++)
         model->popularity_cdf[i] /= total;
-    free(rank);
+    reco_free(rank);
     return RECO_OK;
 }
 
@@ -174,14 +174,14 @@ reco_status reco_dataset_synthetic(size_t n_users, size_t n_items, size_t n_rati
         }
     }
     synthetic_model_free(&model);
-    free(taken);
-    free(picked);
+    reco_free(taken);
+    reco_free(picked);
     *out = dataset;
     return RECO_OK;
 fail:
     synthetic_model_free(&model);
-    free(taken);
-    free(picked);
+    reco_free(taken);
+    reco_free(picked);
     reco_dataset_free(dataset);
     return status;
 }

@@ -6,47 +6,80 @@
 
 #include "reco/dataset.h"
 #include "error.h"
-#include "input.h"
 #include "text.h"
 #include "reco_alloc.h"
 
+#define CHUNK_BYTES ((size_t)1 << 16)
+/* the longest line, its CR and one chunk beyond it */
+#define BUFFER_BYTES ((size_t)RECO_MAX_LINE + 2 + CHUNK_BYTES)
+
 /* A lone CR (old Mac line ends) ends a line as LF does: every line is read,
- * none is swallowed into its neighbour. */
-static void lone_carriage_returns_to_newlines(char *data, size_t size)
+ * none is swallowed into its neighbour. The last byte waits for the next
+ * (a CR then LF is one line end), unless the input ended. */
+static void lone_carriage_returns_to_newlines(reco_text *text)
 {
-    for (char *cr = memchr(data, '\r', size); cr; cr = memchr(cr + 1, '\r',
-                                                                  size - (size_t)(cr + 1 - data)))
-        if (cr + 1 == data + size || cr[1] != '\n')
+    size_t last = text->at_end ? text->end : text->end - 1;
+    for (char *cr = memchr(text->buffer + text->scanned, '\r', last - text->scanned); cr;
+         cr = memchr(cr + 1, '\r', last - (size_t)(cr + 1 - text->buffer)))
+        if (cr + 1 == text->buffer + text->end || cr[1] != '\n')
             *cr = '\n';
+    text->scanned = last;
 }
 
-reco_status reco_text_load(const char *path, reco_text *text)
+/* Reads the next chunk after the bytes not yet returned, moved to the
+ * front; sets at_end when there is none. */
+static reco_status fill(reco_text *text)
 {
-    *text = (reco_text){.path = path};
-    uint8_t *data;
-    size_t size;
-    reco_status status = reco_input_read(path, RECO_INPUT_TEXT, NULL, &data, &size);
+    memmove(text->buffer, text->buffer + text->start, text->end - text->start);
+    text->end -= text->start;
+    text->scanned -= text->scanned > text->start ? text->start : text->scanned;
+    text->start = 0;
+    size_t got;
+    reco_status status = reco_source_read(text->source, (uint8_t *)text->buffer + text->end,
+                                          BUFFER_BYTES - text->end, &got);
     if (status != RECO_OK)
         return status;
-    text->data = (char *)data;
-    text->size = size;
-    text->cursor = text->data;
-    /* a UTF-8 byte-order mark is not part of the first line */
-    if (size >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-        text->cursor += 3;
-    if (text->cursor == text->data + size) {
-        reco_text_free(text);
-        return reco_fail(RECO_ERR_PARSE, "%s: the input is empty", path);
-    }
-    lone_carriage_returns_to_newlines(text->data, size);
+    text->end += got;
+    text->at_end = got == 0;
+    if (text->end > text->scanned)
+        lone_carriage_returns_to_newlines(text);
     return RECO_OK;
 }
 
-void reco_text_free(reco_text *text)
+reco_status reco_text_open(const char *path, reco_text *text)
 {
-    free(text->data);
-    text->data = NULL;
-    text->cursor = NULL;
+    *text = (reco_text){.path = path};
+    reco_status status = reco_source_open(path, RECO_INPUT_TEXT, &text->source);
+    if (status == RECO_OK) {
+        text->path = reco_source_name(text->source);
+        text->buffer = reco_malloc(BUFFER_BYTES);
+        status = text->buffer ? fill(text) : reco_fail_oom();
+    }
+    /* a UTF-8 byte-order mark is not part of the first line (only a start
+     * that may be one waits for more bytes) */
+    while (status == RECO_OK && !text->at_end && text->end < 3 &&
+           memcmp(text->buffer, "\xEF\xBB\xBF", text->end) == 0)
+        status = fill(text);
+    if (status == RECO_OK && text->end >= 3 && memcmp(text->buffer, "\xEF\xBB\xBF", 3) == 0)
+        text->start = 3;
+    if (status == RECO_OK && text->start == text->end && text->at_end)
+        status = reco_fail(RECO_ERR_PARSE, "%s: the input is empty", text->path);
+    if (status != RECO_OK)
+        reco_text_close(text);
+    return status;
+}
+
+void reco_text_close(reco_text *text)
+{
+    reco_source_close(text->source);
+    reco_free(text->buffer);
+    text->source = NULL;
+    text->buffer = NULL;
+}
+
+size_t reco_text_size_hint(const reco_text *text)
+{
+    return reco_source_size_hint(text->source);
 }
 
 static int is_blank(const char *start, size_t length)
@@ -57,31 +90,70 @@ static int is_blank(const char *start, size_t length)
     return 1;
 }
 
+/* The next line, blank or not, or NULL at the end. */
+static reco_status take_line(reco_text *text, const char **start, size_t *length)
+{
+    for (;;) {
+        char *line = text->buffer + text->start;
+        size_t available = text->end - text->start;
+        char *newline = memchr(line, '\n', available);
+        if (newline || (text->at_end && available > 0)) {
+            size_t line_length = newline ? (size_t)(newline - line) : available;
+            text->start += line_length + (newline != NULL);
+            text->line_number++;
+            if (line_length > 0 && line[line_length - 1] == '\r')
+                line_length--;
+            *start = line;
+            *length = line_length;
+            return RECO_OK;
+        }
+        if (text->at_end) {
+            *start = NULL;
+            *length = 0;
+            return RECO_OK;
+        }
+        if (available == BUFFER_BYTES && memchr(line, '\0', available))
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number + 1,
+                                  "binary data (a NUL byte); expected a text file");
+        if (available == BUFFER_BYTES)
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number + 1,
+                                  "line of more than %zu bytes; expected at most %d",
+                                  BUFFER_BYTES, RECO_MAX_LINE);
+        reco_status status = fill(text);
+        if (status != RECO_OK)
+            return status;
+    }
+}
+
 reco_status reco_text_next_line(reco_text *text, const char **start, size_t *length)
 {
-    const char *end = text->data + text->size;
-    while (text->cursor < end) {
-        const char *line = text->cursor;
-        const char *newline = memchr(line, '\n', (size_t)(end - line));
-        const char *line_end = newline ? newline : end;
-        text->cursor = newline ? newline + 1 : end;
-        text->line_number++;
-        if (line_end > line && line_end[-1] == '\r')
-            line_end--;
-        size_t line_length = (size_t)(line_end - line);
-        if (line_length > RECO_MAX_LINE)
-            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
-                                  "line of %zu bytes; expected at most %d", line_length,
-                                  RECO_MAX_LINE);
-        if (line_length == 0 || is_blank(line, line_length))
-            continue;
-        *start = line;
-        *length = line_length;
+    if (text->unread_number) {
+        text->line_number = text->unread_number;
+        text->unread_number = 0;
+        *start = text->line;
+        *length = text->length;
         return RECO_OK;
     }
-    *start = NULL;
-    *length = 0;
-    return RECO_OK;
+    reco_status status;
+    while ((status = take_line(text, start, length)) == RECO_OK && *start) {
+        if (*length > RECO_MAX_LINE)
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                                  "line of %zu bytes; expected at most %d", *length,
+                                  RECO_MAX_LINE);
+        if (memchr(*start, '\0', *length))
+            return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
+                                  "binary data (a NUL byte); expected a text file");
+        if (*length > 0 && !is_blank(*start, *length))
+            break;
+    }
+    text->line = *start;
+    text->length = *length;
+    return status;
+}
+
+void reco_text_unread(reco_text *text)
+{
+    text->unread_number = text->line_number;
 }
 
 reco_status reco_text_first_line(reco_text *text, const char **start, size_t *length)

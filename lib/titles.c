@@ -21,9 +21,9 @@ typedef struct parsed_titles {
 
 static void parsed_titles_free(parsed_titles *titles)
 {
-    free(titles->ids);
-    free(titles->offsets);
-    free(titles->text);
+    reco_free(titles->ids);
+    reco_free(titles->offsets);
+    reco_free(titles->text);
 }
 
 static reco_status reserve_text(parsed_titles *titles, size_t more)
@@ -113,10 +113,11 @@ static reco_status parse_title_line(const reco_text *text, title_format format,
     while (id_end < end && strncmp(id_end, separator, separator_length) != 0)
         id_end++;
     int64_t id;
-    reco_status status = RECO_OK;
-    if (id_end == end || reco_id_map_key(titles->items, line, id_end, &id, &status) != 0)
+    if (id_end == end)
         return reco_fail_line(RECO_ERR_PARSE, text->path, text->line_number,
                               "expected an item id then '%s' and a title", separator);
+    const reco_id_place place = {text->path, text->line_number, "the item id", separator};
+    reco_status status = reco_id_map_parse(titles->items, line, id_end, &place, &id);
     if (status == RECO_OK)
         status = add_title(titles, id);
     if (status == RECO_OK)
@@ -179,15 +180,18 @@ reco_status reco_dataset_read_titles(reco_dataset *dataset, const char *path)
         return reco_fail(RECO_ERR_INVALID_ARGUMENT, "NULL dataset or path");
     reco_text text;
     parsed_titles titles = {.items = &dataset->vocab->items};
-    reco_status status = reco_text_load(path, &text);
+    reco_ids kind_before = dataset->vocab->items.kind;
+    reco_status status = reco_text_open(path, &text);
     if (status != RECO_OK)
         return status;
     status = parse_titles(&text, &titles);
     if (status == RECO_OK)
         status = reco_vocab_set_titles(dataset->vocab, titles.count, titles.ids, titles.text,
                                        titles.offsets);
+    if (status != RECO_OK && dataset->vocab->items.count == 0)
+        dataset->vocab->items.kind = kind_before; /* the failed file decided nothing */
     parsed_titles_free(&titles);
-    reco_text_free(&text);
+    reco_text_close(&text);
     return status;
 }
 

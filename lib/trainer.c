@@ -91,8 +91,8 @@ void reco_trainer_free(reco_trainer *trainer)
     reco_trainer_free_device_dataset(trainer);
     reco_trainer_free_parallel(trainer);
     reco_trainer_free_ials(trainer);
-    free(trainer->validation.best_parameters);
-    free(trainer);
+    reco_free(trainer->validation.best_parameters);
+    reco_free(trainer);
 }
 
 

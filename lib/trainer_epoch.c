@@ -309,10 +309,10 @@ static reco_status host_window_make(const reco_dataset *train, const reco_user_r
 
 static void host_window_free(host_window *w)
 {
-    free(w->sink.users);
-    free(w->sink.items);
-    free(w->sink.targets);
-    free(w->sink.negatives);
+    reco_free(w->sink.users);
+    reco_free(w->sink.items);
+    reco_free(w->sink.targets);
+    reco_free(w->sink.negatives);
 }
 
 /* Makes places [plan->first, plan->first + plan->count) of the epoch in the

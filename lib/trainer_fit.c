@@ -124,7 +124,7 @@ reco_status reco_trainer_fit(reco_trainer *trainer, const reco_dataset *train, s
     if (v->patience && !v->valid)
         return reco_fail(RECO_ERR_STATE, "early stopping needs a validation set");
     /* a model that grew (fold-in) no longer fits the kept parameters */
-    free(v->best_parameters);
+    reco_free(v->best_parameters);
     v->best_parameters = NULL;
     v->has_best = 0;
     reco_status status = RECO_OK;

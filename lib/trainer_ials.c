@@ -32,7 +32,7 @@ static reco_status upload_side(reco_trainer *trainer, const reco_sparse_rows *ro
         weights[e] = 1.0f + confidence * rows->values[e];
     reco_status status =
         reco_sparse_rows_upload(trainer->model->backend, rows, model_rows, weights, buffers);
-    free(weights);
+    reco_free(weights);
     return status;
 }
 
@@ -93,7 +93,7 @@ static reco_status exchange_rows(reco_trainer *trainer, reco_backend_buffer *tab
         status = device->buffer_upload(context_of(trainer), table, 0, host, bytes);
     loss->fit = sums[0];
     loss->penalty = sums[1];
-    free(host);
+    reco_free(host);
     return status;
 }
 
@@ -128,7 +128,7 @@ static reco_status solve_side(reco_trainer *trainer, int side, reco_ials_loss *l
     if (status == RECO_OK && world > 1)
         status = exchange_rows(trainer, model->params.tables[solved], ials->n_rows[side], starts,
                                loss);
-    free(starts);
+    reco_free(starts);
     return status;
 }
 

@@ -81,8 +81,8 @@ static reco_status knn_weights(const reco_sparse_rows *by_user, const reco_spars
             weights[e] = norm > 0.0 ? (float)(weights[e] / norm) : 0.0f;
         }
 done:
-    free(item_norm);
-    free(item_sum);
+    reco_free(item_norm);
+    reco_free(item_sum);
     return status;
 }
 
@@ -98,7 +98,7 @@ static reco_status weights_by_item(const reco_sparse_rows *by_user,
     for (size_t u = 0; u < by_user->n_rows; u++)
         for (size_t e = by_user->offsets[u]; e < by_user->offsets[u + 1]; e++)
             item_weights[cursor[by_user->columns[e]]++] = user_weights[e];
-    free(cursor);
+    reco_free(cursor);
     return RECO_OK;
 }
 
@@ -122,11 +122,11 @@ static reco_status fit_ease(reco_trainer *trainer, reco_sparse_buffers *by_item,
     if (weights)
         ops->device.buffer_free(context_of(trainer), weights);
     if (status == RECO_OK) {
-        free(model->item_item.weights);
+        reco_free(model->item_item.weights);
         model->item_item.weights = host;
         host = NULL;
     }
-    free(host);
+    reco_free(host);
     return status;
 }
 
@@ -186,9 +186,9 @@ static reco_status fit_neighbours(reco_trainer *trainer, reco_sparse_buffers *by
     for (int b = 0; b < 3; b++)
         if (buffers[b])
             ops->device.buffer_free(context, buffers[b]);
-    free(columns);
-    free(values);
-    free(counts);
+    reco_free(columns);
+    reco_free(values);
+    reco_free(counts);
     return status;
 }
 
@@ -253,7 +253,7 @@ reco_status reco_trainer_item_item_epoch(reco_trainer *trainer, const reco_datas
     for (int side = 0; side < 2; side++) {
         reco_sparse_buffers_free(model->backend, buffers[side]);
         reco_sparse_rows_free(&rows[side]);
-        free(weights[side]);
+        reco_free(weights[side]);
     }
     return status;
 }

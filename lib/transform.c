@@ -35,7 +35,7 @@ reco_status reco_dataset_binarize(const reco_dataset *dataset, float threshold,
     for (size_t i = 0; i < dataset->size; i++)
         keep[i] = dataset->ratings[i] >= threshold;
     status = reco_dataset_select(dataset, keep, 1, 0, out);
-    free(keep);
+    reco_free(keep);
     return status;
 }
 
@@ -53,7 +53,7 @@ reco_status reco_dataset_scale_ratings(const reco_dataset *dataset, float scale,
         return reco_fail_oom();
     reco_dataset *scaled = NULL;
     status = reco_dataset_select(dataset, all, 0, 1, &scaled);
-    free(all);
+    reco_free(all);
     if (status != RECO_OK)
         return status;
     for (size_t i = 0; i < scaled->size; i++) {
@@ -110,8 +110,8 @@ reco_status reco_dataset_deduplicate(const reco_dataset *dataset, reco_duplicate
     }
     status = reco_dataset_select(dataset, keep, 1, dataset->ratings != NULL, out);
 done:
-    free(order);
-    free(keep);
+    reco_free(order);
+    reco_free(keep);
     return status;
 }
 

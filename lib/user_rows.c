@@ -30,15 +30,15 @@ size_t *reco_dataset_pair_order(const reco_dataset *dataset)
     size_t *order = reco_malloc_array(n ? n : 1, sizeof *order);
     size_t *starts = reco_malloc_array(widest + 1, sizeof *starts);
     if (!by_item || !order || !starts) {
-        free(order);
+        reco_free(order);
         order = NULL;
         reco_fail_oom();
     } else {
         counting_pass(NULL, n, dataset->items, n_items, starts, by_item);
         counting_pass(by_item, n, dataset->users, n_users, starts, order);
     }
-    free(by_item);
-    free(starts);
+    reco_free(by_item);
+    reco_free(starts);
     return order;
 }
 
@@ -72,7 +72,7 @@ reco_status reco_user_rows_build(const reco_dataset *dataset, reco_user_rows **o
     for (size_t user = 0; user < n_users; user++)
         if (rows->offsets[user + 1] < rows->offsets[user])
             rows->offsets[user + 1] = rows->offsets[user];
-    free(order);
+    reco_free(order);
     *out = rows;
     return RECO_OK;
 }

@@ -23,12 +23,12 @@ void reco_vocab_release(reco_vocab *vocab)
     if (!vocab || atomic_fetch_sub(&vocab->references, 1) != 1)
         return;
     for (size_t i = 0; i < vocab->title_ids.count; i++)
-        free(vocab->titles[i]);
-    free(vocab->titles);
+        reco_free(vocab->titles[i]);
+    reco_free(vocab->titles);
     reco_id_map_free(&vocab->users);
     reco_id_map_free(&vocab->items);
     reco_id_map_free(&vocab->title_ids);
-    free(vocab);
+    reco_free(vocab);
 }
 
 reco_status reco_vocab_set_titles(reco_vocab *vocab, size_t n, const int64_t *item_ids,
@@ -74,15 +74,15 @@ reco_status reco_vocab_set_titles(reco_vocab *vocab, size_t n, const int64_t *it
     for (size_t slot = old_count; slot < vocab->title_ids.count; slot++)
         vocab->titles[slot] = NULL;
     for (size_t i = 0; i < n; i++) {
-        free(vocab->titles[slots[i]]);
+        reco_free(vocab->titles[slots[i]]);
         vocab->titles[slots[i]] = copies[i];
         copies[i] = NULL;
     }
 done:
     for (size_t i = 0; copies && i < n; i++)
-        free(copies[i]);
-    free(copies);
-    free(slots);
+        reco_free(copies[i]);
+    reco_free(copies);
+    reco_free(slots);
     return status;
 }
 

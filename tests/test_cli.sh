@@ -186,10 +186,18 @@ check "user 2 gets items 10 and 30, in the query's order" sh -c "grep '^2	' '$tm
 check "a JSON line per user" test "$(grep -c '^{"user": [0-9]*, "items": \[' "$tmp/all.json")" -eq 3
 
 # export: factors, biases and ids as TSV, and as NumPy files
-"$reco" train --data "$fixtures/ratings.dat" --model mf --biases --loss mse --split random \
+"$reco" train --data "$fixtures/ratings.dat" --model mf --factors 8 --biases --loss mse --split random \
     --test-fraction 0.3 --epochs 1 --out "$tmp/biased.reco" > /dev/null
 "$reco" export "$tmp/biased.reco" --out "$tmp/biased" --json > "$tmp/export.json"
 check "export says what it wrote" grep -q '"users": 3, "items": 4, "dim": 8, "biases": true' "$tmp/export.json"
+"$reco" train --data "$fixtures/ratings.dat" --split random --test-fraction 0.3 --model gmf \
+    --factors 8 --epochs 1 --out "$tmp/unbiased.reco" > /dev/null
+"$reco" export "$tmp/unbiased.reco" --out "$tmp/unbiased" > "$tmp/export.txt"
+check "export without biases ends at the file pattern" grep -qx "exported 3 users and 4 items, 8 factors, to $tmp/unbiased_\*.tsv" "$tmp/export.txt"
+"$reco" train --data "$fixtures/pairs.tsv" --split loo --model mf --epochs 1 > /dev/null 2> "$tmp/loo.txt"
+check "leave-one-out without timestamps says so" grep -qF "reco: note: $fixtures/pairs.tsv has no timestamps: leave-one-out holds out each user's last row in file order" "$tmp/loo.txt"
+"$reco" train --data "$fixtures/ratings.dat" --split loo --test-negatives 1 --model mf --epochs 1 > /dev/null 2> "$tmp/loo.txt"
+check "and with timestamps says nothing" test ! -s "$tmp/loo.txt"
 check "a header and a line per user" test "$(wc -l < "$tmp/biased_users.tsv")" -eq 4
 check "id, 8 factors and a bias a line" awk -F'\t' 'NR > 1 && NF != 10 { exit 1 }' "$tmp/biased_items.tsv"
 check "the header names the columns" grep -q "^item_id	f0	.*	f7	bias$" "$tmp/biased_items.tsv"
@@ -313,8 +321,20 @@ usage_case "a fraction for a count" "--batch 2.5: expected a whole number" train
 usage_case "a word for a number" "--lr fast: expected a number" train --lr fast
 usage_case "a kind it does not have" "--model nope: expected one of mf, gmf, mlp, neumf" train --model nope
 usage_case "a stray word" "expected a --flag, got 'extra'" train --epochs 1 extra
-usage_case "an unknown command" "unknown command 'trian'" trian
+usage_case "an unknown command" "unknown command 'trian'; did you mean train?" trian
 usage_case "help for an unknown command" "no command 'nope'" help nope
+usage_case "help for a misspelt command" "no command 'recomend'; did you mean recommend?" help recomend
+# every output is checked before any work: 200 epochs would take minutes
+start=$(date +%s)
+usage_case "--out in no folder" "cannot write --out /nonexistent/dir/x.reco: no folder /nonexistent/dir" train --out /nonexistent/dir/x.reco --epochs 200
+check "fails at once, before training" test $(($(date +%s) - start)) -le 2
+usage_case "--plot in no folder" "cannot write --plot /nonexistent/p.svg: no folder /nonexistent" train --plot /nonexistent/p.svg --epochs 200
+usage_case "--out a folder" "cannot write --out $tmp: $tmp is a folder, not a file" train --out "$tmp" --epochs 200
+usage_case "tune's --out" "cannot write --out /nonexistent/t.reco" tune --out /nonexistent/t.reco
+usage_case "an export prefix in no folder" "cannot write --out /nonexistent/p: no folder /nonexistent" export "$tmp/fixture.reco" --out /nonexistent/p
+usage_case "recommend --out in no folder" "cannot write --out /nonexistent/all.tsv" recommend "$tmp/fixture.reco" --all --out /nonexistent/all.tsv
+usage_case "similar --plot in no folder" "cannot write --plot /nonexistent/x.svg" similar "$tmp/fixture.reco" --item 10 --plot /nonexistent/x.svg
+usage_case "titles without data" "--titles needs --data FILE (the ratings the model was trained on: titles are matched to its item ids)" similar "$tmp/fixture.reco" --item 10 --titles "$fixtures/movies.dat"
 usage_case "one fold" "--folds 1: expected a number from 2 to 100" cv --folds 1
 usage_case "a train-only flag to cv" "unknown flag --out" cv --out m.reco
 usage_case "an unknown reduction" "--reduction max: expected one of sum, mean" train --reduction max
@@ -337,7 +357,7 @@ for words in "help train" "train --help" "train -h" "help"; do
     "$reco" $words > "$tmp/help.txt"
     check "reco $words exits 0" test $? -eq 0
 done
-check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5 (iALS 10, MF with BCE 32, EASE, kNN 1))'"
+check "help lists the flags with defaults" sh -c "'$reco' help train | grep -q -- '--epochs N .*(default: 5 (iALS 10, MF with BCE 32, with MSE 16, EASE, kNN 1))'"
 check "help lists every command" test "$("$reco" help | grep -c -E '^  (train|tune|cv|info|eval|recommend|similar|export) ')" -eq 8
 check "--version names the library" sh -c "'$reco' --version | grep -q '^reco [0-9.]* (libreco [0-9.]*)$'"
 "$reco" 2> /dev/null

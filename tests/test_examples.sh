@@ -67,10 +67,23 @@ esac
 
 "$examples/ncf" > "$tmp/ncf.txt"
 hr=$(sed -n 's/.*epoch 2 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
-check "ncf (seed 000) reaches HR@10 above 0.3 against 100 negatives (got '$hr')" above "${hr:-0}" 0.3
-check "ncf runs seed 000's 10 epochs" test "$(grep -c 'epoch' "$tmp/ncf.txt")" -eq 10
+check "ncf reaches HR@10 above 0.3 against 100 negatives (got '$hr')" above "${hr:-0}" 0.3
+check "ncf runs 10 epochs" test "$(grep -c '^loss' "$tmp/ncf.txt")" -eq 10
+# the README's main job: its curve rises and does not fall (last within 0.01 of the best)
+last=$(sed -n 's/.*epoch 10 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")
+best=$(sed -n 's/.*epoch [0-9]* *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt" | sort -rn | head -n 1)
+check "ncf's last epoch ($last) is within 0.01 of its best ($best)" above "${last:-0}" "$(awk -v best="${best:-1}" 'BEGIN { print best - 0.01 }')"
+check "and above its first" above "${last:-0}" "$(sed -n 's/.*epoch 1 *HR@10 \([0-9.]*\).*/\1/p' "$tmp/ncf.txt")"
+"$examples/ncf" --seed000 "" 1 > "$tmp/ncf000.txt"
+check "--seed000 keeps the tutorial's settings on the demo set" grep -q "drawn once" "$tmp/ncf000.txt"
 
 "$examples/ncf" --pretrain 2 --sgd 0.01 "$tmp/absent.dat" > "$tmp/pretrain.txt" 2>&1 && exit 1
+"$examples/ncf" --help > "$tmp/help.txt"
+check "ncf --help prints its usage, not a file error" grep -q '^usage: ncf \[--seed000\] \[--pretrain EPOCHS\]' "$tmp/help.txt"
+code=0
+"$examples/ncf" --epochs 3 > /dev/null 2> "$tmp/flag.txt" || code=$?
+check "ncf with an unknown flag is a usage error (got $code)" test "$code" -eq 2
+check "naming the flag" grep -q '^ncf: unknown flag --epochs' "$tmp/flag.txt"
 "$examples/ncf" --pretrain 3 --sgd 0.01 > "$tmp/pretrain.txt"
 hr=$(sed -n 's/^pretrained *HR@10 \([0-9.]*\).*/\1/p' "$tmp/pretrain.txt")
 check "NeuMF from pretrained GMF and MLP starts above HR@10 0.25 (got '$hr')" above "${hr:-0}" 0.25

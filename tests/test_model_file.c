@@ -42,17 +42,40 @@ static void predict_all(reco_model *model, float *scores)
     RECO_ASSERT_OK(reco_model_predict(model, users, items, 40 * 50, scores));
 }
 
-/* Saving a loaded model gives the bytes of the file it was loaded from. */
+/* Saving a loaded model gives the bytes of the file it was loaded from,
+ * to a file and to a buffer. */
 static void expect_saved_again(const reco_model *loaded, const char *path)
 {
     const char *again = temp_path("again.reco");
     RECO_ASSERT_OK(reco_model_save(loaded, again));
-    size_t size_a, size_b;
+    size_t size_a, size_b, size_c;
     unsigned char *a = read_test_file(path, &size_a), *b = read_test_file(again, &size_b);
+    void *c;
+    RECO_ASSERT_OK(reco_model_save_buffer(loaded, &c, &size_c));
     ck_assert_uint_eq(size_a, size_b);
     ck_assert_mem_eq(a, b, size_a);
+    ck_assert_uint_eq(size_a, size_c);
+    ck_assert_mem_eq(a, c, size_a);
     free(a);
     free(b);
+    reco_free(c);
+}
+
+/* A model loaded from the bytes of `path` in memory predicts as `model`
+ * does and saves to the same bytes. */
+static void expect_buffer_round_trip(reco_backend *backend, reco_model *model, const char *path)
+{
+    size_t size;
+    unsigned char *bytes = read_test_file(path, &size);
+    reco_model *loaded;
+    RECO_ASSERT_OK(reco_model_load_buffer(bytes, size, backend, &loaded));
+    free(bytes); /* the model keeps no pointer into them */
+    static float before[40 * 50], after[40 * 50];
+    predict_all(model, before);
+    predict_all(loaded, after);
+    ck_assert_mem_eq(before, after, sizeof before);
+    expect_saved_again(loaded, path);
+    reco_model_free(loaded);
 }
 
 START_TEST(round_trip_predicts_identically)
@@ -81,6 +104,7 @@ START_TEST(round_trip_predicts_identically)
     RECO_ASSERT_OK(reco_model_item_index(loaded, 17, &loaded_index));
     ck_assert_int_eq(loaded_index, index);
     expect_saved_again(loaded, path);
+    expect_buffer_round_trip(backend, model, path);
     reco_model_free(loaded);
     reco_model_free(model);
     reco_dataset_free(data);
@@ -183,7 +207,7 @@ START_TEST(text_ids_and_metadata_round_trip)
     RECO_ASSERT_OK(reco_backend_open("cpu", &backend));
     reco_dataset *data;
     const char *csv = write_temp_text("asin.csv", "u1,B00005N7P0,5\nu2,0001048791,4\nu1,42,3\n");
-    RECO_ASSERT_OK(reco_dataset_read(csv, RECO_FORMAT_AUTO, &data));
+    RECO_ASSERT_OK(reco_dataset_read_ids(csv, RECO_FORMAT_AUTO, RECO_IDS_TEXT, NULL, &data));
     reco_model *model;
     RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 3, &model));
     RECO_ASSERT_OK(reco_model_init(model, backend, 1));
@@ -240,7 +264,7 @@ START_TEST(text_ids_and_metadata_round_trip)
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "has 2 users, the data 3: other ids"));
     reco_dataset *swapped;
     csv = write_temp_text("swapped.csv", "u2,0001048791,4\nu1,B00005N7P0,5\nu1,42,3\n");
-    RECO_ASSERT_OK(reco_dataset_read(csv, RECO_FORMAT_AUTO, &swapped));
+    RECO_ASSERT_OK(reco_dataset_read_ids(csv, RECO_FORMAT_AUTO, RECO_IDS_TEXT, NULL, &swapped));
     ck_assert_int_eq(reco_model_check_vocabulary(loaded, swapped), RECO_ERR_INVALID_ARGUMENT);
     ck_assert_ptr_nonnull(
         strstr(reco_last_error(), "user index 0 is id 'u1' in the model, 'u2' in the data"));
@@ -265,6 +289,8 @@ static unsigned char *saved_neumf(reco_backend *backend, reco_dataset **data, re
     return read_test_file(path, size);
 }
 
+/* Refused from a file and from memory alike, with the same detail but for
+ * the name ("model buffer" instead of the path). */
 static void expect_refused(reco_backend *backend, const unsigned char *bytes, size_t size,
                            const char *message)
 {
@@ -272,9 +298,15 @@ static void expect_refused(reco_backend *backend, const unsigned char *bytes, si
     reco_model *model = (reco_model *)1;
     ck_assert_int_eq(reco_model_load(path, backend, &model), RECO_ERR_FORMAT);
     ck_assert_ptr_null(model);
+    char from_file[4200];
+    snprintf(from_file, sizeof from_file, "%s", reco_last_error() + strlen(path));
     if (message)
-        ck_assert_msg(strstr(reco_last_error(), message), "'%s' lacks '%s'", reco_last_error(),
-                      message);
+        ck_assert_msg(strstr(from_file, message), "'%s' lacks '%s'", from_file, message);
+    model = (reco_model *)1;
+    ck_assert_int_eq(reco_model_load_buffer(bytes, size, backend, &model), RECO_ERR_FORMAT);
+    ck_assert_ptr_null(model);
+    ck_assert_int_eq(strncmp(reco_last_error(), "model buffer", 12), 0);
+    ck_assert_str_eq(reco_last_error() + 12, from_file);
     remove(path);
 }
 
@@ -314,6 +346,16 @@ START_TEST(damaged_files_are_refused)
     reco_model_free(fine);
     reco_model *none;
     ck_assert_int_eq(reco_model_load(temp_path("missing.reco"), backend, &none), RECO_ERR_IO);
+    ck_assert_int_eq(reco_model_load_buffer(NULL, 0, backend, &none), RECO_ERR_FORMAT);
+    ck_assert_str_eq(reco_last_error(),
+                     "model buffer: truncated header (not a libreco model) at byte 0");
+    ck_assert_int_eq(reco_model_load_buffer(NULL, 8, backend, &none), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_int_eq(reco_model_load_buffer(bytes, size, NULL, &none), RECO_ERR_INVALID_ARGUMENT);
+    void *out = (void *)1;
+    size_t out_size = 1;
+    ck_assert_int_eq(reco_model_save_buffer(NULL, &out, &out_size), RECO_ERR_INVALID_ARGUMENT);
+    ck_assert_ptr_null(out);
+    ck_assert_uint_eq(out_size, 0);
     free(bytes);
     reco_model_free(model);
     reco_dataset_free(data);

@@ -54,14 +54,14 @@ START_TEST(negative_file_errors_leave_everything_unchanged)
         write_temp_text("long.negative", "(1,20)\t40\n(2,20)\t10\n(3,10)\t10\n");
     ck_assert_int_eq(reco_dataset_read_test_negatives(test, long_file), RECO_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), ":3: more lines than the 2 test rows"));
-    char long_id[400] = "(1,20)\tforty\t";
+    char long_id[400] = "(1,20)\t41\t";
     memset(long_id + strlen(long_id), 'x', 300);
     strcat(long_id, "\n(2,20)\t10\n");
     const char *bad_item = write_temp_text("item.negative", long_id);
     ck_assert_int_eq(reco_dataset_read_test_negatives(test, bad_item), RECO_ERR_PARSE);
-    ck_assert_ptr_nonnull(strstr(reco_last_error(), ":1: expected an item id of at most 255 "
-                                                    "bytes, got 'xxx"));
-    ck_assert_uint_eq(reco_dataset_n_items(all), 4); /* forty was not kept */
+    ck_assert_ptr_nonnull(strstr(reco_last_error(), ":1: a negative item id: expected an id of "
+                                                    "at most 255 bytes, got 'xxx"));
+    ck_assert_uint_eq(reco_dataset_n_items(all), 4); /* 41 was not kept */
     const char *no_pair = write_temp_text("nopair.negative", "1,20\t40\n");
     ck_assert_int_eq(reco_dataset_read_test_negatives(test, no_pair), RECO_ERR_PARSE);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), ":1: expected '(user,item)'"));

@@ -189,13 +189,13 @@ int reco_epoch_build(const reco_sample_source *source, size_t first, size_t coun
     }
     result = 0;
 done:
-    free(b->listed.users);
-    free(b->listed.items);
-    free(b->listed.targets);
-    free(b->listed.negatives);
+    reco_free(b->listed.users);
+    reco_free(b->listed.items);
+    reco_free(b->listed.targets);
+    reco_free(b->listed.negatives);
     for (unsigned round = 0; round < 4; round++)
-        free(b->tables[round]);
-    free(b);
+        reco_free(b->tables[round]);
+    reco_free(b);
     return result;
 }
 

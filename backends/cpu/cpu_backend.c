@@ -28,7 +28,7 @@ static reco_status cpu_create(reco_backend_context **out)
     reco_cpu_blas_kernels(); /* settled before any product */
     context->pool = reco_cpu_pool_create(reco_cpu_budget_threads());
     if (!context->pool) {
-        free(context);
+        reco_free(context);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY,
                                  "cpu backend: cannot start threads (out of memory)");
     }
@@ -41,7 +41,7 @@ static void cpu_destroy(reco_backend_context *context)
 {
     reco_cpu_pool_release(context->pool);
     pthread_mutex_destroy(&context->pool_lock);
-    free(context);
+    reco_free(context);
 }
 
 static reco_status set_threads(cpu_context *context, size_t n_threads)
@@ -99,7 +99,7 @@ static reco_status cpu_buffer_alloc(reco_backend_context *context, size_t bytes,
 static void cpu_buffer_free(reco_backend_context *context, reco_backend_buffer *buffer)
 {
     (void)context;
-    free(buffer);
+    reco_aligned_free(buffer);
 }
 
 static reco_status cpu_buffer_upload(reco_backend_context *context, reco_backend_buffer *buffer,

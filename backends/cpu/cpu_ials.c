@@ -218,9 +218,9 @@ reco_status reco_cpu_ials_solve(reco_backend_context *context, const reco_ials_h
         *loss = total;
 done:
     reco_cpu_pool_release(pool);
-    free(gram);
-    free(run.scratch);
-    free(run.chunk_fit);
-    free(run.chunk_penalty);
+    reco_free(gram);
+    reco_free(run.scratch);
+    reco_free(run.chunk_fit);
+    reco_free(run.chunk_penalty);
     return status;
 }

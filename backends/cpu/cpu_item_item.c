@@ -172,7 +172,7 @@ reco_status reco_cpu_ease_fit(reco_backend_context *context, const reco_sparse_b
     ease_task task = {&run, pool};
     reco_cpu_pool_run(pool, ease_fit_task, &task);
     reco_cpu_pool_release(pool);
-    free(run.gram);
+    reco_free(run.gram);
     if (atomic_load(&run.not_positive))
         return reco_backend_fail(RECO_ERR_INVALID_ARGUMENT,
                                  "EASE: X'X + lambda I is not positive definite; set a weight "
@@ -314,9 +314,9 @@ reco_status reco_cpu_item_neighbours(reco_backend_context *context,
     else
         reco_cpu_pool_run(pool, neighbours_task, &run);
     reco_cpu_pool_release(pool);
-    free(run.sums);
-    free(run.touched);
-    free(run.marks);
-    free(run.heaps);
+    reco_free(run.sums);
+    reco_free(run.touched);
+    reco_free(run.marks);
+    reco_free(run.heaps);
     return status;
 }

@@ -133,9 +133,9 @@ void reco_cpu_mf_grid_free(cpu_mf_grid *grid)
 {
     if (!grid)
         return;
-    free(grid->block_start);
-    free(grid->packed);
-    free(grid);
+    reco_free(grid->block_start);
+    reco_free(grid->packed);
+    reco_free(grid);
 }
 
 /* What packing needs besides the grid, for as long as it takes. */
@@ -299,12 +299,12 @@ fail:
     status = reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "cpu backend: out of memory for MF");
 done:
     reco_cpu_mf_grid_free(g);
-    free(p.user_range);
-    free(p.item_range);
-    free(p.cursor);
-    free(p.user_first);
-    free(p.scratch);
-    free(p.user_counts);
+    reco_free(p.user_range);
+    reco_free(p.item_range);
+    reco_free(p.cursor);
+    reco_free(p.user_first);
+    reco_free(p.scratch);
+    reco_free(p.user_counts);
     return status;
 }
 
@@ -469,9 +469,9 @@ reco_status reco_cpu_mf_epoch(reco_backend_context *context, reco_backend_worksp
             total += run.loss[t];
     }
     reco_cpu_pool_release(pool);
-    free(run.loss);
-    free(run.gradient);
-    free(run.trained);
+    reco_free(run.loss);
+    reco_free(run.gradient);
+    reco_free(run.trained);
     *loss = total;
     return status;
 }

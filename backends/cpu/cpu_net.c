@@ -66,28 +66,28 @@ static float *floats(size_t count)
 static void slice_free(cpu_slice *slice)
 {
     for (int t = 0; t < RECO_N_TABLES; t++) {
-        free(slice->gathered[t]);
-        free(slice->dgathered[t]);
+        reco_aligned_free(slice->gathered[t]);
+        reco_aligned_free(slice->dgathered[t]);
     }
     for (size_t l = 0; l <= RECO_MAX_LAYERS; l++) {
-        free(slice->act[l]);
-        free(slice->mask[l]);
+        reco_aligned_free(slice->act[l]);
+        reco_aligned_free(slice->mask[l]);
     }
-    free(slice->gmf);
-    free(slice->logit);
-    free(slice->dlogit);
-    free(slice->delta[0]);
-    free(slice->delta[1]);
-    free(slice->dense_grad);
-    free(slice->weights_in_by_out);
+    reco_aligned_free(slice->gmf);
+    reco_aligned_free(slice->logit);
+    reco_aligned_free(slice->dlogit);
+    reco_aligned_free(slice->delta[0]);
+    reco_aligned_free(slice->delta[1]);
+    reco_aligned_free(slice->dense_grad);
+    reco_aligned_free(slice->weights_in_by_out);
     for (int t = 0; t < RECO_N_TABLES; t++)
-        free(slice->local_grads[t]);
-    free(slice->user_slot);
-    free(slice->local_users);
-    free(slice->origin);
-    free(slice->users);
-    free(slice->items);
-    free(slice->targets);
+        reco_aligned_free(slice->local_grads[t]);
+    reco_aligned_free(slice->user_slot);
+    reco_aligned_free(slice->local_users);
+    reco_aligned_free(slice->origin);
+    reco_aligned_free(slice->users);
+    reco_aligned_free(slice->items);
+    reco_aligned_free(slice->targets);
 }
 
 static int slice_init(cpu_slice *slice, const reco_net_desc *net, size_t capacity)
@@ -181,24 +181,24 @@ void reco_cpu_workspace_destroy(reco_backend_context *context, reco_backend_work
     if (!workspace)
         return;
     reco_cpu_workspace_land(workspace);
-    free(workspace->flights);
+    reco_free(workspace->flights);
     for (size_t s = 0; workspace->slices && s < workspace->n_slices; s++)
         slice_free(&workspace->slices[s]);
     for (int side = 0; side < CPU_N_SIDES; side++) {
         cpu_side_grad *grad = &workspace->sides[side];
         for (size_t p = 0; grad->parts && p < workspace->n_slices; p++) {
-            free(grad->parts[p].rows);
+            reco_free(grad->parts[p].rows);
             for (int t = 0; t < RECO_N_TABLES; t++)
-                free(grad->parts[p].grads[t]);
+                reco_aligned_free(grad->parts[p].grads[t]);
         }
-        free(grad->parts);
-        free(grad->slot_of_row);
+        reco_free(grad->parts);
+        reco_aligned_free(grad->slot_of_row);
     }
-    free(workspace->slices);
-    free(workspace->slice_counts);
-    free(workspace->dense_grad);
+    reco_aligned_free(workspace->slices);
+    reco_free(workspace->slice_counts);
+    reco_aligned_free(workspace->dense_grad);
     reco_cpu_mf_grid_free(workspace->mf_grid);
-    free(workspace);
+    reco_free(workspace);
 }
 
 reco_status reco_cpu_workspace_create(reco_backend_context *context, const reco_net_desc *net,
@@ -889,8 +889,8 @@ reco_status reco_cpu_score_items(reco_backend_context *context, const reco_net_d
                 status = reco_cpu_forward(context, net, params, workspace, pair_users, pair_items,
                                           count, scores + u * n_items + begin);
             }
-        free(pair_users);
-        free(pair_items);
+        reco_free(pair_users);
+        reco_free(pair_items);
         return status;
     }
     /* MF and GMF: score = act(p_u . (h * q_i) + b (+ biases)), one product */
@@ -898,8 +898,8 @@ reco_status reco_cpu_score_items(reco_backend_context *context, const reco_net_d
     float *item_factors = floats(n_items * factors);
     float *user_factors = floats(n_users * factors);
     if (!item_factors || !user_factors) {
-        free(item_factors);
-        free(user_factors);
+        reco_aligned_free(item_factors);
+        reco_aligned_free(user_factors);
         return reco_backend_fail(RECO_ERR_OUT_OF_MEMORY, "out of memory");
     }
     const float *items = cpu_floats(params->tables[RECO_TABLE_ITEM_GMF]);
@@ -911,7 +911,7 @@ reco_status reco_cpu_score_items(reco_backend_context *context, const reco_net_d
     cpu_pool *pool = reco_cpu_context_pool(cpu);
     reco_cpu_pool_run_or_inline(pool, product_task, &scoring);
     reco_cpu_pool_release(pool);
-    free(item_factors);
-    free(user_factors);
+    reco_aligned_free(item_factors);
+    reco_aligned_free(user_factors);
     return RECO_OK;
 }

@@ -88,14 +88,14 @@ void reco_cpu_optimizer_destroy(reco_backend_context *context, reco_backend_opti
     (void)context;
     if (!state)
         return;
-    free(state->dense_first);
-    free(state->dense_second);
-    free(state->zeros);
+    reco_free(state->dense_first);
+    reco_free(state->dense_second);
+    reco_free(state->zeros);
     for (int t = 0; t < RECO_N_TABLES; t++) {
-        free(state->table_state[t]);
-        free(state->last_step[t]);
+        reco_aligned_free(state->table_state[t]);
+        reco_aligned_free(state->last_step[t]);
     }
-    free(state);
+    reco_free(state);
 }
 
 reco_status reco_cpu_optimizer_create(reco_backend_context *context, const reco_net_desc *net,

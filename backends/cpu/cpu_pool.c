@@ -180,9 +180,9 @@ static void pool_free(cpu_pool *pool)
     pthread_cond_destroy(&pool->wake);
     pthread_mutex_destroy(&pool->mutex);
     pthread_mutex_destroy(&pool->run_lock);
-    free(pool->last_cpu);
-    free(pool->workers);
-    free(pool);
+    reco_free(pool->last_cpu);
+    reco_free(pool->workers);
+    reco_free(pool);
 }
 
 cpu_pool *reco_cpu_pool_create(size_t n_threads)
@@ -194,9 +194,9 @@ cpu_pool *reco_cpu_pool_create(size_t n_threads)
     pool->workers = reco_calloc(pool->n_threads, sizeof *pool->workers);
     pool->last_cpu = reco_malloc(pool->n_threads * sizeof *pool->last_cpu);
     if (!pool->workers || !pool->last_cpu) {
-        free(pool->last_cpu);
-        free(pool->workers);
-        free(pool);
+        reco_free(pool->last_cpu);
+        reco_free(pool->workers);
+        reco_free(pool);
         return NULL;
     }
     for (size_t i = 0; i < pool->n_threads; i++)

@@ -156,11 +156,11 @@ CPU_INLINE void rank_dense(rank_pass *pass, size_t begin, size_t end)
         for (size_t first = begin; first < end; first += RANK_USERS)
             rank_user_block(pass, first, end - first < RANK_USERS ? end - first : RANK_USERS,
                             queries, offsets, cursors, heaps, block);
-    free(queries);
-    free(block);
-    free(offsets);
-    free(cursors);
-    free(heaps);
+    reco_free(queries);
+    reco_free(block);
+    reco_free(offsets);
+    reco_free(cursors);
+    reco_free(heaps);
 }
 
 /* Users [begin, end) of an item-item model. */
@@ -184,7 +184,7 @@ CPU_INLINE void rank_item_item(rank_pass *pass, size_t begin, size_t end)
         reco_topk_push_row(&heap, 0, row, n_items);
         rq->counts[u] = reco_topk_finish(&heap);
     }
-    free(row);
+    reco_free(row);
 }
 
 /* Thread `thread` ranks its share of the users. */

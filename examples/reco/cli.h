@@ -46,6 +46,15 @@ struct options {
  * (as JSON on stderr when --json is among the flags). */
 int options_parse(options *opts, int argc, char **argv, int first, const command_spec *command);
 
+/* Checks, before any work, that each output the flags name (--out, --plot;
+ * a PREFIX's folder) can be written: a missing or read-only folder, or a
+ * folder where a file goes, is a usage error naming the flag (EXIT_USAGE). */
+int options_check_outputs(const options *opts);
+
+/* The name among `names` nearest `name` when it is near enough to be a
+ * typo, else NULL: the "did you mean" of flags and commands. */
+const char *nearest_name(const char *name, const char *const *names, size_t count);
+
 /* Prints the command's usage and flags with their defaults. */
 void command_help(const command_spec *command, FILE *out);
 
@@ -64,6 +73,14 @@ size_t option_count(options *opts, const char *name, size_t fallback, size_t low
 
 /* Prints "reco: what: status: detail" and returns EXIT_RUNTIME. */
 int fail(const char *what, reco_status status);
+
+/* reco(1) in roff, from the commands' flag tables. */
+void manual_page(FILE *out, const command_spec *const *commands, size_t n);
+
+/* The completion script of `shell` ("bash" or "zsh") from the same
+ * tables; -1 for another shell. */
+int completion_script(FILE *out, const char *shell, const command_spec *const *commands,
+                      size_t n);
 
 extern const command_spec train_command, tune_command, cv_command, info_command, eval_command, recommend_command,
     similar_command, export_command;

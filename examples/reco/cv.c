@@ -36,13 +36,17 @@ static reco_status run_fold(const settings *s, reco_dataset *all, size_t folds, 
 
 static int command_cv(options *opts)
 {
-    settings s;
-    int ok = job_read_settings(opts, &s, 1);
+    int ok = 1;
     size_t folds = option_count(opts, "folds", 5, 2, MAX_FOLDS, &ok);
-    unsigned flags = s.stratify ? RECO_SPLIT_STRATIFY : 0;
     if (!ok)
         return EXIT_USAGE;
+    settings s;
+    int code = job_read_settings(opts, &s, 1);
+    if (code != EXIT_OK)
+        return code;
+    unsigned flags = s.stratify ? RECO_SPLIT_STRATIFY : 0;
     if (s.protocol == PROTOCOL_SAMPLED) {
+        job_settings_free(&s);
         usage_error(opts, "folds are random rows: --protocol ranking or ratings");
         return EXIT_USAGE;
     }

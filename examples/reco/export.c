@@ -191,10 +191,13 @@ static int command_export(options *opts)
                "%.9g, \"format\": \"%s\", \"prefix\": \"%s\"}\n",
                sides[0].rows, sides[1].rows, dim, biases ? "true" : "false", global_bias, format,
                prefix);
+    else if (code == EXIT_OK && biases)
+        printf("exported %zu users and %zu items, %zu factors and biases, to %s_*.%s; global "
+               "bias %.6g\n",
+               sides[0].rows, sides[1].rows, dim, prefix, format, global_bias);
     else if (code == EXIT_OK)
-        printf("exported %zu users and %zu items, %zu factors%s, to %s_*.%s%s%.6g\n", sides[0].rows,
-               sides[1].rows, dim, biases ? " and biases" : "", prefix, format,
-               biases ? "; global bias " : "", biases ? global_bias : 0.0);
+        printf("exported %zu users and %zu items, %zu factors, to %s_*.%s\n", sides[0].rows,
+               sides[1].rows, dim, prefix, format);
     for (int s = 0; s < 2; s++)
         side_free(&sides[s]);
     session_free(&loaded);

@@ -12,6 +12,7 @@ enum { JOB_MAX_METRICS = 8 };
 
 typedef struct settings {
     const char *data;
+    reco_ids ids;                                        /* how the id columns are read */
     const char *titles;                                  /* its items join the catalog */
     double positive_threshold;                           /* NAN: keep every row (and its rating) */
     double valid_fraction;                               /* random split: a validation part too */
@@ -45,6 +46,7 @@ typedef struct settings {
     int biases, dense, json, leave_one_out, per_example;
     uint64_t seed;
     const char *backend, *out, *plot;
+    reco_dataset *rows; /* read to choose MF's loss; the job's data then */
 } settings;
 
 /* What a job holds; job_run_free releases it (and detaches from ranks). */
@@ -57,14 +59,18 @@ typedef struct run {
     reco_metrics *metrics;
 } run;
 
-/* Reads the model, training and evaluation flags; 0 after printing a
- * usage problem. `random_rows`: the command splits rows at random (reco
- * cv), so the default protocol is full ranking, not sampled. */
+/* Reads the model, training and evaluation flags: EXIT_OK, or the exit
+ * status after printing the problem. `random_rows`: the command splits rows
+ * at random (reco cv), so the default protocol is full ranking, not sampled.
+ * MF without --loss reads the data to choose it (MSE on ratings unless a
+ * flag asks for a ranking) and keeps the rows in s->rows for job_load or
+ * job_read_data; job_settings_free releases them on a path without those. */
 int job_read_settings(options *opts, settings *s, int random_rows);
+void job_settings_free(settings *s);
 
-/* The whole data (--data, or the synthetic set), on every rank; read with
- * the ids of `vocabulary` when not NULL. */
-reco_status job_read_data(const settings *s, const reco_dataset *vocabulary, reco_dataset **all);
+/* The whole data (--data, or the synthetic set, or the rows read for the
+ * settings), on every rank; read with the ids of `vocabulary` when not NULL. */
+reco_status job_read_data(settings *s, const reco_dataset *vocabulary, reco_dataset **all);
 
 /* --scale, --positive-threshold and --titles (the catalog) applied to *all. */
 reco_status job_prepare(const settings *s, reco_dataset **all);
@@ -76,7 +82,7 @@ reco_status job_split(const settings *s, run *r);
 
 /* The data and its split (or the pre-split files) into r; files read with
  * the ids of `vocabulary` when not NULL (a saved model's). */
-reco_status job_load(const settings *s, run *r, const reco_dataset *vocabulary);
+reco_status job_load(settings *s, run *r, const reco_dataset *vocabulary);
 
 /* Takes what reco train recorded in the model's metadata (split, seed,
  * fractions, protocol, K ...) for every flag opts does not give, so that
@@ -84,7 +90,8 @@ reco_status job_load(const settings *s, run *r, const reco_dataset *vocabulary);
  * measures unless --metrics is given. */
 void job_settings_from_model(options *opts, settings *s, const reco_model *model);
 
-/* The backend, model (on r->all's vocabulary), trainer and metrics. */
+/* The backend (unless r has one), model (on r->all's vocabulary), trainer
+ * and metrics. */
 reco_status job_build(const settings *s, run *r);
 
 /* The values of s->metrics by s->protocol on r->test (full ranking without
@@ -122,20 +129,20 @@ extern const char *const job_weightings[3];
 /* The flags of the model and its training, shared by train and cv. */
 #define JOB_MODEL_FLAGS                                                                            \
     {"model", JOB_KINDS, "neumf", "model kind"},                                                   \
-        {"factors", "N", "8 (iALS, MF with BCE: 64)", "MF/GMF/iALS latent factors"},               \
+        {"factors", "N", "8 (iALS, MF with BCE: 64; MF with MSE: 32)", "latent factors"},       \
         {"layers", "64,32,16,8", "64,32,16,8", "MLP tower (first: concatenated embedding width)"}, \
-        {"biases", NULL, NULL, "MF user/item/global biases (on for MF with BCE)"},                 \
+        {"biases", NULL, NULL, "MF user/item/global biases (on for MF)"},                          \
         {"no-biases", NULL, NULL, "MF without biases"},                                            \
         {"output", "identity|sigmoid|relu", "identity", "output activation"},                      \
-        {"dropout", "P", "0", "dropout on tower layers"}, {"loss", "bce|mse|bpr", "bce", "loss"},  \
+        {"dropout", "P", "0", "dropout on tower layers"}, {"loss", "bce|mse|bpr", "bce; MF: mse on ratings", "loss"},  \
         {"negatives", "K", "4 (MF: 8)", "sampled negatives per positive (BCE, implicit MSE)"},     \
         {"optimizer", "sgd|adagrad|adam|adamw", "adam (MF with BCE: sgd)",                         \
          "optimizer (adamw: Adam with decoupled weight decay)"},                                   \
-        {"lr", "X", "0.001 for Adam(W), 2 for MF's SGD with BCE, else 0.01", "learning rate"},     \
+        {"lr", "X", "0.001 for Adam(W) (MF with MSE: 0.002), 2 for MF's SGD with BCE, else 0.01", "learning rate"}, \
         {"momentum", "X", "0", "SGD momentum"},                                                    \
         {"per-example", NULL, NULL,                                                                \
          "--lr and --weight-decay per example (libmf, Surprise): x batch and / batch"},            \
-        {"weight-decay", "X", "0 (iALS: 0.007, EASE: 1000, MF with BCE: 2e-5)",                    \
+        {"weight-decay", "X", "0 (iALS: 0.007, EASE: 1000, MF with BCE: 2e-5, with MSE and Adam: 1e-3)", \
          "L2 added to the gradient; iALS and EASE: lambda"},                                       \
         {"unobserved-weight", "X", "0.3", "iALS: weight of every pair's squared score (alpha0)"},  \
         {"confidence", "A", "0", "iALS: observed pairs weigh 1 + A x rating"},                     \
@@ -159,10 +166,12 @@ extern const char *const job_weightings[3];
         {"positive-threshold", "X", "none", "keep rows rated >= X as implicit positives"},         \
         {"titles", "FILE", NULL,                                                                   \
          "item titles (movies.csv ...): every titled item is a candidate"},                        \
+        {"ids", "int|text", "as the data says",                                                    \
+         "user and item ids: integers, or text kept as written (docs/datasets.md)"},               \
         {"protocol", "sampled|ranking|ratings", "by loss and split",                               \
          "sampled negatives (NCF), full ranking, or rating errors"},                               \
         {"metrics", "LIST", "by protocol", "hr,ndcg,recall,precision,map,rmse,mae,mse to report"}, \
-        {"batch", "N", "256 (1 with --per-example)", "samples per batch"}, {"epochs", "N", "5 (iALS 10, MF with BCE 32, EASE, kNN 1)", "epochs"},  \
+        {"batch", "N", "256 (1 with --per-example)", "samples per batch"}, {"epochs", "N", "5 (iALS 10, MF with BCE 32, with MSE 16, EASE, kNN 1)", "epochs"},  \
         {"k", "K", "10", "cut-off of HR, NDCG, Recall"},                                           \
         {"backend", "cpu|cuda|auto", "auto", "backend"},                                           \
         {"threads", "N", "the CPU budget", "CPU threads (0: the default)"},                        \

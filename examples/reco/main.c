@@ -14,11 +14,14 @@ enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 static void usage(FILE *out)
 {
     fputs("usage: reco COMMAND [--flag value ...]\n"
-          "       reco help COMMAND | reco COMMAND --help | reco --version\n\n",
+          "       reco help COMMAND | reco COMMAND --help | reco --version\n"
+          "       reco completion bash|zsh | reco --man-page\n\n",
           out);
     for (size_t c = 0; c < N_COMMANDS; c++)
         fprintf(out, "  %-10s %s\n", commands[c]->name, commands[c]->synopsis);
-    fputs("\nFlags take one dash or two (-k 10, --k 10); docs/cli.md has them all.\n", out);
+    fputs("\nFlags take one dash or two (-k 10, --k 10); reco(1) and cli.md (share/doc/libreco)\n"
+          "have them all.\n",
+          out);
 }
 
 static const command_spec *find_command(const char *name)
@@ -27,6 +30,17 @@ static const command_spec *find_command(const char *name)
         if (strcmp(name, commands[c]->name) == 0)
             return commands[c];
     return NULL;
+}
+
+/* "unknown command 'trian'; did you mean train?" */
+static void unknown_command(const char *what, const char *word)
+{
+    const char *names[N_COMMANDS];
+    for (size_t c = 0; c < N_COMMANDS; c++)
+        names[c] = commands[c]->name;
+    const char *near = nearest_name(word, names, N_COMMANDS);
+    usage_error(NULL, "%s '%s'%s%s%s", what, word, near ? "; did you mean " : "", near ? near : "",
+                near ? "?" : "");
 }
 
 static int run(const command_spec *command, int argc, char **argv)
@@ -41,6 +55,8 @@ static int run(const command_spec *command, int argc, char **argv)
     int parsed = options_parse(&opts, argc, argv, first, command);
     if (parsed != EXIT_OK)
         return parsed == OPTIONS_HELP ? EXIT_OK : EXIT_USAGE;
+    if (options_check_outputs(&opts) != EXIT_OK)
+        return EXIT_USAGE;
     if (ranks_start(&argc, &argv) != 0)
         return EXIT_RUNTIME;
     int code = command->run(&opts);
@@ -60,6 +76,17 @@ int main(int argc, char **argv)
                RECO_VERSION_PATCH, reco_version_string());
         return EXIT_OK;
     }
+    if (strcmp(word, "--man-page") == 0) {
+        manual_page(stdout, commands, N_COMMANDS);
+        return EXIT_OK;
+    }
+    if (strcmp(word, "completion") == 0) {
+        if (argc != 3 || completion_script(stdout, argv[2], commands, N_COMMANDS) != 0) {
+            usage_error(NULL, "completion needs a shell: bash or zsh");
+            return EXIT_USAGE;
+        }
+        return EXIT_OK;
+    }
     if (strcmp(word, "help") == 0 || strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0) {
         if (argc < 3) {
             usage(stdout);
@@ -67,7 +94,7 @@ int main(int argc, char **argv)
         }
         const command_spec *command = find_command(argv[2]);
         if (!command) {
-            usage_error(NULL, "no command '%s'", argv[2]);
+            unknown_command("no command", argv[2]);
             return EXIT_USAGE;
         }
         command_help(command, stdout);
@@ -75,7 +102,7 @@ int main(int argc, char **argv)
     }
     const command_spec *command = find_command(word);
     if (!command) {
-        usage_error(NULL, "unknown command '%s'", word);
+        unknown_command("unknown command", word);
         usage(stderr);
         return EXIT_USAGE;
     }

@@ -2,10 +2,13 @@
  * value, default, help), and a flag it does not have, a flag given twice, a
  * flag without its value or a value out of range is a usage error naming
  * the flag (exit 2), with the nearest flag the command has as a guess. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -74,22 +77,31 @@ static const flag_spec *find_spec(const command_spec *command, const char *name)
     return NULL;
 }
 
-/* The command's flag nearest `name`, when it is near enough to be a typo. */
-static const char *guess(const command_spec *command, const char *name)
+const char *nearest_name(const char *name, const char *const *names, size_t count)
 {
     const char *best = NULL;
     size_t best_distance = (strlen(name) + 2) / 3 + 1;
-    for (const flag_spec *f = command->flags; f->name; f++) {
-        size_t d = distance(name, f->name);
-        int prefix = strncmp(f->name, name, strlen(name)) == 0 && strlen(name) >= 3;
+    for (size_t i = 0; i < count; i++) {
+        size_t d = distance(name, names[i]);
+        int prefix = strncmp(names[i], name, strlen(name)) == 0 && strlen(name) >= 3;
         if (prefix)
             d = 1;
         if (d < best_distance) {
-            best = f->name;
+            best = names[i];
             best_distance = d;
         }
     }
     return best;
+}
+
+/* The command's flag nearest `name`, when it is near enough to be a typo. */
+static const char *guess(const command_spec *command, const char *name)
+{
+    const char *names[OPTIONS_MAX * 2];
+    size_t count = 0;
+    for (const flag_spec *f = command->flags; f->name && count < OPTIONS_MAX * 2; f++)
+        names[count++] = f->name;
+    return nearest_name(name, names, count);
 }
 
 /* A value may start with '-' only as a number ("-1") or as "-" itself. */
@@ -161,6 +173,57 @@ int options_parse(options *opts, int argc, char **argv, int first, const command
     return EXIT_OK;
 }
 
+/* What stops `path` from being written (a file, or with `prefix` the start
+ * of files' names), in `why`; 0 when nothing does that can be seen now. */
+static int unwritable(const char *path, int prefix, char *why, size_t why_size)
+{
+    char folder[4096];
+    const char *slash = strrchr(path, '/');
+    struct stat info;
+    if (strlen(path) >= sizeof folder) {
+        snprintf(why, why_size, "the path is too long");
+        return 1;
+    }
+    if (!slash)
+        snprintf(folder, sizeof folder, ".");
+    else
+        snprintf(folder, sizeof folder, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (stat(folder, &info) != 0) {
+        snprintf(why, why_size, errno == ENOENT ? "no folder %s" : "%s: %s", folder,
+                 strerror(errno));
+        return 1;
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        snprintf(why, why_size, "%s is not a folder", folder);
+        return 1;
+    }
+    if (access(folder, W_OK | X_OK) != 0) {
+        snprintf(why, why_size, "the folder %s is not writable: %s", folder, strerror(errno));
+        return 1;
+    }
+    if (!prefix && stat(path, &info) == 0 && S_ISDIR(info.st_mode)) {
+        snprintf(why, why_size, "%s is a folder, not a file", path);
+        return 1;
+    }
+    return 0;
+}
+
+int options_check_outputs(const options *opts)
+{
+    for (int i = 0; i < opts->count; i++) {
+        if (strcmp(opts->names[i], "out") != 0 && strcmp(opts->names[i], "plot") != 0)
+            continue;
+        const flag_spec *spec = find_spec(opts->command, opts->names[i]);
+        char why[4200];
+        if (opts->values[i] &&
+            unwritable(opts->values[i], strcmp(spec->value, "PREFIX") == 0, why, sizeof why)) {
+            usage_error(opts, "cannot write --%s %s: %s", opts->names[i], opts->values[i], why);
+            return EXIT_USAGE;
+        }
+    }
+    return EXIT_OK;
+}
+
 static int find(const options *opts, const char *name)
 {
     for (int i = 0; i < opts->count; i++)
@@ -217,7 +280,16 @@ int fail(const char *what, reco_status status)
         json_text(stderr, reco_last_error());
         fputs("\"}\n", stderr);
     } else {
-        fprintf(stderr, "reco: %s: %s: %s\n", what, reco_status_string(status), reco_last_error());
+        /* a detail that names its input already ("nope.data: cannot open")
+         * is not prefixed with it again, nor the status its own words */
+        const char *detail = reco_last_error();
+        size_t named = strlen(what);
+        if (strncmp(detail, what, named) == 0 && detail[named] == ':')
+            fprintf(stderr, "reco: %s: %s\n", reco_status_string(status), detail);
+        else if (strcmp(detail, reco_status_string(status)) == 0 || !detail[0])
+            fprintf(stderr, "reco: %s: %s\n", what, reco_status_string(status));
+        else
+            fprintf(stderr, "reco: %s: %s: %s\n", what, reco_status_string(status), detail);
     }
     return EXIT_RUNTIME;
 }

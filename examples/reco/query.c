@@ -393,7 +393,7 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     }
     size_t limit = option_count(opts, "points", tsne ? 1000 : 100000000, 2, 100000000, &ok);
     session s = {0};
-    int code = open_session(opts, &s, 0);
+    int code = open_session(opts, &s, query->needs_data ? SESSION_TITLES_ALONE : 0);
     if (code == EXIT_OK && query->needs_data && !s.data && !reco_model_has_seen(s.model)) {
         usage_error(opts, "needs --data FILE (the ratings it was trained on): the model keeps "
                           "no seen items");
@@ -502,8 +502,9 @@ static int command_similar(options *opts)
 static int command_eval(options *opts)
 {
     settings st;
-    if (!job_read_settings(opts, &st, 0))
-        return EXIT_USAGE;
+    int code = job_read_settings(opts, &st, 0);
+    if (code != EXIT_OK)
+        return code;
     if (!st.data && !st.train_file) {
         usage_error(opts, "needs --data FILE, or --train FILE and --test FILE");
         return EXIT_USAGE;
@@ -511,7 +512,7 @@ static int command_eval(options *opts)
     session s = {0};
     run r = {0};
     reco_dataset *vocabulary = NULL;
-    int code = open_session(opts, &s, 0);
+    code = open_session(opts, &s, 0);
     reco_status status = RECO_OK;
     if (code == EXIT_OK) {
         job_settings_from_model(opts, &st, s.model);

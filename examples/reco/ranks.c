@@ -89,8 +89,9 @@ int ranks_start(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK"))
-        fprintf(stderr, "reco: started by an MPI launcher, but built without MPI "
-                        "(-Dmpi=enabled needs libopenmpi-dev): every rank trains alone\n");
+        fprintf(stderr, "reco: started by an MPI launcher, but this reco has no MPI: every "
+                        "rank trains alone (run reco-mpi, built with -Dmpi=enabled and "
+                        "libopenmpi-dev, to train data-parallel)\n");
     return 0;
 }
 

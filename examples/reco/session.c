@@ -82,9 +82,16 @@ int open_session(options *opts, session *s, int need_data)
     const char *data_path = option_text(opts, "data", NULL);
     const char *titles = option_text(opts, "titles", NULL);
     const char *backend = option_text(opts, "backend", "cpu");
-    if (!model_path || (need_data && !data_path)) {
+    if (!model_path) {
         usage_error(opts, "needs --model FILE%s",
-                    need_data ? " and --data FILE (the ratings it was trained on)" : "");
+                    need_data == 1 ? " and --data FILE (the ratings it was trained on)" : "");
+        return EXIT_USAGE;
+    }
+    /* titles alone name a recommendation's items (and give its genres) */
+    if (!data_path && (need_data == 1 || (titles && need_data != SESSION_TITLES_ALONE))) {
+        usage_error(opts, "%s --data FILE (the ratings the model was trained on%s)",
+                    titles ? "--titles needs" : "needs",
+                    titles ? ": titles are matched to its item ids" : "");
         return EXIT_USAGE;
     }
     reco_status status = reco_backend_open(backend, &s->backend);

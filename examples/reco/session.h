@@ -20,6 +20,10 @@ typedef struct session {
  * model's. EXIT_OK, or the exit code after printing the problem. */
 int open_session(options *opts, session *s, int need_data);
 
+/* open_session's need_data for a command that takes --titles without
+ * --data (recommend: the titles on the model's own ids). */
+#define SESSION_TITLES_ALONE 2
+
 void session_free(session *s);
 
 /* Reads a ratings file with the ids of the session's model (its indices

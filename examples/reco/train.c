@@ -92,23 +92,25 @@ static int draw_progress(const reco_progress *progress, void *user_data)
     return 0;
 }
 
-/* Writes an epoch's line: text, or a JSON object (the history's form). */
+/* Writes an epoch's line: text, or a JSON object (the history's form).
+ * The model file's history (`timed` 0) has no wall times: the same data,
+ * settings, seed and threads then give the same bytes. */
 static void report(FILE *out, const settings *s, const reco_epoch_report *epoch,
-                   const double *values, const double *valid, int json)
+                   const double *values, const double *valid, int json, int timed)
 {
     /* a closed-form fit (EASE, item-kNN) has no loss: null, or a dash */
     int has_loss = !isnan(epoch->loss);
     if (json && has_loss)
-        fprintf(out, "{\"epoch\": %zu, \"loss\": %.6f, \"seconds\": %.3f", epoch->epoch + 1,
-                epoch->loss, epoch->seconds);
+        fprintf(out, "{\"epoch\": %zu, \"loss\": %.6f", epoch->epoch + 1, epoch->loss);
     else if (json)
-        fprintf(out, "{\"epoch\": %zu, \"loss\": null, \"seconds\": %.3f", epoch->epoch + 1,
-                epoch->seconds);
+        fprintf(out, "{\"epoch\": %zu, \"loss\": null", epoch->epoch + 1);
     else if (has_loss)
         fprintf(out, "epoch %3zu  loss %.4f  %6.2f s", epoch->epoch + 1, epoch->loss,
                 epoch->seconds);
     else
         fprintf(out, "epoch %3zu  loss -       %6.2f s", epoch->epoch + 1, epoch->seconds);
+    if (json && timed)
+        fprintf(out, ", \"seconds\": %.3f", epoch->seconds);
     if (values)
         job_print_metrics(out, s, values, json, 0);
     if (valid && json) {
@@ -156,9 +158,9 @@ static int after_epoch(const reco_epoch_report *epoch, void *user_data)
     if (c->status == RECO_OK && c->leader) {
         const double *shown = evaluated ? values : NULL, *checked = validated ? valid : NULL;
         if (evaluated)
-            report(stdout, s, epoch, shown, checked, s->json);
+            report(stdout, s, epoch, shown, checked, s->json, 1);
         if (c->history)
-            report(c->history, s, epoch, shown, checked, 1);
+            report(c->history, s, epoch, shown, checked, 1, 0);
         c->curves[i] = epoch->loss;
         c->curves[s->epochs + i] = s->plot ? held_out_loss(s, c->r) : NAN;
         for (size_t m = 0; m < s->n_metrics; m++)
@@ -189,14 +191,22 @@ static int plot_curves(const settings *s, const double *curves, size_t n)
 static int command_train(options *opts)
 {
     settings s;
-    if (!job_read_settings(opts, &s, 0))
-        return EXIT_USAGE;
+    int code = job_read_settings(opts, &s, 0);
+    if (code != EXIT_OK)
+        return code;
     run r = {0};
     reco_status status = job_load(&s, &r, NULL);
     if (status != RECO_OK) {
         job_run_free(&r);
         return fail(s.train_file ? "pre-split data" : s.data ? s.data : "synthetic data",
                     status);
+    }
+    if (reco_dataset_size(r.test) == 0) {
+        fprintf(stderr, "reco: %s: the test split is empty (%zu rows of %zu users: too few to "
+                "hold any out); give more data, or a test file (--train, --test)\n",
+                s.data ? s.data : "the data", reco_dataset_size(r.all), reco_dataset_n_users(r.all));
+        job_run_free(&r);
+        return EXIT_RUNTIME;
     }
     if ((status = job_build(&s, &r)) != RECO_OK) {
         job_run_free(&r);
@@ -282,7 +292,7 @@ static int command_train(options *opts)
                s.out ? "\"" : "", s.out ? s.out : "null", s.out ? "\"" : "");
     else if (status == RECO_OK && leader && s.out)
         printf("saved %s\n", s.out);
-    int code = status == RECO_OK ? EXIT_OK : fail("training", status);
+    code = status == RECO_OK ? EXIT_OK : fail("training", status);
     job_run_free(&r);
     return code;
 }

@@ -47,6 +47,13 @@ extern "C" {
 #define RECO_VERSION_PATCH 0
 #define RECO_VERSION_NUMBER \
     (RECO_VERSION_MAJOR * 10000 + RECO_VERSION_MINOR * 100 + RECO_VERSION_PATCH)
+#define RECO_VERSION_STRINGIFY_(x) #x
+#define RECO_VERSION_STRINGIFY(x) RECO_VERSION_STRINGIFY_(x)
+/* "MAJOR.MINOR.PATCH" of this header, as a string literal. */
+#define RECO_VERSION_STRING                                                  \
+    RECO_VERSION_STRINGIFY(RECO_VERSION_MAJOR)                               \
+    "." RECO_VERSION_STRINGIFY(RECO_VERSION_MINOR) "." RECO_VERSION_STRINGIFY( \
+        RECO_VERSION_PATCH)
 
 /* Status codes. The numeric values are part of the ABI and never change. */
 typedef enum reco_status {
@@ -79,6 +86,30 @@ RECO_API const char *reco_version_string(void);
 /* Returns RECO_VERSION_NUMBER of the library actually linked, so a program
  * can compare it with the header it was compiled against. */
 RECO_API int reco_version_number(void);
+
+/* Releases memory that a libreco call handed to the caller as raw bytes
+ * (reco_model_save_buffer's), through the allocator libreco allocated it
+ * with. NULL is a no-op. */
+RECO_API void reco_free(void *memory);
+
+/* An allocator's functions, as the C library's but with the `user` pointer
+ * given to reco_set_allocator first. They may be called from any thread. */
+typedef void *reco_malloc_fn(void *user, size_t size);
+typedef void *reco_calloc_fn(void *user, size_t count, size_t size);
+typedef void *reco_realloc_fn(void *user, void *memory, size_t size);
+typedef void reco_free_fn(void *user, void *memory);
+
+/* Makes every later allocation of libreco and its CPU backend go through
+ * these functions (as SQLITE_CONFIG_MALLOC or ZSTD_customMem), for the rest
+ * of the process; all four NULL restore the C library's. Call it first,
+ * before any other libreco call: once libreco has allocated anything it
+ * returns RECO_ERR_STATE and changes nothing. Sizes asked for are never 0;
+ * aligned memory is carved from malloc_fn's. Memory of the libraries
+ * libreco uses (BLIS, zlib, a GPU backend module) is not included.
+ * RECO_ERR_INVALID_ARGUMENT when some but not all four are NULL. */
+RECO_API reco_status reco_set_allocator(reco_malloc_fn *malloc_fn, reco_calloc_fn *calloc_fn,
+                                        reco_realloc_fn *realloc_fn, reco_free_fn *free_fn,
+                                        void *user);
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,22 @@ RECO_API reco_status reco_dataset_read_shared(const char *path, reco_format form
                                               const reco_dataset *vocabulary_of,
                                               reco_dataset **out);
 
+/* How the id columns of a text input are read (docs/datasets.md, "Ids").
+ * An id column is integer or text as a whole; an id never holds
+ * whitespace, a control character or the file's separator. */
+typedef enum reco_ids {
+    RECO_IDS_AUTO = 0, /* each column's first id decides; a column that mixes the kinds is
+                          refused, and so is a number written another way ("1.0", "+1") */
+    RECO_IDS_INT = 1,  /* canonical decimal integers only (digits, no leading zero, < 2^63) */
+    RECO_IDS_TEXT = 2  /* every id is text, compared as written ("1" and "1.0" differ) */
+} reco_ids;
+
+/* reco_dataset_read (vocabulary_of NULL) or reco_dataset_read_shared, with
+ * the ids read as `ids` says. A shared vocabulary keeps the kind its ids
+ * already have: asking for another fails with RECO_ERR_INVALID_ARGUMENT. */
+RECO_API reco_status reco_dataset_read_ids(const char *path, reco_format format, reco_ids ids,
+                                           const reco_dataset *vocabulary_of, reco_dataset **out);
+
 /* Builds a dataset from n interactions held in memory. users and items are
  * external ids (>= 0); ratings and timestamps may each be NULL. The arrays
  * are copied. The caller owns *out. */
@@ -106,15 +122,15 @@ RECO_API reco_status reco_dataset_user_index(const reco_dataset *dataset, int64_
 RECO_API reco_status reco_dataset_item_index(const reco_dataset *dataset, int64_t item_id,
                                              int32_t *item_index);
 
-/* Ids that are not numbers. Readers take any token of 1 to
- * RECO_ID_TEXT_MAX - 1 bytes as a user or item id: a canonical decimal
- * integer (digits, no leading zero, below 2^63) is an integer id, as the
- * calls above give it; anything else ("u1", "B00005N7P0", "007") is a text
- * id, kept as written. reco_dataset_user_id fails with RECO_ERR_STATE on a
- * text id. The _id_text calls write either kind as text with its NUL (at
- * most RECO_ID_TEXT_MAX bytes; RECO_ERR_OUT_OF_RANGE when `size` is too
- * small); the _index_of_text calls find an index from that text
- * (RECO_ERR_OUT_OF_RANGE when unknown). */
+/* Ids that are not numbers. Readers take an id of 1 to RECO_ID_TEXT_MAX - 1
+ * bytes, integer or text as reco_ids says: a canonical decimal integer
+ * (digits, no leading zero, below 2^63) is an integer id, as the calls
+ * above give it; a text id ("u1", "B00005N7P0", "007") is kept as written.
+ * reco_dataset_user_id fails with RECO_ERR_STATE on a text id. The _id_text
+ * calls write either kind as text with its NUL (at most RECO_ID_TEXT_MAX
+ * bytes; RECO_ERR_OUT_OF_RANGE when `size` is too small); the
+ * _index_of_text calls find an index from that text (RECO_ERR_OUT_OF_RANGE
+ * when unknown). */
 #define RECO_ID_TEXT_MAX 256
 RECO_API reco_status reco_dataset_user_id_text(const reco_dataset *dataset, int32_t user_index,
                                                char *text, size_t size);

@@ -276,6 +276,18 @@ RECO_API reco_status reco_model_save(const reco_model *model, const char *path);
  * future-version file gives RECO_ERR_FORMAT. The caller owns *out. */
 RECO_API reco_status reco_model_load(const char *path, reco_backend *backend, reco_model **out);
 
+/* Writes the bytes reco_model_save would write to a file into memory:
+ * *bytes (the caller's, released with reco_free) and *size. Both are set to
+ * NULL and 0 on failure. Reads the model only. */
+RECO_API reco_status reco_model_save_buffer(const reco_model *model, void **bytes, size_t *size);
+
+/* Loads a model from the `size` bytes of a model file in memory, with
+ * every check of reco_model_load (bounds, checksums, shapes, finite
+ * weights); errors name "model buffer" and the byte offset. The bytes stay
+ * the caller's and may be released as soon as this returns. */
+RECO_API reco_status reco_model_load_buffer(const void *bytes, size_t size, reco_backend *backend,
+                                            reco_model **out);
+
 #ifdef __cplusplus
 }
 #endif

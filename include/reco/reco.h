@@ -10,5 +10,6 @@
 #include "reco/metrics.h"
 #include "reco/model.h"
 #include "reco/trainer.h"
+#include "reco/tuner.h"
 
 #endif

@@ -1,40 +1,17 @@
 /* libFuzzer harness: the model loader. Each section's checksum is
  * recomputed first, so that mutations reach the code behind the checks. */
 #include <string.h>
-#include <zlib.h>
 
 #include "fuzz_input.h"
+#include "fuzz_model_bytes.h"
 #include "reco/reco.h"
-
-/* Rewrites the CRC-32 after every section that fits in the buffer. */
-static void fix_checksums(uint8_t *bytes, size_t size)
-{
-    size_t position = 16; /* after magic, version and byte-order mark */
-    while (size >= 16 && position <= size - 16) {
-        uint64_t length = 0;
-        for (int i = 0; i < 8; i++)
-            length |= (uint64_t)bytes[position + 4 + i] << (8 * i);
-        if (length > size - position - 16)
-            return;
-        size_t end = position + 12 + (size_t)length;
-        uint32_t crc = (uint32_t)crc32_z(0, bytes + position, end - position);
-        for (int i = 0; i < 4; i++)
-            bytes[end + i] = (uint8_t)(crc >> (8 * i));
-        position = end + 4;
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static reco_backend *backend;
-    if (!backend && (reco_backend_open("cpu", &backend) != RECO_OK ||
-                     reco_backend_set_threads(backend, 1) != RECO_OK))
-        abort();
-    uint8_t *copy = malloc(size ? size : 1);
+    reco_backend *backend = fuzz_backend();
+    uint8_t *copy = fuzz_model_bytes(data, size);
     if (!copy)
         return 0;
-    memcpy(copy, data, size);
-    fix_checksums(copy, size);
     const char *path = fuzz_write_input(copy, size);
     free(copy);
     reco_model *model = NULL;

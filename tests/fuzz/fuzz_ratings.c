@@ -1,5 +1,6 @@
-/* libFuzzer harness: the ratings readers, each format and AUTO (the first
- * byte picks the format), then what a caller does next with the dataset. */
+/* libFuzzer harness: the ratings readers, each format and AUTO and each id
+ * kind (the first byte picks the format, then the ids), then what a caller
+ * does next with the dataset. */
 #include "fuzz_input.h"
 #include "reco/reco.h"
 
@@ -8,9 +9,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     reco_format format = (reco_format)(data[0] % 5);
+    reco_ids ids = (reco_ids)(data[0] / 5 % 3);
     const char *path = fuzz_write_input(data + 1, size - 1);
     reco_dataset *dataset = NULL;
-    if (!path || reco_dataset_read(path, format, &dataset) != RECO_OK)
+    if (!path || reco_dataset_read_ids(path, format, ids, NULL, &dataset) != RECO_OK)
         return 0;
     reco_dataset *train = NULL, *test = NULL;
     if (reco_dataset_split_leave_one_out(dataset, &train, &test) == RECO_OK &&
