@@ -83,6 +83,20 @@ static inline const int32_t *reco_user_rows_of(const reco_user_rows *rows, int32
     return rows->items + rows->offsets[user];
 }
 
+/* 1 when `item` is among the n sorted items. */
+static inline int reco_sorted_contains(const int32_t *sorted, size_t n, int32_t item)
+{
+    size_t low = 0, high = n;
+    while (low < high) {
+        size_t middle = (low + high) / 2;
+        if (sorted[middle] < item)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < n && sorted[low] == item;
+}
+
 void reco_user_rows_free(reco_user_rows *rows);
 
 /* The dataset's per-user item lists, built on the first call (once, even

@@ -8,7 +8,8 @@
 #include "item_item.h"
 #include "model_impl.h"
 #include "reco_alloc.h"
-#include "topk.h"
+#include "reco_item_scores.h"
+#include "reco_topk.h"
 
 int reco_kind_is_item_item(reco_model_kind kind)
 {
@@ -22,44 +23,13 @@ void reco_item_item_free(reco_item_item *item_item)
     item_item->weights = NULL;
 }
 
-/* row += value x weights, n floats that do not overlap: blocks of 16 that
- * the compiler vectorizes at the library's optimization level. */
-static void add_scaled(float *restrict row, const float *restrict weights, float value, size_t n)
-{
-    size_t whole = n / 16 * 16;
-    for (size_t i = 0; i < whole; i += 16)
-        for (size_t lane = 0; lane < 16; lane++)
-            row[i + lane] += value * weights[i + lane];
-    for (size_t i = whole; i < n; i++)
-        row[i] += value * weights[i];
-}
-
-/* row += value x item j's weights (dense row, or its neighbours). */
-static void add_item_row(const reco_item_item *item_item, size_t n_items, int32_t item,
-                         float value, float *row)
-{
-    if (item_item->weights) {
-        add_scaled(row, item_item->weights + (size_t)item * n_items, value, n_items);
-        return;
-    }
-    const reco_sparse_rows *neighbours = &item_item->neighbours;
-    if (!neighbours->offsets || (size_t)item >= neighbours->n_rows)
-        return;
-    for (size_t e = neighbours->offsets[item]; e < neighbours->offsets[item + 1]; e++)
-        row[neighbours->columns[e]] += value * neighbours->values[e];
-}
-
 /* A user's scores for every item into row (n_items floats). A user the
  * training data did not reach (a row past the history) scores 0. */
 static void score_user(const reco_model *model, int32_t user, float *row)
 {
-    const reco_item_item *item_item = &model->item_item;
-    const reco_sparse_rows *history = &model->history;
-    memset(row, 0, model->n_items * sizeof *row);
-    if (!history->offsets || (size_t)user >= history->n_rows)
-        return;
-    for (size_t e = history->offsets[user]; e < history->offsets[user + 1]; e++)
-        add_item_row(item_item, model->n_items, history->columns[e], history->values[e], row);
+    reco_host_rows history = reco_sparse_rows_host(&model->history);
+    reco_host_rows neighbours = reco_sparse_rows_host(&model->item_item.neighbours);
+    reco_item_scores(&history, model->item_item.weights, &neighbours, model->n_items, user, row);
 }
 
 reco_status reco_item_item_score_users(const reco_model *model, const int32_t *users,
@@ -93,7 +63,8 @@ reco_status reco_item_item_similar(const reco_model *model, int32_t item, size_t
     float *row = reco_calloc(model->n_items, sizeof *row);
     if (!row)
         return reco_fail_oom();
-    add_item_row(&model->item_item, model->n_items, item, 1.0f, row);
+    reco_host_rows neighbour_rows = reco_sparse_rows_host(&model->item_item.neighbours);
+    reco_add_item_row(model->item_item.weights, &neighbour_rows, model->n_items, item, 1.0f, row);
     /* items without a weight are no neighbours (item-kNN keeps k of them) */
     const reco_sparse_rows *neighbours = &model->item_item.neighbours;
     reco_topk topk;

@@ -162,19 +162,6 @@ done:
     return status;
 }
 
-static int contains(const int32_t *sorted, size_t n, int32_t item)
-{
-    size_t low = 0, high = n;
-    while (low < high) {
-        size_t middle = (low + high) / 2;
-        if (sorted[middle] < item)
-            low = middle + 1;
-        else
-            high = middle;
-    }
-    return low < n && sorted[low] == item;
-}
-
 /* Scores one user's top K against its relevant (sorted) items. */
 static void score_ranking(reco_metrics *metrics, const int32_t *top, size_t n_top,
                           const int32_t *relevant, size_t n_relevant)
@@ -182,7 +169,7 @@ static void score_ranking(reco_metrics *metrics, const int32_t *top, size_t n_to
     size_t k = metrics->k, hits = 0, ideal = n_relevant < k ? n_relevant : k;
     double dcg = 0.0, ideal_dcg = 0.0, precision_sum = 0.0;
     for (size_t rank = 0; rank < n_top; rank++) {
-        if (!contains(relevant, n_relevant, top[rank]))
+        if (!reco_sorted_contains(relevant, n_relevant, top[rank]))
             continue;
         hits++;
         dcg += 1.0 / log2((double)rank + 2.0);
@@ -229,8 +216,8 @@ reco_status reco_metrics_evaluate_ranking(reco_metrics *metrics, const reco_mode
             users[n_users++] = (int32_t)user;
     }
     if (status == RECO_OK)
-        status = reco_rank_users(model, users, n_users, k, excluded, top_items, top_scores,
-                                 counts);
+        status = reco_rank_users(model, users, n_users, k, &(reco_rank_filter){excluded, NULL},
+                                 top_items, top_scores, counts);
     for (size_t u = 0; status == RECO_OK && u < n_users; u++) {
         size_t n_relevant;
         const int32_t *user_relevant = reco_user_rows_of(relevant, users[u], &n_relevant);

@@ -130,9 +130,7 @@ static void put_history_and_weights(reco_writer *w, const reco_model *model)
 
 static void put_model(reco_writer *w, const reco_model *model, const float *params)
 {
-    reco_put_bytes(w, MODEL_MAGIC, 8);
-    reco_put_u32(w, MODEL_FORMAT_VERSION);
-    reco_put_u32(w, BYTE_ORDER_MARK);
+    reco_put_header(w, MODEL_MAGIC, MODEL_FORMAT_VERSION);
     size_t start = reco_begin_section(w, SECTION_MODEL);
     reco_put_u32(w, (uint32_t)model->kind);
     reco_put_u64(w, model->n_users);
@@ -681,13 +679,8 @@ static reco_status decode(const char *name, const uint8_t *data, size_t size,
     reco_status status = RECO_OK;
     reco_model *model = NULL;
     float *params = NULL;
-    const uint8_t *magic = reco_take(&r, 8, "truncated header (not a libreco model)");
-    if (magic && memcmp(magic, MODEL_MAGIC, 8) != 0) {
-        r.position = 0;
-        reco_format_error(&r, "bad magic (not a libreco model)");
-    }
-    uint32_t version = reco_get_u32(&r, "truncated header");
-    uint32_t mark = reco_get_u32(&r, "truncated header");
+    uint32_t version, mark;
+    reco_get_header(&r, MODEL_MAGIC, "model", &version, &mark);
     if (r.status == RECO_OK && version > MODEL_FORMAT_VERSION)
         r.status = reco_fail(RECO_ERR_FORMAT,
                              "%s: format version %u is newer than this library's %u", name,

@@ -1,5 +1,6 @@
 /* Little-endian values and checksummed sections in memory: the byte-level
  * layer of the model file (docs/model-format.md). */
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -103,6 +104,28 @@ float reco_get_f32(reco_reader *r, const char *what)
     float value;
     memcpy(&value, &bits, 4);
     return value;
+}
+
+void reco_put_header(reco_writer *w, const char *magic, uint32_t version)
+{
+    reco_put_bytes(w, magic, 8);
+    reco_put_u32(w, version);
+    reco_put_u32(w, 0x01020304u);
+}
+
+void reco_get_header(reco_reader *r, const char *magic, const char *kind, uint32_t *version,
+                     uint32_t *mark)
+{
+    char what[64];
+    snprintf(what, sizeof what, "truncated header (not a libreco %s)", kind);
+    const uint8_t *bytes = reco_take(r, 8, what);
+    if (bytes && memcmp(bytes, magic, 8) != 0) {
+        r->position = 0;
+        snprintf(what, sizeof what, "bad magic (not a libreco %s)", kind);
+        reco_format_error(r, what);
+    }
+    *version = reco_get_u32(r, "truncated header");
+    *mark = reco_get_u32(r, "truncated header");
 }
 
 /* Reads a section header and checks its CRC; *end is where its payload ends. */

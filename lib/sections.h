@@ -48,6 +48,14 @@ uint32_t reco_get_u32(reco_reader *r, const char *what);
 uint64_t reco_get_u64(reco_reader *r, const char *what);
 float reco_get_f32(reco_reader *r, const char *what);
 
+/* A file's 16-byte header: the 8-byte magic, u32 version, u32 byte-order
+ * mark. reco_put_header writes it; reco_get_header reads it, a format
+ * error ("bad magic (not a libreco <kind>)") unless the magic matches, and
+ * returns the version and the mark for the caller to judge. */
+void reco_put_header(reco_writer *w, const char *magic, uint32_t version);
+void reco_get_header(reco_reader *r, const char *magic, const char *kind, uint32_t *version,
+                     uint32_t *mark);
+
 /* Reads a section header and checks the section's checksum; returns its
  * tag and sets *end to where its payload ends. reco_close_section checks
  * that the payload was read exactly and steps over the checksum. */

@@ -8,12 +8,13 @@
 #include "error.h"
 #include "model_impl.h"
 #include "ranking.h"
-#include "topk.h"
+#include "reco_topk.h"
 #include "reco_alloc.h"
 
-reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users,
-                                       size_t n_users, size_t k, const reco_dataset *exclude,
-                                       int32_t *items, float *scores, size_t *counts)
+/* The arguments every recommendation checks. */
+static reco_status check_request(const reco_model *model, const int32_t *users, size_t n_users,
+                                 size_t k, const int32_t *items, const float *scores,
+                                 const size_t *counts)
 {
     reco_status status = reco_model_check_ready(model);
     if (status != RECO_OK)
@@ -24,14 +25,41 @@ reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *u
         if (users[u] < 0 || (size_t)users[u] >= model->n_users)
             return reco_fail(RECO_ERR_OUT_OF_RANGE, "user %d outside the model's %zu users",
                              (int)users[u], model->n_users);
+    return RECO_OK;
+}
+
+reco_status reco_model_recommend_batch(const reco_model *model, const int32_t *users,
+                                       size_t n_users, size_t k, const reco_dataset *exclude,
+                                       int32_t *items, float *scores, size_t *counts)
+{
+    reco_status status = check_request(model, users, n_users, k, items, scores, counts);
+    if (status != RECO_OK)
+        return status;
     const reco_user_rows *rows = NULL;
-    reco_user_rows seen = reco_model_seen_rows(model);
+    reco_user_rows seen;
     if (exclude)
         status = reco_dataset_user_rows(exclude, &rows);
-    else if (model->history.offsets)
-        rows = &seen;
+    else
+        status = reco_filter_seen_rows(NULL, model, &seen, &rows);
     if (status == RECO_OK)
-        status = reco_rank_users(model, users, n_users, k, rows, items, scores, counts);
+        status = reco_rank_users(model, users, n_users, k, &(reco_rank_filter){rows, NULL}, items,
+                                 scores, counts);
+    return status;
+}
+
+reco_status reco_model_recommend_filtered(const reco_model *model, const int32_t *users,
+                                          size_t n_users, size_t k, const reco_filter *filter,
+                                          int32_t *items, float *scores, size_t *counts)
+{
+    reco_status status = check_request(model, users, n_users, k, items, scores, counts);
+    const reco_user_rows *rows = NULL;
+    reco_user_rows seen;
+    if (status == RECO_OK)
+        status = reco_filter_seen_rows(filter, model, &seen, &rows);
+    if (status == RECO_OK)
+        status = reco_rank_users(model, users, n_users, k,
+                                 &(reco_rank_filter){rows, reco_filter_candidates(filter)}, items,
+                                 scores, counts);
     return status;
 }
 

@@ -36,6 +36,14 @@ reco_status reco_sparse_rows_upload(const reco_backend *backend, const reco_spar
  * sets them to NULL. */
 void reco_sparse_buffers_free(const reco_backend *backend, reco_backend_buffer *buffers[3]);
 
+/* The rows as the backend contract's host rows (a view; none when they
+ * were never built). */
+static inline reco_host_rows reco_sparse_rows_host(const reco_sparse_rows *rows)
+{
+    return (reco_host_rows){rows->offsets, rows->columns, rows->values,
+                            rows->offsets ? rows->n_rows : 0};
+}
+
 /* Frees what reco_sparse_rows_build made and zeroes *rows; a zeroed one is a
  * no-op. */
 void reco_sparse_rows_free(reco_sparse_rows *rows);

@@ -144,3 +144,16 @@ void loo_split_free(loo_split *split)
     reco_dataset_free(split->train);
     reco_dataset_free(split->test);
 }
+
+unsigned char *read_test_file(const char *path, size_t *size)
+{
+    FILE *file = fopen(path, "rb");
+    ck_assert_ptr_nonnull(file);
+    fseek(file, 0, SEEK_END);
+    *size = (size_t)ftell(file);
+    fseek(file, 0, SEEK_SET);
+    unsigned char *bytes = malloc(*size ? *size : 1);
+    ck_assert_uint_eq(fread(bytes, 1, *size, file), *size);
+    fclose(file);
+    return bytes;
+}

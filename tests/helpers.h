@@ -37,6 +37,10 @@ const char *write_temp_text(const char *name, const char *content);
                       detail);                                                                     \
     } while (0)
 
+/* The bytes of a file (asserting it reads whole) and their number; the
+ * caller frees them. */
+unsigned char *read_test_file(const char *path, size_t *size);
+
 /* Returns a path in the temporary folder without creating the file. */
 const char *temp_path(const char *name);
 

@@ -13,7 +13,8 @@
  * "cpu-host-sampling" has no epoch_samples (the core builds the samples and
  * uploads them), and "cpu-minimal" has no optional entry but
  * optimizer_settle, which changes what is trained (no knobs, separate
- * forward_backward and optimizer_step, scoring through forward, MF with
+ * forward_backward and optimizer_step, scoring through forward and ranking
+ * on the host instead of rank_items, MF with
  * batch size 1 through batches of one instead of mf_epoch). These run the
  * CPU kernels, so their comparisons with "cpu" check the core's paths, not
  * the math: the math is held to the double reference.
@@ -84,6 +85,7 @@ static int register_variants(void)
     minimal_ops.device.control = NULL;
     minimal_ops.device.synchronize = NULL;
     minimal_ops.kernels.score_items = NULL;
+    minimal_ops.kernels.rank_items = NULL;
     minimal_ops.kernels.train_step = NULL;
     minimal_ops.kernels.gradient_export = NULL;
     minimal_ops.kernels.gradient_import = NULL;
@@ -399,6 +401,105 @@ START_TEST(scoring_matches_the_reference)
         }
     }
     reco_backend_free(reference);
+}
+END_TEST
+
+/* A model of rank_items' kinds on `backend`: loop index 0 MF with biases,
+ * 1 MF with a sigmoid, 2 GMF (head weights) with a ReLU, 3 iALS, 4 EASE,
+ * 5 item-kNN; dot-product ones with random parameters from `params` when
+ * given (else made and written there), item-item ones fitted on `data`. */
+static reco_model *ranked_model(reco_backend *backend, int which, const reco_dataset *data,
+                                float *params, int made)
+{
+    static const reco_model_kind kinds[] = {RECO_MODEL_MF,   RECO_MODEL_MF,   RECO_MODEL_GMF,
+                                            RECO_MODEL_IALS, RECO_MODEL_EASE, RECO_MODEL_ITEM_KNN};
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(kinds[which], reco_dataset_n_users(data),
+                                  reco_dataset_n_items(data), &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 24));
+    if (which == 0)
+        RECO_ASSERT_OK(reco_model_set_biases(model, 1));
+    if (which == 1 || which == 2)
+        RECO_ASSERT_OK(reco_model_set_output(model, which == 1 ? RECO_ACTIVATION_SIGMOID
+                                                               : RECO_ACTIVATION_RELU));
+    if (which != 4 && which != 5)
+        RECO_ASSERT_OK(reco_model_set_init_std(model, 0.5f));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 7));
+    if (which >= 4) {
+        reco_trainer *trainer;
+        RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+        RECO_ASSERT_OK(reco_trainer_set_weight_decay(trainer, 10.0));
+        RECO_ASSERT_OK(reco_trainer_epoch(trainer, data, NULL));
+        reco_trainer_free(trainer);
+    } else if (made) {
+        RECO_ASSERT_OK(reco_model_set_parameters(model, params));
+    } else {
+        RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+    }
+    return model;
+}
+
+/* rank_items (the CPU backend's) against the core's host ranking (the
+ * minimal variant's), over several blocks of users and items, the data's
+ * items left out: the same items in the same order, the same scores but
+ * for the products' rounding. */
+START_TEST(ranking_matches_the_host_path)
+{
+    enum { K = 12 };
+    size_t n_items = _i == 4 ? 700 : 2600;
+    reco_dataset *data;
+    RECO_ASSERT_OK(reco_dataset_synthetic(300, n_items, 9000, 5, &data));
+    size_t n_users = reco_dataset_n_users(data);
+    reco_backend *cpu = open_backend("cpu"), *minimal = open_backend("cpu-minimal");
+    float *params = malloc(2 * (n_users + n_items) * 26 * sizeof *params + 64);
+    reco_model *fast = ranked_model(cpu, _i, data, params, 0);
+    reco_model *host = ranked_model(minimal, _i, data, params, 1);
+    int32_t *users = malloc(n_users * sizeof *users), *top[2];
+    float *scores[2];
+    size_t *counts[2];
+    for (size_t u = 0; u < n_users; u++)
+        users[u] = (int32_t)(n_users - 1 - u); /* in no particular order */
+    reco_model *models[2] = {fast, host};
+    for (int m = 0; m < 2; m++) {
+        top[m] = malloc(n_users * K * sizeof *top[m]);
+        scores[m] = malloc(n_users * K * sizeof *scores[m]);
+        counts[m] = malloc(n_users * sizeof *counts[m]);
+        RECO_ASSERT_OK(reco_model_recommend_batch(models[m], users, n_users, K, data, top[m],
+                                                  scores[m], counts[m]));
+    }
+    /* a few users one at a time (products instead of BLIS on the CPU) */
+    for (size_t u = 0; u < 5; u++) {
+        int32_t one[K];
+        float one_scores[K];
+        size_t n;
+        RECO_ASSERT_OK(reco_model_recommend(fast, users[u], K, data, one, one_scores, &n));
+        ck_assert_mem_eq(one, top[1] + u * K, sizeof one);
+    }
+    for (size_t u = 0; u < n_users; u++) {
+        ck_assert_uint_eq(counts[0][u], K);
+        ck_assert_uint_eq(counts[1][u], K);
+        for (size_t i = 0; i < K; i++) {
+            size_t at = u * K + i;
+            ck_assert_msg(top[0][at] == top[1][at], "model %d user %d place %zu: item %d, host %d",
+                          _i, users[u], i, top[0][at], top[1][at]);
+            ck_assert_msg(fabsf(scores[0][at] - scores[1][at]) <=
+                              1e-5f * (1.0f + fabsf(scores[1][at])),
+                          "model %d user %d: score %.9g, host %.9g", _i, users[u], scores[0][at],
+                          scores[1][at]);
+        }
+    }
+    for (int m = 0; m < 2; m++) {
+        free(top[m]);
+        free(scores[m]);
+        free(counts[m]);
+    }
+    free(users);
+    free(params);
+    reco_model_free(fast);
+    reco_model_free(host);
+    reco_backend_free(cpu);
+    reco_backend_free(minimal);
+    reco_dataset_free(data);
 }
 END_TEST
 
@@ -894,6 +995,8 @@ int main(int argc, char **argv)
     tcase_add_loop_test(tcase, forward_backward_matches_the_double_reference, 0, 24);
     tcase_add_loop_test(tcase, forward_backward_matches_the_reference, 0, 24);
     tcase_add_test(tcase, scoring_matches_the_reference);
+    if (!only_backend)
+        tcase_add_loop_test(tcase, ranking_matches_the_host_path, 0, 6);
     tcase_add_loop_test(tcase, training_matches_the_reference, 0, 6);
     tcase_add_test(tcase, epoch_samples_follow_the_law);
     if (!only_backend) {

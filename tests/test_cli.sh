@@ -49,6 +49,19 @@ check "and says its training items were left out" grep -q "top 2 for user 2 (its
 "$reco" recommend --model "$tmp/seen.reco" --data "$fixtures/ratings.dat" --all --k 4 \
     --out "$tmp/data_all.tsv" 2> /dev/null
 check "--all without --data is --all with the training data" cmp -s "$tmp/seen_all.tsv" "$tmp/data_all.tsv"
+# filters: user 2 may get items 10 and 30 (10 is Animation and Comedy, 30 has no genre)
+items_of() { "$reco" recommend --model "$tmp/seen.reco" --user 2 --k 5 --json "$@" | grep -o '"item": [0-9]*' | cut -d' ' -f2 | tr '\n' ' '; }
+echo 30 > "$tmp/exclude.txt"
+printf '20\n30\n' > "$tmp/only.txt"
+check "--exclude leaves item 30 out" test "$(items_of --exclude "$tmp/exclude.txt")" = "10 "
+check "--only keeps items 20 and 30, of which 20 is seen" test "$(items_of --only "$tmp/only.txt")" = "30 "
+check "--genre Comedy keeps item 10" test "$(items_of --genre Comedy --titles "$fixtures/movies.dat")" = "10 "
+check "--not-genre Animation leaves item 10 out" test "$(items_of --not-genre Animation --titles "$fixtures/movies.dat")" = "30 "
+check "--approximate finds the exact items" test "$(items_of --approximate)" = "$(items_of)"
+check "and saves the index beside the model" test -s "$tmp/seen.reco.hnsw"
+check "which the next call reads" test "$(items_of --approximate --ef 5)" = "$(items_of)"
+echo 77 > "$tmp/unknown.txt"
+check "an unknown item in --only is refused" sh -c "'$reco' recommend --model '$tmp/seen.reco' --user 2 --only '$tmp/unknown.txt' 2>&1 | grep -q 'unknown.txt: item 77 is not the model'"
 
 # eval rebuilds the split train made and agrees with its last epoch
 "$reco" train --data "$fixtures/ratings.dat" --model gmf --test-negatives 1 --k 1 --epochs 2 \
@@ -331,6 +344,8 @@ usage_case "--valid without pre-split files" "--valid FILE goes with --train and
 usage_case "a user and an item" "--user goes without --item and --plot" similar "$tmp/fixture.reco" --user 2 --item 10
 usage_case "a projection without a plot" "--projection and --points go with --plot" similar "$tmp/fixture.reco" --item 10 --projection tsne
 usage_case "an unknown projection" "--projection umap: expected pca or tsne" similar "$tmp/fixture.reco" --item 10 --plot x.svg --projection umap
+usage_case "--ef without --approximate" "--ef goes with --approximate" recommend "$tmp/seen.reco" --user 2 --ef 10
+usage_case "a genre without titles" "--genre and --not-genre need --titles FILE" recommend "$tmp/seen.reco" --user 2 --genre Comedy
 usage_case "a user and --all" "--all and --user: one or the other" recommend "$tmp/fixture.reco" --data "$fixtures/ratings.dat" --all --user 2
 "$reco" train --json --bogus 1 2> "$tmp/err.json"
 check "--json makes usage errors JSON" grep -q '^{"error": "usage", "detail": "unknown flag --bogus.*", "command": "train"}$' "$tmp/err.json"

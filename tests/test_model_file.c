@@ -42,19 +42,6 @@ static void predict_all(reco_model *model, float *scores)
     RECO_ASSERT_OK(reco_model_predict(model, users, items, 40 * 50, scores));
 }
 
-static unsigned char *read_all(const char *path, size_t *size)
-{
-    FILE *file = fopen(path, "rb");
-    ck_assert_ptr_nonnull(file);
-    fseek(file, 0, SEEK_END);
-    *size = (size_t)ftell(file);
-    fseek(file, 0, SEEK_SET);
-    unsigned char *bytes = malloc(*size);
-    ck_assert_uint_eq(fread(bytes, 1, *size, file), *size);
-    fclose(file);
-    return bytes;
-}
-
 /* Saving a loaded model gives the bytes of the file it was loaded from,
  * to a file and to a buffer. */
 static void expect_saved_again(const reco_model *loaded, const char *path)
@@ -62,7 +49,7 @@ static void expect_saved_again(const reco_model *loaded, const char *path)
     const char *again = temp_path("again.reco");
     RECO_ASSERT_OK(reco_model_save(loaded, again));
     size_t size_a, size_b, size_c;
-    unsigned char *a = read_all(path, &size_a), *b = read_all(again, &size_b);
+    unsigned char *a = read_test_file(path, &size_a), *b = read_test_file(again, &size_b);
     void *c;
     RECO_ASSERT_OK(reco_model_save_buffer(loaded, &c, &size_c));
     ck_assert_uint_eq(size_a, size_b);
@@ -79,7 +66,7 @@ static void expect_saved_again(const reco_model *loaded, const char *path)
 static void expect_buffer_round_trip(reco_backend *backend, reco_model *model, const char *path)
 {
     size_t size;
-    unsigned char *bytes = read_all(path, &size);
+    unsigned char *bytes = read_test_file(path, &size);
     reco_model *loaded;
     RECO_ASSERT_OK(reco_model_load_buffer(bytes, size, backend, &loaded));
     free(bytes); /* the model keeps no pointer into them */
@@ -185,7 +172,7 @@ START_TEST(seen_items_round_trip_and_leave_recommendations)
     const char *bare = temp_path("bare.reco");
     RECO_ASSERT_OK(reco_model_save(loaded, bare));
     size_t with_size, bare_size;
-    unsigned char *with = read_all(path, &with_size), *without = read_all(bare, &bare_size);
+    unsigned char *with = read_test_file(path, &with_size), *without = read_test_file(bare, &bare_size);
     /* section 8: 12 + 4 + 7 (name) + 24 + 4 x 8 offsets + 6 x 4 columns + 6 x 4 values + 4 */
     ck_assert_uint_eq(with_size - bare_size, 12 + 4 + 7 + 24 + 4 * 8 + 6 * 4 + 6 * 4 + 4);
     reco_model *reloaded;
@@ -299,7 +286,7 @@ static unsigned char *saved_neumf(reco_backend *backend, reco_dataset **data, re
     *model = trained(backend, RECO_MODEL_NEUMF, data);
     const char *path = temp_path("saved.reco");
     RECO_ASSERT_OK(reco_model_save(*model, path));
-    return read_all(path, size);
+    return read_test_file(path, size);
 }
 
 /* Refused from a file and from memory alike, with the same detail but for

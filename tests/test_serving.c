@@ -331,12 +331,110 @@ START_TEST(fold_in_learns_one_user_and_freezes_the_rest)
 }
 END_TEST
 
+/* Recommends for `user` under `filter`; returns the items as digits
+ * (item index + 1 each, best first). */
+static long filtered_digits(const reco_model *model, const reco_filter *filter, int32_t user)
+{
+    int32_t items[6];
+    float scores[6];
+    size_t n;
+    RECO_ASSERT_OK(reco_model_recommend_filtered(model, &user, 1, 6, filter, items, scores, &n));
+    long digits = 0;
+    for (size_t i = 0; i < n; i++)
+        digits = digits * 10 + items[i] + 1;
+    return digits;
+}
+
+/* MF by hand: user 0's factor 1, user 1's -1, item i's 6 - i, so user 0
+ * ranks items 0..5 in order and user 1 the other way; user 0 saw items 0, 2
+ * and 4, user 1 items 1, 3 and 5. */
+START_TEST(filters_leave_out_lists_tags_and_seen_items)
+{
+    static const int64_t user_ids[] = {1, 2, 1, 2, 1, 2}, item_ids[] = {1, 2, 3, 4, 5, 6};
+    reco_backend *backend = open_backend("cpu");
+    reco_dataset *data;
+    RECO_ASSERT_OK(reco_dataset_from_arrays(user_ids, item_ids, NULL, NULL, 6, &data));
+    reco_model *model;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, 2, 6, &model));
+    RECO_ASSERT_OK(reco_model_set_factors(model, 1));
+    RECO_ASSERT_OK(reco_model_init(model, backend, 1));
+    RECO_ASSERT_OK(reco_model_set_vocabulary(model, data));
+    float params[32];
+    ck_assert_uint_le(reco_model_parameter_count(model), 32);
+    RECO_ASSERT_OK(reco_model_get_parameters(model, params));
+    const float factors[8] = {1, -1, 6, 5, 4, 3, 2, 1};
+    memcpy(params, factors, sizeof factors);
+    RECO_ASSERT_OK(reco_model_set_parameters(model, params));
+    RECO_ASSERT_OK(reco_model_set_seen(model, data));
+    /* no filter: the model's seen items left out */
+    ck_assert_int_eq(filtered_digits(model, NULL, 0), 246);
+    ck_assert_int_eq(filtered_digits(model, NULL, 1), 531);
+    reco_filter *filter;
+    RECO_ASSERT_OK(reco_filter_new(model, &filter));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 246);
+    const int32_t excluded[] = {3, 3}, only[] = {0, 1, 2, 3};
+    RECO_ASSERT_OK(reco_filter_exclude_items(filter, excluded, 2));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 26);
+    RECO_ASSERT_OK(reco_filter_only_items(filter, only, 4));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 2);
+    RECO_ASSERT_OK(reco_filter_set_seen(filter, RECO_SEEN_NONE, NULL));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 123);
+    ck_assert_int_eq(filtered_digits(model, filter, 1), 321);
+    const int32_t outside = 6;
+    EXPECT_STATUS(reco_filter_only_items(filter, &outside, 1), RECO_ERR_OUT_OF_RANGE,
+                  "item 6 outside the model's 6 items");
+    EXPECT_STATUS(reco_filter_set_seen(filter, RECO_SEEN_DATASET, NULL),
+                  RECO_ERR_INVALID_ARGUMENT, "expected the model's, a dataset's");
+    reco_filter_free(filter);
+    /* tags: movies.dat genres; id 99 is no item of the model's */
+    const char *dat = write_temp_text("tags.dat", "1::A (1995)::Comedy|Drama\n2::B::Horror\n"
+                                                  "3::C::Comedy\n4::D::Drama|Horror\n"
+                                                  "5::E::Comedy\n99::Z::Noir\n6::F::Western\n");
+    reco_item_tags *tags;
+    RECO_ASSERT_OK(reco_item_tags_read(model, dat, &tags));
+    ck_assert_uint_eq(reco_item_tags_count(tags), 4);
+    ck_assert_str_eq(reco_item_tags_name(tags, 3), "Western");
+    ck_assert_int_eq(reco_item_tags_has(tags, 3, "Horror"), 1);
+    ck_assert_int_eq(reco_item_tags_has(tags, 3, "Comedy"), 0);
+    RECO_ASSERT_OK(reco_filter_new(model, &filter));
+    RECO_ASSERT_OK(reco_filter_set_seen(filter, RECO_SEEN_NONE, NULL));
+    RECO_ASSERT_OK(reco_filter_include_tag(filter, tags, "Comedy"));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 135);
+    RECO_ASSERT_OK(reco_filter_exclude_tag(filter, tags, "Drama"));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 35);
+    RECO_ASSERT_OK(reco_filter_include_tag(filter, tags, "Horror"));
+    ck_assert_int_eq(filtered_digits(model, filter, 0), 235);
+    EXPECT_STATUS(reco_filter_include_tag(filter, tags, "Noir"), RECO_ERR_INVALID_ARGUMENT,
+                  "no item has the tag 'Noir' (tags: Comedy, Drama, Horror, Western)");
+    /* the seen items of a dataset instead: user 1 had items 1, 3 and 5 */
+    RECO_ASSERT_OK(reco_filter_set_seen(filter, RECO_SEEN_DATASET, data));
+    ck_assert_int_eq(filtered_digits(model, filter, 1), 53);
+    reco_filter_free(filter);
+    reco_item_tags_free(tags);
+    /* u.item's flags (Animation, Children's, Comedy) and a malformed line */
+    const char *uitem = write_temp_text(
+        "u.item", "2|B (1995)|01-Jan-1995||http://x|0|0|0|1|1|1|0|0|0|0|0|0|0|0|0|0|0|0|0\n");
+    RECO_ASSERT_OK(reco_item_tags_read(model, uitem, &tags));
+    ck_assert_int_eq(reco_item_tags_has(tags, 1, "Children's"), 1);
+    ck_assert_uint_eq(reco_item_tags_count(tags), 3);
+    reco_item_tags_free(tags);
+    const char *bad = write_temp_text("bad.dat", "1::A::Comedy\njunk\n");
+    EXPECT_STATUS(reco_item_tags_read(model, bad, &tags), RECO_ERR_PARSE,
+                  "bad.dat:2: expected an item id and '::'");
+    ck_assert_ptr_null(tags);
+    reco_model_free(model);
+    reco_dataset_free(data);
+    reco_backend_free(backend);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("serving");
     TCase *tcase = test_case(suite, "serving");
     tcase_set_timeout(tcase, 300);
     tcase_add_test(tcase, recommend_excludes_seen_items);
+    tcase_add_test(tcase, filters_leave_out_lists_tags_and_seen_items);
     tcase_add_loop_test(tcase, recommend_matches_brute_force, 0, 4);
     tcase_add_test(tcase, similar_items_by_cosine);
     tcase_add_test(tcase, embeddings_concatenate_gmf_and_mlp);

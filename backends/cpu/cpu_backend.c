@@ -141,6 +141,7 @@ const reco_backend_ops reco_backend_cpu_ops = {
             .workspace_destroy = reco_cpu_workspace_destroy,
             .forward = reco_cpu_forward,
             .score_items = reco_cpu_score_items,
+            .rank_items = reco_cpu_rank_items,
             .forward_backward = reco_cpu_forward_backward,
             .take_loss = reco_cpu_take_loss,
             .gradient_download = reco_cpu_gradient_download,

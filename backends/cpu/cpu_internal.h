@@ -183,6 +183,7 @@ reco_backend_workspace_destroy_fn reco_cpu_workspace_destroy;
 reco_backend_forward_fn reco_cpu_forward;
 reco_backend_epoch_samples_fn reco_cpu_epoch_samples;
 reco_backend_score_items_fn reco_cpu_score_items;
+reco_backend_rank_items_fn reco_cpu_rank_items; /* cpu_rank.c */
 reco_backend_forward_backward_fn reco_cpu_forward_backward;
 reco_backend_take_loss_fn reco_cpu_take_loss;
 reco_backend_gradient_download_fn reco_cpu_gradient_download;

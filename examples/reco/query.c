@@ -79,7 +79,8 @@ static void print_items(const session *s, const int32_t *items, const float *sco
         printf("[");
     char id[RECO_ID_TEXT_MAX];
     for (size_t i = 0; i < n; i++) {
-        const char *title = s->data && !users ? reco_dataset_item_title(s->data, items[i]) : NULL;
+        const reco_dataset *titled = s->data ? s->data : s->titled;
+        const char *title = titled && !users ? reco_dataset_item_title(titled, items[i]) : NULL;
         if (json) {
             printf("%s{\"%s\": ", i ? ", " : "", users ? "user" : "item");
             write_json_id(stdout, s->model, users, items[i]);
@@ -145,7 +146,8 @@ static int plot_items(const session *s, const char *path, int tsne, size_t limit
     ok = ok && (tsne ? projection_tsne(rows, n, dim, 30.0, x, y)
                      : projection_pca(rows, n, dim, x, y, shares));
     for (size_t i = 0; ok && i <= n_near; i++) {
-        const char *title = s->data ? reco_dataset_item_title(s->data, chosen[i]) : NULL;
+        const reco_dataset *titled = s->data ? s->data : s->titled;
+        const char *title = titled ? reco_dataset_item_title(titled, chosen[i]) : NULL;
         labels[i] = title ? title : id_text(s->model, 0, chosen[i], ids[i]);
     }
     char x_label[64], y_label[64], title[160];
@@ -173,7 +175,10 @@ typedef struct ranked_query {
 static reco_status recommend_for(session *s, int32_t user, size_t k, int32_t *items,
                                  float *scores, size_t *n)
 {
-    return reco_model_recommend(s->model, user, k, s->data, items, scores, n);
+    if (s->index)
+        return reco_model_recommend_approximate(s->model, s->index, &user, 1, k, s->ef, s->filter,
+                                                items, scores, n);
+    return reco_model_recommend_filtered(s->model, &user, 1, k, s->filter, items, scores, n);
 }
 
 static reco_status similar_to(session *s, int32_t item, size_t k, int32_t *items,
@@ -214,7 +219,7 @@ static void write_user_list(FILE *out, const session *s, int32_t user, const int
  * blocks of users (one product per block on the CPU backend's threads). */
 static int recommend_all(options *opts, const session *s, size_t k, int json)
 {
-    enum { BLOCK = 256 };
+    enum { BLOCK = 4096 };
     const char *path = option_text(opts, "out", NULL);
     FILE *out = path ? fopen(path, "w") : stdout;
     if (!out) {
@@ -232,7 +237,11 @@ static int recommend_all(options *opts, const session *s, size_t k, int json)
         size_t n = n_users - first < BLOCK ? n_users - first : BLOCK;
         for (size_t u = 0; u < n; u++)
             users[u] = (int32_t)(first + u);
-        status = reco_model_recommend_batch(s->model, users, n, k, s->data, items, scores, counts);
+        status = s->index ? reco_model_recommend_approximate(s->model, s->index, users, n, k,
+                                                             s->ef, s->filter, items, scores,
+                                                             counts)
+                          : reco_model_recommend_filtered(s->model, users, n, k, s->filter,
+                                                          items, scores, counts);
         for (size_t u = 0; u < n && status == RECO_OK; u++)
             write_user_list(out, s, users[u], items + u * k, scores + u * k, counts[u], json);
     }
@@ -252,6 +261,123 @@ static int recommend_all(options *opts, const session *s, size_t k, int json)
     return EXIT_OK;
 }
 
+/* Reads the item ids of `path` (whitespace-separated, as the model names
+ * them) into a new array; an exit code, the problem printed. */
+static int read_item_list(const session *s, const char *path, int32_t **items, size_t *n)
+{
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        fprintf(stderr, "reco: cannot read %s\n", path);
+        return EXIT_RUNTIME;
+    }
+    char id[RECO_ID_TEXT_MAX];
+    size_t capacity = 0;
+    int code = EXIT_OK;
+    *items = NULL;
+    *n = 0;
+    while (code == EXIT_OK && fscanf(file, "%255s", id) == 1) {
+        if (*n == capacity) {
+            capacity = capacity ? 2 * capacity : 256;
+            int32_t *grown = realloc(*items, capacity * sizeof *grown);
+            if (!grown) {
+                code = fail(path, RECO_ERR_OUT_OF_MEMORY);
+                break;
+            }
+            *items = grown;
+        }
+        if (reco_model_item_index_of_text(s->model, id, *items + *n) != RECO_OK) {
+            fprintf(stderr, "reco: %s: item %s is not the model's\n", path, id);
+            code = EXIT_RUNTIME;
+        }
+        ++*n;
+    }
+    fclose(file);
+    return code;
+}
+
+/* --genre A,B: items of genre A or B; --not-genre C,D: none of genre C or
+ * D (the --titles file's genres). */
+static int filter_genres(const session *s, const char *genres[2], const char *titles)
+{
+    reco_item_tags *tags = NULL;
+    reco_status status = reco_item_tags_read(s->model, titles, &tags);
+    if (status != RECO_OK)
+        return fail(titles, status);
+    int code = EXIT_OK;
+    for (int g = 0; g < 2 && code == EXIT_OK; g++) {
+        char *list = genres[g] ? strdup(genres[g]) : NULL, *save = NULL;
+        if (genres[g] && !list)
+            status = RECO_ERR_OUT_OF_MEMORY;
+        for (char *name = list ? strtok_r(list, ",", &save) : NULL; name && status == RECO_OK;
+             name = strtok_r(NULL, ",", &save))
+            status = g ? reco_filter_exclude_tag(s->filter, tags, name)
+                       : reco_filter_include_tag(s->filter, tags, name);
+        free(list);
+        if (status != RECO_OK)
+            code = fail(g ? "--not-genre" : "--genre", status);
+    }
+    reco_item_tags_free(tags);
+    return code;
+}
+
+/* recommend's filter: --data's items (or the model's seen items) left out,
+ * then --exclude, --only and --genre. An exit code, the problem printed. */
+static int make_filter(options *opts, session *s)
+{
+    const char *lists[2] = {option_text(opts, "exclude", NULL), option_text(opts, "only", NULL)};
+    const char *genres[2] = {option_text(opts, "genre", NULL), option_text(opts, "not-genre", NULL)};
+    const char *titles = option_text(opts, "titles", NULL);
+    if ((genres[0] || genres[1]) && !titles) {
+        usage_error(opts, "--genre and --not-genre need --titles FILE (the items' genres)");
+        return EXIT_USAGE;
+    }
+    reco_status status = reco_filter_new(s->model, &s->filter);
+    if (status == RECO_OK && s->data)
+        status = reco_filter_set_seen(s->filter, RECO_SEEN_DATASET, s->data);
+    if (status != RECO_OK)
+        return fail("recommend", status);
+    int code = EXIT_OK;
+    for (int l = 0; l < 2 && code == EXIT_OK; l++) {
+        int32_t *items = NULL;
+        size_t n = 0;
+        if (lists[l] && (code = read_item_list(s, lists[l], &items, &n)) == EXIT_OK) {
+            status = l == 0 ? reco_filter_exclude_items(s->filter, items, n)
+                            : reco_filter_only_items(s->filter, items, n);
+            if (status != RECO_OK)
+                code = fail(lists[l], status);
+        }
+        free(items);
+    }
+    return code == EXIT_OK && (genres[0] || genres[1]) ? filter_genres(s, genres, titles) : code;
+}
+
+/* --approximate: the index beside the model (MODEL.hnsw), built and saved
+ * there when it is not yet; an exit code, the problem printed. */
+static int open_index(options *opts, session *s)
+{
+    int ok = 1;
+    s->ef = option_count(opts, "ef", 100, 1, 100000, &ok);
+    if (!ok)
+        return EXIT_USAGE;
+    char path[4096];
+    snprintf(path, sizeof path, "%s.hnsw", option_text(opts, "model", ""));
+    FILE *exists = fopen(path, "rb");
+    if (exists) {
+        fclose(exists);
+        reco_status status = reco_index_load(s->model, path, &s->index);
+        return status == RECO_OK ? EXIT_OK : fail(path, status);
+    }
+    reco_status status = reco_index_build(s->model, 16, 100, 42, &s->index);
+    if (status != RECO_OK)
+        return fail("--approximate", status);
+    if (reco_index_save(s->index, path) == RECO_OK)
+        fprintf(stderr, "built the item index %s (m 16, ef_construction 100)\n", path);
+    else
+        fprintf(stderr, "reco: built the item index, but cannot save it as %s: %s\n", path,
+                reco_last_error());
+    return EXIT_OK;
+}
+
 /* Looks the id up, ranks, prints (and, for items, plots). */
 static int run_ranked_query(options *opts, const ranked_query *query)
 {
@@ -267,10 +393,18 @@ static int run_ranked_query(options *opts, const ranked_query *query)
     }
     size_t limit = option_count(opts, "points", tsne ? 1000 : 100000000, 2, 100000000, &ok);
     session s = {0};
-    int code = open_session(opts, &s, 0);
+    int code = open_session(opts, &s, query->needs_data ? SESSION_TITLES_ALONE : 0);
     if (code == EXIT_OK && query->needs_data && !s.data && !reco_model_has_seen(s.model)) {
         usage_error(opts, "needs --data FILE (the ratings it was trained on): the model keeps "
                           "no seen items");
+        code = EXIT_USAGE;
+    }
+    if (code == EXIT_OK && query->needs_data)
+        code = make_filter(opts, &s);
+    if (code == EXIT_OK && query->needs_data && option_switch(opts, "approximate"))
+        code = open_index(opts, &s);
+    else if (code == EXIT_OK && option_switch(opts, "ef")) {
+        usage_error(opts, "--ef goes with --approximate");
         code = EXIT_USAGE;
     }
     if (code == EXIT_OK && ok && query->needs_data && option_switch(opts, "all")) {
@@ -477,6 +611,13 @@ static const flag_spec recommend_flags[] = {
      "every user instead: TSV (user, item, rank, score), "
      "JSON lines with --json"},
     {"out", "FILE", "standard output", "where --all writes"},
+    {"exclude", "FILE", NULL, "item ids (whitespace-separated) never recommended"},
+    {"only", "FILE", NULL, "item ids that alone may be recommended (a candidate set)"},
+    {"genre", "LIST", NULL, "only items of one of these genres (A,B) of --titles"},
+    {"not-genre", "LIST", NULL, "no item of these genres (A,B) of --titles"},
+    {"approximate", NULL, NULL,
+     "search the item index MODEL.hnsw (built and saved there when missing): MF, GMF, iALS"},
+    {"ef", "N", "100", "--approximate: candidates a search keeps (more: higher recall, slower)"},
     K_FLAG,
     JSON_FLAG,
     {NULL}};

@@ -43,6 +43,9 @@ void session_free(session *s)
     reco_model_free(s->model);
     reco_backend_free(s->backend);
     reco_dataset_free(s->data);
+    reco_dataset_free(s->titled);
+    reco_filter_free(s->filter);
+    reco_index_free(s->index);
 }
 
 int session_check(const session *s, const reco_dataset *data, const char *path)
@@ -81,10 +84,11 @@ int open_session(options *opts, session *s, int need_data)
     const char *backend = option_text(opts, "backend", "cpu");
     if (!model_path) {
         usage_error(opts, "needs --model FILE%s",
-                    need_data ? " and --data FILE (the ratings it was trained on)" : "");
+                    need_data == 1 ? " and --data FILE (the ratings it was trained on)" : "");
         return EXIT_USAGE;
     }
-    if (!data_path && (need_data || titles)) {
+    /* titles alone name a recommendation's items (and give its genres) */
+    if (!data_path && (need_data == 1 || (titles && need_data != SESSION_TITLES_ALONE))) {
         usage_error(opts, "%s --data FILE (the ratings the model was trained on%s)",
                     titles ? "--titles needs" : "needs",
                     titles ? ": titles are matched to its item ids" : "");
@@ -95,6 +99,13 @@ int open_session(options *opts, session *s, int need_data)
         status = reco_model_load(model_path, s->backend, &s->model);
     if (status != RECO_OK)
         return fail(model_path, status);
+    if (!data_path && titles) {
+        /* titles on the model's own ids, for the names alone */
+        status = reco_model_vocabulary_dataset(s->model, &s->titled);
+        if (status == RECO_OK)
+            status = reco_dataset_read_titles(s->titled, titles);
+        return status == RECO_OK ? EXIT_OK : fail(titles, status);
+    }
     if (!data_path)
         return EXIT_OK;
     int code = session_read(s, data_path, &s->data);

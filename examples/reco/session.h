@@ -9,12 +9,20 @@ typedef struct session {
     reco_backend *backend;
     reco_model *model;
     reco_dataset *data;
+    reco_dataset *titled; /* --titles without --data: the model's ids, titled */
+    reco_filter *filter;  /* recommend: what it leaves out */
+    reco_index *index;    /* recommend --approximate: the model's item index */
+    size_t ef;            /* and its search's candidates */
 } session;
 
 /* Loads --model on --backend (default cpu), and --data (+ --titles) when
  * given (needed with need_data), checking that the data's vocabulary is the
  * model's. EXIT_OK, or the exit code after printing the problem. */
 int open_session(options *opts, session *s, int need_data);
+
+/* open_session's need_data for a command that takes --titles without
+ * --data (recommend: the titles on the model's own ids). */
+#define SESSION_TITLES_ALONE 2
 
 void session_free(session *s);
 

@@ -37,8 +37,9 @@
 extern "C" {
 #endif
 
-/* 2: typed handles, a device part and a kernels part, control(). */
-#define RECO_BACKEND_ABI_VERSION 5
+/* 2: typed handles, a device part and a kernels part, control().
+ * 6: rank_items (every item ranked for many users, top k kept). */
+#define RECO_BACKEND_ABI_VERSION 6
 
 /* Handles a backend defines for itself (struct reco_backend_context { ... }
  * in its own files); the core only passes them back. Typed, so that a
@@ -327,6 +328,44 @@ typedef reco_status reco_backend_epoch_samples_fn(reco_backend_context *context,
                                                   const reco_epoch_data *data,
                                                   const reco_epoch_plan *plan,
                                                   const reco_epoch_buffers *out);
+/* Host CSR rows (offsets: n_rows + 1; columns sorted and distinct within a
+ * row; values, one per entry, or NULL where unused). A row past n_rows is
+ * empty. */
+typedef struct reco_host_rows {
+    const size_t *offsets;
+    const int32_t *columns;
+    const float *values;
+    size_t n_rows;
+} reco_host_rows;
+
+/* What rank_items ranks (ABI 6). The scores are those forward gives, of a
+ * dot-product network (n_layers 0: MF, GMF, iALS) from its tables, or, when
+ * history.offsets is set, of the item-item kinds: user u's score for item i
+ * is sum over the user's history entries (j, v) of v x w_ji, w the dense
+ * n_items x n_items `item_weights` (EASE's B) or else `neighbours` (item
+ * j's row). Every array is host memory. */
+typedef struct reco_rank_request {
+    const int32_t *users; /* n_users user indices */
+    size_t n_users;
+    size_t n_items;
+    size_t k;
+    reco_host_rows history;     /* item-item kinds; offsets NULL otherwise */
+    const float *item_weights;  /* EASE's B, or NULL */
+    reco_host_rows neighbours;  /* item-kNN's, when item_weights is NULL */
+    reco_host_rows exclude;     /* per user index: items left out (offsets may be NULL) */
+    const uint8_t *candidates;  /* n_items flags, 0: left out for every user; or NULL */
+    /* out: user u's best k at items[u * k ...], scores[u * k ...] (best
+     * first; ties to the lower item; NaN never ranks), their number at
+     * counts[u] */
+    int32_t *items;
+    float *scores;
+    size_t *counts;
+} reco_rank_request;
+
+typedef reco_status reco_backend_rank_items_fn(reco_backend_context *context,
+                                               const reco_net_desc *net,
+                                               const reco_net_params *params,
+                                               const reco_rank_request *request);
 typedef reco_status reco_backend_ials_solve_fn(reco_backend_context *context,
                                                const reco_ials_half *half,
                                                reco_backend_buffer *solved,
@@ -474,6 +513,16 @@ typedef struct reco_backend_kernel_ops {
      * values[i * k ...] (int32, float), sorted by column, and their number
      * counts[i] (size_t). */
     reco_backend_item_neighbours_fn *item_neighbours;
+    /* Optional (NULL: the core scores blocks of users through score_items
+     * or forward and keeps the top k on the host), ABI 6: ranks every item
+     * for each of the request's users and keeps the best k, the items left
+     * out skipped, for the dot-product networks (net->n_layers 0) and the
+     * item-item kinds (request->history set); the core calls it for no
+     * other network. It holds no more than a cache-sized block of scores a
+     * thread, whatever the number of items. The result is the host path's,
+     * ties included, save that an output sigmoid ranks by the logit (the
+     * same order but where two logits round to one sigmoid float). */
+    reco_backend_rank_items_fn *rank_items;
 } reco_backend_kernel_ops;
 
 /* A backend: its name and its two parts, set with designated initializers

@@ -5,6 +5,8 @@
 #include "reco/backend.h"
 #include "reco/common.h"
 #include "reco/dataset.h"
+#include "reco/filter.h"
+#include "reco/index.h"
 #include "reco/metrics.h"
 #include "reco/model.h"
 #include "reco/trainer.h"

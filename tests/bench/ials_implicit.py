@@ -13,6 +13,15 @@ make-synthetic TSV USERS ITEMS PAIRS
 synthetic TSV FACTORS ITERATIONS THREADS
     fits the user<TAB>item file and prints the seconds of each iteration and
     the peak RSS of the process.
+recommend TSV PREFIX K THREADS OUT
+    the whole top-K job on a libreco model's factors (`reco export --format
+    npy --out PREFIX`): reads the user<TAB>item pairs (the model's training
+    pairs), builds the CSR in the factors' row order, runs implicit's batch
+    recommend with the pairs filtered, writes user, item, rank, score as TSV;
+    prints the seconds of the recommend call alone.
+same-sets A.tsv B.tsv
+    exits 1 unless the two TSVs (user, item, rank, score, a header) give every
+    user the same set of items; prints the users compared.
 """
 import json
 import resource
@@ -141,6 +150,50 @@ def synthetic(path, factors, iterations, threads):
     print(json.dumps({"iteration_seconds": [round(s, 3) for s in seconds], "peak_rss_mb": round(peak_mb)}))
 
 
+def positions(ids, of):
+    """Row of each id of `of` in `ids` (integer ids, as libreco exports them)."""
+    lookup = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+    lookup[ids] = np.arange(len(ids))
+    return lookup[of]
+
+
+def recommend(path, prefix, k, threads, out):
+    k, threads = int(k), int(threads)
+    users, items = read_pairs(path)
+    user_ids, item_ids = np.load(prefix + "_user_ids.npy"), np.load(prefix + "_item_ids.npy")
+    rows, columns = positions(user_ids, users), positions(item_ids, items)
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, columns)),
+                           shape=(len(user_ids), len(item_ids)))
+    model = AlternatingLeastSquares(factors=1, num_threads=threads)
+    model.user_factors = np.load(prefix + "_user_factors.npy")
+    model.item_factors = np.load(prefix + "_item_factors.npy")
+    start = time.time()
+    with threadpool_limits(threads, "blas"):
+        top, scores = model.recommend(np.arange(len(user_ids)), matrix, N=k,
+                                      filter_already_liked_items=True)
+    seconds = time.time() - start
+    table = np.column_stack((np.repeat(user_ids, k), item_ids[top.ravel()],
+                             np.tile(np.arange(1, k + 1), len(user_ids)), scores.ravel()))
+    with open(out, "w") as sink:
+        sink.write("user_id\titem_id\trank\tscore\n")
+        np.savetxt(sink, table, fmt=("%d", "%d", "%d", "%.6g"), delimiter="\t")
+    print(json.dumps({"recommend_seconds": round(seconds, 3)}))
+
+
+def same_sets(a, b):
+    tables = [np.loadtxt(path, skiprows=1, usecols=(0, 1), dtype=np.int64, ndmin=2)
+              for path in (a, b)]
+    sets = []
+    for table in tables:
+        order = np.lexsort((table[:, 1], table[:, 0]))
+        sets.append(table[order])
+    if sets[0].shape != sets[1].shape or not np.array_equal(sets[0], sets[1]):
+        differ = len(set(map(tuple, sets[0])) ^ set(map(tuple, sets[1])))
+        print(json.dumps({"users": int(len(np.unique(sets[0][:, 0]))), "pairs_differing": differ}))
+        sys.exit(1)
+    print(json.dumps({"users": int(len(np.unique(sets[0][:, 0]))), "same_sets": True}))
+
+
 def make_synthetic(path, n_users, n_items, n_pairs):
     """Writes about n_pairs distinct user<TAB>item pairs, items drawn with a
     popularity skew (the product of two uniforms), users uniformly."""
@@ -164,5 +217,9 @@ if __name__ == "__main__":
         knn(*sys.argv[2:7])
     elif sys.argv[1] == "synthetic":
         synthetic(*sys.argv[2:6])
+    elif sys.argv[1] == "recommend":
+        recommend(*sys.argv[2:7])
+    elif sys.argv[1] == "same-sets":
+        same_sets(*sys.argv[2:4])
     else:
         sys.exit(__doc__)
