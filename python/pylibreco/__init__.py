@@ -17,12 +17,13 @@ from .dataset import Dataset
 from .errors import (BackendError, BackendUnavailable, FormatError, Interrupted, InvalidArgument,
                      IOFailure, OutOfMemory, OutOfRange, ParseError, RecoError, StateError)
 from .models import BPRMF, EASE, GMF, IALS, MF, MLP, ItemKNN, Model, NeuMF
+from .serving import Filter, Index, ItemTags
 from .tuning import Trial, TuneResult, tune
 
 __all__ = ["Backend", "Dataset", "Model", "MF", "BPRMF", "GMF", "MLP", "NeuMF", "IALS", "EASE", "ItemKNN", "RecoError",
            "InvalidArgument", "OutOfMemory", "IOFailure", "ParseError", "FormatError",
            "OutOfRange", "BackendUnavailable", "BackendError", "StateError", "Interrupted",
-           "tune", "Trial", "TuneResult", "version"]
+           "Filter", "Index", "ItemTags", "tune", "Trial", "TuneResult", "version"]
 
 
 def version():

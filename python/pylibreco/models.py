@@ -24,6 +24,7 @@ from ._native import (PROGRESS_FN, Progress, c_float_p, c_int32_p, c_size, c_siz
 from .backend import Backend, default_backend
 from .dataset import Dataset, as_dataset
 from .errors import Interrupted, StateError
+from .serving import Filter, Index, ranked
 
 PathLike = Union[str, "os.PathLike[str]"]
 # model metadata keys of the Python package: the training ratings' range
@@ -371,18 +372,34 @@ class Model:
                         exclude: Optional[Dataset] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Top k of many users: arrays (len(users), k) of items and scores;
         rows with fewer than k candidates end in item -1 and score NaN."""
-        users = _arrays.indices(users, "users")
-        items = np.full((len(users), k), -1, dtype=np.int32)
-        scores = np.full((len(users), k), np.nan, dtype=np.float32)
-        counts = np.empty(len(users), dtype=np.uintp)
-        check(lib.reco_model_recommend_batch(
-            self._ready(), users.ctypes.data_as(c_int32_p), len(users), k,
-            self._exclusion(filter_already_liked_items, exclude), items.ctypes.data_as(c_int32_p),
-            scores.ctypes.data_as(c_float_p), counts.ctypes.data_as(c_size_p)))
-        for row, count in enumerate(counts):
-            items[row, count:] = -1
-            scores[row, count:] = np.nan
-        return items, scores
+        model = self._ready()
+        return ranked(lambda *ranking: lib.reco_model_recommend_batch(model, *ranking), users, k,
+                      self._exclusion(filter_already_liked_items, exclude))
+
+    def recommend_filtered(self, users: Any, k: int = 10,
+                           filter: Optional[Filter] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """recommend_batch under a Filter (exclusion and allow lists, genres,
+        whose seen items); None leaves out the model's seen items only.
+
+        >>> model.recommend_filtered([0, 1], 10, Filter(model, only_items=[3, 5, 8]))  # doctest: +SKIP
+        """
+        model = self._ready()
+        return ranked(lambda *ranking: lib.reco_model_recommend_filtered(model, *ranking), users,
+                      k, filter._handle if filter is not None else None)
+
+    def recommend_approximate(self, users: Any, k: int = 10, index: Optional[Index] = None,
+                              ef: int = 100,
+                              filter: Optional[Filter] = None) -> Tuple[np.ndarray, np.ndarray]:
+        """recommend_filtered through an HNSW Index of the item factors (built
+        here when not given: minutes for a million items): `ef` candidates
+        a search, the recall/speed knob (docs/performance.md)."""
+        model = self._ready()
+        index = index if index is not None else Index.build(self)
+
+        def call(users_p, n_users, k, *rest):
+            return lib.reco_model_recommend_approximate(model, index._handle, users_p, n_users, k,
+                                                        int(ef), *rest)
+        return ranked(call, users, k, filter._handle if filter is not None else None)
 
     def similar_items(self, item: int, k: int = 10) -> Tuple[np.ndarray, np.ndarray]:
         """The k items whose embeddings are closest to the item's (cosine);
