@@ -58,6 +58,8 @@ reco_status reco_trainer_new(reco_model *model, reco_trainer **out)
     trainer->loss = RECO_LOSS_BCE;
     trainer->mean_reduction = 1;
     trainer->negatives = 4;
+    trainer->bm25_k1 = 1.2; /* implicit's and Robertson's usual values */
+    trainer->bm25_b = 0.75;
     trainer->optimizer = (reco_optimizer_config){
         .kind = RECO_OPTIMIZER_ADAM, .beta1 = 0.9f, .beta2 = 0.999f, .epsilon = 1e-8f};
     trainer->requested_learning_rate = 1e-3;
@@ -293,6 +295,19 @@ reco_status reco_trainer_set_neighbours(reco_trainer *trainer, size_t k, reco_we
     /* the model keeps them: its file says how it was made */
     trainer->model->item_item.k = k;
     trainer->model->item_item.weighting = weighting;
+    return RECO_OK;
+}
+
+reco_status reco_trainer_set_bm25(reco_trainer *trainer, double k1, double b)
+{
+    CHECK_TRAINER(trainer);
+    reco_status status = check_range(k1, 0.0, 1e6, 0, "BM25's K1");
+    if (status == RECO_OK)
+        status = check_range(b, 0.0, 1.0, 0, "BM25's B");
+    if (status != RECO_OK)
+        return status;
+    trainer->bm25_k1 = k1;
+    trainer->bm25_b = b;
     return RECO_OK;
 }
 

@@ -113,6 +113,7 @@ struct reco_trainer {
     device_dataset device_data;
     data_parallel parallel;
     ials_state ials;
+    double bm25_k1, bm25_b; /* item-kNN's BM25 weighting */
 };
 
 /* Seconds on the monotonic clock. */

@@ -14,8 +14,6 @@
 #include "trainer_impl.h"
 
 /* BM25's constants, as implicit's BM25Recommender. */
-#define BM25_K1 1.2
-#define BM25_B 0.75
 
 /* EASE's peak: the Gram matrix, its inverse on the backend, and B in the
  * model, items^2 floats each; refused before any allocation when the
@@ -39,8 +37,9 @@ static reco_status check_ease_memory(size_t n_items)
 
 /* Each pair's weight under `weighting` (implicit's definitions, items as
  * documents and users as terms), in entry order of `by_user`. */
-static reco_status knn_weights(const reco_sparse_rows *by_user, const reco_sparse_rows *by_item,
-                               reco_weighting weighting, float *weights)
+static reco_status knn_weights(const reco_trainer *trainer, const reco_sparse_rows *by_user,
+                               const reco_sparse_rows *by_item, reco_weighting weighting,
+                               float *weights)
 {
     size_t n_items = by_item->n_rows;
     double *item_norm = reco_calloc(n_items ? n_items : 1, sizeof *item_norm);
@@ -57,6 +56,7 @@ static reco_status knn_weights(const reco_sparse_rows *by_user, const reco_spars
         for (size_t e = by_item->offsets[i]; e < by_item->offsets[i + 1]; e++)
             item_sum[i] += by_item->values[e];
     double mean_length = n_items ? total / (double)n_items : 1.0;
+    double k1 = trainer->bm25_k1, b = trainer->bm25_b;
     for (size_t u = 0; u < by_user->n_rows; u++) {
         size_t first = by_user->offsets[u], end = by_user->offsets[u + 1];
         double idf = log((double)n_items) - log1p((double)(end - first));
@@ -66,10 +66,8 @@ static reco_status knn_weights(const reco_sparse_rows *by_user, const reco_spars
             double w = weighting == RECO_WEIGHTING_COSINE ? r
                        : weighting == RECO_WEIGHTING_TFIDF
                            ? sqrt(r) * idf
-                           : r * (BM25_K1 + 1.0) /
-                                 (BM25_K1 * ((1.0 - BM25_B) + BM25_B * item_sum[i] / mean_length) +
-                                  r) *
-                                 idf;
+                           : r * (k1 + 1.0) /
+                                 (k1 * ((1.0 - b) + b * item_sum[i] / mean_length) + r) * idf;
             weights[e] = (float)w;
             item_norm[i] += w * w;
         }
@@ -234,7 +232,8 @@ reco_status reco_trainer_item_item_epoch(reco_trainer *trainer, const reco_datas
             status = reco_fail_oom();
     }
     if (status == RECO_OK && !ease)
-        status = knn_weights(&rows[0], &rows[1], model->item_item.weighting, weights[0]);
+        status = knn_weights(trainer, &rows[0], &rows[1], model->item_item.weighting,
+                             weights[0]);
     if (status == RECO_OK && !ease)
         status = weights_by_item(&rows[0], &rows[1], weights[0], weights[1]);
     size_t model_rows[2] = {model->n_users, model->n_items};

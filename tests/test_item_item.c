@@ -151,7 +151,7 @@ END_TEST
 
 /* implicit's weights of each pair (user rows of the dense matrix). */
 static void reference_weights(const double *x, size_t n_users, size_t n_items,
-                              reco_weighting weighting, double *w)
+                              reco_weighting weighting, double k1, double b, double *w)
 {
     double total = 0.0;
     double *item_sum = calloc(n_items, sizeof *item_sum), *norm = calloc(n_items, sizeof *norm);
@@ -168,11 +168,11 @@ static void reference_weights(const double *x, size_t n_users, size_t n_items,
             count += x[u * n_items + i] != 0.0;
         double idf = log((double)n_items) - log1p(count);
         for (size_t i = 0; i < n_items; i++) {
-            double r = x[u * n_items + i], length = 0.25 + 0.75 * item_sum[i] / (total / n_items);
+            double r = x[u * n_items + i], length = 1.0 - b + b * item_sum[i] / (total / n_items);
             double value = r == 0.0 ? 0.0
                            : weighting == RECO_WEIGHTING_COSINE ? r
                            : weighting == RECO_WEIGHTING_TFIDF  ? sqrt(r) * idf
-                                                                : r * 2.2 / (1.2 * length + r) * idf;
+                                                                : r * (k1 + 1.0) / (k1 * length + r) * idf;
             w[u * n_items + i] = value;
             norm[i] += value * value;
         }
@@ -192,11 +192,20 @@ START_TEST(item_knn_keeps_each_items_k_nearest_by_implicits_weights)
     reco_dataset *data = random_pairs(n_users, n_items, 0.15, 5);
     double *x = dense_of(data, n_users, n_items), *w = malloc(n_users * n_items * sizeof *w);
     ck_assert_ptr_nonnull(w);
-    for (int weighting = RECO_WEIGHTING_COSINE; weighting <= RECO_WEIGHTING_BM25; weighting++) {
+    /* each weighting, and BM25 with K1 and B of its own too */
+    const struct {
+        reco_weighting weighting;
+        double k1, b;
+    } cases[] = {{RECO_WEIGHTING_COSINE, 1.2, 0.75}, {RECO_WEIGHTING_TFIDF, 1.2, 0.75},
+                 {RECO_WEIGHTING_BM25, 1.2, 0.75}, {RECO_WEIGHTING_BM25, 3.0, 0.3}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int weighting = (int)cases[c].weighting;
         training_setup setup = item_item_setup(RECO_MODEL_ITEM_KNN, n_users, n_items);
         RECO_ASSERT_OK(reco_trainer_set_neighbours(setup.trainer, k, (reco_weighting)weighting));
+        if (c == 3)
+            RECO_ASSERT_OK(reco_trainer_set_bm25(setup.trainer, cases[c].k1, cases[c].b));
         RECO_ASSERT_OK(reco_trainer_epoch(setup.trainer, data, NULL));
-        reference_weights(x, n_users, n_items, (reco_weighting)weighting, w);
+        reference_weights(x, n_users, n_items, (reco_weighting)weighting, cases[c].k1, cases[c].b, w);
         const reco_sparse_rows *neighbours = &setup.model->item_item.neighbours;
         for (size_t i = 0; i < n_items; i++) {
             double s[40];
@@ -443,6 +452,7 @@ START_TEST(settings_memory_and_backends_are_checked)
                      RECO_ERR_INVALID_ARGUMENT);
     ck_assert_int_eq(reco_trainer_set_neighbours(knn.trainer, 5, (reco_weighting)3),
                      RECO_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(reco_trainer_set_bm25(knn.trainer, 1.2, 1.5), RECO_ERR_INVALID_ARGUMENT, "B");
     training_setup_free(&knn);
 
     /* EASE on three million items is refused before it allocates */

@@ -115,6 +115,9 @@ RECO_API reco_status reco_trainer_set_solver(reco_trainer *trainer, reco_solver 
  * of another family. */
 RECO_API reco_status reco_trainer_set_neighbours(reco_trainer *trainer, size_t k,
                                                  reco_weighting weighting);
+/* Item-kNN's BM25 weighting: K1 >= 0 (term saturation) and B in [0, 1]
+ * (length normalization); defaults 1.2 and 0.75, implicit's. */
+RECO_API reco_status reco_trainer_set_bm25(reco_trainer *trainer, double k1, double b);
 /* 1: the learning rate and weight decay are per example, as libmf,
  * Surprise, implicit and Rendle et al.'s code mean them: the trainer steps
  * on the batch mean with rate lr x batch and weight decay wd / batch (the

@@ -155,6 +155,7 @@ _PROTOTYPES = {
     "reco_trainer_set_confidence": (_S, [handle, ctypes.c_double]),
     "reco_trainer_set_solver": (_S, [handle, ctypes.c_int, c_size]),
     "reco_trainer_set_neighbours": (_S, [handle, c_size, ctypes.c_int]),
+    "reco_trainer_set_bm25": (_S, [handle, ctypes.c_double, ctypes.c_double]),
     "reco_trainer_set_lr_decay": (_S, [handle, ctypes.c_double]),
     "reco_trainer_set_batch_size": (_S, [handle, c_size]),
     "reco_trainer_set_dense_embeddings": (_S, [handle, ctypes.c_int]),

@@ -87,6 +87,8 @@ _TRAINER_SETTINGS = {
     # iALS (IALS): lambda is weight_decay
     "unobserved_weight": (lib.reco_trainer_set_unobserved_weight, lambda v: (float(v),)),
     "confidence": (lib.reco_trainer_set_confidence, lambda v: (float(v),)),
+    # ItemKNN with weighting="bm25": (K1, B)
+    "bm25": (lib.reco_trainer_set_bm25, lambda v: (float(v[0]), float(v[1]))),
 }
 
 

@@ -8,6 +8,7 @@ import pickle
 import random
 
 import numpy as np
+import pylibreco
 import pytest
 
 sparse = pytest.importorskip("scipy.sparse")
@@ -271,9 +272,17 @@ def test_partial_fit_users():
         model.partial_fit_items([1], user_items[[1]])
 
 
-def test_bm25_refuses_other_constants():
-    with pytest.raises(ValueError, match="K1 1.2 and B 0.75"):
-        BM25Recommender(K1=100, B=0.8)
+def test_bm25_takes_other_constants():
+    user_items = sparse.csr_matrix(np.array([[1, 1, 0, 0], [0, 1, 1, 0], [1, 0, 1, 1],
+                                             [0, 0, 1, 1]], dtype=np.float32))
+    usual, other = BM25Recommender(K=4), BM25Recommender(K=4, K1=100, B=0.8)
+    usual.fit(user_items, show_progress=False)
+    other.fit(user_items, show_progress=False)
+    _, usual_scores = usual.similar_items(0, N=4)
+    _, other_scores = other.similar_items(0, N=4)
+    assert not np.allclose(usual_scores, other_scores)
+    with pytest.raises(pylibreco.InvalidArgument):
+        BM25Recommender(K=4, B=2.0).fit(user_items, show_progress=False)
 
 
 def test_fit_empty_and_almost_empty_matrices():

@@ -95,12 +95,13 @@ class TFIDFRecommender(ItemItemRecommender):
 
 
 class BM25Recommender(ItemItemRecommender):
-    """Item-item on BM25 weighted columns (K1 1.2, B 0.75: implicit's defaults)."""
+    """Item-item on BM25 weighted columns (K1 term saturation, B length
+    normalization, as implicit's)."""
     weighting = "bm25"
 
     def __init__(self, K: int = 20, K1: float = 1.2, B: float = 0.75, num_threads: int = 0):
-        if (K1, B) != (1.2, 0.75):
-            raise ValueError(f"BM25Recommender: libreco's BM25 has K1 1.2 and B 0.75 "
-                             f"(implicit's defaults), got K1 {K1} and B {B}")
         super().__init__(K, num_threads)
         self.K1, self.B = K1, B
+
+    def _native_settings(self) -> dict:
+        return {**super()._native_settings(), "bm25": (self.K1, self.B)}
