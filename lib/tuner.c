@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "error.h"
 #include "reco/tuner.h"
 #include "reco_alloc.h"
 #include "rng.h"
+#include "trainer_impl.h"
 
 #define N_SETTINGS (RECO_SETTING_EPOCHS + 1)
 #define ROUND_WIDTH 9         /* trials a round starts (closed forms: 1) */
@@ -51,13 +51,6 @@ struct reco_tuner {
     int lower_is_better, stopped, has_best;
     reco_trial best; /* settings and scores only: no model */
 };
-
-static double seconds_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
-}
 
 static int closed_form(reco_model_kind kind)
 {
@@ -287,7 +280,7 @@ static int better(const reco_tuner *tuner, double a, double b)
 static int out_of_time(const reco_tuner *tuner)
 {
     return tuner->stopped ||
-           (tuner->budget > 0.0 && seconds_now() - tuner->started >= tuner->budget);
+           (tuner->budget > 0.0 && reco_seconds_now() - tuner->started >= tuner->budget);
 }
 
 /* No new trial once the time or the trials are spent. */
@@ -320,12 +313,12 @@ static reco_status trial_start(const round_data *data, reco_trial *trial)
 static reco_status trial_train(reco_tuner *tuner, const round_data *data, reco_trial *trial,
                                size_t epochs)
 {
-    double started = seconds_now();
+    double started = reco_seconds_now();
     size_t best_epoch = 0;
     reco_status status = reco_trainer_fit(trial->trainer, data->train, epochs - trial->epochs);
     if (status == RECO_OK)
         status = reco_trainer_best(trial->trainer, &best_epoch, &trial->score);
-    trial->seconds += seconds_now() - started;
+    trial->seconds += reco_seconds_now() - started;
     if (status != RECO_OK)
         return status;
     trial->epochs = epochs;
@@ -411,7 +404,7 @@ reco_status reco_tuner_run(reco_tuner *tuner, reco_backend *backend, const reco_
     tuner->trials_run = 0;
     tuner->has_best = 0;
     tuner->stopped = 0;
-    tuner->started = seconds_now();
+    tuner->started = reco_seconds_now();
     reco_status status;
     do
         status = run_round(tuner, &data);
