@@ -359,7 +359,8 @@ static reco_status next_member(reco_source *s, const char **name)
             return RECO_OK;
         }
         const char *pathname = archive_entry_pathname(entry);
-        if (archive_entry_filetype(entry) == AE_IFREG && pathname) {
+        /* a nameless entry cannot be named as MEMBER, and "" means no archive */
+        if (archive_entry_filetype(entry) == AE_IFREG && pathname && pathname[0]) {
             *name = pathname;
             return RECO_OK;
         }
@@ -387,19 +388,22 @@ static reco_status archive_pick(reco_source *s, const char *file, const char *me
     reco_status status;
     while ((status = next_member(s, &name)) == RECO_OK && name) {
         if (name[0] == '\0') { /* a compressed file, not an archive */
-            if (!member)
-                return RECO_OK;
-            return reco_fail(s->corrupt, "%s: %s, not an archive: it has no member '%s'",
-                             s->name, s->format, member);
+            if (member)
+                status = reco_fail(s->corrupt, "%s: %s, not an archive: it has no member '%s'",
+                                   s->name, s->format, member);
+            goto done;
         }
         if (member ? strcmp(without_dot_slash(name), without_dot_slash(member)) == 0
                    : !s->seekable) {
             s->check_lone = !member;
-            return name_member(s, file, name);
+            status = name_member(s, file, name);
+            goto done;
         }
         list_member(&seen, name);
-        if (!member && !lone && !(lone = copy_of(name, strlen(name))))
-            return reco_fail_oom();
+        if (!member && !lone && !(lone = copy_of(name, strlen(name)))) {
+            status = reco_fail_oom();
+            goto done;
+        }
     }
     if (status == RECO_OK && !member && seen.count == 1) {
         status = archive_open(s); /* back to the start, for the one file */
@@ -414,6 +418,7 @@ static reco_status archive_pick(reco_source *s, const char *file, const char *me
         status = reco_fail(s->corrupt, "%s: the %s holds %zu files (%s); name one as %s:MEMBER",
                            s->name, s->format, seen.count, seen.text, file);
     }
+done:
     reco_free(lone);
     return status;
 }

@@ -68,6 +68,26 @@ static const char *member_of(const char *archive, const char *name)
     return named;
 }
 
+/* Empties the name of the tar entry whose header is at `offset` (libarchive
+ * writes no nameless entry), with the header's checksum made anew. */
+static void blank_tar_name(const char *path, long offset)
+{
+    unsigned char header[512];
+    FILE *file = fopen(path, "r+b");
+    ck_assert_ptr_nonnull(file);
+    ck_assert_int_eq(fseek(file, offset, SEEK_SET), 0);
+    ck_assert_uint_eq(fread(header, 1, sizeof header, file), sizeof header);
+    memset(header, 0, 100);            /* the name field */
+    memset(header + 148, ' ', 8);      /* the checksum counts itself as spaces */
+    unsigned sum = 0;
+    for (size_t i = 0; i < sizeof header; i++)
+        sum += header[i];
+    snprintf((char *)header + 148, 8, "%06o", sum);
+    ck_assert_int_eq(fseek(file, offset, SEEK_SET), 0);
+    ck_assert_uint_eq(fwrite(header, 1, sizeof header, file), sizeof header);
+    ck_assert_int_eq(fclose(file), 0);
+}
+
 START_TEST(zip_members_are_named_or_alone)
 {
     const member two[] = {{"ml/README", "README\n"}, {"ml/u.data", ratings_text}};
@@ -128,6 +148,12 @@ START_TEST(tar_and_compressed_streams)
     fclose(in);
     ck_assert_int_eq(rows_of(write_temp_file("cut2.xz", bytes, size - 12)), -1);
     ck_assert_ptr_nonnull(strstr(reco_last_error(), "cut2.xz: corrupt or truncated xz data"));
+    /* a nameless entry cannot be named: it is passed over, not taken for a
+     * compressed file (which once leaked the first member's name) */
+    const char *nameless =
+        write_archive("nameless.tar", archive_write_set_format_ustar, ARCHIVE_FILTER_NONE, two, 2);
+    blank_tar_name(nameless, 1024); /* a.dat's header and its one block come first */
+    ck_assert_int_eq(rows_of(nameless), 3);
 }
 END_TEST
 
