@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "helpers.h"
 #include "reco/reco.h"
@@ -222,6 +223,103 @@ START_TEST(test_errors_choose_the_lowest)
 }
 END_TEST
 
+/* MF on implicit data, one thread, with a budget of time and trials. */
+static reco_tuner *mf_tuner(double seconds, size_t trials, size_t max_epochs, reports *seen)
+{
+    reco_tuner *tuner;
+    RECO_ASSERT_OK(reco_tuner_new(RECO_MODEL_MF, RECO_LOSS_BCE, &tuner));
+    RECO_ASSERT_OK(reco_tuner_set_budget(tuner, seconds, trials));
+    RECO_ASSERT_OK(reco_tuner_set_max_epochs(tuner, max_epochs));
+    RECO_ASSERT_OK(reco_tuner_set_threads(tuner, 1));
+    RECO_ASSERT_OK(reco_tuner_set_report(tuner, record, seen));
+    return tuner;
+}
+
+static int keep_validation(const reco_epoch_report *report, void *user_data)
+{
+    double *values = user_data;
+    values[report->epoch] = report->validation;
+    return 0;
+}
+
+/* A trial scores its best epoch averaged with its neighbours: the defaults'
+ * trial, trained in two rungs (1 epoch, then to 4), against the same model
+ * trained here in one fit whose epochs are averaged by hand. */
+START_TEST(test_score_averages_neighbouring_epochs)
+{
+    holdout h = make_holdout();
+    reports seen = {0};
+    reco_tuner *tuner = mf_tuner(0.0, 1, 4, &seen);
+    RECO_ASSERT_OK(reco_tuner_run(tuner, h.backend, h.train, h.valid, RECO_METRIC_HR, 10));
+    ck_assert_uint_eq(seen.count, 2);
+    ck_assert_uint_eq(seen.epochs[1], 4);
+
+    reco_model *model;
+    reco_trainer *trainer;
+    RECO_ASSERT_OK(reco_model_new(RECO_MODEL_MF, reco_dataset_n_users(h.train),
+                                  reco_dataset_n_items(h.train), &model));
+    RECO_ASSERT_OK(reco_model_set_vocabulary(model, h.train));
+    RECO_ASSERT_OK(reco_model_init(model, h.backend, 42));
+    RECO_ASSERT_OK(reco_trainer_new(model, &trainer));
+    RECO_ASSERT_OK(reco_trainer_set_loss(trainer, RECO_LOSS_BCE));
+    RECO_ASSERT_OK(reco_trainer_set_seed(trainer, 42));
+    RECO_ASSERT_OK(reco_trainer_set_threads(trainer, 1));
+    RECO_ASSERT_OK(reco_trainer_set_validation(trainer, h.valid, h.train, RECO_METRIC_HR, 10));
+    double hr[4];
+    RECO_ASSERT_OK(reco_trainer_set_epoch_callback(trainer, keep_validation, hr));
+    RECO_ASSERT_OK(reco_trainer_fit(trainer, h.train, 4));
+    const double smoothed[4] = {(hr[0] + hr[1]) / 2, (hr[0] + hr[1] + hr[2]) / 3,
+                                (hr[1] + hr[2] + hr[3]) / 3, (hr[2] + hr[3]) / 2};
+    size_t best = 0;
+    for (size_t e = 1; e < 4; e++)
+        best = smoothed[e] > smoothed[best] ? e : best;
+    const reco_trial *chosen = reco_tuner_best(tuner);
+    ck_assert_double_eq_tol(reco_trial_score(chosen), smoothed[best], 1e-12);
+    ck_assert_uint_eq(reco_trial_best_epoch(chosen), best + 1);
+    /* the first rung's one epoch scores its value alone */
+    ck_assert_double_eq_tol(seen.score[0], hr[0], 1e-12);
+    reco_trainer_free(trainer);
+    reco_model_free(model);
+    reco_tuner_free(tuner);
+
+    /* MF with BCE draws 64 or 128 factors, 8 negatives, SGD */
+    reco_tuner *drawn;
+    reports draws = {0};
+    RECO_ASSERT_OK(reco_tuner_new(RECO_MODEL_MF, RECO_LOSS_BCE, &drawn));
+    RECO_ASSERT_OK(reco_tuner_set_budget(drawn, 0.0, 4));
+    RECO_ASSERT_OK(reco_tuner_set_max_epochs(drawn, 1));
+    RECO_ASSERT_OK(reco_tuner_set_report(drawn, record, &draws));
+    RECO_ASSERT_OK(reco_tuner_run(drawn, h.backend, h.train, h.valid, RECO_METRIC_HR, 10));
+    ck_assert_uint_eq(draws.count, 4);
+    for (size_t i = 1; i < draws.count; i++) {
+        ck_assert(draws.factors[i] == 64 || draws.factors[i] == 128);
+        ck_assert(draws.decay[i] >= 1.5e-5 && draws.decay[i] <= 5e-5);
+    }
+    reco_tuner_free(drawn);
+    free_holdout(&h);
+}
+END_TEST
+
+/* When the time is spent, the trial training stops after its epoch: a first
+ * rung of 10000 epochs (seconds of work here) ends within a 0.2 s budget. */
+START_TEST(test_time_budget_stops_a_trial)
+{
+    holdout h = make_holdout();
+    reports seen = {0};
+    reco_tuner *tuner = mf_tuner(0.2, 0, 30000, &seen);
+    time_t started = time(NULL);
+    RECO_ASSERT_OK(reco_tuner_run(tuner, h.backend, h.train, h.valid, RECO_METRIC_HR, 10));
+    ck_assert_int_lt((int)(time(NULL) - started), 30);
+    ck_assert_uint_eq(reco_tuner_trials_run(tuner), 1);
+    ck_assert_uint_eq(seen.count, 1);
+    ck_assert_uint_ge(seen.epochs[0], 1);
+    ck_assert_uint_lt(seen.epochs[0], 10000);
+    ck_assert_uint_le(reco_trial_best_epoch(reco_tuner_best(tuner)), seen.epochs[0]);
+    reco_tuner_free(tuner);
+    free_holdout(&h);
+}
+END_TEST
+
 START_TEST(test_bad_arguments)
 {
     holdout h = make_holdout();
@@ -257,6 +355,8 @@ int main(void)
     tcase_add_test(tc, test_report_can_stop);
     tcase_add_test(tc, test_fit_best_reproduces_the_choice);
     tcase_add_test(tc, test_errors_choose_the_lowest);
+    tcase_add_test(tc, test_score_averages_neighbouring_epochs);
+    tcase_add_test(tc, test_time_budget_stops_a_trial);
     tcase_add_test(tc, test_bad_arguments);
     return run_suite(suite);
 }

@@ -46,7 +46,8 @@ typedef enum reco_setting {
 
 /* Makes a trial's untrained model and trainer from its settings (read with
  * reco_trial_setting; a NAN one is the caller's to choose). The tuner sets
- * the validation, fits, and frees the trainer, then the model. */
+ * the validation and the epoch callback, fits, and frees the trainer, then
+ * the model. */
 typedef reco_status (*reco_trial_build_fn)(const reco_trial *trial, void *user_data,
                                            reco_model **model, reco_trainer **trainer);
 
@@ -63,7 +64,8 @@ RECO_API void reco_tuner_free(reco_tuner *tuner);
 
 /* Stops drawing trials once `seconds` have passed (0: no time limit) or
  * `trials` were drawn (0: no limit); with both 0, one round is run. A round
- * under way still finishes its trials unless the time is spent. */
+ * under way still finishes its trials unless the time is spent; when it is,
+ * the trial training stops after its epoch, keeping the score it reached. */
 RECO_API reco_status reco_tuner_set_budget(reco_tuner *tuner, double seconds, size_t trials);
 /* The epochs a trial that survives trains (0: the family's default). */
 RECO_API reco_status reco_tuner_set_max_epochs(reco_tuner *tuner, size_t epochs);
@@ -104,8 +106,10 @@ RECO_API reco_status reco_tuner_fit_best(const reco_tuner *tuner, reco_backend *
 RECO_API size_t reco_trial_id(const reco_trial *trial);
 /* The value of `setting` the trial drew, NAN when it drew none. */
 RECO_API double reco_trial_setting(const reco_trial *trial, reco_setting setting);
-/* The epochs trained so far, the best of them (1-based) and its validation
- * value, and the seconds spent training and validating. */
+/* The epochs trained so far, the best of them (1-based) and its score, and
+ * the seconds spent training and validating. The score is the best epoch's
+ * validation value averaged with its neighbours' (one lucky epoch of a
+ * noisy run does not win); a one-epoch trial scores its one value. */
 RECO_API size_t reco_trial_epochs(const reco_trial *trial);
 RECO_API size_t reco_trial_best_epoch(const reco_trial *trial);
 RECO_API double reco_trial_score(const reco_trial *trial);
