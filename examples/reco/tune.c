@@ -127,16 +127,19 @@ static reco_status search(const settings *s, const tune_context *context, double
     return status;
 }
 
-/* The chosen settings as a reco train line, the test metrics, the model. */
+/* The chosen settings as a reco train line, the test metrics, the model;
+ * `search_seconds` is the search's time, the refit's is told apart. */
 static reco_status conclude(const settings *s, const tune_context *context,
-                            const reco_tuner *tuner, int retrain, double started)
+                            const reco_tuner *tuner, int retrain, double search_seconds)
 {
     const reco_trial *best = reco_tuner_best(tuner);
     char text[256];
     reco_trial_flags(best, text, sizeof text);
     run final;
     settings chosen;
+    double refit_started = seconds_now();
     reco_status status = final_model(context, best, retrain, &final, &chosen);
+    double refit_seconds = seconds_now() - refit_started;
     double values[JOB_MAX_METRICS];
     if (status == RECO_OK)
         status = job_evaluate(&chosen, &final, 0, values);
@@ -144,15 +147,15 @@ static reco_status conclude(const settings *s, const tune_context *context,
         printf("{\"chosen\": \"--model %s %s\", \"trials\": %zu, \"seconds\": %.1f, "
                "\"retrained\": %s",
                reco_model_kind_name(s->kind), text, reco_tuner_trials_run(tuner),
-               seconds_now() - started, retrain ? "true" : "false");
+               search_seconds, retrain ? "true" : "false");
         job_print_metrics(stdout, s, values, 1, 0);
         printf("}\n");
     } else if (status == RECO_OK) {
-        printf("chosen after %zu trials in %.0f s: reco train --model %s %s\n",
-               reco_tuner_trials_run(tuner), seconds_now() - started,
-               reco_model_kind_name(s->kind), text);
-        printf("test (%s):", retrain ? "retrained on training + validation rows"
-                                     : "the trial's settings, trained without the validation rows");
+        printf("chosen after %zu trials in %.0f s of search: reco train --model %s %s\n",
+               reco_tuner_trials_run(tuner), search_seconds, reco_model_kind_name(s->kind), text);
+        printf("test (%s, %.0f s):", retrain ? "retrained on training + validation rows"
+                                     : "the trial's settings, trained without the validation rows",
+               refit_seconds);
         job_print_metrics(stdout, s, values, 0, 0);
         printf("\n");
     }
@@ -198,17 +201,17 @@ static int command_tune(options *opts)
     run data = {0};
     tune_context context = {&s, &data, s.json};
     reco_tuner *tuner = NULL;
-    double started = seconds_now();
     reco_status status = job_load(&s, &data, NULL);
     if (status != RECO_OK) {
         job_run_free(&data);
         return fail(s.train_file ? "pre-split data" : s.data ? s.data : "synthetic data", status);
     }
     status = reco_backend_open(s.backend, &data.backend);
+    double started = seconds_now();
     if (status == RECO_OK)
         status = search(&s, &context, budget, trials, max_epochs, &tuner);
     if (status == RECO_OK)
-        status = conclude(&s, &context, tuner, retrain, started);
+        status = conclude(&s, &context, tuner, retrain, seconds_now() - started);
     reco_tuner_free(tuner);
     job_run_free(&data);
     return status == RECO_OK ? EXIT_OK : fail("tuning", status);
