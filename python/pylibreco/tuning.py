@@ -29,7 +29,8 @@ _NAMES = {"weighting": {v: k for k, v in WEIGHTINGS.items()},
 @dataclass
 class Trial:
     """One trial after one rung: the settings it drew, the epochs trained, its
-    best validation value (`score`) and the seconds it took."""
+    `score` (the best epoch's validation value averaged with its neighbours')
+    and the seconds it took."""
     id: int
     settings: Dict[str, Any]
     epochs: int
